@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* BPF services for plugins: embedded objects, per-CPU sums, ring buffers. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "internal.h"
+
+static struct ps_ctx *log_ctx;
+
+/* libbpf talks only under -d: its warnings are not ours to show */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (!log_ctx || !log_ctx->debug)
+		return 0;
+	if (level == LIBBPF_DEBUG && !getenv("PKTSCOPE_LIBBPF_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void ps_libbpf_log_setup(struct ps_ctx *ctx)
+{
+	log_ctx = ctx;
+	libbpf_set_print(libbpf_print);
+}
+
+struct bpf_object *ps_bpf_open(struct ps_ctx *ctx)
+{
+	const struct ps_plugin *p = ctx->plugin;
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct bpf_object *obj;
+	const void *bytes;
+	size_t size = 0;
+
+	if (!p || !p->bpf_elf) {
+		ps_err(ctx, "plugin has no BPF object");
+		return NULL;
+	}
+	bytes = p->bpf_elf(&size);
+	if (!bytes || !size) {
+		ps_err(ctx, "plugin '%s' has an empty BPF object", p->name);
+		return NULL;
+	}
+	opts.object_name = p->name;
+	ps_libbpf_log_setup(ctx);
+	obj = bpf_object__open_mem(bytes, size, &opts);
+	if (!obj) {
+		ps_err(ctx, "cannot open the BPF object of '%s': %s", p->name,
+		       strerror(errno));
+		return NULL;
+	}
+	return obj;
+}
+
+int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpu * n, sizeof(uint64_t));
+	if (!vals)
+		return -ENOMEM;
+	memset(sum, 0, n * sizeof(*sum));
+	if (bpf_map_lookup_elem(map_fd, key, vals)) {
+		int err = -errno;
+
+		free(vals);
+		return err;
+	}
+	for (int c = 0; c < ncpu; c++)
+		for (size_t i = 0; i < n; i++)
+			sum[i] += vals[(size_t)c * n + i];
+	free(vals);
+	return 0;
+}
+
+int ps_ensure_bpffs(struct ps_ctx *ctx)
+{
+	struct statfs st;
+
+	if (!statfs(ctx->bpffs, &st) && st.f_type == BPF_FS_MAGIC)
+		return PS_OK;
+	if (strcmp(ctx->bpffs, "/sys/fs/bpf"))
+		return ps_err(ctx, "%s is not a bpffs mount", ctx->bpffs);
+	/* the default location: mount it, as bpftool does */
+	if (mkdir(ctx->bpffs, 0700) && errno != EEXIST)
+		return ps_err(ctx, "cannot create %s: %s", ctx->bpffs,
+			      strerror(errno));
+	if (mount("bpf", ctx->bpffs, "bpf", 0, "mode=0700"))
+		return ps_err(ctx, "bpffs is not mounted at %s and mounting it failed: %s",
+			      ctx->bpffs, strerror(errno));
+	ps_debug(ctx, "mounted bpffs at %s", ctx->bpffs);
+	return PS_OK;
+}
+
+/* ---- ring buffer loop ---- */
+
+struct ring_state {
+	int (*cb)(void *data, void *rec, size_t len);
+	void *data;
+	uint64_t seen, count;
+	int stop;
+};
+
+static int ring_cb(void *ctx, void *rec, size_t len)
+{
+	struct ring_state *s = ctx;
+	int r;
+
+	if (s->count && s->seen >= s->count)
+		return 1;	/* stops consuming; the rest stays for later */
+	r = s->cb(s->data, rec, len);
+	s->seen++;
+	if (r) {
+		s->stop = r;
+		return r;
+	}
+	if (s->count && s->seen >= s->count)
+		return 1;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
+		   int (*cb)(void *data, void *rec, size_t len), void *data,
+		   const struct ps_ring_opts *opts)
+{
+	struct ring_state s = { .cb = cb, .data = data };
+	struct ring_buffer *rb;
+	uint64_t deadline = 0;
+	int timeout = 100, r = PS_OK;
+
+	if (opts) {
+		s.count = opts->count;
+		if (opts->duration_ns)
+			deadline = now_ns() + opts->duration_ns;
+		if (opts->timeout_ms > 0)
+			timeout = opts->timeout_ms;
+	}
+	rb = ring_buffer__new(map_fd, ring_cb, &s, NULL);
+	if (!rb)
+		return ps_err(ctx, "cannot open the ring buffer: %s",
+			      strerror(errno));
+	while (!ps_should_stop()) {
+		int t = timeout;
+
+		if (deadline) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline)
+				break;
+			if ((deadline - now) / 1000000ULL < (uint64_t)t)
+				t = (int)((deadline - now) / 1000000ULL) + 1;
+		}
+		int n = ring_buffer__poll(rb, t);
+
+		if (n < 0 && n != -EINTR) {
+			r = ps_err(ctx, "polling the ring buffer: %s", strerror(-n));
+			break;
+		}
+		if (s.stop || (s.count && s.seen >= s.count))
+			break;
+		if (opts && opts->tick && opts->tick(data))
+			break;
+	}
+	ring_buffer__free(rb);
+	return r;
+}

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * One way to run a command: argv (one-shot), batch lines and REPL lines all
+ * end in ps_run_argv(), which takes per-command options, finds the object
+ * and the verb by unambiguous prefix, parses the arguments against the
+ * verb's declaration and runs it.  Nothing here exits the process.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct ps_object builtin_objects[] = {
+	{ .name = "plugin", .summary = "list and inspect loaded plugins",
+	  .cmds = ps_plugin_cmds },
+	{ .name = "feature", .summary = "probe what the kernel offers",
+	  .self = &ps_feature_cmd },
+	{ .name = "status", .summary = "every pktscope attachment in bpffs",
+	  .self = &ps_status_cmd },
+	{ .name = "help", .summary = "help on objects and commands",
+	  .self = &ps_help_cmd },
+	{ .name = "version", .summary = "versions, plugin directory, features",
+	  .self = &ps_version_cmd },
+	{ .name = "completion", .summary = "print the bash or zsh completion script",
+	  .self = &ps_completion_cmd },
+	{ .name = "batch", .summary = "run commands from a file, one a line",
+	  .self = &ps_batch_cmd },
+	{ .name = "__complete", .summary = "completion candidates (for scripts)",
+	  .self = &ps_complete_cmd, .hidden = true },
+};
+
+const struct ps_object *ps_builtin_objects(size_t *n)
+{
+	*n = ARRAY_SIZE(builtin_objects);
+	return builtin_objects;
+}
+
+const struct ps_cmd *ps_object_cmds(const struct ps_object *obj)
+{
+	return obj->merged ? obj->merged : obj->cmds;
+}
+
+struct ps_object *ps_find_object(struct ps_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->nobjects; i++)
+		if (!strcmp(ctx->objects[i].name, name))
+			return &ctx->objects[i];
+	return NULL;
+}
+
+/* ---- options ---- */
+
+struct opt_state {
+	bool json, pretty, debug, quiet;
+	const char *bpffs;
+};
+
+static void opts_save(struct ps_ctx *ctx, struct opt_state *s)
+{
+	s->json = ctx->json;
+	s->pretty = ctx->pretty;
+	s->debug = ctx->debug;
+	s->quiet = ctx->quiet;
+	s->bpffs = ctx->bpffs;
+}
+
+static void opts_restore(struct ps_ctx *ctx, const struct opt_state *s)
+{
+	ctx->json = s->json;
+	ctx->pretty = s->pretty;
+	ctx->debug = s->debug;
+	ctx->quiet = s->quiet;
+	ctx->bpffs = s->bpffs;
+}
+
+enum { OPT_NONE, OPT_VERSION, OPT_HELP };
+
+/*
+ * Leading options.  at_startup: --plugin-path is allowed (it decides what
+ * loads).  Returns PS_OK, PS_USAGE, or sets *special for -V/-h.
+ */
+static int parse_options(struct ps_ctx *ctx, int *argc, char ***argv,
+			 bool at_startup, int *special)
+{
+	static const char *const longs[] = {
+		"--json", "--pretty", "--debug", "--quiet", "--version",
+		"--help", "--plugin-path", "--bpffs",
+	};
+
+	*special = OPT_NONE;
+	while (*argc > 0 && (*argv)[0][0] == '-' && (*argv)[0][1]) {
+		char *a = (*argv)[0];
+		char *val = NULL;
+
+		if (!strcmp(a, "--")) {
+			(*argc)--;
+			(*argv)++;
+			break;
+		}
+		if (a[1] == '-') {
+			char name[64];
+			char *eq = strchr(a, '=');
+			size_t len = eq ? (size_t)(eq - a) : strlen(a);
+			int m;
+
+			if (len >= sizeof(name))
+				return ps_usage_err(ctx, "unknown option '%s'", a);
+			memcpy(name, a, len);
+			name[len] = '\0';
+			m = ps_match_word(name, longs, ARRAY_SIZE(longs));
+			if (m == -2)
+				return ps_usage_err(ctx, "ambiguous option '%s'", a);
+			if (m < 0) {
+				const char *s = ps_suggest(name, longs,
+							   ARRAY_SIZE(longs));
+
+				if (s)
+					return ps_usage_err(ctx,
+						"unknown option '%s'; did you mean '%s'?",
+						a, s);
+				return ps_usage_err(ctx, "unknown option '%s'", a);
+			}
+			if (m >= 6) {
+				if (eq) {
+					val = eq + 1;
+				} else if (*argc > 1) {
+					val = (*argv)[1];
+					(*argc)--;
+					(*argv)++;
+				} else {
+					return ps_usage_err(ctx, "option '%s' needs a directory",
+							    longs[m]);
+				}
+				if (!*val || strlen(val) >= 4096)
+					return ps_usage_err(ctx, "option '%s' needs a directory",
+							    longs[m]);
+			} else if (eq) {
+				return ps_usage_err(ctx, "option '%s' takes no value",
+						    longs[m]);
+			}
+			switch (m) {
+			case 0: ctx->json = true; break;
+			case 1: ctx->json = ctx->pretty = true; break;
+			case 2: ctx->debug = true; break;
+			case 3: ctx->quiet = true; break;
+			case 4: *special = OPT_VERSION; break;
+			case 5: *special = OPT_HELP; break;
+			case 6:
+				if (!at_startup)
+					return ps_usage_err(ctx,
+						"--plugin-path is only taken at start-up");
+				{
+					char *p = strdup(val);
+
+					if (!p)
+						return ps_err(ctx, "out of memory");
+					free(ctx->plugin_path);
+					ctx->plugin_path = p;
+				}
+				break;
+			case 7: ctx->bpffs = val; break;
+			}
+		} else {
+			for (char *p = a + 1; *p; p++) {
+				switch (*p) {
+				case 'j': ctx->json = true; break;
+				case 'p': ctx->json = ctx->pretty = true; break;
+				case 'd': ctx->debug = true; break;
+				case 'q': ctx->quiet = true; break;
+				case 'V': *special = OPT_VERSION; break;
+				case 'h': *special = OPT_HELP; break;
+				default:
+					return ps_usage_err(ctx,
+						"unknown option '-%c' (see '%s help')",
+						*p, ctx->progname);
+				}
+			}
+		}
+		(*argc)--;
+		(*argv)++;
+	}
+	return PS_OK;
+}
+
+int ps_main_options(struct ps_ctx *ctx, int *argc, char ***argv)
+{
+	int special, r;
+
+	r = parse_options(ctx, argc, argv, true, &special);
+	if (r)
+		return r;
+	if (special == OPT_VERSION)
+		return -OPT_VERSION;
+	if (special == OPT_HELP)
+		return -OPT_HELP;
+	return PS_OK;
+}
+
+/* ---- resolving object and verb ---- */
+
+static int match_object(struct ps_ctx *ctx, const char *word,
+			const struct ps_object **out)
+{
+	*out = NULL;
+	const char *names[256];
+	size_t n = 0;
+	int m;
+
+	for (size_t i = 0; i < ctx->nobjects && n < ARRAY_SIZE(names); i++) {
+		if (ctx->objects[i].hidden) {
+			if (!strcmp(word, ctx->objects[i].name)) {
+				*out = &ctx->objects[i];
+				return PS_OK;
+			}
+			continue;
+		}
+		names[n++] = ctx->objects[i].name;
+	}
+	m = ps_match_word(word, names, n);
+	if (m == -2) {
+		char list[512];
+
+		ps_list_names(word, names, n, list, sizeof(list));
+		return ps_usage_err(ctx, "ambiguous object '%s': %s", word, list);
+	}
+	if (m < 0) {
+		const char *s = ps_suggest(word, names, n);
+
+		if (s)
+			return ps_usage_err(ctx,
+				"unknown object '%s'; did you mean '%s'?", word, s);
+		return ps_usage_err(ctx, "unknown object '%s' (see '%s help')",
+				    word, ctx->progname);
+	}
+	*out = ps_find_object(ctx, names[m]);
+	return PS_OK;
+}
+
+static size_t cmd_names(const struct ps_cmd *cmds, const char **names,
+			size_t max)
+{
+	size_t n = 0;
+
+	for (; cmds && cmds->name && n < max; cmds++)
+		names[n++] = cmds->name;
+	return n;
+}
+
+static const struct ps_cmd help_verb = { .name = "help" };
+
+/*
+ * Walk verbs (and sub-verbs) from *argv.  *cmd is &help_verb when the user
+ * asked for help at this level; NULL with PS_OK when no verb was given.
+ */
+int ps_resolve_cmd(struct ps_ctx *ctx, const struct ps_object *obj,
+		   int *argc, char ***argv, const struct ps_cmd **cmd,
+		   char *path, size_t pathlen, bool quiet)
+{
+	const struct ps_cmd *cmds = ps_object_cmds(obj);
+
+	snprintf(path, pathlen, "%s", obj->name);
+	*cmd = NULL;
+	if (obj->self) {
+		*cmd = obj->self;
+		return PS_OK;
+	}
+	while (cmds) {
+		const char *names[65];
+		size_t n;
+		int m;
+
+		if (*argc == 0)
+			return PS_OK;
+		n = cmd_names(cmds, names, 64);
+		names[n++] = "help";
+		m = ps_match_word((*argv)[0], names, n);
+		if (m == -2) {
+			char list[512];
+
+			if (quiet)
+				return PS_USAGE;
+			ps_list_names((*argv)[0], names, n, list, sizeof(list));
+			return ps_usage_err(ctx, "ambiguous command '%s' for '%s': %s",
+					    (*argv)[0], path, list);
+		}
+		if (m < 0) {
+			const char *s = ps_suggest((*argv)[0], names, n);
+
+			if (quiet)
+				return PS_USAGE;
+			if (s)
+				return ps_usage_err(ctx,
+					"unknown command '%s' for '%s'; did you mean '%s'?",
+					(*argv)[0], path, s);
+			return ps_usage_err(ctx, "unknown command '%s' for '%s' (see '%s help %s')",
+					    (*argv)[0], path, ctx->progname, path);
+		}
+		(*argc)--;
+		(*argv)++;
+		if ((size_t)m == n - 1) {
+			*cmd = &help_verb;
+			return PS_OK;
+		}
+		*cmd = &cmds[m];
+		size_t off = strlen(path);
+		snprintf(path + off, pathlen - off, " %s", cmds[m].name);
+		cmds = cmds[m].sub;
+		if (cmds)
+			*cmd = NULL;
+	}
+	return PS_OK;
+}
+
+/* the verb a bare object runs, like `bpftool prog` runs `show` */
+static const struct ps_cmd *default_cmd(const struct ps_object *obj)
+{
+	for (const struct ps_cmd *c = ps_object_cmds(obj); c && c->name; c++)
+		if (!strcmp(c->name, "show") || !strcmp(c->name, "list"))
+			return c;
+	return NULL;
+}
+
+int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
+{
+	const struct ps_object *obj = NULL;
+	const struct ps_cmd *cmd;
+	struct ps_args *args;
+	char path[256];
+	int r;
+
+	if (argc < 1)
+		return ps_print_help(ctx, NULL, NULL);
+	r = match_object(ctx, argv[0], &obj);
+	if (r)
+		return r;
+	argc--;
+	argv++;
+	r = ps_resolve_cmd(ctx, obj, &argc, &argv, &cmd, path, sizeof(path),
+			   false);
+	if (r)
+		return r;
+	if (cmd == &help_verb)
+		return ps_print_help(ctx, path, NULL);
+	if (!cmd) {
+		cmd = strchr(path, ' ') ? NULL : default_cmd(obj);
+		if (!cmd)
+			return ps_print_help(ctx, path, NULL);
+		size_t off = strlen(path);
+		snprintf(path + off, sizeof(path) - off, " %s", cmd->name);
+	}
+	if (!obj->self && argc == 1 && !strcmp(argv[0], "help"))
+		return ps_print_help(ctx, path, NULL);
+
+	args = calloc(1, sizeof(*args));
+	if (!args)
+		return ps_err(ctx, "out of memory");
+	r = ps_args_parse(ctx, path, cmd->args, argc, argv, args);
+	if (!r && (cmd->flags & PS_CMD_BPF))
+		r = ps_need_root(ctx, path);
+	if (!r) {
+		ctx->plugin = obj->plugin;
+		ctx->object = obj;
+		ps_stop_reset();
+		r = cmd->run(ctx, args);
+		ctx->plugin = NULL;
+		ctx->object = NULL;
+	}
+	free(args);
+	return r;
+}
+
+int ps_run_argv(struct ps_ctx *ctx, int argc, char **argv)
+{
+	struct opt_state saved;
+	int special, r;
+
+	opts_save(ctx, &saved);
+	r = parse_options(ctx, &argc, &argv, false, &special);
+	if (!r) {
+		if (special == OPT_VERSION)
+			r = ps_version_cmd.run(ctx, NULL);
+		else if (special == OPT_HELP)
+			r = ps_print_help(ctx, NULL, NULL);
+		else
+			r = ps_dispatch(ctx, argc, argv);
+	}
+	ps_out_doc_end(ctx);
+	opts_restore(ctx, &saved);
+	return r;
+}
+
+/* ---- lines ---- */
+
+void ps_free_tokens(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* Shell-like words: blanks split, '' and "" quote, \ escapes, # comments. */
+int ps_tokenize(const char *line, int *argc_out, char ***argv_out, char *err,
+		size_t errlen)
+{
+	size_t cap = 8, n = 0, len = strlen(line);
+	char **argv = calloc(cap + 1, sizeof(char *));
+	char *word = malloc(len + 1);
+	const char *p = line;
+
+	if (!argv || !word)
+		goto oom;
+	for (;;) {
+		size_t wl = 0;
+		bool have = false;
+		char quote = 0;
+
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			break;
+		while (*p && (quote || !isspace((unsigned char)*p))) {
+			if (quote) {
+				if (*p == quote) {
+					quote = 0;
+				} else if (*p == '\\' && quote == '"' && p[1]) {
+					word[wl++] = *++p;
+				} else {
+					word[wl++] = *p;
+				}
+			} else if (*p == '\'' || *p == '"') {
+				quote = *p;
+				have = true;
+			} else if (*p == '\\' && p[1]) {
+				word[wl++] = *++p;
+			} else {
+				word[wl++] = *p;
+			}
+			p++;
+		}
+		if (quote) {
+			snprintf(err, errlen, "unterminated %s quote",
+				 quote == '"' ? "double" : "single");
+			ps_free_tokens((int)n, argv);
+			free(word);
+			return -1;
+		}
+		if (!wl && !have)
+			continue;
+		word[wl] = '\0';
+		if (n == cap) {
+			char **q = realloc(argv, (cap * 2 + 1) * sizeof(char *));
+
+			if (!q)
+				goto oom;
+			argv = q;
+			cap *= 2;
+		}
+		argv[n] = strdup(word);
+		if (!argv[n])
+			goto oom;
+		n++;
+		argv[n] = NULL;
+	}
+	free(word);
+	*argc_out = (int)n;
+	*argv_out = argv;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	if (argv)
+		ps_free_tokens((int)n, argv);
+	free(word);
+	return -1;
+}
+
+int ps_run_line(struct ps_ctx *ctx, const char *line)
+{
+	char err[128];
+	char **argv;
+	int argc, r;
+
+	if (ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
+		r = ps_usage_err(ctx, "%s", err);
+		ps_out_doc_end(ctx);
+		return r;
+	}
+	r = argc ? ps_run_argv(ctx, argc, argv) : PS_OK;
+	ps_free_tokens(argc, argv);
+	return r;
+}
+
+static bool in_batch;
+
+int ps_run_batch(struct ps_ctx *ctx, const char *file)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0, done = 0;
+	int r = PS_OK;
+
+	if (in_batch)
+		return ps_usage_err(ctx, "batch cannot run inside a batch");
+	if (!strcmp(file, "-")) {
+		f = stdin;
+	} else {
+		f = fopen(file, "re");
+		if (!f)
+			return ps_err(ctx, "cannot open batch file '%s': %s", file,
+				      strerror(errno));
+	}
+	in_batch = true;
+	ps_out_batch_begin(ctx);
+	while (getline(&line, &cap, f) > 0) {
+		char err[128];
+		char **argv;
+		int argc;
+
+		lineno++;
+		if (ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
+			r = ps_usage_err(ctx, "%s:%lu: %s", file, lineno, err);
+			ps_out_doc_end(ctx);
+			break;
+		}
+		if (!argc) {
+			ps_free_tokens(argc, argv);
+			continue;
+		}
+		r = ps_run_argv(ctx, argc, argv);
+		ps_free_tokens(argc, argv);
+		if (r) {
+			fflush(ctx->w.f);
+			fprintf(stderr,
+				"Error: %s:%lu: command failed, stopping (%lu command%s done)\n",
+				file, lineno, done, done == 1 ? "" : "s");
+			break;
+		}
+		done++;
+		if (ps_should_stop())
+			break;
+	}
+	if (ferror(f) && !r)
+		r = ps_err(ctx, "reading batch file '%s': %s", file, strerror(errno));
+	ps_out_batch_end(ctx);
+	in_batch = false;
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return r;
+}

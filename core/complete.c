@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Completion from the same declarations that parse commands: the REPL's
+ * Tab and the shell scripts (through `pktscope __complete WORDS...`) both
+ * land here, so a third-party plugin completes like a built-in one.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct emitter {
+	const char *cur;
+	void (*emit)(void *data, const char *cand);
+	void *data;
+};
+
+static void offer(struct emitter *e, const char *cand)
+{
+	if (cand && !strncmp(cand, e->cur, strlen(e->cur)))
+		e->emit(e->data, cand);
+}
+
+static void offer_dir(struct emitter *e, const char *path, bool dirs_only)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (dirs_only && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		offer(e, de->d_name);
+	}
+	closedir(d);
+}
+
+static void offer_ifaces(struct ps_ctx *ctx, struct emitter *e, bool all)
+{
+	char pins[4200];
+	DIR *d;
+	struct dirent *de;
+
+	offer_dir(e, "/sys/class/net", false);
+	/* interfaces that vanished but still have pins can be detached */
+	snprintf(pins, sizeof(pins), "%s/pktscope", ctx->bpffs);
+	d = opendir(pins);
+	if (d) {
+		char path[4500];
+
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/sys/class/net/%s", de->d_name);
+			if (access(path, F_OK))
+				offer(e, de->d_name);
+		}
+		closedir(d);
+	}
+	if (all)
+		offer(e, "all");
+}
+
+static void offer_objects(struct ps_ctx *ctx, struct emitter *e,
+			  bool plugins_only)
+{
+	for (size_t i = 0; i < ctx->nobjects; i++) {
+		if (ctx->objects[i].hidden)
+			continue;
+		if (plugins_only && !ctx->objects[i].plugin)
+			continue;
+		offer(e, ctx->objects[i].name);
+	}
+}
+
+static void offer_value(struct ps_ctx *ctx, struct emitter *e,
+			const struct ps_arg_spec *spec)
+{
+	static const char *const protos[] = {
+		"tcp", "udp", "icmp", "icmpv6", "sctp", "gre",
+	};
+
+	switch (spec->kind) {
+	case PS_KIND_IFACE:
+		offer_ifaces(ctx, e, spec->flags & PS_ARG_ALL);
+		break;
+	case PS_KIND_CHOICE:
+		for (size_t i = 0; spec->choices && spec->choices[i]; i++)
+			offer(e, spec->choices[i]);
+		break;
+	case PS_KIND_PROTO:
+		for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
+			offer(e, protos[i]);
+		break;
+	case PS_KIND_PLUGIN:
+		offer_objects(ctx, e, true);
+		break;
+	case PS_KIND_OBJECT:
+		offer_objects(ctx, e, false);
+		break;
+	case PS_KIND_FILE:
+		/* the caller completes file names itself */
+		e->emit(e->data, "@file");
+		break;
+	default:
+		break;
+	}
+}
+
+static int match_quiet(const char *word, const char *const *names, size_t n)
+{
+	int m = ps_match_word(word, names, n);
+
+	return m < 0 ? -1 : m;
+}
+
+static const struct ps_object *object_for(struct ps_ctx *ctx, const char *w)
+{
+	const char *names[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ctx->nobjects && n < ARRAY_SIZE(names); i++)
+		if (!ctx->objects[i].hidden)
+			names[n++] = ctx->objects[i].name;
+	int m = match_quiet(w, names, n);
+
+	return m < 0 ? NULL : ps_find_object(ctx, names[m]);
+}
+
+static void complete_args(struct ps_ctx *ctx, struct emitter *e,
+			  const struct ps_arg_spec *specs, int nwords,
+			  char **words)
+{
+	const char *kw[PS_MAX_ARGS];
+	size_t kwidx[PS_MAX_ARGS], nkw = 0, nspec = 0;
+	bool used[PS_MAX_ARGS] = { false };
+	size_t next_pos = 0;
+
+	while (specs && specs[nspec].keyword && nspec < PS_MAX_ARGS)
+		nspec++;
+	for (size_t i = 0; i < nspec; i++)
+		if (!(specs[i].flags & PS_ARG_POSITIONAL)) {
+			kwidx[nkw] = i;
+			kw[nkw++] = specs[i].keyword;
+		}
+	for (int i = 0; i < nwords; i++) {
+		int m = match_quiet(words[i], kw, nkw);
+
+		if (m >= 0) {
+			const struct ps_arg_spec *s = &specs[kwidx[m]];
+
+			used[kwidx[m]] = true;
+			if (s->kind == PS_KIND_FLAG)
+				continue;
+			if (i + 1 == nwords) {
+				offer_value(ctx, e, s);
+				return;
+			}
+			i++;
+			continue;
+		}
+		while (next_pos < nspec &&
+		       !(specs[next_pos].flags & PS_ARG_POSITIONAL))
+			next_pos++;
+		if (next_pos < nspec && !(specs[next_pos].flags & PS_ARG_REPEAT))
+			used[next_pos++] = true;
+	}
+	for (size_t i = 0; i < nspec; i++) {
+		if (specs[i].flags & PS_ARG_POSITIONAL)
+			continue;
+		if (!used[i] || (specs[i].flags & PS_ARG_REPEAT))
+			offer(e, specs[i].keyword);
+	}
+	while (next_pos < nspec && !(specs[next_pos].flags & PS_ARG_POSITIONAL))
+		next_pos++;
+	if (next_pos < nspec)
+		offer_value(ctx, e, &specs[next_pos]);
+}
+
+int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
+		void (*emit)(void *data, const char *cand), void *data)
+{
+	static const char *const opts[] = {
+		"--json", "--pretty", "--debug", "--quiet", "--version", "--help",
+		"--plugin-path", "--bpffs",
+	};
+	struct emitter e = { cur, emit, data };
+	const struct ps_object *obj;
+	const struct ps_cmd *cmds, *cmd;
+	int i = 0;
+
+	/* leading options, as the parser takes them */
+	while (i < nwords && words[i][0] == '-') {
+		if (!strcmp(words[i], "--plugin-path") || !strcmp(words[i], "--bpffs")) {
+			if (i + 1 == nwords) {
+				emit(data, "@dir");
+				return 0;
+			}
+			i++;
+		}
+		i++;
+	}
+	words += i;
+	nwords -= i;
+	if (nwords == 0) {
+		if (cur[0] == '-') {
+			for (size_t k = 0; k < ARRAY_SIZE(opts); k++)
+				offer(&e, opts[k]);
+			return 0;
+		}
+		offer_objects(ctx, &e, false);
+		return 0;
+	}
+	obj = object_for(ctx, words[0]);
+	if (!obj)
+		return 0;
+	if (obj->self == &ps_help_cmd)
+		return ps_complete(ctx, nwords - 1, words + 1, cur, emit, data);
+	cmd = obj->self;
+	cmds = obj->self ? NULL : ps_object_cmds(obj);
+	i = 1;
+	while (cmds) {
+		const char *names[65];
+		size_t n = 0;
+		int m;
+
+		for (const struct ps_cmd *c = cmds; c->name && n < 64; c++)
+			names[n++] = c->name;
+		if (i == nwords) {
+			for (size_t k = 0; k < n; k++)
+				offer(&e, names[k]);
+			offer(&e, "help");
+			return 0;
+		}
+		m = match_quiet(words[i], names, n);
+		if (m < 0)
+			return 0;
+		cmd = &cmds[m];
+		cmds = cmd->sub;
+		i++;
+	}
+	if (cmd)
+		complete_args(ctx, &e, cmd->args, nwords - i, words + i);
+	return 0;
+}

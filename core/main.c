@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* pktscope: a thin binary over libpktscope. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "repl.h"
+
+int main(int argc, char **argv)
+{
+	struct ps_ctx *ctx;
+	int r;
+
+	ctx = ps_ctx_new("pktscope");
+	if (!ctx) {
+		fprintf(stderr, "Error: out of memory\n");
+		return 1;
+	}
+	argc--;
+	argv++;
+	r = ps_main_options(ctx, &argc, &argv);
+	if (r > 0) {
+		ps_out_doc_end(ctx);
+		ps_ctx_free(ctx);
+		return r;
+	}
+	ps_signals_install();
+	ps_libbpf_log_setup(ctx);
+	ps_load_plugins(ctx);
+
+	if (r == -1) {			/* -V */
+		r = ps_run_line(ctx, "version");
+	} else if (r == -2) {		/* -h */
+		r = ps_run_line(ctx, "help");
+	} else if (argc > 0) {
+		r = ps_run_argv(ctx, argc, argv);
+	} else if (isatty(STDIN_FILENO)) {
+		r = ps_repl(ctx);
+	} else {
+		/* commands on stdin without a terminal: like batch */
+		r = ps_run_line(ctx, "batch file -");
+	}
+	ps_ctx_free(ctx);
+	return r;
+}

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The one output writer: every command writes each field once and it comes
+ * out as indented text, as one JSON document per command (-j, -p), or as
+ * JSON Lines for streams.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define LABEL_WIDTH 22
+
+void ps_out_init(struct ps_ctx *ctx, FILE *f)
+{
+	memset(&ctx->w, 0, sizeof(ctx->w));
+	ctx->w.f = f;
+}
+
+/* ---- JSON primitives ---- */
+
+static void j_newline(struct ps_writer *w)
+{
+	if (w->compact || !w->f)
+		return;
+	fputc('\n', w->f);
+	for (int i = 0; i < w->depth; i++)
+		fputs("    ", w->f);
+}
+
+static bool pretty(const struct ps_ctx *ctx)
+{
+	return ctx->pretty && !ctx->w.compact;
+}
+
+static void j_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* separator and key before a value at the current depth */
+static void j_key(struct ps_ctx *ctx, const char *key)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (!w->first[w->depth])
+		fputc(',', w->f);
+	w->first[w->depth] = false;
+	if (pretty(ctx))
+		j_newline(w);
+	if (key) {
+		j_string(w->f, key);
+		fputs(pretty(ctx) ? ": " : ":", w->f);
+	}
+}
+
+static void j_open(struct ps_ctx *ctx, const char *key, char c)
+{
+	struct ps_writer *w = &ctx->w;
+
+	j_key(ctx, key);
+	fputc(c, w->f);
+	if (w->depth < PS_MAX_DEPTH - 1)
+		w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void j_close(struct ps_ctx *ctx, char c)
+{
+	struct ps_writer *w = &ctx->w;
+	bool empty = w->first[w->depth];
+
+	if (w->depth > 0)
+		w->depth--;
+	if (pretty(ctx) && !empty)
+		j_newline(w);
+	fputc(c, w->f);
+}
+
+/* In JSON mode every field lands inside the command's one document. */
+static void doc_open(struct ps_ctx *ctx)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (w->doc_open || w->in_record)
+		return;
+	if (w->batch_array) {
+		if (!w->batch_first)
+			fputc(',', w->f);
+		w->batch_first = false;
+		if (ctx->pretty)
+			fputc('\n', w->f);
+	}
+	w->depth = 0;
+	w->first[0] = true;
+	fputc('{', w->f);
+	w->first[0] = true;
+	w->depth = 1;
+	w->first[1] = true;
+	w->doc_open = true;
+}
+
+void ps_out_doc_end(struct ps_ctx *ctx)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (ctx->json && !w->doc_open && !w->stream) {
+		/* a command that printed nothing still prints a document */
+		doc_open(ctx);
+	}
+	if (w->doc_open) {
+		w->depth = 1;
+		j_close(ctx, '}');
+		if (!w->batch_array)
+			fputc('\n', w->f);
+	}
+	w->doc_open = false;
+	w->stream = false;
+	w->in_record = false;
+	w->compact = false;
+	w->depth = 0;
+	w->indent = 0;
+	w->tdepth = 0;
+	fflush(w->f);
+}
+
+void ps_out_batch_begin(struct ps_ctx *ctx)
+{
+	if (!ctx->json)
+		return;
+	ctx->w.batch_array = true;
+	ctx->w.batch_first = true;
+	fputc('[', ctx->w.f);
+}
+
+void ps_out_batch_end(struct ps_ctx *ctx)
+{
+	if (!ctx->w.batch_array)
+		return;
+	ctx->w.batch_array = false;
+	fputs(ctx->pretty ? "\n]\n" : "]\n", ctx->w.f);
+	fflush(ctx->w.f);
+}
+
+void ps_out_error_json(struct ps_ctx *ctx, const char *msg)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (!ctx->json)
+		return;
+	if (w->stream && !w->doc_open) {
+		/* streams end with an error record */
+		fputs("{\"error\":", w->f);
+		j_string(w->f, msg);
+		fputs("}\n", w->f);
+		fflush(w->f);
+		return;
+	}
+	if (w->in_record) {
+		ps_record_end(ctx);
+		ps_out_error_json(ctx, msg);
+		return;
+	}
+	doc_open(ctx);
+	w->depth = 1;
+	j_key(ctx, "error");
+	j_string(w->f, msg);
+}
+
+/* ---- text primitives ---- */
+
+static void t_push(struct ps_ctx *ctx, bool indented)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (w->tdepth < (int)sizeof(w->tstack))
+		w->tstack[w->tdepth++] = indented;
+	if (indented)
+		w->indent += 2;
+}
+
+static void t_pop(struct ps_ctx *ctx)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (w->tdepth > 0 && w->tstack[--w->tdepth] && w->indent >= 2)
+		w->indent -= 2;
+}
+
+static void t_indent(struct ps_ctx *ctx)
+{
+	fprintf(ctx->w.f, "%*s", ctx->w.indent, "");
+}
+
+static void rec_append(struct ps_writer *w, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (w->line_len + n + 1 > w->line_cap) {
+		size_t cap = (w->line_cap + n + 1) * 2;
+		char *p = realloc(w->line, cap);
+
+		if (!p)
+			return;
+		w->line = p;
+		w->line_cap = cap;
+	}
+	memcpy(w->line + w->line_len, s, n + 1);
+	w->line_len += n;
+}
+
+/* one scalar field: JSON value already formatted, text already formatted */
+static void field(struct ps_ctx *ctx, const char *key, const char *label,
+		  const char *json_val, bool json_quote, const char *text_val)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (ctx->json) {
+		doc_open(ctx);
+		j_key(ctx, key);
+		if (json_quote)
+			j_string(w->f, json_val);
+		else
+			fputs(json_val, w->f);
+		return;
+	}
+	if (w->in_record) {
+		if (w->line_len)
+			rec_append(w, " ");
+		rec_append(w, label ? label : key);
+		rec_append(w, " ");
+		rec_append(w, text_val);
+		return;
+	}
+	t_indent(ctx);
+	int width = LABEL_WIDTH - w->indent;
+	if (width < 1)
+		width = 1;
+	fprintf(w->f, "%-*s %s\n", width, label ? label : key, text_val);
+}
+
+void ps_out_str(struct ps_ctx *ctx, const char *key, const char *label,
+		const char *value)
+{
+	field(ctx, key, label, value ? value : "", true, value ? value : "-");
+}
+
+void ps_out_u64(struct ps_ctx *ctx, const char *key, const char *label,
+		uint64_t value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, value);
+	field(ctx, key, label, buf, false, buf);
+}
+
+void ps_out_s64(struct ps_ctx *ctx, const char *key, const char *label,
+		int64_t value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, value);
+	field(ctx, key, label, buf, false, buf);
+}
+
+void ps_out_f64(struct ps_ctx *ctx, const char *key, const char *label,
+		double value)
+{
+	char buf[64];
+
+	if (!isfinite(value))
+		value = 0;
+	snprintf(buf, sizeof(buf), "%.6g", value);
+	field(ctx, key, label, buf, false, buf);
+}
+
+void ps_out_bool(struct ps_ctx *ctx, const char *key, const char *label,
+		 bool value)
+{
+	field(ctx, key, label, value ? "true" : "false", false,
+	      value ? "yes" : "no");
+}
+
+void ps_out_u64_human(struct ps_ctx *ctx, const char *key, const char *label,
+		      uint64_t value,
+		      const char *(*fmt)(uint64_t, char *, size_t))
+{
+	char raw[32], human[64];
+
+	snprintf(raw, sizeof(raw), "%" PRIu64, value);
+	field(ctx, key, label, raw, false, fmt(value, human, sizeof(human)));
+}
+
+void ps_out_strv(struct ps_ctx *ctx, const char *key, const char *label,
+		 const char *const *values, size_t n)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (ctx->json) {
+		doc_open(ctx);
+		j_key(ctx, key);
+		fputc('[', w->f);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				fputs(pretty(ctx) ? ", " : ",", w->f);
+			j_string(w->f, values[i]);
+		}
+		fputc(']', w->f);
+		return;
+	}
+	char buf[1024] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+				i ? ", " : "", values[i]);
+	field(ctx, key, label, NULL, false, n ? buf : "-");
+}
+
+void ps_out_section(struct ps_ctx *ctx, const char *key, const char *title)
+{
+	if (ctx->json) {
+		doc_open(ctx);
+		j_open(ctx, key, '{');
+		return;
+	}
+	if (ctx->w.in_record)
+		return;
+	t_indent(ctx);
+	fprintf(ctx->w.f, "%s:\n", title ? title : key);
+	t_push(ctx, true);
+}
+
+void ps_out_section_end(struct ps_ctx *ctx)
+{
+	if (ctx->json) {
+		j_close(ctx, '}');
+		return;
+	}
+	if (ctx->w.in_record)
+		return;
+	t_pop(ctx);
+}
+
+void ps_out_list(struct ps_ctx *ctx, const char *key, const char *title)
+{
+	if (ctx->json) {
+		doc_open(ctx);
+		j_open(ctx, key, '[');
+		return;
+	}
+	if (ctx->w.in_record)
+		return;
+	if (title) {
+		t_indent(ctx);
+		fprintf(ctx->w.f, "%s:\n", title);
+	}
+	t_push(ctx, title != NULL);
+}
+
+void ps_out_list_end(struct ps_ctx *ctx)
+{
+	if (ctx->json) {
+		j_close(ctx, ']');
+		return;
+	}
+	if (!ctx->w.in_record)
+		t_pop(ctx);
+}
+
+void ps_out_item(struct ps_ctx *ctx, const char *title)
+{
+	if (ctx->json) {
+		j_open(ctx, NULL, '{');
+		return;
+	}
+	if (ctx->w.in_record)
+		return;
+	if (title) {
+		t_indent(ctx);
+		fprintf(ctx->w.f, "%s\n", title);
+	}
+	t_push(ctx, title != NULL);
+}
+
+void ps_out_item_end(struct ps_ctx *ctx)
+{
+	if (ctx->json)
+		j_close(ctx, '}');
+	else if (!ctx->w.in_record)
+		t_pop(ctx);
+}
+
+void ps_out_text(struct ps_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->json)
+		return;
+	t_indent(ctx);
+	va_start(ap, fmt);
+	vfprintf(ctx->w.f, fmt, ap);
+	va_end(ap);
+}
+
+void ps_out_bar(struct ps_ctx *ctx, const char *label, uint64_t value,
+		uint64_t max, const char *suffix)
+{
+	static const char *const eighths[] = {
+		"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a",
+		"\u2589",
+	};
+	const int cols = 40;
+
+	if (ctx->json)
+		return;
+	uint64_t units = max ? (value * cols * 8 + max - 1) / max : 0;
+	if (value && !units)
+		units = 1;
+	t_indent(ctx);
+	fprintf(ctx->w.f, "%-10s ", label);
+	for (uint64_t i = 0; i < units / 8; i++)
+		fputs("\u2588", ctx->w.f);
+	fputs(eighths[units % 8], ctx->w.f);
+	int pad = cols - (int)((units + 7) / 8);
+	fprintf(ctx->w.f, "%*s %s\n", pad > 0 ? pad : 0, "", suffix ? suffix : "");
+}
+
+/* ---- records (streams) ---- */
+
+void ps_record_begin(struct ps_ctx *ctx)
+{
+	struct ps_writer *w = &ctx->w;
+
+	w->stream = true;
+	w->in_record = true;
+	w->line_len = 0;
+	if (w->line)
+		w->line[0] = '\0';
+	if (ctx->json) {
+		w->compact = true;
+		w->depth = 0;
+		w->first[0] = true;
+		fputc('{', w->f);
+		w->depth = 1;
+		w->first[1] = true;
+	}
+}
+
+void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (ctx->json)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->w.line_len = 0;
+	rec_append(&ctx->w, buf);
+	/* fields that follow are dropped: the plugin gave the whole line */
+	ctx->w.in_record = false;
+	ctx->w.stream = true;
+	fputs(ctx->w.line, ctx->w.f);
+	fputc('\n', ctx->w.f);
+	fflush(ctx->w.f);
+	ctx->w.line_len = (size_t)-1;
+}
+
+void ps_record_end(struct ps_ctx *ctx)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (ctx->json) {
+		w->depth = 1;
+		fputs("}\n", w->f);
+		w->depth = 0;
+		w->compact = false;
+		w->in_record = false;
+		fflush(w->f);
+		return;
+	}
+	if (w->line_len == (size_t)-1) {
+		w->line_len = 0;
+		w->in_record = false;
+		return;
+	}
+	if (w->in_record) {
+		fprintf(w->f, "%s\n", w->line ? w->line : "");
+		fflush(w->f);
+	}
+	w->in_record = false;
+	w->line_len = 0;
+}
+
+/* ---- tables ---- */
+
+struct ps_table {
+	struct ps_ctx *ctx;
+	const struct ps_col *cols;
+	size_t ncols;
+	size_t col;		/* next cell */
+	char **cells;		/* text mode: rows * ncols */
+	size_t rows, cap;
+	bool row_open;
+};
+
+struct ps_table *ps_table_new(struct ps_ctx *ctx, const char *key,
+			      const struct ps_col *cols, size_t ncols)
+{
+	struct ps_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ctx = ctx;
+	t->cols = cols;
+	t->ncols = ncols;
+	if (ctx->json) {
+		doc_open(ctx);
+		j_open(ctx, key, '[');
+	}
+	return t;
+}
+
+static void cell(struct ps_table *t, const char *json_val, bool quote,
+		 const char *text)
+{
+	struct ps_ctx *ctx;
+
+	if (!t)
+		return;
+	ctx = t->ctx;
+	if (t->col >= t->ncols)
+		return;
+	if (ctx->json) {
+		if (!t->row_open) {
+			j_open(ctx, NULL, '{');
+			t->row_open = true;
+		}
+		j_key(ctx, t->cols[t->col].key);
+		if (quote)
+			j_string(ctx->w.f, json_val);
+		else
+			fputs(json_val, ctx->w.f);
+	} else {
+		if (!t->row_open) {
+			if (t->rows == t->cap) {
+				size_t cap = t->cap ? t->cap * 2 : 16;
+				char **p = realloc(t->cells,
+						   cap * t->ncols * sizeof(*p));
+
+				if (!p)
+					return;
+				t->cells = p;
+				t->cap = cap;
+			}
+			memset(&t->cells[t->rows * t->ncols], 0,
+			       t->ncols * sizeof(char *));
+			t->row_open = true;
+		}
+		t->cells[t->rows * t->ncols + t->col] = strdup(text);
+	}
+	t->col++;
+}
+
+void ps_table_str(struct ps_table *t, const char *value)
+{
+	cell(t, value ? value : "", true, value && *value ? value : "-");
+}
+
+void ps_table_u64(struct ps_table *t, uint64_t value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, value);
+	cell(t, buf, false, buf);
+}
+
+void ps_table_f64(struct ps_table *t, double value, int decimals)
+{
+	char buf[64], raw[64];
+
+	if (!isfinite(value))
+		value = 0;
+	snprintf(buf, sizeof(buf), "%.*f", decimals, value);
+	snprintf(raw, sizeof(raw), "%.6g", value);
+	cell(t, raw, false, buf);
+}
+
+void ps_table_bool(struct ps_table *t, bool value)
+{
+	cell(t, value ? "true" : "false", false, value ? "yes" : "no");
+}
+
+void ps_table_u64_human(struct ps_table *t, uint64_t value,
+			const char *(*fmt)(uint64_t, char *, size_t))
+{
+	char raw[32], human[64];
+
+	snprintf(raw, sizeof(raw), "%" PRIu64, value);
+	cell(t, raw, false, fmt(value, human, sizeof(human)));
+}
+
+void ps_table_end_row(struct ps_table *t)
+{
+	if (!t || !t->row_open)
+		return;
+	if (t->ctx->json)
+		j_close(t->ctx, '}');
+	else
+		t->rows++;
+	t->row_open = false;
+	t->col = 0;
+}
+
+/* display width of UTF-8 text: count code points, not bytes */
+static int text_width(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+void ps_table_end(struct ps_table *t)
+{
+	struct ps_ctx *ctx;
+
+	if (!t)
+		return;
+	ctx = t->ctx;
+	ps_table_end_row(t);
+	if (ctx->json) {
+		j_close(ctx, ']');
+		free(t);
+		return;
+	}
+
+	int width[32] = { 0 };
+	char hdr[32][64];
+	size_t nc = t->ncols < 32 ? t->ncols : 32;
+
+	for (size_t c = 0; c < nc; c++) {
+		const char *h = t->cols[c].header;
+		size_t i;
+
+		if (!h) {
+			for (i = 0; t->cols[c].key[i] && i < 63; i++)
+				hdr[c][i] = toupper((unsigned char)t->cols[c].key[i]);
+			hdr[c][i] = '\0';
+		} else {
+			snprintf(hdr[c], sizeof(hdr[c]), "%s", h);
+		}
+		width[c] = text_width(hdr[c]);
+	}
+	for (size_t r = 0; r < t->rows; r++)
+		for (size_t c = 0; c < nc; c++) {
+			int wd = text_width(t->cells[r * t->ncols + c]);
+
+			if (wd > width[c])
+				width[c] = wd;
+		}
+	bool headless = true;
+
+	for (size_t c = 0; c < nc; c++)
+		if (hdr[c][0])
+			headless = false;
+	for (size_t r = headless ? 1 : 0; r <= t->rows; r++) {
+		t_indent(ctx);
+		for (size_t c = 0; c < nc; c++) {
+			const char *s = r ? t->cells[(r - 1) * t->ncols + c] :
+					    hdr[c];
+			int pad;
+
+			if (!s)
+				s = "-";
+			pad = width[c] - text_width(s);
+			if (c == nc - 1 && t->cols[c].align == PS_LEFT)
+				pad = 0;	/* no trailing blanks */
+			if (t->cols[c].align == PS_RIGHT)
+				fprintf(ctx->w.f, "%*s%s", pad, "", s);
+			else
+				fprintf(ctx->w.f, "%s%*s", s, pad, "");
+			if (c != nc - 1)
+				fputs("  ", ctx->w.f);
+		}
+		fputc('\n', ctx->w.f);
+	}
+	for (size_t i = 0; i < t->rows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * pktscope plugin API.
+ *
+ * A plugin is a shared object that exports one symbol, `pktscope_plugin`, a
+ * struct ps_plugin (use the PKTSCOPE_PLUGIN() macro).  The core checks its
+ * abi_version and size before it calls any plugin function; a plugin built
+ * against another ABI is refused with a message and the others still load.
+ *
+ * A command is a row in a table: its name, a one-line summary, a table of
+ * arguments and a run() function.  The core parses the words the user typed
+ * against the argument table (keywords match by unambiguous prefix, values are
+ * checked by kind) and calls run() with the parsed values, so a plugin never
+ * looks at argv.  The same table drives `help`, the interactive shell's Tab
+ * completion and the bash/zsh completion scripts.
+ *
+ * Output goes through the writer below: a command writes each field once and
+ * it comes out as aligned text, as one JSON document (-j, -p) or, for
+ * streams, as JSON Lines.
+ *
+ * A plugin with a BPF object (bpf_elf != NULL) gets `attach`, `detach` and
+ * `status` from the core.  The object is loaded once per interface and its
+ * maps are pinned under <bpffs>/pktscope/<ifname>/<plugin>/<map>, so a later
+ * process reads them with ps_map_open().
+ *
+ * Minimal plugin:
+ *
+ *	#include <pktscope/plugin.h>
+ *
+ *	static int do_greet(struct ps_ctx *ctx, const struct ps_args *args)
+ *	{
+ *		ps_out_str(ctx, "greeting", "Greeting",
+ *			   ps_arg_str(args, "name", "world"));
+ *		return PS_OK;
+ *	}
+ *
+ *	static const struct ps_arg_spec greet_args[] = {
+ *		{ "name", PS_KIND_WORD, 0, "WHO", "whom to greet" },
+ *		{ 0 }
+ *	};
+ *
+ *	static const struct ps_cmd cmds[] = {
+ *		{ "greet", "say hello", greet_args, do_greet },
+ *		{ 0 }
+ *	};
+ *
+ *	PKTSCOPE_PLUGIN(.name = "hello", .version = "1.0",
+ *			.summary = "greets", .cmds = cmds);
+ *
+ * Build: cc -shared -fPIC $(pkg-config --cflags --libs pktscope) -o hello.so
+ */
+#ifndef PKTSCOPE_PLUGIN_H
+#define PKTSCOPE_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bump on any change to the structures below. */
+#define PKTSCOPE_ABI_VERSION 1
+#define PKTSCOPE_PLUGIN_SYMBOL "pktscope_plugin"
+
+/* What run() returns; also the process exit status in one-shot mode. */
+enum {
+	PS_OK = 0,
+	PS_ERR = 1,	/* runtime failure, already reported with ps_err() */
+	PS_USAGE = 2,	/* bad arguments, already reported */
+};
+
+struct ps_ctx;		/* the invocation: options, output, current plugin */
+struct ps_args;		/* parsed arguments of one command */
+struct bpf_object;
+
+/* ------------------------------------------------------------------ */
+/* Arguments                                                          */
+
+enum ps_kind {
+	PS_KIND_FLAG,		/* keyword alone: `replace` */
+	PS_KIND_WORD,		/* any word */
+	PS_KIND_CHOICE,		/* one of spec->choices, by unambiguous prefix */
+	PS_KIND_IFACE,		/* interface name (syntax only; may not exist) */
+	PS_KIND_PROTO,		/* tcp udp icmp icmpv6 sctp gre or 0-255 -> u */
+	PS_KIND_CIDR,		/* 10.0.0.0/8, 2001:db8::/32, bare address -> cidr */
+	PS_KIND_PORT,		/* 80 or 1000-2000 -> port.lo/port.hi */
+	PS_KIND_RATE,		/* 10mbit 1.5gbit 500kbps 100bit -> u (bit/s) */
+	PS_KIND_SIZE,		/* 64 64k 1m 1.5g (powers of 1024) -> u (bytes) */
+	PS_KIND_DURATION,	/* 500ms 10s 5m 1h 250us; bare number = s -> u (ns) */
+	PS_KIND_COUNT,		/* unsigned integer -> u */
+	PS_KIND_FILE,		/* path (completes file names) */
+	PS_KIND_PLUGIN,		/* name of a loaded plugin */
+	PS_KIND_OBJECT,		/* object name: built-in or plugin */
+	PS_KIND__MAX,
+};
+
+/* ps_arg_spec.flags */
+#define PS_ARG_REQUIRED		(1U << 0)
+#define PS_ARG_REPEAT		(1U << 1)	/* may be given more than once */
+#define PS_ARG_POSITIONAL	(1U << 2)	/* no keyword: value alone, in order */
+#define PS_ARG_ALL		(1U << 3)	/* IFACE: also accepts `all` */
+
+struct ps_arg_spec {
+	const char *keyword;	/* `dev`; for positionals, the name in help */
+	enum ps_kind kind;
+	unsigned int flags;
+	const char *metavar;	/* `IF` in `dev IF`; NULL: from the kind */
+	const char *help;
+	const char *const *choices; /* PS_KIND_CHOICE: NULL-terminated */
+	uint64_t min, max;	/* COUNT/SIZE/RATE/DURATION bounds; 0,0: none */
+};
+
+struct ps_cidr {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t prefixlen;
+	uint8_t addr[16];	/* network byte order; host bits cleared */
+};
+
+struct ps_value {
+	enum ps_kind kind;
+	const char *str;	/* the word as typed (the keyword for FLAG) */
+	union {
+		uint64_t u;
+		struct ps_cidr cidr;
+		struct {
+			uint16_t lo, hi;
+		} port;
+	};
+};
+
+bool ps_arg_has(const struct ps_args *args, const char *keyword);
+size_t ps_arg_count(const struct ps_args *args, const char *keyword);
+/* i-th value of keyword (0-based), NULL when absent */
+const struct ps_value *ps_arg_nth(const struct ps_args *args,
+				  const char *keyword, size_t i);
+const struct ps_value *ps_arg_get(const struct ps_args *args,
+				  const char *keyword);
+const char *ps_arg_str(const struct ps_args *args, const char *keyword,
+		       const char *def);
+uint64_t ps_arg_u64(const struct ps_args *args, const char *keyword,
+		    uint64_t def);
+
+/*
+ * Parse one value of a kind outside a command line (config files, tests).
+ * Returns 0, or -1 with a one-sentence reason in err.
+ */
+int ps_parse_value(const struct ps_arg_spec *spec, const char *word,
+		   struct ps_value *out, char *err, size_t errlen);
+
+/* Human formatting of the same units: 10mbit, 1.5KiB, 250ms. */
+const char *ps_fmt_rate(uint64_t bits_per_sec, char *buf, size_t len);
+const char *ps_fmt_size(uint64_t bytes, char *buf, size_t len);
+const char *ps_fmt_duration(uint64_t ns, char *buf, size_t len);
+const char *ps_fmt_count(double v, char *buf, size_t len); /* 1.2k 3.4M */
+
+/* ------------------------------------------------------------------ */
+/* Commands and the plugin descriptor                                 */
+
+/* ps_cmd.flags */
+#define PS_CMD_BPF	(1U << 0)	/* needs CAP_BPF and CAP_NET_ADMIN */
+#define PS_CMD_STREAM	(1U << 1)	/* prints JSON Lines under -j */
+
+struct ps_cmd {
+	const char *name;
+	const char *summary;
+	const struct ps_arg_spec *args;	/* NULL or ended by { 0 } */
+	int (*run)(struct ps_ctx *ctx, const struct ps_args *args);
+	const struct ps_cmd *sub;	/* sub-commands (`rule add`), { 0 }-ended */
+	unsigned int flags;
+};
+
+enum ps_mode {
+	PS_MODE_AUTO = 0,	/* tcx where the kernel has it, else tc */
+	PS_MODE_TCX,
+	PS_MODE_TC,
+	PS_MODE_XDP,		/* native if the driver can, else generic */
+	PS_MODE_XDP_NATIVE,
+	PS_MODE_XDP_GENERIC,
+};
+
+#define PS_IFNAMSIZ 16
+
+struct ps_attachment {
+	char plugin[64];
+	char ifname[PS_IFNAMSIZ];
+	int ifindex;		/* 0: the interface is gone */
+	enum ps_mode mode;	/* never AUTO */
+	uint32_t prog_id;
+	uint64_t since;		/* attach time, seconds since the epoch */
+	char pin_dir[256];	/* <bpffs>/pktscope/<ifname>/<plugin> */
+};
+
+struct ps_plugin {
+	uint32_t abi_version;	/* PKTSCOPE_ABI_VERSION */
+	uint32_t size;		/* sizeof(struct ps_plugin) */
+	const char *name;	/* [a-z0-9-], unique */
+	const char *version;
+	const char *summary;
+
+	/* BPF object: a bpftool skeleton's <obj>__elf_bytes, or NULL */
+	const void *(*bpf_elf)(size_t *size);
+	const char *xdp_prog;	/* program names inside that object */
+	const char *tc_prog;
+
+	const struct ps_cmd *cmds;	/* plugin's own verbs, { 0 }-ended */
+
+	/* extra keywords for the core's `attach` (filters and the like) */
+	const struct ps_arg_spec *attach_args;
+	/* after load and pinning, before the program is linked to the hook:
+	 * fill config maps from args.  Non-zero aborts the attach cleanly. */
+	int (*configure)(struct ps_ctx *ctx, const struct ps_attachment *att,
+			 const struct ps_args *args);
+
+	int (*init)(struct ps_ctx *ctx);	/* optional; non-zero: refused */
+	void (*fini)(struct ps_ctx *ctx);	/* optional */
+	/* optional: one attachment's counters as fields, for `status -d`
+	 * and exporters */
+	int (*metrics)(struct ps_ctx *ctx, const struct ps_attachment *att);
+};
+
+#define PKTSCOPE_PLUGIN(...)						\
+	__attribute__((visibility("default")))				\
+	const struct ps_plugin pktscope_plugin = {			\
+		.abi_version = PKTSCOPE_ABI_VERSION,			\
+		.size = sizeof(struct ps_plugin),			\
+		__VA_ARGS__						\
+	}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+
+/* `Error: ...` on stderr (a JSON error object under -j); returns PS_ERR. */
+int ps_err(struct ps_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Same, for misuse of the command line; returns PS_USAGE. */
+int ps_usage_err(struct ps_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* `Warning: ...` on stderr unless -q. */
+void ps_warn(struct ps_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Diagnostics shown under -d only. */
+void ps_debug(struct ps_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+bool ps_json(const struct ps_ctx *ctx);		/* -j or -p */
+bool ps_verbose(const struct ps_ctx *ctx);	/* -d */
+const char *ps_bpffs(const struct ps_ctx *ctx);	/* --bpffs, default /sys/fs/bpf */
+const struct ps_plugin *ps_current_plugin(const struct ps_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Output: each field written once, text or JSON                      */
+
+/*
+ * A command's output is one JSON object under -j.  Fields are key/value
+ * pairs; `label` is what text mode shows (NULL: the key).  Sections nest.
+ */
+void ps_out_section(struct ps_ctx *ctx, const char *key, const char *title);
+void ps_out_section_end(struct ps_ctx *ctx);
+void ps_out_list(struct ps_ctx *ctx, const char *key, const char *title);
+void ps_out_list_end(struct ps_ctx *ctx);
+/* one object inside a list; title (text) may be NULL */
+void ps_out_item(struct ps_ctx *ctx, const char *title);
+void ps_out_item_end(struct ps_ctx *ctx);
+
+void ps_out_str(struct ps_ctx *ctx, const char *key, const char *label,
+		const char *value);
+void ps_out_u64(struct ps_ctx *ctx, const char *key, const char *label,
+		uint64_t value);
+void ps_out_s64(struct ps_ctx *ctx, const char *key, const char *label,
+		int64_t value);
+void ps_out_f64(struct ps_ctx *ctx, const char *key, const char *label,
+		double value);
+void ps_out_bool(struct ps_ctx *ctx, const char *key, const char *label,
+		 bool value);
+/* JSON gets the raw number, text the human form (fmt like ps_fmt_size) */
+void ps_out_u64_human(struct ps_ctx *ctx, const char *key, const char *label,
+		      uint64_t value,
+		      const char *(*fmt)(uint64_t, char *, size_t));
+/* a list of strings: text joins them with ", " */
+void ps_out_strv(struct ps_ctx *ctx, const char *key, const char *label,
+		 const char *const *values, size_t n);
+/* text mode only (bars, blank lines, notes) */
+void ps_out_text(struct ps_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* horizontal bar of width cols*value/max in text mode, nothing in JSON */
+void ps_out_bar(struct ps_ctx *ctx, const char *label, uint64_t value,
+		uint64_t max, const char *suffix);
+
+/* Tables: aligned columns in text, a list of objects in JSON. */
+enum ps_align { PS_LEFT, PS_RIGHT };
+struct ps_col {
+	const char *key;	/* JSON key */
+	const char *header;	/* text header (NULL: upper-cased key) */
+	enum ps_align align;
+};
+struct ps_table;
+struct ps_table *ps_table_new(struct ps_ctx *ctx, const char *key,
+			      const struct ps_col *cols, size_t ncols);
+void ps_table_str(struct ps_table *t, const char *value);
+void ps_table_u64(struct ps_table *t, uint64_t value);
+void ps_table_f64(struct ps_table *t, double value, int decimals);
+void ps_table_bool(struct ps_table *t, bool value);	/* yes/no, true/false */
+/* JSON raw number, text through fmt */
+void ps_table_u64_human(struct ps_table *t, uint64_t value,
+			const char *(*fmt)(uint64_t, char *, size_t));
+void ps_table_end_row(struct ps_table *t);
+void ps_table_end(struct ps_table *t);	/* flushes text, frees */
+
+/*
+ * Streams (watch): records, one line each.  Under -j each record is one
+ * JSON object on one line (JSON Lines) and nothing else is printed around
+ * it.  In text, fields are printed as `label value` on one line unless the
+ * plugin gives a text line with ps_record_text().
+ */
+void ps_record_begin(struct ps_ctx *ctx);
+void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ps_record_end(struct ps_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Stopping: Ctrl-C, SIGTERM, count and duration                      */
+
+/* true once the user asked the running command to stop */
+bool ps_should_stop(void);
+/* sleep up to ns, waking early on a stop request; false if stopped */
+bool ps_sleep(uint64_t ns);
+
+/* ------------------------------------------------------------------ */
+/* BPF services                                                       */
+
+/* Open (not load) the plugin's embedded object; libbpf logs under -d. */
+struct bpf_object *ps_bpf_open(struct ps_ctx *ctx);
+
+/* Sum a per-CPU array/hash value made of n u64 counters. */
+int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n);
+
+/*
+ * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,
+ * count records, duration ns, or cb returning non-zero.  0 or 1 in count or
+ * duration: no limit.  Returns PS_OK or PS_ERR (reported).
+ */
+struct ps_ring_opts {
+	uint64_t count;
+	uint64_t duration_ns;
+	int timeout_ms;		/* poll timeout, 0: 100 ms */
+	/* called after each poll round, e.g. to wake a kernel-side batch */
+	int (*tick)(void *data);
+};
+int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
+		   int (*cb)(void *data, void *rec, size_t len), void *data,
+		   const struct ps_ring_opts *opts);
+
+/* ------------------------------------------------------------------ */
+/* Attach layer (the current plugin on one interface)                  */
+
+const char *ps_mode_name(enum ps_mode mode);
+
+#define PS_ATTACH_REPLACE (1U << 0)
+
+/* Load the object, pin maps, link program, pin link.  All or nothing. */
+int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
+	      unsigned int flags, const struct ps_args *args,
+	      struct ps_attachment *out);
+/* Remove link and pins; works when the interface is gone. */
+int ps_detach(struct ps_ctx *ctx, const char *ifname);
+/* 0 and *out filled, -ENOENT when not attached (not reported). */
+int ps_attachment_get(struct ps_ctx *ctx, const char *ifname,
+		      struct ps_attachment *out);
+/*
+ * Each attachment of plugin (NULL: every plugin), sorted by interface
+ * then plugin; stops when cb returns non-zero and returns that.
+ */
+int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
+			  int (*cb)(struct ps_ctx *ctx,
+				    const struct ps_attachment *att,
+				    void *data),
+			  void *data);
+/* fd of a pinned map of an attachment, or -1 (reported) */
+int ps_map_open(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map_name);
+
+/* Check for CAP_BPF and CAP_NET_ADMIN; reports and returns PS_ERR. */
+int ps_need_root(struct ps_ctx *ctx, const char *what);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PKTSCOPE_PLUGIN_H */
