@@ -40,25 +40,8 @@ static int do_plugin_list(struct ps_ctx *ctx, const struct ps_args *args)
 	return PS_OK;
 }
 
-static void list_cmds(struct ps_ctx *ctx, struct ps_table *t,
-		      const char *prefix, const struct ps_cmd *cmds)
-{
-	for (; cmds && cmds->name; cmds++) {
-		char name[128], syn[512];
-
-		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? " " : "",
-			 cmds->name);
-		if (cmds->sub) {
-			list_cmds(ctx, t, name, cmds->sub);
-			continue;
-		}
-		ps_synopsis(cmds->args, syn, sizeof(syn));
-		ps_table_str(t, name);
-		ps_table_str(t, syn);
-		ps_table_str(t, cmds->summary);
-		ps_table_end_row(t);
-	}
-}
+static void help_cmd_rows(struct ps_ctx *ctx, struct ps_table *t,
+			  const char *path, const struct ps_cmd *cmds);
 
 static const char *map_type_name(enum bpf_map_type type)
 {
@@ -133,10 +116,14 @@ static int do_plugin_info(struct ps_ctx *ctx, const struct ps_args *args)
 	ps_out_u64(ctx, "abi", "Plugin ABI", p->abi_version);
 	ps_out_str(ctx, "file", "File", o->file);
 	ps_out_str(ctx, "summary", "Summary", p->summary);
-	ps_out_text(ctx, "\n");
-	t = ps_table_new(ctx, "commands", ccols, ARRAY_SIZE(ccols));
-	list_cmds(ctx, t, "", ps_object_cmds(o));
-	ps_table_end(t);
+	ps_out_text(ctx, "\nCommands:\n");
+	t = ctx->json ? ps_table_new(ctx, "commands", ccols, ARRAY_SIZE(ccols)) :
+			NULL;
+	ctx->w.indent += 2;
+	help_cmd_rows(ctx, t, o->name, ps_object_cmds(o));
+	ctx->w.indent -= 2;
+	if (t)
+		ps_table_end(t);
 
 	if (!p->bpf_elf) {
 		ps_out_text(ctx, "\nNo BPF object.\n");

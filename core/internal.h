@@ -19,6 +19,7 @@ struct ps_object {
 	const struct ps_plugin *plugin;	/* NULL for built-ins */
 	char *file;			/* plugin: the file it came from */
 	void *handle;			/* plugin: dlopen handle */
+	int fd;				/* plugin: the descriptor it was loaded from */
 	struct ps_cmd *merged;		/* plugin: core verbs + its own (owned) */
 	struct ps_arg_spec *attach_spec; /* plugin: merged attach args (owned) */
 	bool hidden;			/* not listed, not completed */

@@ -240,10 +240,15 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 		close(fd);
 		return refuse(ctx, file, "not an ELF shared object");
 	}
+	/*
+	 * glibc finds an already-loaded object by its name first, and a
+	 * closed descriptor's number comes back: keep fd open while the
+	 * handle lives, so no two plugins share a /proc/self/fd name.
+	 */
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 	h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-	close(fd);
 	if (!h) {
+		close(fd);
 		const char *e = dlerror();
 		const char *colon = e ? strstr(e, ": ") : NULL;
 
@@ -255,6 +260,7 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 	p = dlsym(h, PKTSCOPE_PLUGIN_SYMBOL);
 	if (!p) {
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, "no '" PKTSCOPE_PLUGIN_SYMBOL
 			      "' symbol: not a pktscope plugin");
 	}
@@ -265,10 +271,12 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 			 p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
 			 sizeof(struct ps_plugin));
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, why);
 	}
 	if (!p->name || !valid_name(p->name)) {
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, "bad plugin name (want 1-63 of [a-z0-9-])");
 	}
 	other = ps_find_object(ctx, p->name);
@@ -282,19 +290,23 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 				 "name '%s' clashes with a built-in object",
 				 p->name);
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, why);
 	}
 	if (!p->cmds && !p->bpf_elf) {
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, "no commands and no BPF object");
 	}
 	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog) {
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, "BPF object without XDP or TC program names");
 	}
 	o = new_object(ctx);
 	if (!o) {
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, "out of memory");
 	}
 	o->name = p->name;
@@ -302,12 +314,14 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 	o->cmds = p->cmds;
 	o->plugin = p;
 	o->handle = h;
+	o->fd = fd;
 	o->file = strdup(file);
 	if (!o->file || (p->bpf_elf && merge_cmds(o, p))) {
 		free(o->file);
 		free(o->merged);
 		free(o->attach_spec);
 		dlclose(h);
+		close(fd);
 		return refuse(ctx, file, "out of memory");
 	}
 	ctx->nobjects++;
@@ -323,6 +337,7 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 			free(o->merged);
 			free(o->attach_spec);
 			dlclose(h);
+			close(fd);
 			return refuse(ctx, file, "its init() failed");
 		}
 	}
@@ -428,6 +443,7 @@ void ps_unload_plugins(struct ps_ctx *ctx)
 		free(o->merged);
 		free(o->attach_spec);
 		dlclose(o->handle);
+		close(o->fd);
 	}
 	free(ctx->objects);
 	ctx->objects = NULL;
