@@ -601,6 +601,67 @@ int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
 	return r;
 }
 
+struct select_state {
+	struct ps_attachment *v;
+	size_t n;
+};
+
+static int select_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      void *data)
+{
+	struct select_state *s = data;
+	struct ps_attachment *v;
+
+	(void)ctx;
+	if (!att->since)
+		return 0;	/* half-made: nothing to read */
+	v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	s->v[s->n++] = *att;
+	return 0;
+}
+
+int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
+			  struct ps_attachment **out, size_t *n)
+{
+	const struct ps_plugin *p = ctx->plugin;
+	struct select_state s = { NULL, 0 };
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (!p)
+		return ps_err(ctx, "no plugin");
+	r = ps_need_root(ctx, p->name);
+	if (r)
+		return r;
+	if (dev) {
+		struct ps_attachment att;
+
+		if (ps_attachment_get(ctx, dev, &att))
+			return ps_err(ctx, "%s is not attached to %s (attach it with '%s %s attach dev %s')",
+				      p->name, dev, ctx->progname, p->name, dev);
+		s.v = malloc(sizeof(att));
+		if (!s.v)
+			return ps_err(ctx, "out of memory");
+		s.v[0] = att;
+		s.n = 1;
+	} else {
+		if (ps_attachment_foreach(ctx, p->name, select_one, &s)) {
+			free(s.v);
+			return ps_err(ctx, "out of memory");
+		}
+		if (!s.n)
+			return ps_err(ctx, "%s is not attached anywhere (attach it with '%s %s attach dev IF')",
+				      p->name, ctx->progname, p->name);
+	}
+	*out = s.v;
+	*n = s.n;
+	return PS_OK;
+}
+
 int ps_map_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 		const char *map_name)
 {

@@ -587,3 +587,89 @@ const struct ps_cmd ps_complete_cmd = {
 	"__complete", "completion candidates, one a line", complete_args,
 	do_complete,
 };
+
+/* ---- __man: the COMMANDS section of pktscope(8), from the declarations ---- */
+
+static void roff(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void man_one(FILE *f, const char *full, const struct ps_cmd *cmd)
+{
+	char syn[512];
+
+	ps_synopsis(cmd->args, syn, sizeof(syn));
+	fputs(".TP\n.B pktscope ", f);
+	roff(f, full);
+	if (*syn) {
+		fputc(' ', f);
+		roff(f, syn);
+	}
+	fputc('\n', f);
+	roff(f, cmd->summary);
+	if (cmd->flags & PS_CMD_BPF)
+		fputs(" Needs root.", f);
+	fputc('\n', f);
+	for (const struct ps_arg_spec *a = cmd->args; a && a->keyword; a++) {
+		char mv[256];
+
+		fputs(".RS\n.TP\n.I ", f);
+		if (a->flags & PS_ARG_POSITIONAL)
+			roff(f, ps_kind_metavar(a, mv, sizeof(mv)));
+		else
+			roff(f, a->keyword);
+		fputc('\n', f);
+		roff(f, a->help);
+		fputs("\n.RE\n", f);
+	}
+}
+
+static void man_cmds(FILE *f, const char *path, const struct ps_cmd *cmds)
+{
+	for (; cmds && cmds->name; cmds++) {
+		char full[256];
+
+		snprintf(full, sizeof(full), "%s %s", path, cmds->name);
+		if (cmds->sub)
+			man_cmds(f, full, cmds->sub);
+		else
+			man_one(f, full, cmds);
+	}
+}
+
+static int do_man(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	FILE *f = ctx->w.f;
+
+	(void)args;
+	for (size_t i = 0; i < ctx->nobjects; i++) {
+		const struct ps_object *o = &ctx->objects[i];
+
+		if (o->hidden)
+			continue;
+		fputs(".SS ", f);
+		roff(f, o->name);
+		fputs("\n", f);
+		roff(f, o->summary);
+		fputs("\n", f);
+		if (o->self) {
+			man_one(f, o->name, o->self);
+			continue;
+		}
+		man_cmds(f, o->name, ps_object_cmds(o));
+	}
+	ctx->w.stream = true;
+	return PS_OK;
+}
+
+const struct ps_cmd ps_man_cmd = {
+	"__man", "pktscope(8) COMMANDS section in roff", NULL, do_man,
+};

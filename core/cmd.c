@@ -29,6 +29,8 @@ static const struct ps_object builtin_objects[] = {
 	  .self = &ps_batch_cmd },
 	{ .name = "__complete", .summary = "completion candidates (for scripts)",
 	  .self = &ps_complete_cmd, .hidden = true },
+	{ .name = "__man", .summary = "generated part of the man page",
+	  .self = &ps_man_cmd, .hidden = true },
 };
 
 const struct ps_object *ps_builtin_objects(size_t *n)

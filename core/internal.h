@@ -110,7 +110,8 @@ const struct ps_cmd *ps_object_cmds(const struct ps_object *obj);
 /* builtins.c */
 extern const struct ps_cmd ps_plugin_cmds[];
 extern const struct ps_cmd ps_version_cmd, ps_feature_cmd, ps_status_cmd,
-	ps_help_cmd, ps_completion_cmd, ps_batch_cmd, ps_complete_cmd;
+	ps_help_cmd, ps_completion_cmd, ps_batch_cmd, ps_complete_cmd,
+	ps_man_cmd;
 extern const struct ps_cmd ps_core_bpf_cmds[];	/* attach, detach, status */
 extern const struct ps_arg_spec ps_attach_core_args[];
 int ps_print_help(struct ps_ctx *ctx, const char *object, const char *cmd);

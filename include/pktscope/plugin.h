@@ -377,6 +377,13 @@ int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
 				    const struct ps_attachment *att,
 				    void *data),
 			  void *data);
+/*
+ * The current plugin's attachments a read-only verb works on: the one on
+ * dev, or every one when dev is NULL.  Reports "not attached" and returns
+ * PS_ERR when there is none; free *out with free().
+ */
+int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
+			  struct ps_attachment **out, size_t *n);
 /* fd of a pinned map of an attachment, or -1 (reported) */
 int ps_map_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 		const char *map_name);
