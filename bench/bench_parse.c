@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_parse: what the shared parser and proto-stats cost per packet.
+ *
+ * Every number is the kernel's own per-run average from BPF_PROG_TEST_RUN
+ * (repeat N, JIT-compiled programs), taken as the median of several rounds.
+ * Within a round all variants run one after the other on the same frame, so
+ * drift (frequency, other load) hits them alike and the ratios stay honest.
+ *
+ * Variants:
+ *   empty    a program that only returns (the floor)
+ *   parser   ps_parse() plus one per-CPU counter (bench_parse.bpf.c)
+ *   known    proto-stats (the production object, default sampling), its
+ *            source and port already counted
+ *   new-src  proto-stats, a new source address every packet: the bench
+ *            build of proto_stats.bpf.c (-DPSTAT_BENCH) perturbs the key,
+ *            because test_run repeats one frame; the perturbation (one
+ *            global increment) is charged to proto-stats.  The LRU map is
+ *            full before measuring, so inserts evict.
+ *
+ * -o also measures the designs considered for the top maps (the table at
+ * the top of bpf/proto_stats.bpf.c comes from it).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+
+#include "frames.h"
+#include "proto_stats.h"
+#include "bench_empty.skel.h"
+#include "bench_parse.skel.h"
+#include "proto_stats.skel.h"
+#include "proto_stats_bench.skel.h"
+
+#define MAX_ROUNDS	64
+#define XDP_PASS_RET	2
+#define TC_UNSPEC_RET	(-1)
+
+enum hook { HOOK_XDP, HOOK_TC, HOOK__MAX };
+static const char *const hook_name[] = { "xdp", "tc" };
+
+enum var { V_EMPTY, V_PARSER, V_KNOWN, V_NEW, V__MAX };
+static const char *const var_name[] = { "empty", "parser", "known", "new-src" };
+
+enum fr { F_UDP, F_SYN, F_UDP6, F_VLAN, F_TRUNC, F__MAX };
+static const char *const fr_name[] = {
+	"udp4 64B", "tcp-syn 64B", "udp6 64B", "vlan udp4 64B",
+	"trunc tcp 42B",
+};
+
+static struct frame frames[F__MAX];
+static unsigned long long repeat = 1000000;
+static int rounds = 7;
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One test_run of prog over f, n times; *ns is the kernel's time per run.
+ * That figure is whole nanoseconds, but it is the only honest one: timing
+ * the call from here adds a fixed 10-25 ms per XDP test_run call on this
+ * kernel (set-up outside the timed loop), which no repeat count hides.
+ */
+static int run_once(int prog_fd, enum hook hook, const struct frame *f,
+		    unsigned long long n, double *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f->buf,
+		.data_size_in = f->len,
+		.repeat = n,
+	);
+	int want = hook == HOOK_XDP ? XDP_PASS_RET : TC_UNSPEC_RET;
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	if (err) {
+		fprintf(stderr, "Error: test_run: %s\n", strerror(errno));
+		return -1;
+	}
+	if ((int)opts.retval != want) {
+		fprintf(stderr, "Error: program returned %d, want %d\n",
+			(int)opts.retval, want);
+		return -1;
+	}
+	*ns = opts.duration;
+	return 0;
+}
+
+static void build_frames(void)
+{
+	struct frame *f;
+
+	f = &frames[F_UDP];
+	frame_init(f);
+	frame_eth(f, ETH_P_IP);
+	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
+	frame_udp(f, 40000, 53);
+	frame_pad(f, 64);
+	frame_finish(f);
+
+	f = &frames[F_SYN];
+	frame_init(f);
+	frame_eth(f, ETH_P_IP);
+	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_TCP });
+	frame_tcp(f, 40000, 443, 0x02, 0);
+	frame_pad(f, 64);
+	frame_finish(f);
+
+	f = &frames[F_UDP6];
+	frame_init(f);
+	frame_eth(f, ETH_P_IPV6);
+	frame_ipv6(f, &(struct frame_ipv6){ .nexthdr = IPPROTO_UDP });
+	frame_udp(f, 40000, 53);
+	frame_pad(f, 64);
+	frame_finish(f);
+
+	f = &frames[F_VLAN];
+	frame_init(f);
+	frame_eth(f, 0x8100);
+	frame_vlan(f, 100, ETH_P_IP);
+	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
+	frame_udp(f, 40000, 53);
+	frame_pad(f, 64);
+	frame_finish(f);
+
+	/* the SYN frame cut 8 bytes into its TCP header */
+	f = &frames[F_TRUNC];
+	frames[F_TRUNC] = frames[F_SYN];
+	f->len = 14 + 20 + 8;
+}
+
+/* Where each variant's programs are. */
+struct progs {
+	int fd[V__MAX][HOOK__MAX];
+};
+
+static int cfg_set(int map_fd, __u32 sample_src, __u32 sample_port)
+{
+	struct pstat_config cfg = { sample_src, sample_port };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(map_fd, &zero, &cfg, 0);
+}
+
+/*
+ * Put the frames' sources and ports into the production object's top maps
+ * (admit everything once, then back to the default sampling), so that
+ * "known" measures the hit path only.
+ */
+static int warm_known(struct proto_stats *ps)
+{
+	int cfg_fd = bpf_map__fd(ps->maps.config);
+	double ns;
+	int i, h;
+
+	if (cfg_set(cfg_fd, 1, 1))
+		return -1;
+	for (i = 0; i < F__MAX; i++)
+		for (h = 0; h < HOOK__MAX; h++)
+			if (run_once(h == HOOK_XDP ?
+				     bpf_program__fd(ps->progs.ps_xdp) :
+				     bpf_program__fd(ps->progs.ps_tc),
+				     h, &frames[i], 1, &ns))
+				return -1;
+	return cfg_set(cfg_fd, 0, 0);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+static double res[F__MAX][HOOK__MAX][V__MAX];
+static double spread[F__MAX][HOOK__MAX][V__MAX];
+
+static int measure(const struct progs *p)
+{
+	static double ns[F__MAX][HOOK__MAX][V__MAX][MAX_ROUNDS];
+	int r, f, h, v;
+
+	for (r = 0; r < rounds; r++)
+		for (f = 0; f < F__MAX; f++)
+			for (h = 0; h < HOOK__MAX; h++)
+				for (v = 0; v < V__MAX; v++)
+					if (run_once(p->fd[v][h], h, &frames[f],
+						     repeat, &ns[f][h][v][r]))
+						return -1;
+	for (f = 0; f < F__MAX; f++)
+		for (h = 0; h < HOOK__MAX; h++)
+			for (v = 0; v < V__MAX; v++) {
+				double *x = ns[f][h][v];
+
+				res[f][h][v] = median(x, rounds);
+				/* sorted by median(): spread is max - min */
+				spread[f][h][v] = x[rounds - 1] - x[0];
+			}
+	return 0;
+}
+
+static int goal(const char *what, double have, double limit)
+{
+	int ok = have <= limit;
+
+	printf("  %-44s %7.1f <= %7.1f  %s\n", what, have, limit,
+	       ok ? "ok" : "FAIL");
+	return ok;
+}
+
+static int print_results(void)
+{
+	int f, h, v, fails = 0;
+	char what[128];
+
+	printf("ns/packet as BPF_PROG_TEST_RUN reports it (whole ns), median "
+	       "of %d rounds of %llu runs; [max - min]\n\n", rounds, repeat);
+	printf("%-14s %-4s", "frame", "hook");
+	for (v = 0; v < V__MAX; v++)
+		printf(" %13s", var_name[v]);
+	printf(" %9s %9s %9s\n", "parser-e", "known/p", "new/p");
+	for (f = 0; f < F__MAX; f++)
+		for (h = 0; h < HOOK__MAX; h++) {
+			double *x = res[f][h];
+
+			printf("%-14s %-4s", fr_name[f], hook_name[h]);
+			for (v = 0; v < V__MAX; v++)
+				printf(" %6.1f [%3.0f]", x[v], spread[f][h][v]);
+			printf(" %9.1f %8.2fx %8.2fx\n", x[V_PARSER] - x[V_EMPTY],
+			       x[V_KNOWN] / x[V_PARSER], x[V_NEW] / x[V_PARSER]);
+		}
+
+	printf("\ngoals:\n");
+	for (f = 0; f < F__MAX; f++)
+		for (h = 0; h < HOOK__MAX; h++) {
+			double *x = res[f][h];
+
+			snprintf(what, sizeof(what), "%s %s: parser <= empty + 15",
+				 fr_name[f], hook_name[h]);
+			fails += !goal(what, x[V_PARSER], x[V_EMPTY] + 15);
+			snprintf(what, sizeof(what), "%s %s: known <= 3 x parser",
+				 fr_name[f], hook_name[h]);
+			fails += !goal(what, x[V_KNOWN], 3 * x[V_PARSER]);
+			snprintf(what, sizeof(what), "%s %s: new-src <= 10 x parser",
+				 fr_name[f], hook_name[h]);
+			fails += !goal(what, x[V_NEW], 10 * x[V_PARSER]);
+		}
+	for (h = 0; h < HOOK__MAX; h++)
+		for (v = V_PARSER; v < V__MAX; v++) {
+			snprintf(what, sizeof(what), "%s %s: truncated <= tcp-syn",
+				 var_name[v], hook_name[h]);
+			fails += !goal(what, res[F_TRUNC][h][v], res[F_SYN][h][v]);
+		}
+	return fails;
+}
+
+static const char *map_type_name(enum bpf_map_type t)
+{
+	const char *s = libbpf_bpf_map_type_str(t);
+
+	return s ? s : "?";
+}
+
+/* The kernel's own account of a map's memory, from /proc/self/fdinfo. */
+static long long map_memlock(int fd)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
+
+static void print_memory(struct bpf_object *obj)
+{
+	long long sum = 0, sum_k = 0;
+	int ncpus = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	printf("\nproto-stats map memory (%d possible CPUs; data = entries x "
+	       "(key + value x CPUs for per-CPU values))\n", ncpus);
+	printf("%-10s %-16s %8s %5s %6s %12s %14s\n", "map", "type", "entries",
+	       "key", "value", "data bytes", "kernel memlock");
+	bpf_object__for_each_map(m, obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		int percpu = t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+			     t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		long long d = (long long)bpf_map__max_entries(m) *
+			      (bpf_map__key_size(m) +
+			       (long long)bpf_map__value_size(m) *
+			       (percpu ? ncpus : 1));
+		long long k = map_memlock(bpf_map__fd(m));
+
+		if (bpf_map__is_internal(m))
+			continue;
+		printf("%-10s %-16s %8u %5u %6u %12lld %14lld\n",
+		       bpf_map__name(m), map_type_name(t),
+		       bpf_map__max_entries(m), bpf_map__key_size(m),
+		       bpf_map__value_size(m), d, k);
+		sum += d;
+		sum_k += k;
+	}
+	printf("%-10s %-16s %8s %5s %6s %12lld %14lld\n", "total", "", "", "",
+	       "", sum, sum_k);
+}
+
+/*
+ * --options: the designs considered for top_src, on the UDP frame at XDP.
+ * Each is the bench build of proto-stats with top_src's type and flags
+ * changed before load; "known" repeats one source, "new" a new one every
+ * packet after the map has been filled.
+ */
+struct option_variant {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 flags;
+	__u32 nocache;		/* straight to the LRU map, no per-CPU cache */
+	__u32 atomic;		/* shared values need atomic adds */
+	__u32 sample;		/* admission 1/N; 1 = insert every miss */
+	__u32 cms;		/* count-min admission threshold, 0 = off */
+};
+
+static const struct option_variant option_variants[] = {
+	{ "LRU_HASH, atomic adds, insert every miss",
+	  BPF_MAP_TYPE_LRU_HASH, 0, 1, 1, 1, 0 },
+	{ "LRU_HASH NO_COMMON_LRU, atomic, every miss",
+	  BPF_MAP_TYPE_LRU_HASH, BPF_F_NO_COMMON_LRU, 1, 1, 1, 0 },
+	{ "LRU_PERCPU_HASH, insert every miss",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 1, 0 },
+	{ "LRU_PERCPU_HASH NO_COMMON_LRU, every miss",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_F_NO_COMMON_LRU, 1, 0, 1, 0 },
+	{ "LRU_PERCPU_HASH, count-min >= 4 admits",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 1, 4 },
+	{ "LRU_PERCPU_HASH, sample 1/4",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 4, 0 },
+	{ "LRU_PERCPU_HASH, sample 1/16",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 16, 0 },
+	{ "LRU_PERCPU_HASH, sample 1/64",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 64, 0 },
+	{ "cache + LRU_PERCPU_HASH, every miss",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 1, 0 },
+	{ "cache + LRU_PERCPU_HASH, sample 1/16 (chosen)",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 16, 0 },
+};
+
+#define N_OPTIONS (sizeof(option_variants) / sizeof(option_variants[0]))
+
+static struct proto_stats_bench *open_bench(__u32 vary,
+						const struct option_variant *o)
+{
+	struct proto_stats_bench *s = proto_stats_bench__open();
+
+	if (!s)
+		return NULL;
+	s->rodata->bench_vary = vary;
+	if (o) {
+		s->rodata->bench_nocache = o->nocache;
+		s->rodata->bench_atomic = o->atomic;
+		s->rodata->bench_cms = o->cms;
+		bpf_map__set_type(s->maps.top_src, o->type);
+		bpf_map__set_map_flags(s->maps.top_src, o->flags);
+	}
+	if (proto_stats_bench__load(s)) {
+		proto_stats_bench__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int run_options(int parser_fd, int empty_fd)
+{
+	static double ns[N_OPTIONS][2][MAX_ROUNDS];
+	static double base[2][MAX_ROUNDS];
+	struct proto_stats_bench *sk[N_OPTIONS][2] = {};
+	const struct frame *f = &frames[F_UDP];
+	int ret = -1, r, v;
+	unsigned int i;
+	double d;
+
+	for (i = 0; i < N_OPTIONS; i++)
+		for (v = 0; v < 2; v++) {
+			const struct option_variant *o = &option_variants[i];
+			struct proto_stats_bench *s = open_bench(v, o);
+			int fd;
+
+			if (!s) {
+				fprintf(stderr, "Error: loading option '%s'\n",
+					o->name);
+				goto out;
+			}
+			sk[i][v] = s;
+			fd = bpf_program__fd(s->progs.ps_xdp);
+			if (cfg_set(bpf_map__fd(s->maps.config), o->sample,
+				    o->sample))
+				goto out;
+			/* fill the map so that "new" evicts from the start */
+			if (run_once(fd, HOOK_XDP, f, 4 * PSTAT_TOP_SRC_MAX *
+				     (o->sample ? o->sample : 1), &d))
+				goto out;
+		}
+	for (r = 0; r < rounds; r++) {
+		if (run_once(empty_fd, HOOK_XDP, f, repeat, &base[0][r]) ||
+		    run_once(parser_fd, HOOK_XDP, f, repeat, &base[1][r]))
+			goto out;
+		for (i = 0; i < N_OPTIONS; i++)
+			for (v = 0; v < 2; v++)
+				if (run_once(bpf_program__fd(sk[i][v]->progs.ps_xdp),
+					     HOOK_XDP, f, repeat, &ns[i][v][r]))
+					goto out;
+	}
+	printf("\ntop_src designs, %s at XDP, ns/packet (median of %d): "
+	       "empty %.1f, parser %.1f\n", fr_name[F_UDP], rounds,
+	       median(base[0], rounds), median(base[1], rounds));
+	printf("(without the cache, top_port is looked up in its LRU map "
+	       "too; \"new\" is a new source, same port)\n");
+	printf("%-46s %8s %8s %8s %8s\n", "design", "known", "new", "known/p",
+	       "new/p");
+	for (i = 0; i < N_OPTIONS; i++) {
+		double p = median(base[1], rounds);
+		double k = median(ns[i][0], rounds), n = median(ns[i][1], rounds);
+
+		printf("%-46s %8.1f %8.1f %7.2fx %7.2fx\n",
+		       option_variants[i].name, k, n, k / p, n / p);
+	}
+	ret = 0;
+out:
+	for (i = 0; i < N_OPTIONS; i++)
+		for (v = 0; v < 2; v++)
+			proto_stats_bench__destroy(sk[i][v]);
+	return ret;
+}
+
+static void jit_warning(void)
+{
+	FILE *fp = fopen("/proc/sys/net/core/bpf_jit_enable", "r");
+	int on = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%d", &on) != 1)
+			on = -1;
+		fclose(fp);
+	}
+	if (on < 1)
+		fprintf(stderr, "Warning: the BPF JIT is off (or unknown): "
+			"these are interpreter numbers\n");
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"Usage: %s [-n REPEAT] [-r ROUNDS] [-c CPU] [-o] [-g]\n"
+		"  -n REPEAT  test_run repeat count (default 1000000)\n"
+		"  -r ROUNDS  rounds, median reported (default 7, max %d)\n"
+		"  -c CPU     pin to CPU (default: the last one)\n"
+		"  -o         also measure the top_src design options\n"
+		"  -g         exit 1 when a goal is missed\n",
+		prog, MAX_ROUNDS);
+}
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct proto_stats_bench *psb = NULL;
+	struct bench_empty *empty = NULL;
+	struct bench_parse *parse = NULL;
+	struct proto_stats *ps = NULL;
+	int cpu = -1, options = 0, check = 0, fails, c, ret = 1;
+	struct progs p;
+	cpu_set_t set;
+
+	while ((c = getopt(argc, argv, "n:r:c:ogh")) != -1) {
+		switch (c) {
+		case 'n':
+			repeat = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		case 'o':
+			options = 1;
+			break;
+		case 'g':
+			check = 1;
+			break;
+		default:
+			usage(argv[0]);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || !repeat) {
+		usage(argv[0]);
+		return 2;
+	}
+	libbpf_set_print(silent);
+
+	/* one CPU: per-CPU maps and caches stay put between runs */
+	if (cpu < 0)
+		cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "Warning: cannot pin to CPU %d: %s\n", cpu,
+			strerror(errno));
+
+	jit_warning();
+	build_frames();
+	empty = bench_empty__open_and_load();
+	parse = bench_parse__open_and_load();
+	ps = proto_stats__open_and_load();
+	psb = open_bench(1, NULL);
+	if (!empty || !parse || !ps || !psb) {
+		fprintf(stderr, "Error: cannot load the BPF objects "
+			"(root and BPF_PROG_TEST_RUN needed)\n");
+		goto out;
+	}
+	p.fd[V_EMPTY][HOOK_XDP] = bpf_program__fd(empty->progs.empty_xdp);
+	p.fd[V_EMPTY][HOOK_TC] = bpf_program__fd(empty->progs.empty_tc);
+	p.fd[V_PARSER][HOOK_XDP] = bpf_program__fd(parse->progs.parse_xdp);
+	p.fd[V_PARSER][HOOK_TC] = bpf_program__fd(parse->progs.parse_tc);
+	p.fd[V_KNOWN][HOOK_XDP] = bpf_program__fd(ps->progs.ps_xdp);
+	p.fd[V_KNOWN][HOOK_TC] = bpf_program__fd(ps->progs.ps_tc);
+	p.fd[V_NEW][HOOK_XDP] = bpf_program__fd(psb->progs.ps_xdp);
+	p.fd[V_NEW][HOOK_TC] = bpf_program__fd(psb->progs.ps_tc);
+
+	if (warm_known(ps))
+		goto out;
+	printf("pinned to CPU %d, %d possible CPUs\n", cpu,
+	       libbpf_num_possible_cpus());
+	if (measure(&p))
+		goto out;
+	fails = print_results();
+	print_memory(ps->obj);
+	if (options && run_options(p.fd[V_PARSER][HOOK_XDP],
+				   p.fd[V_EMPTY][HOOK_XDP]))
+		goto out;
+	ret = check && fails ? 1 : 0;
+out:
+	proto_stats_bench__destroy(psb);
+	proto_stats__destroy(ps);
+	bench_parse__destroy(parse);
+	bench_empty__destroy(empty);
+	return ret;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Map layout of the proto-stats BPF object, shared by bpf/proto_stats.bpf.c
+ * and the proto-stats plugin.  One object instance is loaded per interface;
+ * the core pins its maps as <bpffs>/pktscope/<if>/proto-stats/<map>.
+ *
+ * Maps (the names are an interface: short and stable):
+ *
+ *   map       type             key                    value
+ *   counters  PERCPU_ARRAY     __u32 0                struct pstat_counters
+ *   cache     PERCPU_ARRAY     __u32 0                struct pstat_cache
+ *   top_src   LRU_PERCPU_HASH  struct pstat_src_key   struct pstat_val
+ *   top_port  LRU_PERCPU_HASH  struct pstat_port_key  struct pstat_val
+ *   config    ARRAY            __u32 0                struct pstat_config
+ *
+ * The arrays have one entry; top_src holds PSTAT_TOP_SRC_MAX keys, top_port
+ * PSTAT_TOP_PORT_MAX, preallocated.
+ *
+ * Every per-CPU value is summed over the CPUs.  All counts are packets and
+ * bytes; bytes are the frame as seen at the hook, Ethernet header included
+ * (at TC skb->len: the whole frame even when the skb is not linear).
+ *
+ * Counting rules (a packet is counted in every line that applies):
+ *
+ *   TOTAL                 every packet.
+ *   SIZE_*                every packet, by frame length; sum(SIZE_*) == TOTAL.
+ *   TRUNCATED, MALFORMED  packets the parser rejected (bpf/parse.h).
+ *   L3_*                  well-formed packets by EtherType after the VLAN
+ *                         tags (OTHER also holds frames with a third tag):
+ *                         sum(L3_*) + TRUNCATED + MALFORMED == TOTAL.
+ *   L4_*                  well-formed IPv4 and IPv6 packets by IP protocol
+ *                         (the last IPv6 next-header), fragments included:
+ *                         a later fragment's protocol is in its IP header
+ *                         and its bytes are that protocol's bytes.
+ *                         sum(L4_*) == L3_IPV4 + L3_IPV6.
+ *   TCP_*                 L4_TCP packets by flags, exclusive, first match:
+ *                           SYN     SYN, no ACK     } neither with FIN/RST
+ *                           SYNACK  SYN and ACK     }
+ *                           RST     RST (no SYN)
+ *                           FIN     FIN (no SYN, no RST)
+ *                           ACK     ACK, none of SYN/FIN/RST (others allowed)
+ *                           OTHER   the rest: none of SYN/FIN/RST/ACK (null
+ *                                   scan, PSH only, ...), SYN with FIN or RST,
+ *                                   and later fragments (no TCP header)
+ *                         sum(TCP_*) == L4_TCP.
+ *   VLAN                  well-formed packets with at least one VLAN tag.
+ *   FRAG, FRAG_LATER      well-formed IP fragments; those with offset != 0.
+ *   SRC_SKIP, PORT_SKIP   see "Top sources and ports".
+ *
+ * Top sources and ports.  A source is the IPv4/IPv6 source address of any
+ * packet whose IP header parsed, so senders of truncated or malformed L4
+ * show up too; a port is the destination port of a TCP, UDP or SCTP header
+ * that parsed (never of a later fragment).  Memory is fixed.
+ *
+ * Each CPU first counts a key in its slot of `cache`, a direct-mapped
+ * table indexed by a hash of the key: a hit there costs a few instructions
+ * where a hash-map lookup costs ~13 ns.  When another key needs the slot,
+ * the old key's counts are written back to top_src / top_port.  A key that
+ * is in the LRU map gets them added; a missing key is inserted with
+ * probability packets / sample (certain from `sample` packets on), i.e.
+ * every packet is sampled with probability 1 / sample and a key is held
+ * once sampled ("sample and hold"): heavy hitters get in and are counted
+ * exactly from then on, while a flood of one-packet sources costs a
+ * lookup and a random number per packet instead of an LRU eviction each.
+ * Counts not admitted go to SRC_SKIP / PORT_SKIP.
+ *
+ * So the count for a key is   sum over CPUs of top_* values
+ *                           + sum over CPUs of cache slots holding the key
+ * (a slot is in use when val.packets != 0), and until the LRU evicts:
+ *   sum(sources) + SRC_SKIP == packets with a source,
+ *   sum(ports) + PORT_SKIP == packets with a port.
+ * Reset: zero counters and cache, delete all keys of top_src and top_port.
+ */
+#ifndef PKTSCOPE_BPF_PROTO_STATS_H
+#define PKTSCOPE_BPF_PROTO_STATS_H
+
+#include <linux/types.h>
+
+enum pstat_counter {
+	PSTAT_TOTAL = 0,
+
+	PSTAT_L3_IPV4,
+	PSTAT_L3_IPV6,
+	PSTAT_L3_ARP,
+	PSTAT_L3_OTHER,
+
+	PSTAT_L4_TCP,
+	PSTAT_L4_UDP,
+	PSTAT_L4_ICMP,
+	PSTAT_L4_ICMPV6,
+	PSTAT_L4_SCTP,
+	PSTAT_L4_GRE,
+	PSTAT_L4_OTHER,
+
+	PSTAT_TCP_SYN,
+	PSTAT_TCP_SYNACK,
+	PSTAT_TCP_RST,
+	PSTAT_TCP_FIN,
+	PSTAT_TCP_ACK,
+	PSTAT_TCP_OTHER,
+
+	PSTAT_SIZE_64,		/*    0 -   64 */
+	PSTAT_SIZE_127,		/*   65 -  127 */
+	PSTAT_SIZE_255,		/*  128 -  255 */
+	PSTAT_SIZE_511,		/*  256 -  511 */
+	PSTAT_SIZE_1023,	/*  512 - 1023 */
+	PSTAT_SIZE_1518,	/* 1024 - 1518 */
+	PSTAT_SIZE_JUMBO,	/* 1519 -      */
+
+	PSTAT_TRUNCATED,
+	PSTAT_MALFORMED,
+
+	PSTAT_VLAN,
+	PSTAT_FRAG,
+	PSTAT_FRAG_LATER,
+	PSTAT_SRC_SKIP,
+	PSTAT_PORT_SKIP,
+
+	PSTAT__MAX
+};
+
+
+/*
+ * Names for user space, in enum order.  A new counter is added before
+ * PSTAT__MAX only, so that an old plugin reading a new object stays right.
+ */
+#define PSTAT_NAMES {							\
+	"total",							\
+	"ipv4", "ipv6", "arp", "l3_other",				\
+	"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "l4_other",	\
+	"tcp_syn", "tcp_synack", "tcp_rst", "tcp_fin", "tcp_ack",	\
+	"tcp_other",							\
+	"size_64", "size_127", "size_255", "size_511", "size_1023",	\
+	"size_1518", "size_jumbo",					\
+	"truncated", "malformed",					\
+	"vlan", "frag", "frag_later", "src_skip", "port_skip",		\
+}
+
+struct pstat_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct pstat_counters {
+	struct pstat_val c[PSTAT__MAX];
+};
+
+struct pstat_src_key {
+	union {
+		__u8 addr[16];	/* IPv4 in the first 4 bytes, rest zero */
+		__u32 addr32[4];
+	};
+	__u8 family;		/* 2 (AF_INET) or 10 (AF_INET6) */
+	__u8 pad[3];		/* zero */
+};
+
+struct pstat_port_key {
+	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	__u8 pad;		/* zero */
+	__u16 port;		/* host order */
+};
+
+#define PSTAT_SRC_SLOTS_BITS	8
+#define PSTAT_PORT_SLOTS_BITS	8
+
+struct pstat_src_slot {
+	struct pstat_src_key key;
+	__u32 pad;
+	struct pstat_val val;	/* packets == 0: slot unused */
+};
+
+struct pstat_port_slot {
+	struct pstat_port_key key;
+	__u32 pad;
+	struct pstat_val val;	/* packets == 0: slot unused */
+};
+
+struct pstat_cache {
+	struct pstat_src_slot src[1 << PSTAT_SRC_SLOTS_BITS];
+	struct pstat_port_slot port[1 << PSTAT_PORT_SLOTS_BITS];
+};
+
+/*
+ * sample_src, sample_port: admit a missing key with probability 1/N per
+ * packet.  0 means PSTAT_SAMPLE_DEFAULT, so a zeroed map is a sane setting;
+ * 1 admits every key (plain LRU, exact until it evicts); PSTAT_SAMPLE_OFF
+ * admits none (only keys already in the map keep counting).
+ */
+struct pstat_config {
+	__u32 sample_src;
+	__u32 sample_port;
+};
+
+#define PSTAT_SAMPLE_DEFAULT	16
+#define PSTAT_SAMPLE_OFF	0xffffffffU
+
+#define PSTAT_TOP_SRC_MAX	4096
+#define PSTAT_TOP_PORT_MAX	1024
+
+#endif /* PKTSCOPE_BPF_PROTO_STATS_H */

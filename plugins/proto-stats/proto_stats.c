@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * proto-stats: traffic patterns on an interface's ingress -- packets and
+ * bytes per protocol, TCP flag patterns, sizes, top talkers, rates.  The
+ * BPF side (bpf/proto_stats.bpf.c) counts in per-CPU maps pinned by the
+ * core; every verb here reads them from bpffs, so `show` works in any
+ * process after `attach`.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <pktscope/plugin.h>
+
+#include "config.h"
+#include "proto_stats.h"
+#include "proto_stats.skel.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct group {
+	const char *key;	/* JSON key of the object */
+	const char *title;
+	struct {
+		const char *key;
+		int idx;
+	} rows[8];
+};
+
+/* The JSON schema lives here: group keys, then row keys. */
+static const struct group l3_group = { "l3", "Layer 3", {
+	{ "ipv4", PSTAT_L3_IPV4 }, { "ipv6", PSTAT_L3_IPV6 },
+	{ "arp", PSTAT_L3_ARP }, { "other", PSTAT_L3_OTHER }, { NULL, 0 } } };
+static const struct group l4_group = { "l4", "Layer 4", {
+	{ "tcp", PSTAT_L4_TCP }, { "udp", PSTAT_L4_UDP },
+	{ "icmp", PSTAT_L4_ICMP }, { "icmpv6", PSTAT_L4_ICMPV6 },
+	{ "sctp", PSTAT_L4_SCTP }, { "gre", PSTAT_L4_GRE },
+	{ "other", PSTAT_L4_OTHER }, { NULL, 0 } } };
+static const struct group tcp_group = { "tcp_flags", "TCP flags", {
+	{ "syn", PSTAT_TCP_SYN }, { "synack", PSTAT_TCP_SYNACK },
+	{ "fin", PSTAT_TCP_FIN }, { "rst", PSTAT_TCP_RST },
+	{ "ack", PSTAT_TCP_ACK }, { "other", PSTAT_TCP_OTHER },
+	{ NULL, 0 } } };
+static const struct group size_group = { "sizes", "Frame sizes", {
+	{ "le64", PSTAT_SIZE_64 }, { "65-127", PSTAT_SIZE_127 },
+	{ "128-255", PSTAT_SIZE_255 }, { "256-511", PSTAT_SIZE_511 },
+	{ "512-1023", PSTAT_SIZE_1023 }, { "1024-1518", PSTAT_SIZE_1518 },
+	{ "jumbo", PSTAT_SIZE_JUMBO }, { NULL, 0 } } };
+
+static int read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
+			 struct pstat_counters *c)
+{
+	uint32_t key = 0;
+	int fd, r;
+
+	fd = ps_map_open(ctx, att, "counters");
+	if (fd < 0)
+		return PS_ERR;
+	r = ps_percpu_sum(fd, &key, (uint64_t *)c, sizeof(*c) / sizeof(uint64_t));
+	close(fd);
+	if (r)
+		return ps_err(ctx, "reading counters of %s: %s", att->ifname,
+			      strerror(-r));
+	return PS_OK;
+}
+
+static void out_val(struct ps_ctx *ctx, const char *key,
+		    const struct pstat_val *v)
+{
+	ps_out_section(ctx, key, key);
+	ps_out_u64(ctx, "packets", NULL, v->packets);
+	ps_out_u64(ctx, "bytes", NULL, v->bytes);
+	ps_out_section_end(ctx);
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* JSON: {key: {packets, bytes}}; text: one aligned table per group */
+static void out_group(struct ps_ctx *ctx, const struct group *g,
+		      const struct pstat_counters *c, uint64_t of)
+{
+	static const struct ps_col cols[] = {
+		{ "name", "", PS_LEFT },
+		{ "packets", NULL, PS_RIGHT },
+		{ "pct", "%", PS_RIGHT },
+		{ "bytes", NULL, PS_RIGHT },
+	};
+
+	if (ps_json(ctx)) {
+		ps_out_section(ctx, g->key, NULL);
+		for (size_t i = 0; g->rows[i].key; i++)
+			out_val(ctx, g->rows[i].key, &c->c[g->rows[i].idx]);
+		ps_out_section_end(ctx);
+		return;
+	}
+	ps_out_text(ctx, "%s:\n", g->title);
+	struct ps_table *t = ps_table_new(ctx, g->key, cols, ARRAY_SIZE(cols));
+
+	for (size_t i = 0; g->rows[i].key; i++) {
+		const struct pstat_val *v = &c->c[g->rows[i].idx];
+
+		ps_table_str(t, g->rows[i].key);
+		ps_table_u64(t, v->packets);
+		ps_table_f64(t, pct(v->packets, of), 1);
+		ps_table_u64_human(t, v->bytes, ps_fmt_size);
+		ps_table_end_row(t);
+	}
+	ps_table_end(t);
+}
+
+static void out_sizes(struct ps_ctx *ctx, const struct pstat_counters *c)
+{
+	static const char *const labels[] = {
+		"<=64", "65-127", "128-255", "256-511", "512-1023", "1024-1518",
+		"jumbo",
+	};
+	uint64_t max = 0;
+
+	if (ps_json(ctx)) {
+		ps_out_section(ctx, size_group.key, NULL);
+		for (size_t i = 0; size_group.rows[i].key; i++)
+			out_val(ctx, size_group.rows[i].key,
+				&c->c[size_group.rows[i].idx]);
+		ps_out_section_end(ctx);
+		return;
+	}
+	for (int i = PSTAT_SIZE_64; i <= PSTAT_SIZE_JUMBO; i++)
+		if (c->c[i].packets > max)
+			max = c->c[i].packets;
+	ps_out_text(ctx, "Frame sizes (bytes, packets):\n");
+	for (int i = PSTAT_SIZE_64; i <= PSTAT_SIZE_JUMBO; i++) {
+		char suffix[64];
+
+		snprintf(suffix, sizeof(suffix), "%llu (%.1f%%)",
+			 (unsigned long long)c->c[i].packets,
+			 pct(c->c[i].packets, c->c[PSTAT_TOTAL].packets));
+		ps_out_bar(ctx, labels[i - PSTAT_SIZE_64], c->c[i].packets, max,
+			   suffix);
+	}
+}
+
+/* ---- top talkers ---- */
+
+/*
+ * A key's count lives in two places: its top_src/top_port entry (summed
+ * over CPUs) and any CPU's cache slot that holds it right now.  Both are
+ * collected as (key, value) pairs, sorted by key and merged.
+ */
+struct top_entry {
+	unsigned char key[sizeof(struct pstat_src_key)];
+	struct pstat_val v;
+};
+
+static size_t top_key_size;
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(((const struct top_entry *)a)->key,
+		      ((const struct top_entry *)b)->key, top_key_size);
+}
+
+static int by_packets(const void *a, const void *b)
+{
+	const struct top_entry *x = a, *y = b;
+
+	if (x->v.packets != y->v.packets)
+		return x->v.packets < y->v.packets ? 1 : -1;
+	return x->v.bytes < y->v.bytes ? 1 : x->v.bytes > y->v.bytes ? -1 : 0;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct top_entry *x = a, *y = b;
+
+	if (x->v.bytes != y->v.bytes)
+		return x->v.bytes < y->v.bytes ? 1 : -1;
+	return x->v.packets < y->v.packets ? 1 :
+	       x->v.packets > y->v.packets ? -1 : 0;
+}
+
+struct top_list {
+	struct top_entry *v;
+	size_t n, cap;
+};
+
+static int top_add(struct top_list *l, const void *key, size_t ksz,
+		   const struct pstat_val *v)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct top_entry *p = realloc(l->v, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	memcpy(l->v[l->n].key, key, ksz);
+	l->v[l->n].v = *v;
+	l->n++;
+	return 0;
+}
+
+static int read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    bool is_src, struct top_list *l)
+{
+	size_t ksz = is_src ? sizeof(struct pstat_src_key) :
+			      sizeof(struct pstat_port_key);
+	unsigned char key[sizeof(struct pstat_src_key)], next[sizeof(key)];
+	int ncpu = libbpf_num_possible_cpus();
+	struct pstat_cache *cache;
+	uint32_t zero = 0;
+	void *prev = NULL;
+	int fd;
+
+	memset(l, 0, sizeof(*l));
+	fd = ps_map_open(ctx, att, is_src ? "top_src" : "top_port");
+	if (fd < 0)
+		return PS_ERR;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		struct pstat_val v;
+
+		memcpy(key, next, ksz);
+		prev = key;
+		/* an LRU entry can be evicted between next_key and lookup */
+		if (ps_percpu_sum(fd, key, (uint64_t *)&v, 2))
+			continue;
+		if (top_add(l, key, ksz, &v))
+			goto oom;
+	}
+	close(fd);
+
+	fd = ps_map_open(ctx, att, "cache");
+	if (fd < 0)
+		return PS_ERR;
+	cache = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*cache));
+	if (!cache)
+		goto oom;
+	if (!bpf_map_lookup_elem(fd, &zero, cache)) {
+		for (int c = 0; c < ncpu; c++) {
+			if (is_src) {
+				for (size_t i = 0; i < ARRAY_SIZE(cache[c].src); i++)
+					if (cache[c].src[i].val.packets &&
+					    top_add(l, &cache[c].src[i].key, ksz,
+						    &cache[c].src[i].val))
+						goto oom_cache;
+			} else {
+				for (size_t i = 0; i < ARRAY_SIZE(cache[c].port); i++)
+					if (cache[c].port[i].val.packets &&
+					    top_add(l, &cache[c].port[i].key, ksz,
+						    &cache[c].port[i].val))
+						goto oom_cache;
+			}
+		}
+	}
+	free(cache);
+	close(fd);
+
+	/* merge equal keys */
+	top_key_size = ksz;
+	qsort(l->v, l->n, sizeof(l->v[0]), by_key);
+	size_t out = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (out && !memcmp(l->v[out - 1].key, l->v[i].key, ksz)) {
+			l->v[out - 1].v.packets += l->v[i].v.packets;
+			l->v[out - 1].v.bytes += l->v[i].v.bytes;
+		} else {
+			l->v[out++] = l->v[i];
+		}
+	}
+	l->n = out;
+	return PS_OK;
+oom_cache:
+	free(cache);
+oom:
+	close(fd);
+	free(l->v);
+	l->v = NULL;
+	return ps_err(ctx, "out of memory");
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 132: return "sctp";
+	}
+	return "other";
+}
+
+static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    bool is_src, bool bytes, size_t limit)
+{
+	static const struct ps_col src_cols[] = {
+		{ "addr", "SOURCE", PS_LEFT },
+		{ "packets", NULL, PS_RIGHT },
+		{ "bytes", NULL, PS_RIGHT },
+	};
+	static const struct ps_col port_cols[] = {
+		{ "proto", NULL, PS_LEFT },
+		{ "port", "DPORT", PS_RIGHT },
+		{ "packets", NULL, PS_RIGHT },
+		{ "bytes", NULL, PS_RIGHT },
+	};
+	struct top_list l;
+	struct top_entry *v;
+	size_t n;
+
+	if (read_top(ctx, att, is_src, &l))
+		return;
+	v = l.v;
+	n = l.n;
+	qsort(v, n, sizeof(*v), bytes ? by_bytes : by_packets);
+	if (n > limit)
+		n = limit;
+	ps_out_text(ctx, "%s:\n", is_src ? "Top sources" : "Top destination ports");
+	struct ps_table *t = is_src ?
+		ps_table_new(ctx, "top_sources", src_cols, ARRAY_SIZE(src_cols)) :
+		ps_table_new(ctx, "top_dst_ports", port_cols, ARRAY_SIZE(port_cols));
+	for (size_t i = 0; i < n; i++) {
+		if (is_src) {
+			const struct pstat_src_key *k = (const void *)v[i].key;
+			char a[INET6_ADDRSTRLEN];
+
+			inet_ntop(k->family == 10 ? AF_INET6 : AF_INET, k->addr,
+				  a, sizeof(a));
+			ps_table_str(t, a);
+		} else {
+			const struct pstat_port_key *k = (const void *)v[i].key;
+
+			ps_table_str(t, proto_name(k->proto));
+			ps_table_u64(t, k->port);
+		}
+		ps_table_u64(t, v[i].v.packets);
+		ps_table_u64_human(t, v[i].v.bytes, ps_fmt_size);
+		ps_table_end_row(t);
+	}
+	ps_table_end(t);
+	free(v);
+}
+
+static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	struct pstat_counters c;
+
+	if (read_counters(ctx, att, &c))
+		return PS_ERR;
+	if (!ps_json(ctx)) {
+		char b[32];
+
+		ps_out_text(ctx, "%s  mode %s  %llu packets  %s%s\n", att->ifname,
+			    ps_mode_name(att->mode),
+			    (unsigned long long)c.c[PSTAT_TOTAL].packets,
+			    ps_fmt_size(c.c[PSTAT_TOTAL].bytes, b, sizeof(b)),
+			    att->ifindex ? "" : "  (interface gone)");
+		ps_out_text(ctx, "\n");
+	} else {
+		ps_out_item(ctx, NULL);
+		ps_out_str(ctx, "ifname", NULL, att->ifname);
+		ps_out_u64(ctx, "ifindex", NULL, (uint64_t)att->ifindex);
+		ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
+		out_val(ctx, "total", &c.c[PSTAT_TOTAL]);
+	}
+	out_group(ctx, &l3_group, &c, c.c[PSTAT_TOTAL].packets);
+	ps_out_text(ctx, "\n");
+	out_group(ctx, &l4_group, &c, c.c[PSTAT_L3_IPV4].packets +
+		  c.c[PSTAT_L3_IPV6].packets);
+	ps_out_text(ctx, "\n");
+	out_group(ctx, &tcp_group, &c, c.c[PSTAT_L4_TCP].packets);
+	ps_out_text(ctx, "\n");
+	out_sizes(ctx, &c);
+	ps_out_text(ctx, "\n");
+	if (ps_json(ctx)) {
+		out_val(ctx, "malformed", &c.c[PSTAT_MALFORMED]);
+		out_val(ctx, "truncated", &c.c[PSTAT_TRUNCATED]);
+		out_val(ctx, "vlan", &c.c[PSTAT_VLAN]);
+		out_val(ctx, "fragments", &c.c[PSTAT_FRAG]);
+		out_val(ctx, "untracked_sources", &c.c[PSTAT_SRC_SKIP]);
+		out_val(ctx, "untracked_ports", &c.c[PSTAT_PORT_SKIP]);
+	} else {
+		ps_out_text(ctx, "Malformed %llu, truncated %llu, VLAN-tagged %llu, fragments %llu\n\n",
+			    (unsigned long long)c.c[PSTAT_MALFORMED].packets,
+			    (unsigned long long)c.c[PSTAT_TRUNCATED].packets,
+			    (unsigned long long)c.c[PSTAT_VLAN].packets,
+			    (unsigned long long)c.c[PSTAT_FRAG].packets);
+	}
+	out_top(ctx, att, true, false, 5);
+	ps_out_text(ctx, "\n");
+	out_top(ctx, att, false, false, 5);
+	ps_out_item_end(ctx);
+	return PS_OK;
+}
+
+static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct ps_attachment *atts;
+	size_t n;
+	int r = PS_OK;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, "interfaces", NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (i)
+			ps_out_text(ctx, "\n");
+		r = show_one(ctx, &atts[i]);
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
+static int do_top(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	const struct ps_value *by = ps_arg_get(args, "by");
+	size_t limit = (size_t)ps_arg_u64(args, "limit", 10);
+	struct ps_attachment *atts;
+	size_t n;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, "interfaces", NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ps_out_text(ctx, "\n");
+		ps_out_item(ctx, NULL);
+		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
+		ps_out_text(ctx, "\n");
+		out_top(ctx, &atts[i], true, by && by->u == 1, limit);
+		ps_out_text(ctx, "\n");
+		out_top(ctx, &atts[i], false, by && by->u == 1, limit);
+		ps_out_item_end(ctx);
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return PS_OK;
+}
+
+/* ---- reset ---- */
+
+static int clear_map(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     const char *name, size_t key_size)
+{
+	unsigned char key[64], next[64];
+	int fd = ps_map_open(ctx, att, name);
+
+	if (fd < 0)
+		return PS_ERR;
+	/* always restart from the first key: deleting breaks iteration */
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			break;
+	}
+	close(fd);
+	return PS_OK;
+}
+
+static int zero_percpu(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       const char *name, size_t value_size)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	void *zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), value_size);
+	uint32_t key = 0;
+	int fd, r = PS_OK;
+
+	if (!zero)
+		return ps_err(ctx, "out of memory");
+	fd = ps_map_open(ctx, att, name);
+	if (fd < 0) {
+		free(zero);
+		return PS_ERR;
+	}
+	if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
+		r = ps_err(ctx, "resetting %s of %s: %s", name, att->ifname,
+			   strerror(errno));
+	close(fd);
+	free(zero);
+	return r;
+}
+
+static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct ps_attachment *atts;
+	size_t n;
+	int r = PS_OK;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, "reset", NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		r = zero_percpu(ctx, &atts[i], "counters",
+				sizeof(struct pstat_counters));
+		if (!r)
+			r = zero_percpu(ctx, &atts[i], "cache",
+					sizeof(struct pstat_cache));
+		if (!r)
+			r = clear_map(ctx, &atts[i], "top_src",
+				      sizeof(struct pstat_src_key));
+		if (!r)
+			r = clear_map(ctx, &atts[i], "top_port",
+				      sizeof(struct pstat_port_key));
+		if (!r) {
+			ps_out_item(ctx, NULL);
+			ps_out_str(ctx, "ifname", "Reset", atts[i].ifname);
+			ps_out_item_end(ctx);
+		}
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
+/* ---- watch ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static const struct {
+	const char *key;
+	int idx;
+} watch_cols[] = {
+	{ "ipv4", PSTAT_L3_IPV4 }, { "ipv6", PSTAT_L3_IPV6 },
+	{ "arp", PSTAT_L3_ARP }, { "tcp", PSTAT_L4_TCP },
+	{ "udp", PSTAT_L4_UDP }, { "icmp", PSTAT_L4_ICMP },
+	{ "icmpv6", PSTAT_L4_ICMPV6 }, { "bad", -1 },
+};
+
+static uint64_t col_delta(const struct pstat_counters *now,
+			  const struct pstat_counters *then, int idx)
+{
+	if (idx < 0)
+		return now->c[PSTAT_MALFORMED].packets +
+		       now->c[PSTAT_TRUNCATED].packets -
+		       then->c[PSTAT_MALFORMED].packets -
+		       then->c[PSTAT_TRUNCATED].packets;
+	return now->c[idx].packets - then->c[idx].packets;
+}
+
+static void watch_header(struct ps_ctx *ctx)
+{
+	char line[512];
+	int off;
+
+	off = snprintf(line, sizeof(line), "%-8s  %-12s %9s %10s", "TIME",
+		       "INTERFACE", "PPS", "BIT/S");
+	for (size_t i = 0; i < ARRAY_SIZE(watch_cols) && off < (int)sizeof(line); i++)
+		off += snprintf(line + off, sizeof(line) - (size_t)off, " %7s",
+				watch_cols[i].key);
+	ps_record_begin(ctx);
+	ps_record_text(ctx, "%s", line);
+	ps_record_end(ctx);
+}
+
+static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
+	uint64_t count = ps_arg_u64(args, "count", 0);
+	struct ps_attachment *atts;
+	struct pstat_counters *prev, cur;
+	size_t n, rows = 0;
+	uint64_t t0, t1;
+	int r = PS_OK;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	prev = calloc(n, sizeof(*prev));
+	if (!prev) {
+		free(atts);
+		return ps_err(ctx, "out of memory");
+	}
+	for (size_t i = 0; i < n && !r; i++)
+		r = read_counters(ctx, &atts[i], &prev[i]);
+	t0 = mono_ns();
+	for (uint64_t round = 0; !r && (!count || round < count); round++) {
+		if (!ps_sleep(interval))
+			break;
+		t1 = mono_ns();
+		double secs = (double)(t1 - t0) / 1e9;
+		time_t now = time(NULL);
+		char hms[16];
+
+		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		t0 = t1;
+		if (!ps_json(ctx) && rows % 20 == 0)
+			watch_header(ctx);
+		for (size_t i = 0; i < n && !r; i++) {
+			char ifn[IF_NAMESIZE];
+
+			if (!if_indextoname((unsigned)atts[i].ifindex, ifn) ||
+			    strcmp(ifn, atts[i].ifname)) {
+				r = ps_err(ctx, "interface %s vanished; its pins stay until 'detach dev %s'",
+					   atts[i].ifname, atts[i].ifname);
+				break;
+			}
+			r = read_counters(ctx, &atts[i], &cur);
+			if (r)
+				break;
+			double pps = (double)(cur.c[PSTAT_TOTAL].packets -
+					      prev[i].c[PSTAT_TOTAL].packets) / secs;
+			double bps = 8.0 * (double)(cur.c[PSTAT_TOTAL].bytes -
+						    prev[i].c[PSTAT_TOTAL].bytes) / secs;
+
+			ps_record_begin(ctx);
+			if (!ps_json(ctx)) {
+				char line[512], a[32], b[32];
+				int off = snprintf(line, sizeof(line),
+						   "%-8s  %-12s %9s %10s", hms,
+						   atts[i].ifname,
+						   ps_fmt_count(pps, a, sizeof(a)),
+						   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
+
+				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++) {
+					double v = (double)col_delta(&cur, &prev[i],
+								     watch_cols[k].idx) / secs;
+
+					off += snprintf(line + off, sizeof(line) - (size_t)off,
+							" %7s", ps_fmt_count(v, a, sizeof(a)));
+				}
+				ps_record_text(ctx, "%s", line);
+			} else {
+				ps_out_u64(ctx, "ts", NULL, (uint64_t)now);
+				ps_out_str(ctx, "ifname", NULL, atts[i].ifname);
+				ps_out_f64(ctx, "interval_s", NULL, secs);
+				ps_out_section(ctx, "total", NULL);
+				ps_out_f64(ctx, "pps", NULL, pps);
+				ps_out_f64(ctx, "bps", NULL, bps);
+				ps_out_section_end(ctx);
+				ps_out_section(ctx, "pps", NULL);
+				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
+					ps_out_f64(ctx, watch_cols[k].key, NULL,
+						   (double)col_delta(&cur, &prev[i],
+								     watch_cols[k].idx) / secs);
+				ps_out_section_end(ctx);
+			}
+			ps_record_end(ctx);
+			prev[i] = cur;
+			rows++;
+		}
+	}
+	free(prev);
+	free(atts);
+	return r;
+}
+
+/* ---- declarations ---- */
+
+static const struct ps_arg_spec dev_args[] = {
+	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ 0 }
+};
+
+static const struct ps_arg_spec watch_args[] = {
+	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ "interval", PS_KIND_DURATION, 0, NULL, "time between rows (default 1s)",
+	  NULL, 10000000ULL, 3600000000000ULL },
+	{ "count", PS_KIND_COUNT, 0, NULL, "stop after N rows", NULL, 1, 0 },
+	{ 0 }
+};
+
+static const char *const by_choices[] = { "packets", "bytes", NULL };
+
+static const struct ps_arg_spec top_args[] = {
+	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ "by", PS_KIND_CHOICE, 0, NULL, "sort order (default packets)",
+	  by_choices },
+	{ "limit", PS_KIND_COUNT, 0, NULL, "rows per table (default 10)", NULL,
+	  1, 100000 },
+	{ 0 }
+};
+
+static const struct ps_cmd cmds[] = {
+	{ "show", "counters per protocol, TCP flags, sizes, top talkers",
+	  dev_args, do_show, NULL, PS_CMD_BPF },
+	{ "watch", "rates per interval (pps, bit/s) per protocol", watch_args,
+	  do_watch, NULL, PS_CMD_BPF | PS_CMD_STREAM },
+	{ "top", "top source addresses and destination ports", top_args,
+	  do_top, NULL, PS_CMD_BPF },
+	{ "reset", "zero the counters and top tables", dev_args, do_reset,
+	  NULL, PS_CMD_BPF },
+	{ 0 }
+};
+
+PKTSCOPE_PLUGIN(
+	.name = "proto-stats",
+	.version = PACKAGE_VERSION,
+	.summary = "traffic patterns: protocols, TCP flags, sizes, top talkers, rates",
+	.bpf_elf = proto_stats__elf_bytes,
+	.xdp_prog = "ps_xdp",
+	.tc_prog = "ps_tc",
+	.cmds = cmds,
+);
