@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+#
+# common.bash - helpers shared by the bats test files.  In a .bats file:
+#
+#     load ../lib/common      # (path relative to the .bats file)
+#
+# Skips become failures under PKTSCOPE_REQUIRE_BPF=1 (set by CI, which runs
+# as root on a kernel that can load BPF): there, a test that cannot run is a
+# bug, not something to shrug at.
+#
+#   pktscope_unavailable REASON   skip the test, or fail it under
+#                                 PKTSCOPE_REQUIRE_BPF=1
+#   require_root                  root, or unavailable
+#   require_cmd CMD...            every CMD on PATH, or unavailable
+#   require_netns                 root + ip + a network namespace can be made
+#   require_lab                   require_netns + the lab's tools; loads lab.bash
+#   require_bpffs                 bpffs mounted at /sys/fs/bpf
+#   fail MSG...                   print MSG and fail the test
+#   assert_eq EXPECTED ACTUAL [WHAT]
+#   assert_json_eq EXPECTED_JSON ACTUAL_JSON [WHAT]   (compared with jq -S)
+#   pktscope_bin                  path of the built pktscope binary ($PKTSCOPE
+#                                 under make check)
+#
+# Exported paths: PKTSCOPE_SRCDIR (top of the source tree: $TOP_SRCDIR under
+# make check), PKTSCOPE_BUILDDIR (top of the build tree: $TOP_BUILDDIR under
+# make check, else the source tree), PKTSCOPE_TESTLIB (this directory).
+
+PKTSCOPE_TESTLIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PKTSCOPE_SRCDIR=${PKTSCOPE_SRCDIR:-${TOP_SRCDIR:-$(cd "$PKTSCOPE_TESTLIB/../.." && pwd)}}
+PKTSCOPE_BUILDDIR=${PKTSCOPE_BUILDDIR:-${TOP_BUILDDIR:-$PKTSCOPE_SRCDIR}}
+export PKTSCOPE_TESTLIB PKTSCOPE_SRCDIR PKTSCOPE_BUILDDIR
+
+pktscope_unavailable() {
+	if [[ ${PKTSCOPE_REQUIRE_BPF:-0} == 1 ]]; then
+		printf 'cannot run: %s (PKTSCOPE_REQUIRE_BPF=1 turns this skip into a failure)\n' "$*" >&2
+		return 1
+	fi
+	skip "$*"
+}
+
+fail() {
+	printf '%s\n' "$*" >&2
+	return 1
+}
+
+require_root() {
+	if [[ $EUID -ne 0 ]]; then
+		pktscope_unavailable "needs root"
+	fi
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			pktscope_unavailable "needs $c"
+			return
+		fi
+	done
+}
+
+require_netns() {
+	local probe
+	require_root || return
+	require_cmd ip || return
+	probe=pktscope-probe-$BASHPID
+	if ! ip netns add "$probe" 2>/dev/null; then
+		pktscope_unavailable "cannot create a network namespace"
+		return
+	fi
+	ip netns del "$probe" 2>/dev/null || true
+}
+
+require_lab() {
+	require_netns || return
+	require_cmd tcpdump tshark python3 flock jq || return
+	# shellcheck source=tests/lib/lab.bash
+	source "$PKTSCOPE_TESTLIB/lab.bash"
+}
+
+require_bpffs() {
+	require_root || return
+	if ! grep -qs '^[^ ]* /sys/fs/bpf bpf ' /proc/mounts; then
+		pktscope_unavailable "bpffs is not mounted at /sys/fs/bpf"
+	fi
+}
+
+assert_eq() {
+	local expected=$1 actual=$2 what=${3:-value}
+	if [[ $expected != "$actual" ]]; then
+		fail "$what: expected '$expected', got '$actual'"
+	fi
+}
+
+assert_json_eq() {
+	local expected actual what=${3:-JSON}
+	expected=$(jq -S -c . <<<"$1") || fail "$what: expected value is not JSON: $1" || return
+	actual=$(jq -S -c . <<<"$2") || fail "$what: actual value is not JSON: $2" || return
+	if [[ $expected != "$actual" ]]; then
+		fail "$what differs:
+  expected: $expected
+  actual:   $actual"
+	fi
+}
+
+pktscope_bin() {
+	local b
+	for b in "${PKTSCOPE:-}" "$PKTSCOPE_BUILDDIR/pktscope" "$PKTSCOPE_SRCDIR/pktscope"; do
+		if [[ -n $b && -x $b ]]; then
+			printf '%s\n' "$b"
+			return 0
+		fi
+	done
+	return 1
+}
