@@ -550,7 +550,8 @@ static size_t list_dir(const char *path, char ***out)
 			n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_names);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_names);
 	*out = v;
 	return n;
 }

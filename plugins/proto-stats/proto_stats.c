@@ -269,7 +269,8 @@ static int read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 	/* merge equal keys */
 	top_key_size = ksz;
-	qsort(l->v, l->n, sizeof(l->v[0]), by_key);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(l->v[0]), by_key);
 	size_t out = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		if (out && !memcmp(l->v[out - 1].key, l->v[i].key, ksz)) {
@@ -322,7 +323,8 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 		return;
 	v = l.v;
 	n = l.n;
-	qsort(v, n, sizeof(*v), bytes ? by_bytes : by_packets);
+	if (n)
+		qsort(v, n, sizeof(*v), bytes ? by_bytes : by_packets);
 	if (n > limit)
 		n = limit;
 	ps_out_text(ctx, "%s:\n", is_src ? "Top sources" : "Top destination ports");

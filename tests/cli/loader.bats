@@ -52,8 +52,8 @@ list() {
 @test "good plugins still load and run next to broken ones" {
 	list --plugin-path "$DIR" -j plugin list
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '.plugins[].name' <<<"$output")" = "hello" ]
-	[ "$(jq -r '.plugins[0].file' <<<"$output")" = "$DIR/a-hello.so" ]
+	[ "$(jq -r '.plugins[] | select(.name == "hello") | .name' <<<"$output")" = "hello" ]
+	[ "$(jq -r '.plugins[] | select(.name == "hello") | .file' <<<"$output")" = "$DIR/a-hello.so" ]
 	list --plugin-path "$DIR" hello greet
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"hello, world"* ]]
