@@ -172,6 +172,12 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		}
 		int n = ring_buffer__poll(rb, t);
 
+		/*
+		 * Producers may submit without waking us (BPF_RB_NO_WAKEUP):
+		 * after each wait, drain whatever is there.
+		 */
+		if (n >= 0 && !s.stop && !(s.count && s.seen >= s.count))
+			n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR) {
 			r = ps_err(ctx, "polling the ring buffer: %s", strerror(-n));
 			break;

@@ -40,6 +40,9 @@ struct ps_writer {
 	size_t line_len, line_cap;
 	bool batch_array;		/* -j batch: documents inside [ ] */
 	bool batch_first;
+	FILE *saved_f;			/* ps_out_to(): the terminal */
+	bool saved_json;
+	bool redirected;
 };
 
 struct ps_ctx {

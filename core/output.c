@@ -123,6 +123,8 @@ void ps_out_doc_end(struct ps_ctx *ctx)
 {
 	struct ps_writer *w = &ctx->w;
 
+	ps_out_to(ctx, NULL, false);	/* a command that forgot to restore */
+
 	if (ctx->json && !w->doc_open && !w->stream) {
 		/* a command that printed nothing still prints a document */
 		doc_open(ctx);
@@ -164,6 +166,9 @@ void ps_out_batch_end(struct ps_ctx *ctx)
 void ps_out_error_json(struct ps_ctx *ctx, const char *msg)
 {
 	struct ps_writer *w = &ctx->w;
+
+	if (w->redirected)
+		ps_out_to(ctx, NULL, false);
 
 	if (!ctx->json)
 		return;
@@ -298,6 +303,18 @@ void ps_out_bool(struct ps_ctx *ctx, const char *key, const char *label,
 {
 	field(ctx, key, label, value ? "true" : "false", false,
 	      value ? "yes" : "no");
+}
+
+void ps_out_number(struct ps_ctx *ctx, const char *key, const char *label,
+		   const char *digits)
+{
+	char *end;
+
+	/* JSON must stay valid whatever a plugin passes */
+	if (!digits || !*digits || (strtod(digits, &end), *end) ||
+	    strpbrk(digits, "xXnNiI") || digits[0] == '.' || digits[0] == '+')
+		digits = "0";
+	field(ctx, key, label, digits, false, digits);
 }
 
 void ps_out_u64_human(struct ps_ctx *ctx, const char *key, const char *label,
@@ -712,4 +729,27 @@ void ps_table_end(struct ps_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+void ps_out_to(struct ps_ctx *ctx, FILE *f, bool json)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (f) {
+		if (!w->redirected) {
+			w->saved_f = w->f;
+			w->saved_json = ctx->json;
+			w->redirected = true;
+		}
+		fflush(w->f);
+		w->f = f;
+		ctx->json = json;
+		return;
+	}
+	if (!w->redirected)
+		return;
+	fflush(w->f);
+	w->f = w->saved_f;
+	ctx->json = w->saved_json;
+	w->redirected = false;
 }

@@ -55,6 +55,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -274,6 +275,9 @@ void ps_out_f64(struct ps_ctx *ctx, const char *key, const char *label,
 		double value);
 void ps_out_bool(struct ps_ctx *ctx, const char *key, const char *label,
 		 bool value);
+/* a number already formatted ("1795000000.123456"); checked, else 0 */
+void ps_out_number(struct ps_ctx *ctx, const char *key, const char *label,
+		   const char *digits);
 /* JSON gets the raw number, text the human form (fmt like ps_fmt_size) */
 void ps_out_u64_human(struct ps_ctx *ctx, const char *key, const char *label,
 		      uint64_t value,
@@ -318,6 +322,12 @@ void ps_record_begin(struct ps_ctx *ctx);
 void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ps_record_end(struct ps_ctx *ctx);
+/*
+ * Send the writer's records to f (a log file) in JSON or text, until
+ * called again with f NULL, which restores standard output and the -j
+ * setting.  Errors and warnings still go to the terminal.
+ */
+void ps_out_to(struct ps_ctx *ctx, FILE *f, bool json);
 
 /* ------------------------------------------------------------------ */
 /* Stopping: Ctrl-C, SIGTERM, count and duration                      */
