@@ -11,10 +11,12 @@ _pktscope()
     local IFS=$'\n' cands
     cands=$("${words[0]}" __complete "${words[@]:1}" "$cur" 2>/dev/null) || return 0
     if [[ $'\n'"$cands"$'\n' == *$'\n@file\n'* ]]; then
+        compopt -o filenames 2>/dev/null
         COMPREPLY=( $(compgen -f -- "$cur") )
         return 0
     fi
     if [[ $'\n'"$cands"$'\n' == *$'\n@dir\n'* ]]; then
+        compopt -o filenames 2>/dev/null
         COMPREPLY=( $(compgen -d -- "$cur") )
         return 0
     fi

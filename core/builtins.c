@@ -464,9 +464,20 @@ int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
 			ps_out_str(ctx, "object", NULL, obj->name);
 		if (ctx->json)
 			t = ps_table_new(ctx, "commands", jcols, ARRAY_SIZE(jcols));
+		/* a group (`rule`) lists its own sub-commands: walk the path */
 		const struct ps_cmd *start = ps_object_cmds(obj);
-		if (cmd && cmd != ps_object_cmds(obj) && !cmd->run && cmd->sub)
-			start = cmd->sub;
+		for (const char *p = strchr(path, ' '); p && start;
+		     p = strchr(p, ' ')) {
+			size_t len = strcspn(++p, " ");
+			const struct ps_cmd *c = start;
+
+			while (c->name && (strlen(c->name) != len ||
+					   strncmp(c->name, p, len)))
+				c++;
+			if (!c->name || !c->sub)
+				break;
+			start = c->sub;
+		}
 		help_cmd_rows(ctx, t, path, start);
 		if (t)
 			ps_table_end(t);

@@ -8,6 +8,23 @@
 #include "internal.h"
 #include "repl.h"
 
+static void complete_plugin_path(struct ps_ctx *ctx, int argc, char **argv)
+{
+	for (int i = 0; i < argc && argv[i][0] == '-'; i++) {
+		const char *dir = NULL;
+
+		if (!strcmp(argv[i], "--plugin-path") && i + 2 < argc)
+			dir = argv[i + 1];
+		else if (!strncmp(argv[i], "--plugin-path=", 14))
+			dir = argv[i] + 14;
+		if (dir && *dir) {
+			free(ctx->plugin_path);
+			ctx->plugin_path = strdup(dir);
+			return;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct ps_ctx *ctx;
@@ -28,6 +45,9 @@ int main(int argc, char **argv)
 	}
 	ps_signals_install();
 	ps_libbpf_log_setup(ctx);
+	/* completing `pktscope --plugin-path DIR ...` needs DIR's plugins */
+	if (argc > 0 && !strcmp(argv[0], "__complete"))
+		complete_plugin_path(ctx, argc - 1, argv + 1);
 	ps_load_plugins(ctx);
 
 	if (r == -1) {			/* -V */

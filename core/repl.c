@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/select.h>
 #include <unistd.h>
 #include <readline/history.h>
@@ -24,6 +25,8 @@ static char prompt[64];
 
 static void on_line(char *line)
 {
+	/* else readline redraws the prompt before the command's output */
+	rl_callback_handler_remove();
 	if (!line) {
 		eof = true;
 		return;
@@ -140,13 +143,22 @@ int ps_repl(struct ps_ctx *ctx)
 		       ctx->progname);
 	rl_callback_handler_install(prompt, on_line);
 
+	/*
+	 * SIGINT stays blocked except inside pselect() and while a command
+	 * runs, so a Ctrl-C between two waits is not lost.
+	 */
+	sigset_t block, orig;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	while (!eof) {
 		fd_set fds;
 		int r;
 
 		FD_ZERO(&fds);
 		FD_SET(STDIN_FILENO, &fds);
-		r = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+		r = pselect(STDIN_FILENO + 1, &fds, NULL, NULL, NULL, &orig);
 		if (r < 0) {
 			if (errno != EINTR)
 				break;
@@ -181,13 +193,16 @@ int ps_repl(struct ps_ctx *ctx)
 			free(line);
 			break;
 		}
-		rl_callback_handler_remove();
-		if (*s)
+		if (*s) {
+			sigprocmask(SIG_SETMASK, &orig, NULL);
 			status = ps_run_line(ctx, s);
+			sigprocmask(SIG_BLOCK, &block, NULL);
+		}
 		ps_stop_reset();
 		free(line);
 		rl_callback_handler_install(prompt, on_line);
 	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
 	rl_callback_handler_remove();
 	if (eof)
 		putchar('\n');
