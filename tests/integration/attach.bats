@@ -35,9 +35,14 @@ assert_clean() {
 		[ -z "$(tc filter show dev "$IF" ingress 2>/dev/null)" ] || fail "tc filter left on $IF"
 	fi
 	# every program we loaded is gone from the kernel, links included
-	local id
+	# (the kernel frees a program after an RCU grace period: allow 2 s)
+	local id try
 	for id in ${PROG_IDS:-}; do
-		! bpftool prog show id "$id" >/dev/null 2>&1 || fail "program $id still loaded"
+		for try in $(seq 20); do
+			bpftool prog show id "$id" >/dev/null 2>&1 || continue 2
+			sleep 0.1
+		done
+		fail "program $id still loaded"
 	done
 }
 
