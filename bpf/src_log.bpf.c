@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * src-log: the source of every incoming IPv4 and IPv6 packet, filtered,
+ * sampled and rate-capped here, streamed to user space as struct
+ * slog_event records through a ring buffer.  The maps, the record and the
+ * order of the steps (each one counted in stats) are the contract in
+ * src_log.h; this file follows it step by step.
+ *
+ * Cost matters most on the two common paths: a packet a filter rejects
+ * pays the parse, two array lookups (inlined by the verifier) and a few
+ * compares; no clock read, no hash lookup.  A packet that becomes an event
+ * pays one clock read, one sources lookup and the ring buffer.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "parse.h"
+#include "src_log.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SLOG_NSEC_PER_SEC	1000000000ULL
+#define SLOG_FLOW_TIMEOUT_NS	(30ULL * SLOG_NSEC_PER_SEC)
+/* 16 records (8-byte ring header + event) past wakeup_bytes force a wake-up */
+#define SLOG_WAKE_WINDOW	(16 * (8 + sizeof(struct slog_event)))
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SLOG_RING_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slog_config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SLOG_LPM_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct slog_lpm_key);
+	__type(value, __u8);
+} src_allow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SLOG_LPM_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct slog_lpm_key);
+	__type(value, __u8);
+} src_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLOG_FLOWS_MAX);
+	__type(key, struct slog_flow_key);
+	__type(value, __u64);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLOG_SOURCES_MAX);
+	__type(key, struct slog_src_key);
+	__type(value, struct slog_src_val);
+} sources SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slog_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slog_rate);
+} rate SEC(".maps");
+
+/* TCP, UDP and SCTP headers that parsed: a later fragment has none */
+static __always_inline int slog_has_ports(const struct ps_pkt *pkt)
+{
+	return pkt->l4_off && (pkt->l4 == PS_L4_TCP || pkt->l4 == PS_L4_UDP ||
+			       pkt->l4 == PS_L4_SCTP);
+}
+
+static __always_inline int slog_port_ok(__u16 port, __u16 lo, __u16 hi,
+					int has_ports)
+{
+	/* 0-65535 is "no filter"; any narrower range needs a port */
+	if (lo == 0 && hi == 0xffff)
+		return 1;
+	return has_ports && port >= lo && port <= hi;
+}
+
+/*
+ * Step 2.  The cheap checks come first and the tries last: the order does
+ * not change the outcome (one failure is enough), only what it costs.
+ */
+static __always_inline int slog_pass(const struct slog_config *cfg,
+				     const struct ps_pkt *pkt)
+{
+	__u32 flags = cfg->flags;
+	int has_ports = slog_has_ports(pkt);
+
+	if ((flags & SLOG_F_PROTO) &&
+	    !(cfg->protos[pkt->ip_proto >> 3] & (1U << (pkt->ip_proto & 7))))
+		return 0;
+	/* no flags from a TCP header that did not parse */
+	if ((flags & SLOG_F_SYN) &&
+	    (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
+	     (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN))
+		return 0;
+	if (!slog_port_ok(pkt->sport, cfg->sport_lo, cfg->sport_hi,
+			  has_ports) ||
+	    !slog_port_ok(pkt->dport, cfg->dport_lo, cfg->dport_hi,
+			  has_ports))
+		return 0;
+	if (flags & (SLOG_F_SRC_ALLOW | SLOG_F_SRC_DENY)) {
+		/* the longest prefix there is; the trie compares fewer bits */
+		struct slog_lpm_key k = {
+			.prefixlen = 8 + 128,
+			.family = pkt->family,
+		};
+
+		__builtin_memcpy(k.addr, pkt->saddr, sizeof(k.addr));
+		if ((flags & SLOG_F_SRC_ALLOW) &&
+		    !bpf_map_lookup_elem(&src_allow, &k))
+			return 0;
+		if ((flags & SLOG_F_SRC_DENY) &&
+		    bpf_map_lookup_elem(&src_deny, &k))
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline __u32 slog_proto_bit(__u8 l4)
+{
+	switch (l4) {
+	case PS_L4_TCP:
+		return SLOG_P_TCP;
+	case PS_L4_UDP:
+		return SLOG_P_UDP;
+	case PS_L4_ICMP:
+		return SLOG_P_ICMP;
+	case PS_L4_ICMPV6:
+		return SLOG_P_ICMPV6;
+	case PS_L4_SCTP:
+		return SLOG_P_SCTP;
+	case PS_L4_GRE:
+		return SLOG_P_GRE;
+	default:
+		return SLOG_P_OTHER;
+	}
+}
+
+static __always_inline void slog_src_add(struct slog_src_val *v, __u32 len,
+					 __u64 now, __u32 bit)
+{
+	/* one value for all CPUs: the counters need atomic adds */
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, len);
+	v->last_ns = now;
+	if (!(v->protos & bit)) {
+		/*
+		 * The BPF ISA (before -mcpu=v3) has 64-bit atomic ORs only:
+		 * OR the word that protos shares with pad, which is ours.
+		 */
+		__u64 *w = (__u64 *)&v->protos;
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		__sync_fetch_and_or(w, (__u64)bit << 32);
+#else
+		__sync_fetch_and_or(w, (__u64)bit);
+#endif
+	}
+}
+
+/* Step 3. */
+static __always_inline void slog_source(const struct ps_pkt *pkt, __u64 now)
+{
+	struct slog_src_key k = { .family = pkt->family };
+	struct slog_src_val *v, nv;
+	__u32 bit = slog_proto_bit(pkt->l4);
+
+	__builtin_memcpy(k.addr, pkt->saddr, sizeof(k.addr));
+	v = bpf_map_lookup_elem(&sources, &k);
+	if (v) {
+		slog_src_add(v, pkt->len, now, bit);
+		return;
+	}
+	nv = (struct slog_src_val){
+		.packets = 1,
+		.bytes = pkt->len,
+		.first_ns = now,
+		.last_ns = now,
+		.protos = bit,
+	};
+	if (!bpf_map_update_elem(&sources, &k, &nv, BPF_NOEXIST))
+		return;
+	/* another CPU inserted it meanwhile: add to that */
+	v = bpf_map_lookup_elem(&sources, &k);
+	if (v)
+		slog_src_add(v, pkt->len, now, bit);
+}
+
+/*
+ * Step 4: whether pkt starts a flow, i.e. its flow has not been seen for
+ * flow_timeout_ns.  The flow's time is that of its last packet, so a busy
+ * flow never becomes new again, an idle one does.
+ */
+static __always_inline int slog_new_flow(const struct slog_config *cfg,
+					 const struct ps_pkt *pkt, __u64 now)
+{
+	struct slog_flow_key k = {
+		.sport = pkt->sport,
+		.dport = pkt->dport,
+		.family = pkt->family,
+		.proto = pkt->ip_proto,
+	};
+	__u64 timeout = cfg->flow_timeout_ns, *last, prev;
+
+	if (!timeout)
+		timeout = SLOG_FLOW_TIMEOUT_NS;
+	__builtin_memcpy(k.saddr, pkt->saddr, sizeof(k.saddr));
+	__builtin_memcpy(k.daddr, pkt->daddr, sizeof(k.daddr));
+	last = bpf_map_lookup_elem(&flows, &k);
+	if (!last) {
+		bpf_map_update_elem(&flows, &k, &now, BPF_ANY);
+		return 1;
+	}
+	prev = *last;
+	*last = now;
+	/*
+	 * Signed: another CPU may have stored a time a little after ours,
+	 * which is "just seen", not "long ago".
+	 */
+	return (__s64)(now - prev) >= (__s64)timeout;
+}
+
+/*
+ * Step 7: at most max_rate events in a one-second window shared by all
+ * CPUs.  The CPU that moves the window on resets the count; an event
+ * another CPU counts between those two stores is forgotten, so a window
+ * may pass a few events (at most one a CPU) more than max_rate.
+ */
+static __always_inline int slog_rate_ok(__u64 max_rate, __u64 now)
+{
+	struct slog_rate *r;
+	__u32 zero = 0;
+	__u64 w;
+
+	r = bpf_map_lookup_elem(&rate, &zero);
+	if (!r)
+		return 0;
+	w = r->window_ns;
+	if ((__s64)(now - w) >= (__s64)SLOG_NSEC_PER_SEC &&
+	    __sync_val_compare_and_swap(&r->window_ns, w, now) == w)
+		r->count = 0;
+	return __sync_fetch_and_add(&r->count, 1) < max_rate;
+}
+
+/* Step 8. */
+static __always_inline int slog_emit(const struct slog_config *cfg,
+				     const struct ps_pkt *pkt, __u32 ifindex,
+				     __u64 now)
+{
+	struct slog_event *e;
+	__u64 avail, wake;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	/* reserved memory is not zeroed: every byte is written */
+	e->ts_ns = now;
+	__builtin_memcpy(e->saddr, pkt->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, pkt->daddr, sizeof(e->daddr));
+	e->len = pkt->len;
+	e->ifindex = ifindex;
+	e->sport = pkt->sport;
+	e->dport = pkt->dport;
+	e->vlan_id = pkt->vlan_id;
+	e->family = pkt->family;
+	e->proto = pkt->ip_proto;
+	e->tcp_flags = pkt->tcp_flags;
+	e->icmp_type = pkt->icmp_type;
+	e->icmp_code = pkt->icmp_code;
+	e->status = pkt->status;
+	e->frag = pkt->frag;
+	e->vlan_count = pkt->vlan_count;
+	e->pad[0] = 0;
+	e->pad[1] = 0;
+
+	/*
+	 * A wake-up per event would cost more than the event: the reader
+	 * polls on a short timeout anyway, and is woken early when the ring
+	 * holds wakeup_bytes (this record included).  Only the records just
+	 * past that mark force it, not every record above it: a forced
+	 * wake-up is an IPI (2 us a packet measured in a KVM guest, 20 times
+	 * the event), and a reader that lags behind a flood is awake anyway
+	 * (it drains the whole ring once woken; epoll is level-triggered).
+	 * The window, not just the one record that crosses the mark, so that
+	 * records other CPUs reserve between our reserve and our query
+	 * cannot make every CPU miss the crossing.
+	 */
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	wake = cfg->wakeup_bytes;
+	if (!wake)
+		wake = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
+	bpf_ringbuf_submit(e, avail >= wake && avail - wake < SLOG_WAKE_WINDOW ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	return 1;
+}
+
+static __always_inline void slog_handle(const struct ps_pkt *pkt,
+					__u32 ifindex)
+{
+	struct slog_config *cfg;
+	struct slog_stats *st;
+	__u64 now, reader;
+	__u32 zero = 0, sample;
+	__u64 max_rate;
+
+	st = bpf_map_lookup_elem(&stats, &zero);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!st || !cfg)
+		return;
+
+	/* 1: the IP header parsed (ARP sets family too, hence l3) */
+	st->seen++;
+	if (!pkt->family || (pkt->l3 != PS_L3_IPV4 && pkt->l3 != PS_L3_IPV6)) {
+		st->not_ip++;
+		return;
+	}
+	/* 2 */
+	if (!slog_pass(cfg, pkt)) {
+		st->filtered++;
+		return;
+	}
+	/* 3 */
+	now = bpf_ktime_get_ns();
+	slog_source(pkt, now);
+	/* 4 */
+	if ((cfg->flags & SLOG_F_NEW_FLOWS) && !slog_new_flow(cfg, pkt, now)) {
+		st->not_new++;
+		return;
+	}
+	/*
+	 * 5.  Signed: the reader may have stored a time a little after the
+	 * one we read above; that reader is alive.
+	 */
+	reader = cfg->reader_ns;
+	if (!reader || (__s64)(now - reader) > (__s64)SLOG_READER_TIMEOUT_NS) {
+		st->no_reader++;
+		return;
+	}
+	/*
+	 * 6.  The per-CPU counter is this CPU's count of packets that got
+	 * this far, which stats already holds: one in `sample` of them, the
+	 * first included, goes on.
+	 */
+	sample = cfg->sample;
+	if (sample > 1 && (st->sampled_out + st->rate_capped + st->lost +
+			   st->events) % sample) {
+		st->sampled_out++;
+		return;
+	}
+	/* 7 */
+	max_rate = cfg->max_rate;
+	if (max_rate && !slog_rate_ok(max_rate, now)) {
+		st->rate_capped++;
+		return;
+	}
+	/* 8 */
+	if (!slog_emit(cfg, pkt, ifindex, now)) {
+		st->lost++;
+		return;
+	}
+	st->events++;
+}
+
+SEC("xdp")
+int slog_xdp(struct xdp_md *ctx)
+{
+	struct ps_pkt pkt = {};
+
+	ps_parse_xdp(ctx, &pkt);
+	slog_handle(&pkt, ctx->ingress_ifindex);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int slog_tc(struct __sk_buff *skb)
+{
+	struct ps_pkt pkt = {};
+
+	ps_parse_skb(skb, &pkt);
+	slog_handle(&pkt, skb->ifindex);
+	/* TC_ACT_UNSPEC is TCX_NEXT: let the next program in the chain run */
+	return TC_ACT_UNSPEC;
+}

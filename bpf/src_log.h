@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Layout of the src-log BPF object, shared by bpf/src_log.bpf.c and the
+ * src-log plugin.  One object instance is loaded per interface; the core
+ * pins its maps as <bpffs>/pktscope/<if>/src-log/<map>.
+ *
+ * Maps:
+ *
+ *   events    RINGBUF          struct slog_event records
+ *   config    ARRAY            key __u32 0, value struct slog_config
+ *   src_allow LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
+ *   src_deny  LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
+ *   flows     LRU_HASH         key struct slog_flow_key, value __u64
+ *                              (ktime of the flow's last packet)
+ *   sources   LRU_HASH         key struct slog_src_key, value
+ *                              struct slog_src_val
+ *   stats     PERCPU_ARRAY     key __u32 0, value struct slog_stats
+ *   rate      ARRAY            key __u32 0, value struct slog_rate
+ *
+ * The path of one packet, in this order, each step counted in stats:
+ *
+ *   1. seen++.  Parse (bpf/parse.h).  Only IPv4 and IPv6 packets whose IP
+ *      header parsed (truncated L4 included) go on; the rest: not_ip++.
+ *   2. Filters (config): proto set, src_allow (if SLOG_F_SRC_ALLOW: the
+ *      source must match), src_deny (must not match), sport/dport ranges
+ *      (packets without ports fail a port filter), SLOG_F_SYN (TCP SYN
+ *      without ACK only).  A packet failing any: filtered++, stop.
+ *   3. sources table updated (packets, bytes, first/last seen, protocols).
+ *   4. SLOG_F_NEW_FLOWS: a packet of a flow seen less than flow_timeout_ns
+ *      ago is not_new++ and stops; otherwise the flow is (re)recorded.
+ *   5. No reader: if now - reader_ns > SLOG_READER_TIMEOUT_NS nobody has
+ *      polled for a while: no_reader++, stop.  Nothing is produced while
+ *      nobody reads.
+ *   6. sample > 1: one packet in `sample` goes on (per-CPU counter), the
+ *      rest sampled_out++.
+ *   7. max_rate > 0: at most max_rate events a second (one-second windows
+ *      shared by all CPUs), the excess rate_capped++.
+ *   8. bpf_ringbuf_reserve fails: lost++.  Otherwise the event is
+ *      submitted, events++, with BPF_RB_FORCE_WAKEUP if the ring then holds
+ *      at least wakeup_bytes and less than wakeup_bytes + 16 records, else
+ *      BPF_RB_NO_WAKEUP: one wake-up as the fill level crosses the mark,
+ *      not one per record while a flood outruns the reader (a forced
+ *      wake-up costs ~2 us here).  The reader also polls on a short
+ *      timeout, so nothing waits long.
+ *
+ * So seen == not_ip + filtered + not_new + no_reader + sampled_out +
+ * rate_capped + lost + events, summed over CPUs.
+ */
+#ifndef PKTSCOPE_BPF_SRC_LOG_H
+#define PKTSCOPE_BPF_SRC_LOG_H
+
+#include <linux/types.h>
+
+#define SLOG_READER_TIMEOUT_NS	(2ULL * 1000000000ULL)
+#define SLOG_RING_BYTES		(4U << 20)
+#define SLOG_FLOWS_MAX		65536
+#define SLOG_SOURCES_MAX	16384
+#define SLOG_LPM_MAX		1024
+
+struct slog_event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes; network order */
+	__u8 daddr[16];
+	__u32 len;		/* frame length at the hook */
+	__u32 ifindex;
+	__u16 sport;		/* host order; 0 without ports */
+	__u16 dport;
+	__u16 vlan_id;		/* outer VLAN id, 0 if none */
+	__u8 family;		/* 2 or 10 */
+	__u8 proto;		/* IP protocol (last IPv6 next-header) */
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 status;		/* enum ps_pkt_status */
+	__u8 frag;		/* enum ps_frag */
+	__u8 vlan_count;
+	__u8 pad[2];
+};				/* 64 bytes */
+
+/* config.flags */
+#define SLOG_F_SRC_ALLOW	(1U << 0)	/* src_allow must match */
+#define SLOG_F_SRC_DENY		(1U << 1)	/* src_deny must not match */
+#define SLOG_F_PROTO		(1U << 2)	/* proto bitmap must match */
+#define SLOG_F_SYN		(1U << 3)	/* TCP SYN without ACK only */
+#define SLOG_F_NEW_FLOWS	(1U << 4)	/* first packet of each flow */
+
+struct slog_config {
+	__u32 flags;
+	__u32 sample;		/* 0 or 1: every packet; N: one in N */
+	__u64 max_rate;		/* events per second, 0: no cap */
+	__u16 sport_lo, sport_hi;	/* 0-65535 when not filtering */
+	__u16 dport_lo, dport_hi;
+	__u32 wakeup_bytes;	/* force a wake-up above this fill */
+	__u64 flow_timeout_ns;	/* idle time after which a flow is new again */
+	__u64 reader_ns;	/* ktime of the reader's last poll, 0: none */
+	__u32 owner_pid;	/* watch's temporary attach: its pid, else 0 */
+	__u32 pad;
+	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
+};
+
+/* One trie for both families: the family byte is part of the prefix. */
+struct slog_lpm_key {
+	__u32 prefixlen;	/* 8 + the CIDR's length */
+	__u8 family;		/* 2 or 10 */
+	__u8 addr[16];
+};
+
+struct slog_flow_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 proto;
+	__u8 pad[2];
+};
+
+struct slog_src_key {
+	__u8 addr[16];
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* slog_src_val.protos bits */
+#define SLOG_P_TCP	(1U << 0)
+#define SLOG_P_UDP	(1U << 1)
+#define SLOG_P_ICMP	(1U << 2)
+#define SLOG_P_ICMPV6	(1U << 3)
+#define SLOG_P_SCTP	(1U << 4)
+#define SLOG_P_GRE	(1U << 5)
+#define SLOG_P_OTHER	(1U << 6)
+
+struct slog_src_val {
+	__u64 packets;		/* updated with atomic adds */
+	__u64 bytes;
+	__u64 first_ns;		/* ktime */
+	__u64 last_ns;
+	__u32 protos;		/* SLOG_P_* seen */
+	__u32 pad;
+};
+
+struct slog_stats {
+	__u64 seen;
+	__u64 not_ip;
+	__u64 filtered;
+	__u64 not_new;
+	__u64 no_reader;
+	__u64 sampled_out;
+	__u64 rate_capped;
+	__u64 lost;
+	__u64 events;
+};
+
+struct slog_rate {
+	__u64 window_ns;	/* start of the current one-second window */
+	__u64 count;		/* events in it (atomic) */
+};
+
+#endif /* PKTSCOPE_BPF_SRC_LOG_H */

@@ -1,0 +1,1156 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * src-log: who is sending to this host, packet by packet and flow by flow.
+ * The BPF side (bpf/src_log.bpf.c) filters, samples and rate-caps in the
+ * kernel and streams 64-byte events through a ring buffer; this side sets
+ * the filters, reads the events into the terminal, JSON Lines or
+ * compressed, rotated files, and accounts for every packet it did not
+ * deliver.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <pktscope/plugin.h>
+
+#include "config.h"
+#include "parse.h"
+#include "src_log.h"
+#include "src_log.skel.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DEFAULT_FLOW_TIMEOUT_NS (30ULL * 1000000000ULL)
+
+/* ---- filters: one declaration for attach, watch, record and filter ---- */
+
+#define FILTER_ARGS							\
+	{ "proto", PS_KIND_PROTO, PS_ARG_REPEAT, NULL,			\
+	  "only this IP protocol (repeatable)" },			\
+	{ "src", PS_KIND_CIDR, PS_ARG_REPEAT, NULL,			\
+	  "only sources in this prefix (repeatable, IPv4 or IPv6)" },	\
+	{ "not-src", PS_KIND_CIDR, PS_ARG_REPEAT, NULL,			\
+	  "never sources in this prefix (repeatable)" },		\
+	{ "dport", PS_KIND_PORT, 0, NULL, "destination port or range" },	\
+	{ "sport", PS_KIND_PORT, 0, NULL, "source port or range" },	\
+	{ "syn", PS_KIND_FLAG, 0, NULL,					\
+	  "TCP connection attempts only (SYN without ACK)" },		\
+	{ "new-flows", PS_KIND_FLAG, 0, NULL,				\
+	  "only the first packet of each flow" },			\
+	{ "flow-timeout", PS_KIND_DURATION, 0, NULL,			\
+	  "idle time after which a flow is new again (default 30s)" },	\
+	{ "sample", PS_KIND_COUNT, 0, NULL, "log one packet in N", NULL,	\
+	  1, 1000000000 },						\
+	{ "max-rate", PS_KIND_COUNT, 0, NULL,				\
+	  "at most N events a second; the excess is counted", NULL,	\
+	  1, 1000000000 }
+
+static const char *const mode_choices[] = {
+	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
+};
+static const enum ps_mode modes[] = {
+	PS_MODE_TCX, PS_MODE_TC, PS_MODE_XDP, PS_MODE_XDP_NATIVE,
+	PS_MODE_XDP_GENERIC,
+};
+
+static bool has_filters(const struct ps_args *args)
+{
+	static const char *const keys[] = {
+		"proto", "src", "not-src", "dport", "sport", "syn", "new-flows",
+		"flow-timeout", "sample", "max-rate",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (ps_arg_has(args, keys[i]))
+			return true;
+	return false;
+}
+
+static void lpm_key(const struct ps_cidr *c, struct slog_lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 8 + c->prefixlen;
+	k->family = c->family;
+	memcpy(k->addr, c->addr, c->family == AF_INET ? 4 : 16);
+}
+
+static int clear_trie(int fd)
+{
+	struct slog_lpm_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     const char *map, const struct ps_args *args,
+		     const char *kw)
+{
+	int fd = ps_map_open(ctx, att, map);
+	int r = 0;
+
+	if (fd < 0)
+		return PS_ERR;
+	if (clear_trie(fd))
+		r = ps_err(ctx, "clearing %s: %s", map, strerror(errno));
+	for (size_t i = 0; !r && i < ps_arg_count(args, kw); i++) {
+		struct slog_lpm_key k;
+		uint8_t one = 1;
+
+		lpm_key(&ps_arg_nth(args, kw, i)->cidr, &k);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			r = ps_err(ctx, "adding %s to %s: %s",
+				   ps_arg_nth(args, kw, i)->str, map,
+				   strerror(errno));
+	}
+	close(fd);
+	return r;
+}
+
+static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       struct slog_config *c)
+{
+	uint32_t key = 0;
+	int fd = ps_map_open(ctx, att, "config"), r = 0;
+
+	if (fd < 0)
+		return PS_ERR;
+	if (bpf_map_lookup_elem(fd, &key, c))
+		r = ps_err(ctx, "reading src-log config on %s: %s", att->ifname,
+			   strerror(errno));
+	close(fd);
+	return r;
+}
+
+static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
+			const struct slog_config *c)
+{
+	uint32_t key = 0;
+	int fd = ps_map_open(ctx, att, "config"), r = 0;
+
+	if (fd < 0)
+		return PS_ERR;
+	if (bpf_map_update_elem(fd, &key, c, BPF_ANY))
+		r = ps_err(ctx, "writing src-log config on %s: %s", att->ifname,
+			   strerror(errno));
+	close(fd);
+	return r;
+}
+
+/* pid of the watch that owns a temporary attach, 0 for a plain attach */
+static uint32_t next_owner;
+
+/* Filters from args into the config and tries; keeps reader and owner. */
+static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
+			 const struct ps_args *args, bool fresh)
+{
+	struct slog_config c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (!fresh && read_config(ctx, att, &c))
+		return PS_ERR;
+	uint64_t reader = c.reader_ns;
+	uint32_t owner = fresh ? next_owner : c.owner_pid;
+
+	memset(&c, 0, sizeof(c));
+	c.reader_ns = reader;
+	c.owner_pid = owner;
+	c.sport_hi = c.dport_hi = 65535;
+	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
+		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
+
+		c.protos[p / 8] |= (uint8_t)(1U << (p % 8));
+		c.flags |= SLOG_F_PROTO;
+	}
+	if (ps_arg_has(args, "src"))
+		c.flags |= SLOG_F_SRC_ALLOW;
+	if (ps_arg_has(args, "not-src"))
+		c.flags |= SLOG_F_SRC_DENY;
+	if (ps_arg_has(args, "syn"))
+		c.flags |= SLOG_F_SYN;
+	if (ps_arg_has(args, "new-flows"))
+		c.flags |= SLOG_F_NEW_FLOWS;
+	if (ps_arg_has(args, "dport")) {
+		c.dport_lo = ps_arg_get(args, "dport")->port.lo;
+		c.dport_hi = ps_arg_get(args, "dport")->port.hi;
+	}
+	if (ps_arg_has(args, "sport")) {
+		c.sport_lo = ps_arg_get(args, "sport")->port.lo;
+		c.sport_hi = ps_arg_get(args, "sport")->port.hi;
+	}
+	c.sample = (uint32_t)ps_arg_u64(args, "sample", 1);
+	c.max_rate = ps_arg_u64(args, "max-rate", 0);
+	c.flow_timeout_ns = ps_arg_u64(args, "flow-timeout",
+				       DEFAULT_FLOW_TIMEOUT_NS);
+	/* tries first: a flag must never point at a half-filled trie */
+	r = fill_trie(ctx, att, "src_allow", args, "src");
+	if (!r)
+		r = fill_trie(ctx, att, "src_deny", args, "not-src");
+	if (!r)
+		r = write_config(ctx, att, &c);
+	return r;
+}
+
+static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     const struct ps_args *args)
+{
+	return apply_filters(ctx, att, args, true);
+}
+
+/* ---- describing the filter set (filter, status) ---- */
+
+static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
+			const struct slog_config *c)
+{
+	static const char *const pnames[256] = {
+		[1] = "icmp", [6] = "tcp", [17] = "udp", [47] = "gre",
+		[58] = "icmpv6", [132] = "sctp",
+	};
+	const char *protos[256];
+	char numbuf[256][4], ports[32];
+	size_t np = 0;
+
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	for (unsigned p = 0; p < 256; p++) {
+		if (!(c->protos[p / 8] & (1U << (p % 8))))
+			continue;
+		if (pnames[p]) {
+			protos[np++] = pnames[p];
+		} else {
+			snprintf(numbuf[p], sizeof(numbuf[p]), "%u", p);
+			protos[np++] = numbuf[p];
+		}
+	}
+	ps_out_strv(ctx, "proto", "Protocols", protos, np);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *map = pass ? "src_deny" : "src_allow";
+		int fd = ps_map_open(ctx, att, map);
+		const char *v[SLOG_LPM_MAX];
+		char buf[64][INET6_ADDRSTRLEN + 8];
+		struct slog_lpm_key k, next;
+		void *prev = NULL;
+		size_t n = 0;
+
+		if (fd < 0)
+			continue;
+		while (n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
+			char a[INET6_ADDRSTRLEN];
+
+			k = next;
+			prev = &k;
+			inet_ntop(k.family == 10 ? AF_INET6 : AF_INET, k.addr, a,
+				  sizeof(a));
+			snprintf(buf[n], sizeof(buf[n]), "%s/%u", a, k.prefixlen - 8);
+			v[n] = buf[n];
+			n++;
+		}
+		close(fd);
+		ps_out_strv(ctx, pass ? "not_src" : "src",
+			    pass ? "Never from" : "Only from", v, n);
+	}
+	snprintf(ports, sizeof(ports), "%u-%u", c->dport_lo, c->dport_hi);
+	ps_out_str(ctx, "dport", "Destination ports", ports);
+	snprintf(ports, sizeof(ports), "%u-%u", c->sport_lo, c->sport_hi);
+	ps_out_str(ctx, "sport", "Source ports", ports);
+	ps_out_bool(ctx, "syn", "SYN only", c->flags & SLOG_F_SYN);
+	ps_out_bool(ctx, "new_flows", "New flows only", c->flags & SLOG_F_NEW_FLOWS);
+	ps_out_u64_human(ctx, "flow_timeout_ns", "Flow idle timeout",
+			 c->flow_timeout_ns ? c->flow_timeout_ns :
+			 DEFAULT_FLOW_TIMEOUT_NS, ps_fmt_duration);
+	ps_out_u64(ctx, "sample", "Sample 1 in", c->sample ? c->sample : 1);
+	ps_out_u64(ctx, "max_rate", "Max events/s (0: none)", c->max_rate);
+}
+
+static int do_filter(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	const char *dev = ps_arg_str(args, "dev", NULL);
+	struct ps_attachment att;
+	struct slog_config c;
+
+	if (ps_attachment_get(ctx, dev, &att))
+		return ps_err(ctx, "src-log is not attached to %s (attach it with '%s src-log attach dev %s')",
+			      dev, "pktscope", dev);
+	if (has_filters(args) || ps_arg_has(args, "clear")) {
+		if (ps_arg_has(args, "clear") && has_filters(args))
+			return ps_usage_err(ctx, "'clear' takes no filters with it");
+		if (apply_filters(ctx, &att, args, false))
+			return PS_ERR;
+	}
+	if (read_config(ctx, &att, &c))
+		return PS_ERR;
+	out_filters(ctx, &att, &c);
+	return PS_OK;
+}
+
+/* ---- events: one formatter for terminal, JSON Lines and files ---- */
+
+struct reader {
+	struct ps_ctx *ctx;
+	struct ps_attachment att;
+	int config_fd;
+	int64_t mono_to_real_ns;	/* realtime - monotonic at start */
+	uint64_t delivered;
+	uint64_t last_beat;
+	bool vanished;
+	/* record */
+	const char *path;
+	gzFile gz;
+	FILE *raw;
+	FILE *out;		/* what the writer writes to */
+	uint64_t rotate;	/* bytes, 0: never */
+	uint64_t keep;
+	uint64_t file_bytes;
+	int write_err;
+	unsigned files;
+};
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 47: return "gre";
+	case 58: return "icmpv6";
+	case 132: return "sctp";
+	}
+	snprintf(buf, len, "proto-%u", p);
+	return buf;
+}
+
+static bool has_ports(uint8_t p)
+{
+	return p == 6 || p == 17 || p == 132;
+}
+
+static const char *tcp_flags_str(uint8_t f, char *buf)
+{
+	static const char letters[] = "FSRP.UEW";	/* tcpdump's order */
+	static const int order[] = { 1, 0, 2, 3, 5, 6, 7, 4 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (f & (1U << order[i]))
+			buf[n++] = letters[order[i]];
+	if (!n)
+		buf[n++] = 'n';	/* none */
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *icmp_name(const struct slog_event *e)
+{
+	if (e->proto == 1) {
+		switch (e->icmp_type) {
+		case 0: return "echo-reply";
+		case 3: return "unreachable";
+		case 8: return "echo-request";
+		case 11: return "time-exceeded";
+		}
+	} else {
+		switch (e->icmp_type) {
+		case 1: return "unreachable";
+		case 128: return "echo-request";
+		case 129: return "echo-reply";
+		case 133: return "router-solicit";
+		case 134: return "router-advert";
+		case 135: return "neighbor-solicit";
+		case 136: return "neighbor-advert";
+		}
+	}
+	return NULL;
+}
+
+static void write_event(struct reader *rd, const struct slog_event *e)
+{
+	struct ps_ctx *ctx = rd->ctx;
+	int af = e->family == 10 ? AF_INET6 : AF_INET;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pb[16], fl[12];
+	uint64_t real = e->ts_ns + (uint64_t)rd->mono_to_real_ns;
+	time_t sec = (time_t)(real / 1000000000ULL);
+	unsigned usec = (unsigned)((real / 1000ULL) % 1000000ULL);
+	const char *proto = proto_name(e->proto, pb, sizeof(pb));
+	bool ports = has_ports(e->proto) && e->frag != PS_FRAG_LATER &&
+		     e->status == PS_PKT_OK;
+	bool icmp = (e->proto == 1 || e->proto == 58) && e->status == PS_PKT_OK &&
+		    e->frag != PS_FRAG_LATER;
+
+	inet_ntop(af, e->saddr, src, sizeof(src));
+	inet_ntop(af, e->daddr, dst, sizeof(dst));
+	ps_record_begin(ctx);
+	if (!ps_json(ctx)) {
+		struct tm tm;
+		char hms[16], s[80], d[80], extra[64] = "", vlan[16] = "";
+
+		localtime_r(&sec, &tm);
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+		if (ports) {
+			snprintf(s, sizeof(s), "%s.%u", src, e->sport);
+			snprintf(d, sizeof(d), "%s.%u", dst, e->dport);
+		} else {
+			snprintf(s, sizeof(s), "%s", src);
+			snprintf(d, sizeof(d), "%s", dst);
+		}
+		if (e->proto == 6 && ports)
+			snprintf(extra, sizeof(extra), " [%s]",
+				 tcp_flags_str(e->tcp_flags, fl));
+		else if (icmp && icmp_name(e))
+			snprintf(extra, sizeof(extra), " %s", icmp_name(e));
+		else if (icmp)
+			snprintf(extra, sizeof(extra), " type %u code %u",
+				 e->icmp_type, e->icmp_code);
+		if (e->vlan_count)
+			snprintf(vlan, sizeof(vlan), " vlan %u", e->vlan_id);
+		ps_record_text(ctx, "%s.%06u %s%s %s %s > %s: %s%s%s len %u",
+			       hms, usec, rd->att.ifname, vlan,
+			       af == AF_INET6 ? "IP6" : "IP", s, d, proto, extra,
+			       e->status == PS_PKT_TRUNCATED ? " (truncated)" :
+			       e->status == PS_PKT_MALFORMED ? " (malformed)" :
+			       e->frag == PS_FRAG_LATER ? " (fragment)" : "",
+			       e->len);
+	} else {
+		char ts[32];
+
+		/* exact microseconds: a double would round them */
+		snprintf(ts, sizeof(ts), "%lld.%06u", (long long)sec, usec);
+		ps_out_number(ctx, "ts", NULL, ts);
+		ps_out_str(ctx, "ifname", NULL, rd->att.ifname);
+		ps_out_str(ctx, "family", NULL, af == AF_INET6 ? "ipv6" : "ipv4");
+		ps_out_str(ctx, "proto", NULL, proto);
+		ps_out_str(ctx, "src", NULL, src);
+		ps_out_str(ctx, "dst", NULL, dst);
+		if (ports) {
+			ps_out_u64(ctx, "sport", NULL, e->sport);
+			ps_out_u64(ctx, "dport", NULL, e->dport);
+		}
+		if (e->proto == 6 && ports)
+			ps_out_str(ctx, "tcp_flags", NULL,
+				   tcp_flags_str(e->tcp_flags, fl));
+		if (icmp) {
+			ps_out_u64(ctx, "icmp_type", NULL, e->icmp_type);
+			ps_out_u64(ctx, "icmp_code", NULL, e->icmp_code);
+		}
+		ps_out_u64(ctx, "len", NULL, e->len);
+		if (e->vlan_count)
+			ps_out_u64(ctx, "vlan", NULL, e->vlan_id);
+		if (e->status != PS_PKT_OK)
+			ps_out_str(ctx, "status", NULL,
+				   e->status == PS_PKT_TRUNCATED ? "truncated" :
+				   "malformed");
+		if (e->frag)
+			ps_out_str(ctx, "fragment", NULL,
+				   e->frag == PS_FRAG_FIRST ? "first" : "later");
+	}
+	ps_record_end(ctx);
+}
+
+/* ---- the reader: heartbeat, files, the loop ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t mono_to_real(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return ((int64_t)r.tv_sec - (int64_t)m.tv_sec) * 1000000000LL +
+	       ((int64_t)r.tv_nsec - (int64_t)m.tv_nsec);
+}
+
+/*
+ * The BPF side makes events only while a reader beats: a crashed reader
+ * stops production within SLOG_READER_TIMEOUT_NS.  Read-modify-write of
+ * the whole config: `filter` from another process may race it, but only
+ * within the microseconds between the two calls.
+ */
+static void heartbeat(struct reader *rd, bool alive)
+{
+	struct slog_config c;
+	uint32_t key = 0;
+
+	if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
+		return;
+	c.reader_ns = alive ? mono_ns() : 0;
+	bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
+	rd->last_beat = mono_ns();
+}
+
+static bool is_gz(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 3 && !strcmp(path + n - 3, ".gz");
+}
+
+/* x.ndjson.gz -> x.ndjson.N.gz; x.ndjson -> x.ndjson.N */
+static void rotated_name(const char *path, unsigned n, char *buf, size_t len)
+{
+	if (is_gz(path))
+		snprintf(buf, len, "%.*s.%u.gz", (int)(strlen(path) - 3), path, n);
+	else
+		snprintf(buf, len, "%s.%u", path, n);
+}
+
+static ssize_t gz_cookie_write(void *cookie, const char *buf, size_t size)
+{
+	struct reader *rd = cookie;
+	int n;
+
+	if (!size)
+		return 0;
+	n = gzwrite(rd->gz, buf, (unsigned)size);
+	if (n <= 0) {
+		int zerr;
+		const char *msg = gzerror(rd->gz, &zerr);
+
+		rd->write_err = zerr == Z_ERRNO ? errno : EIO;
+		(void)msg;
+		errno = rd->write_err;
+		return -1;
+	}
+	rd->file_bytes += (uint64_t)n;
+	return n;
+}
+
+static ssize_t raw_cookie_write(void *cookie, const char *buf, size_t size)
+{
+	struct reader *rd = cookie;
+	size_t n = fwrite(buf, 1, size, rd->raw);
+
+	if (n < size || fflush(rd->raw)) {
+		rd->write_err = errno ? errno : EIO;
+		errno = rd->write_err;
+		return -1;
+	}
+	rd->file_bytes += n;
+	return (ssize_t)n;
+}
+
+static int open_log(struct reader *rd)
+{
+	cookie_io_functions_t io = { 0 };
+	int fd;
+
+	/* O_NOFOLLOW: a root process must not be walked into a symlink */
+	fd = open(rd->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0640);
+	if (fd < 0)
+		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+			      strerror(errno));
+	rd->file_bytes = 0;
+	if (is_gz(rd->path)) {
+		rd->gz = gzdopen(fd, "wb6");
+		if (!rd->gz) {
+			close(fd);
+			return ps_err(rd->ctx, "cannot start gzip stream in %s",
+				      rd->path);
+		}
+		io.write = gz_cookie_write;
+	} else {
+		rd->raw = fdopen(fd, "w");
+		if (!rd->raw) {
+			close(fd);
+			return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+				      strerror(errno));
+		}
+		io.write = raw_cookie_write;
+	}
+	rd->out = fopencookie(rd, "w", io);
+	if (!rd->out)
+		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+			      strerror(errno));
+	setvbuf(rd->out, NULL, _IOFBF, 64 * 1024);
+	rd->files++;
+	ps_out_to(rd->ctx, rd->out, true);
+	return PS_OK;
+}
+
+/* Close the current log so that it is complete on disk. */
+static int close_log(struct reader *rd)
+{
+	int r = PS_OK;
+
+	if (!rd->out)
+		return PS_OK;
+	ps_out_to(rd->ctx, NULL, false);
+	if (fclose(rd->out) && !rd->write_err)
+		rd->write_err = errno ? errno : EIO;
+	rd->out = NULL;
+	if (rd->gz) {
+		int zr = gzclose(rd->gz);
+
+		if (zr != Z_OK && !rd->write_err)
+			rd->write_err = zr == Z_ERRNO ? errno : EIO;
+		rd->gz = NULL;
+	}
+	if (rd->raw) {
+		if ((fflush(rd->raw) || fsync(fileno(rd->raw)) || fclose(rd->raw)) &&
+		    !rd->write_err)
+			rd->write_err = errno ? errno : EIO;
+		rd->raw = NULL;
+	}
+	if (rd->write_err)
+		r = ps_err(rd->ctx, "writing %s: %s", rd->path,
+			   strerror(rd->write_err));
+	return r;
+}
+
+static int rotate_log(struct reader *rd)
+{
+	char from[4200], to[4200];
+
+	if (close_log(rd))
+		return PS_ERR;
+	/* keep N finished files: path.1 is the newest */
+	rotated_name(rd->path, (unsigned)rd->keep, to, sizeof(to));
+	unlink(to);
+	for (unsigned i = (unsigned)rd->keep; i > 1; i--) {
+		rotated_name(rd->path, i - 1, from, sizeof(from));
+		rotated_name(rd->path, i, to, sizeof(to));
+		rename(from, to);
+	}
+	rotated_name(rd->path, 1, to, sizeof(to));
+	if (rd->keep && rename(rd->path, to))
+		return ps_err(rd->ctx, "rotating %s: %s", rd->path, strerror(errno));
+	if (!rd->keep)
+		unlink(rd->path);
+	return open_log(rd);
+}
+
+static int on_event(void *data, void *rec, size_t len)
+{
+	struct reader *rd = data;
+
+	if (len < sizeof(struct slog_event))
+		return 0;
+	write_event(rd, rec);
+	rd->delivered++;
+	if (rd->out) {
+		if (rd->write_err)
+			return -1;
+		if (rd->rotate && rd->file_bytes >= rd->rotate) {
+			fflush(rd->out);
+			if (rd->gz)
+				gzflush(rd->gz, Z_FINISH);
+			if (rotate_log(rd))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int on_tick(void *data)
+{
+	struct reader *rd = data;
+	char name[IF_NAMESIZE];
+
+	if (mono_ns() - rd->last_beat > 200000000ULL)
+		heartbeat(rd, true);
+	if (rd->out) {
+		/* what is flushed survives a crash: zcat reads up to here */
+		if (fflush(rd->out) || rd->write_err)
+			return -1;
+		if (rd->gz && gzflush(rd->gz, Z_SYNC_FLUSH) != Z_OK) {
+			rd->write_err = errno ? errno : EIO;
+			return -1;
+		}
+	}
+	if (!if_indextoname((unsigned)rd->att.ifindex, name) ||
+	    strcmp(name, rd->att.ifname)) {
+		rd->vanished = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      struct slog_stats *s)
+{
+	uint32_t key = 0;
+	int fd = ps_map_open(ctx, att, "stats"), r;
+
+	if (fd < 0)
+		return PS_ERR;
+	r = ps_percpu_sum(fd, &key, (uint64_t *)s, sizeof(*s) / sizeof(uint64_t));
+	close(fd);
+	if (r)
+		return ps_err(ctx, "reading src-log counters on %s: %s",
+			      att->ifname, strerror(-r));
+	return PS_OK;
+}
+
+#define STAT_FIELDS(X)							\
+	X(seen, "Packets seen")						\
+	X(not_ip, "Not IP")						\
+	X(filtered, "Filtered out")					\
+	X(not_new, "Not a new flow")					\
+	X(no_reader, "No reader")					\
+	X(sampled_out, "Sampled out")					\
+	X(rate_capped, "Rate-capped")					\
+	X(lost, "Lost (ring full)")					\
+	X(events, "Events made")
+
+static void out_stats(struct ps_ctx *ctx, const struct slog_stats *s)
+{
+#define OUT(f, label) ps_out_u64(ctx, #f, label, s->f);
+	STAT_FIELDS(OUT)
+#undef OUT
+}
+
+static void stats_delta(struct slog_stats *d, const struct slog_stats *a,
+			const struct slog_stats *b)
+{
+#define SUB(f, label) d->f = b->f - a->f;
+	STAT_FIELDS(SUB)
+#undef SUB
+}
+
+/*
+ * Find or make the attachment a reader works on.  A temporary attach
+ * (watch, record on an interface where src-log is not attached) belongs to
+ * the reader's pid; one left by a reader that died is taken over.
+ */
+static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
+			 struct ps_attachment *att, bool *temporary)
+{
+	const char *dev = ps_arg_str(args, "dev", NULL);
+	struct slog_config c;
+	int r;
+
+	*temporary = false;
+	if (!ps_attachment_get(ctx, dev, att)) {
+		if (read_config(ctx, att, &c))
+			return PS_ERR;
+		if (c.owner_pid && c.owner_pid != (uint32_t)getpid() &&
+		    kill((pid_t)c.owner_pid, 0) && errno == ESRCH) {
+			ps_warn(ctx, "removing src-log left on %s by a reader that died (pid %u)",
+				dev, c.owner_pid);
+			if (ps_detach(ctx, dev))
+				return PS_ERR;
+		} else if (c.owner_pid) {
+			return ps_err(ctx, "another reader (pid %u) is using src-log on %s",
+				      c.owner_pid, dev);
+		} else {
+			if (has_filters(args))
+				return ps_usage_err(ctx,
+					"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
+					dev, dev);
+			return PS_OK;
+		}
+	}
+	const struct ps_value *mv = ps_arg_get(args, "mode");
+
+	next_owner = (uint32_t)getpid();
+	r = ps_attach(ctx, dev, mv ? modes[mv->u] : PS_MODE_AUTO, 0, args, att);
+	next_owner = 0;
+	if (r)
+		return r;
+	*temporary = true;
+	return PS_OK;
+}
+
+static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
+		      struct reader *rd)
+{
+	struct ps_ring_opts opts = {
+		.count = ps_arg_u64(args, "count", 0),
+		.duration_ns = ps_arg_u64(args, "duration", 0),
+		.timeout_ms = 100,
+		.tick = on_tick,
+	};
+	struct slog_stats before, after, d;
+	bool temporary;
+	int ring_fd = -1, r;
+
+	rd->config_fd = -1;
+	if (!if_nametoindex(ps_arg_str(args, "dev", NULL)))
+		return ps_err(ctx, "interface '%s' not found",
+			      ps_arg_str(args, "dev", NULL));
+	if (rd->path && open_log(rd))
+		return PS_ERR;
+	r = reader_attach(ctx, args, &rd->att, &temporary);
+	if (r) {
+		close_log(rd);
+		if (rd->path && !rd->delivered)
+			unlink(rd->path);
+		return r;
+	}
+	rd->ctx = ctx;
+	rd->mono_to_real_ns = mono_to_real();
+	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
+	ring_fd = ps_map_open(ctx, &rd->att, "events");
+	if (rd->config_fd < 0 || ring_fd < 0 ||
+	    read_stats(ctx, &rd->att, &before)) {
+		r = PS_ERR;
+		goto out;
+	}
+	heartbeat(rd, true);
+	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
+	heartbeat(rd, false);
+	if (close_log(rd) && !r)
+		r = PS_ERR;
+	if (!r && rd->vanished)
+		r = ps_err(ctx, "interface %s vanished", rd->att.ifname);
+	if (!read_stats(ctx, &rd->att, &after)) {
+		stats_delta(&d, &before, &after);
+		/* the summary goes to the terminal: last line of the stream */
+		ps_record_begin(ctx);
+		if (!ps_json(ctx)) {
+			ps_record_text(ctx,
+				"%llu events delivered; %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP (%llu packets seen)",
+				(unsigned long long)rd->delivered,
+				(unsigned long long)d.filtered,
+				(unsigned long long)d.sampled_out,
+				(unsigned long long)d.rate_capped,
+				(unsigned long long)d.lost,
+				(unsigned long long)d.not_new,
+				(unsigned long long)d.not_ip,
+				(unsigned long long)d.seen);
+		} else {
+			ps_out_section(ctx, "summary", NULL);
+			ps_out_u64(ctx, "events", NULL, rd->delivered);
+			ps_out_u64(ctx, "lost", NULL, d.lost);
+			ps_out_u64(ctx, "filtered", NULL, d.filtered);
+			ps_out_u64(ctx, "sampled_out", NULL, d.sampled_out);
+			ps_out_u64(ctx, "rate_capped", NULL, d.rate_capped);
+			ps_out_u64(ctx, "not_new", NULL, d.not_new);
+			ps_out_u64(ctx, "not_ip", NULL, d.not_ip);
+			ps_out_u64(ctx, "seen", NULL, d.seen);
+			ps_out_u64(ctx, "made", NULL, d.events);
+			if (rd->path) {
+				ps_out_str(ctx, "file", NULL, rd->path);
+				ps_out_u64(ctx, "files", NULL, rd->files);
+			}
+			ps_out_section_end(ctx);
+		}
+		ps_record_end(ctx);
+	}
+out:
+	close_log(rd);
+	if (rd->config_fd >= 0)
+		close(rd->config_fd);
+	if (ring_fd >= 0)
+		close(ring_fd);
+	if (temporary)
+		ps_detach(ctx, rd->att.ifname);
+	return r;
+}
+
+static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct reader rd;
+
+	memset(&rd, 0, sizeof(rd));
+	return run_reader(ctx, args, &rd);
+}
+
+static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct reader rd;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.ctx = ctx;
+	rd.path = ps_arg_str(args, "file", NULL);
+	rd.rotate = ps_arg_u64(args, "rotate", 0);
+	rd.keep = ps_arg_u64(args, "keep", 5);
+	return run_reader(ctx, args, &rd);
+}
+
+static int do_counters(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct ps_attachment *atts;
+	struct slog_stats s;
+	size_t n;
+	int r = PS_OK;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, "interfaces", NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		r = read_stats(ctx, &atts[i], &s);
+		if (r)
+			break;
+		ps_out_item(ctx, atts[i].ifname);
+		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
+		out_stats(ctx, &s);
+		ps_out_item_end(ctx);
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
+/* ---- sources ---- */
+
+struct src_row {
+	struct slog_src_key k;
+	struct slog_src_val v;
+};
+
+static int src_sort_key;	/* 0 packets, 1 bytes, 2 last-seen */
+
+static int cmp_src(const void *a, const void *b)
+{
+	const struct slog_src_val *x = &((const struct src_row *)a)->v;
+	const struct slog_src_val *y = &((const struct src_row *)b)->v;
+	uint64_t p = src_sort_key == 0 ? x->packets :
+		     src_sort_key == 1 ? x->bytes : x->last_ns;
+	uint64_t q = src_sort_key == 0 ? y->packets :
+		     src_sort_key == 1 ? y->bytes : y->last_ns;
+
+	return p < q ? 1 : p > q ? -1 : 0;
+}
+
+static void protos_str(uint32_t bits, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "other",
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names) && off < len; i++)
+		if (bits & (1U << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? "," : "", names[i]);
+}
+
+static void fmt_ktime(uint64_t ns, int64_t off, char *buf, size_t len)
+{
+	uint64_t real = ns + (uint64_t)off;
+	time_t sec = (time_t)(real / 1000000000ULL);
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       size_t limit)
+{
+	static const struct ps_col cols[] = {
+		{ "addr", "SOURCE", PS_LEFT },
+		{ "packets", NULL, PS_RIGHT },
+		{ "bytes", NULL, PS_RIGHT },
+		{ "protocols", NULL, PS_LEFT },
+		{ "first_seen", "FIRST SEEN", PS_LEFT },
+		{ "last_seen", "LAST SEEN", PS_LEFT },
+	};
+	struct slog_src_key key, next;
+	struct src_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int64_t off = mono_to_real();
+	int fd = ps_map_open(ctx, att, "sources");
+
+	if (fd < 0)
+		return PS_ERR;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (n == cap) {
+			struct src_row *p;
+
+			cap = cap ? cap * 2 : 256;
+			p = realloc(rows, cap * sizeof(*p));
+			if (!p) {
+				free(rows);
+				close(fd);
+				return ps_err(ctx, "out of memory");
+			}
+			rows = p;
+		}
+		rows[n].k = key;
+		/* LRU: the entry may be gone since next_key */
+		if (!bpf_map_lookup_elem(fd, &key, &rows[n].v))
+			n++;
+	}
+	close(fd);
+	if (n)
+		qsort(rows, n, sizeof(*rows), cmp_src);
+	ps_out_item(ctx, NULL);
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	ps_out_u64(ctx, "distinct", "Distinct sources", n);
+	ps_out_u64(ctx, "capacity", "Table capacity", SLOG_SOURCES_MAX);
+	ps_out_text(ctx, "\n");
+	struct ps_table *t = ps_table_new(ctx, "sources", cols, ARRAY_SIZE(cols));
+
+	for (size_t i = 0; i < n && i < limit; i++) {
+		char a[INET6_ADDRSTRLEN], pr[64], f[32], l[32];
+
+		inet_ntop(rows[i].k.family == 10 ? AF_INET6 : AF_INET,
+			  rows[i].k.addr, a, sizeof(a));
+		protos_str(rows[i].v.protos, pr, sizeof(pr));
+		fmt_ktime(rows[i].v.first_ns, off, f, sizeof(f));
+		fmt_ktime(rows[i].v.last_ns, off, l, sizeof(l));
+		ps_table_str(t, a);
+		ps_table_u64(t, rows[i].v.packets);
+		ps_table_u64_human(t, rows[i].v.bytes, ps_fmt_size);
+		ps_table_str(t, pr);
+		ps_table_str(t, f);
+		ps_table_str(t, l);
+		ps_table_end_row(t);
+	}
+	ps_table_end(t);
+	ps_out_item_end(ctx);
+	free(rows);
+	return PS_OK;
+}
+
+static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	const struct ps_value *by = ps_arg_get(args, "by");
+	struct ps_attachment *atts;
+	size_t n;
+	int r = PS_OK;
+
+	src_sort_key = by ? (int)by->u : 0;
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, "interfaces", NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (i)
+			ps_out_text(ctx, "\n");
+		r = sources_one(ctx, &atts[i],
+				(size_t)ps_arg_u64(args, "limit", 20));
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
+static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct ps_attachment *atts;
+	struct slog_stats st;
+	size_t n;
+	int r = PS_OK;
+
+	src_sort_key = 0;
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, "interfaces", NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (i)
+			ps_out_text(ctx, "\n");
+		r = read_stats(ctx, &atts[i], &st);
+		if (r)
+			break;
+		ps_out_item(ctx, NULL);
+		ps_out_text(ctx, "%s (%s)\n", atts[i].ifname,
+			    ps_mode_name(atts[i].mode));
+		ps_out_section(ctx, "counters", "Counters");
+		out_stats(ctx, &st);
+		ps_out_section_end(ctx);
+		ps_out_text(ctx, "\n");
+		ps_out_list(ctx, "top", NULL);
+		r = sources_one(ctx, &atts[i], 10);
+		ps_out_list_end(ctx);
+		ps_out_item_end(ctx);
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
+/* ---- declarations ---- */
+
+static const struct ps_arg_spec attach_args[] = {
+	FILTER_ARGS,
+	{ 0 }
+};
+
+#define READER_ARGS								{ "mode", PS_KIND_CHOICE, 0, NULL,					  "hook for a temporary attach (default tcx, else tc)",			  mode_choices },							{ "count", PS_KIND_COUNT, 0, NULL, "stop after N events", NULL, 1, 0 }, 	{ "duration", PS_KIND_DURATION, 0, NULL, "stop after this long" }
+
+static const struct ps_arg_spec watch_args[] = {
+	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface to watch" },
+	FILTER_ARGS,
+	READER_ARGS,
+	{ 0 }
+};
+
+static const struct ps_arg_spec record_args[] = {
+	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface to record" },
+	{ "file", PS_KIND_FILE, PS_ARG_REQUIRED, NULL,
+	  "JSON Lines file; gzip-compressed when it ends in .gz" },
+	{ "rotate", PS_KIND_SIZE, 0, NULL,
+	  "start a new file past this size (compressed bytes for .gz)",
+	  NULL, 4096, 0 },
+	{ "keep", PS_KIND_COUNT, 0, NULL, "finished files to keep (default 5)",
+	  NULL, 0, 10000 },
+	FILTER_ARGS,
+	READER_ARGS,
+	{ 0 }
+};
+
+static const struct ps_arg_spec filter_args[] = {
+	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "attached interface" },
+	{ "clear", PS_KIND_FLAG, 0, NULL, "remove every filter" },
+	FILTER_ARGS,
+	{ 0 }
+};
+
+static const char *const by_choices[] = {
+	"packets", "bytes", "last-seen", NULL,
+};
+
+static const struct ps_arg_spec sources_args[] = {
+	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ "limit", PS_KIND_COUNT, 0, NULL, "rows (default 20)", NULL, 1, 1000000 },
+	{ "by", PS_KIND_CHOICE, 0, NULL, "sort order (default packets)",
+	  by_choices },
+	{ 0 }
+};
+
+static const struct ps_arg_spec dev_args[] = {
+	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ 0 }
+};
+
+static const struct ps_cmd cmds[] = {
+	{ "show", "counters and the busiest sources",
+	  dev_args, do_show, NULL, PS_CMD_BPF },
+	{ "watch", "print each packet's source as it arrives",
+	  watch_args, do_watch, NULL, PS_CMD_BPF | PS_CMD_STREAM },
+	{ "record", "write events to JSON Lines files, gzip and rotation",
+	  record_args, do_record, NULL, PS_CMD_BPF | PS_CMD_STREAM },
+	{ "sources", "distinct sources: packets, bytes, protocols, first and last seen",
+	  sources_args, do_sources, NULL, PS_CMD_BPF },
+	{ "filter", "show or change the filters live, without reloading",
+	  filter_args, do_filter, NULL, PS_CMD_BPF },
+	{ "counters", "what happened to every packet the hook saw",
+	  dev_args, do_counters, NULL, PS_CMD_BPF },
+	{ 0 }
+};
+
+PKTSCOPE_PLUGIN(
+	.name = "src-log",
+	.version = PACKAGE_VERSION,
+	.summary = "who sends to this host: per-packet source log, filtered in the kernel",
+	.bpf_elf = src_log__elf_bytes,
+	.xdp_prog = "slog_xdp",
+	.tc_prog = "slog_tc",
+	.cmds = cmds,
+	.attach_args = attach_args,
+	.configure = configure,
+);
