@@ -159,3 +159,25 @@ run_err() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"needs root (CAP_BPF and CAP_NET_ADMIN)"* ]]
 }
+
+@test "help, version, plugin list/info, completion and __complete work unprivileged" {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to drop privileges"
+	nobody() {
+		run_err setpriv --reuid=65534 --regid=65534 --clear-groups "$PKTSCOPE" "$@"
+		echo "$* -> $status: $stderr"
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+	}
+	nobody help
+	nobody version
+	nobody plugin list
+	nobody plugin info proto-stats
+	[[ "$output" == *"Map memory (fixed)"* ]]
+	nobody completion bash
+	nobody __complete pro
+	[ "$output" = proto-stats ]
+	run_err setpriv --reuid=65534 --regid=65534 --clear-groups "$PKTSCOPE" proto-stats show
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"needs root (CAP_BPF and CAP_NET_ADMIN)"* ]]
+}
