@@ -55,6 +55,11 @@ const char *ps_mode_name(enum ps_mode mode)
 	return "?";
 }
 
+/* order of enum ps_mode, from PS_MODE_TCX */
+const char *const ps_mode_choices[] = {
+	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
+};
+
 static bool mode_is_xdp(enum ps_mode m)
 {
 	return m == PS_MODE_XDP || m == PS_MODE_XDP_NATIVE ||
@@ -681,12 +686,8 @@ int ps_map_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	static const enum ps_mode modes[] = {
-		PS_MODE_TCX, PS_MODE_TC, PS_MODE_XDP, PS_MODE_XDP_NATIVE,
-		PS_MODE_XDP_GENERIC,
-	};
 	const struct ps_value *mv = ps_arg_get(args, "mode");
-	enum ps_mode mode = mv ? modes[mv->u] : PS_MODE_AUTO;
+	enum ps_mode mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO;
 	const char *ifname = ps_arg_str(args, "dev", NULL);
 	struct ps_attachment att;
 	char when[64];

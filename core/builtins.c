@@ -256,16 +256,12 @@ const struct ps_cmd ps_status_cmd = {
 
 /* ---- per-plugin core verbs ---- */
 
-static const char *const mode_choices[] = {
-	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
-};
-
 const struct ps_arg_spec ps_attach_core_args[] = {
 	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL,
 	  "interface whose ingress to watch" },
 	{ "mode", PS_KIND_CHOICE, 0, NULL,
 	  "hook: tcx (default where the kernel has it, else tc), tc, xdp, xdp-native, xdp-generic",
-	  mode_choices },
+	  ps_mode_choices },
 	{ "replace", PS_KIND_FLAG, 0, NULL,
 	  "replace this plugin's attachment on the interface" },
 	{ 0 }

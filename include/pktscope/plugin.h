@@ -366,6 +366,12 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 /* Attach layer (the current plugin on one interface)                  */
 
 const char *ps_mode_name(enum ps_mode mode);
+/*
+ * The modes a user may name, as PS_KIND_CHOICE choices, for plugin verbs
+ * that attach on their own (a watch): choice i is enum ps_mode i + 1.
+ */
+extern const char *const ps_mode_choices[];
+#define PS_MODE_FROM_CHOICE(i) ((enum ps_mode)((i) + 1))
 
 #define PS_ATTACH_REPLACE (1U << 0)
 

@@ -55,13 +55,6 @@
 	  "at most N events a second; the excess is counted", NULL,	\
 	  1, 1000000000 }
 
-static const char *const mode_choices[] = {
-	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
-};
-static const enum ps_mode modes[] = {
-	PS_MODE_TCX, PS_MODE_TC, PS_MODE_XDP, PS_MODE_XDP_NATIVE,
-	PS_MODE_XDP_GENERIC,
-};
 
 static bool has_filters(const struct ps_args *args)
 {
@@ -761,7 +754,8 @@ static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
 	const struct ps_value *mv = ps_arg_get(args, "mode");
 
 	next_owner = (uint32_t)getpid();
-	r = ps_attach(ctx, dev, mv ? modes[mv->u] : PS_MODE_AUTO, 0, args, att);
+	r = ps_attach(ctx, dev, mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		      0, args, att);
 	next_owner = 0;
 	if (r)
 		return r;
@@ -1080,7 +1074,12 @@ static const struct ps_arg_spec attach_args[] = {
 	{ 0 }
 };
 
-#define READER_ARGS								{ "mode", PS_KIND_CHOICE, 0, NULL,					  "hook for a temporary attach (default tcx, else tc)",			  mode_choices },							{ "count", PS_KIND_COUNT, 0, NULL, "stop after N events", NULL, 1, 0 }, 	{ "duration", PS_KIND_DURATION, 0, NULL, "stop after this long" }
+#define READER_ARGS							\
+	{ "mode", PS_KIND_CHOICE, 0, NULL,				\
+	  "hook for a temporary attach (default tcx, else tc)",		\
+	  ps_mode_choices },						\
+	{ "count", PS_KIND_COUNT, 0, NULL, "stop after N events", NULL, 1, 0 }, \
+	{ "duration", PS_KIND_DURATION, 0, NULL, "stop after this long" }
 
 static const struct ps_arg_spec watch_args[] = {
 	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface to watch" },
