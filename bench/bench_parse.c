@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * bench_parse: what the shared parser and proto-stats cost per packet.
- *
- * Every number is the kernel's own per-run average from BPF_PROG_TEST_RUN
- * (repeat N, JIT-compiled programs), taken as the median of several rounds.
- * Within a round all variants run one after the other on the same frame, so
- * drift (frequency, other load) hits them alike and the ratios stay honest.
+ * bench_parse: what the shared parser and proto-stats cost per packet, as
+ * bench/bench_common.h measures it.
  *
  * Variants:
  *   empty    a program that only returns (the floor)
@@ -21,37 +17,25 @@
  * -o also measures the designs considered for the top maps (the table at
  * the top of bpf/proto_stats.bpf.c comes from it).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <errno.h>
-#include <getopt.h>
-#include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/if_ether.h>
 #include <linux/in.h>
 
-#include "frames.h"
+#include "bench_common.h"
 #include "proto_stats.h"
 #include "bench_empty.skel.h"
 #include "bench_parse.skel.h"
 #include "proto_stats.skel.h"
 #include "proto_stats_bench.skel.h"
 
-#define MAX_ROUNDS	64
-#define XDP_PASS_RET	2
-#define TC_UNSPEC_RET	(-1)
-
-enum hook { HOOK_XDP, HOOK_TC, HOOK__MAX };
-static const char *const hook_name[] = { "xdp", "tc" };
-
 enum var { V_EMPTY, V_PARSER, V_KNOWN, V_NEW, V__MAX };
 static const char *const var_name[] = { "empty", "parser", "known", "new-src" };
+
+/* what each variant may cost, on every frame and hook */
+static const struct bench_goal goals[] = {
+	{ "parser <= empty + 15", V_PARSER, V_EMPTY, 1, 15 },
+	{ "known <= 3 x parser", V_KNOWN, V_PARSER, 3, 0 },
+	{ "new-src <= 10 x parser", V_NEW, V_PARSER, 10, 0 },
+};
 
 enum fr { F_UDP, F_SYN, F_UDP6, F_VLAN, F_TRUNC, F__MAX };
 static const char *const fr_name[] = {
@@ -60,88 +44,17 @@ static const char *const fr_name[] = {
 };
 
 static struct frame frames[F__MAX];
-static unsigned long long repeat = 1000000;
-static int rounds = 7;
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * One test_run of prog over f, n times; *ns is the kernel's time per run.
- * That figure is whole nanoseconds, but it is the only honest one: timing
- * the call from here adds a fixed 10-25 ms per XDP test_run call on this
- * kernel (set-up outside the timed loop), which no repeat count hides.
- */
-static int run_once(int prog_fd, enum hook hook, const struct frame *f,
-		    unsigned long long n, double *ns)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = f->buf,
-		.data_size_in = f->len,
-		.repeat = n,
-	);
-	int want = hook == HOOK_XDP ? XDP_PASS_RET : TC_UNSPEC_RET;
-	int err;
-
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	if (err) {
-		fprintf(stderr, "Error: test_run: %s\n", strerror(errno));
-		return -1;
-	}
-	if ((int)opts.retval != want) {
-		fprintf(stderr, "Error: program returned %d, want %d\n",
-			(int)opts.retval, want);
-		return -1;
-	}
-	*ns = opts.duration;
-	return 0;
-}
 
 static void build_frames(void)
 {
-	struct frame *f;
-
-	f = &frames[F_UDP];
-	frame_init(f);
-	frame_eth(f, ETH_P_IP);
-	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
-	frame_udp(f, 40000, 53);
-	frame_pad(f, 64);
-	frame_finish(f);
-
-	f = &frames[F_SYN];
-	frame_init(f);
-	frame_eth(f, ETH_P_IP);
-	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_TCP });
-	frame_tcp(f, 40000, 443, 0x02, 0);
-	frame_pad(f, 64);
-	frame_finish(f);
-
-	f = &frames[F_UDP6];
-	frame_init(f);
-	frame_eth(f, ETH_P_IPV6);
-	frame_ipv6(f, &(struct frame_ipv6){ .nexthdr = IPPROTO_UDP });
-	frame_udp(f, 40000, 53);
-	frame_pad(f, 64);
-	frame_finish(f);
-
-	f = &frames[F_VLAN];
-	frame_init(f);
-	frame_eth(f, 0x8100);
-	frame_vlan(f, 100, ETH_P_IP);
-	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
-	frame_udp(f, 40000, 53);
-	frame_pad(f, 64);
-	frame_finish(f);
+	bench_frame(&frames[F_UDP], 0, 0, IPPROTO_UDP);
+	bench_frame(&frames[F_SYN], 0, 0, IPPROTO_TCP);
+	bench_frame(&frames[F_UDP6], 1, 0, IPPROTO_UDP);
+	bench_frame(&frames[F_VLAN], 0, 100, IPPROTO_UDP);
 
 	/* the SYN frame cut 8 bytes into its TCP header */
-	f = &frames[F_TRUNC];
 	frames[F_TRUNC] = frames[F_SYN];
-	f->len = 14 + 20 + 8;
+	frames[F_TRUNC].len = 14 + 20 + 8;
 }
 
 /* Where each variant's programs are. */
@@ -172,99 +85,51 @@ static int warm_known(struct proto_stats *ps)
 		return -1;
 	for (i = 0; i < F__MAX; i++)
 		for (h = 0; h < HOOK__MAX; h++)
-			if (run_once(h == HOOK_XDP ?
-				     bpf_program__fd(ps->progs.ps_xdp) :
-				     bpf_program__fd(ps->progs.ps_tc),
-				     h, &frames[i], 1, &ns))
+			if (bench_run(hook_prog_fd(h, ps->progs.ps_xdp,
+						   ps->progs.ps_tc),
+				      h, &frames[i], 1, &ns))
 				return -1;
 	return cfg_set(cfg_fd, 0, 0);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
 static double res[F__MAX][HOOK__MAX][V__MAX];
 static double spread[F__MAX][HOOK__MAX][V__MAX];
 
-static int measure(const struct progs *p)
+static int run_variant(void *ctx, int f, enum hook h, int v, double *ns)
 {
-	static double ns[F__MAX][HOOK__MAX][V__MAX][MAX_ROUNDS];
-	int r, f, h, v;
+	const struct progs *p = ctx;
 
-	for (r = 0; r < rounds; r++)
-		for (f = 0; f < F__MAX; f++)
-			for (h = 0; h < HOOK__MAX; h++)
-				for (v = 0; v < V__MAX; v++)
-					if (run_once(p->fd[v][h], h, &frames[f],
-						     repeat, &ns[f][h][v][r]))
-						return -1;
-	for (f = 0; f < F__MAX; f++)
-		for (h = 0; h < HOOK__MAX; h++)
-			for (v = 0; v < V__MAX; v++) {
-				double *x = ns[f][h][v];
-
-				res[f][h][v] = median(x, rounds);
-				/* sorted by median(): spread is max - min */
-				spread[f][h][v] = x[rounds - 1] - x[0];
-			}
-	return 0;
-}
-
-static int goal(const char *what, double have, double limit)
-{
-	int ok = have <= limit;
-
-	printf("  %-44s %7.1f <= %7.1f  %s\n", what, have, limit,
-	       ok ? "ok" : "FAIL");
-	return ok;
+	return bench_run(p->fd[v][h], h, &frames[f], bench.repeat, ns);
 }
 
 static int print_results(void)
 {
 	int f, h, v, fails = 0;
-	char what[128];
 
 	printf("ns/packet as BPF_PROG_TEST_RUN reports it (whole ns), median "
-	       "of %d rounds of %llu runs; [max - min]\n\n", rounds, repeat);
-	printf("%-14s %-4s", "frame", "hook");
-	for (v = 0; v < V__MAX; v++)
-		printf(" %13s", var_name[v]);
+	       "of %d rounds of %llu runs; [max - min]\n\n", bench.rounds,
+	       bench.repeat);
+	bench_table_head(14, 13, var_name, V__MAX);
 	printf(" %9s %9s %9s\n", "parser-e", "known/p", "new/p");
 	for (f = 0; f < F__MAX; f++)
 		for (h = 0; h < HOOK__MAX; h++) {
 			double *x = res[f][h];
 
-			printf("%-14s %-4s", fr_name[f], hook_name[h]);
-			for (v = 0; v < V__MAX; v++)
-				printf(" %6.1f [%3.0f]", x[v], spread[f][h][v]);
+			bench_table_row(14, fr_name[f], h, x, spread[f][h],
+					V__MAX);
 			printf(" %9.1f %8.2fx %8.2fx\n", x[V_PARSER] - x[V_EMPTY],
 			       x[V_KNOWN] / x[V_PARSER], x[V_NEW] / x[V_PARSER]);
 		}
 
 	printf("\ngoals:\n");
-	for (f = 0; f < F__MAX; f++)
-		for (h = 0; h < HOOK__MAX; h++) {
-			double *x = res[f][h];
-
-			snprintf(what, sizeof(what), "%s %s: parser <= empty + 15",
-				 fr_name[f], hook_name[h]);
-			fails += !goal(what, x[V_PARSER], x[V_EMPTY] + 15);
-			snprintf(what, sizeof(what), "%s %s: known <= 3 x parser",
-				 fr_name[f], hook_name[h]);
-			fails += !goal(what, x[V_KNOWN], 3 * x[V_PARSER]);
-			snprintf(what, sizeof(what), "%s %s: new-src <= 10 x parser",
-				 fr_name[f], hook_name[h]);
-			fails += !goal(what, x[V_NEW], 10 * x[V_PARSER]);
-		}
+	fails += bench_goals(44, goals, sizeof(goals) / sizeof(goals[0]),
+			     fr_name, F__MAX, V__MAX, &res[0][0][0]);
 	for (h = 0; h < HOOK__MAX; h++)
-		for (v = V_PARSER; v < V__MAX; v++) {
-			snprintf(what, sizeof(what), "%s %s: truncated <= tcp-syn",
-				 var_name[v], hook_name[h]);
-			fails += !goal(what, res[F_TRUNC][h][v], res[F_SYN][h][v]);
-		}
+		for (v = V_PARSER; v < V__MAX; v++)
+			fails += !bench_goal(44, res[F_TRUNC][h][v],
+					     res[F_SYN][h][v],
+					     "%s %s: truncated <= tcp-syn",
+					     var_name[v], hook_name(h));
 	return fails;
 }
 
@@ -416,30 +281,32 @@ static int run_options(int parser_fd, int empty_fd)
 				    o->sample))
 				goto out;
 			/* fill the map so that "new" evicts from the start */
-			if (run_once(fd, HOOK_XDP, f, 4 * PSTAT_TOP_SRC_MAX *
-				     (o->sample ? o->sample : 1), &d))
+			if (bench_run(fd, XDP, f, 4 * PSTAT_TOP_SRC_MAX *
+				      (o->sample ? o->sample : 1), &d))
 				goto out;
 		}
-	for (r = 0; r < rounds; r++) {
-		if (run_once(empty_fd, HOOK_XDP, f, repeat, &base[0][r]) ||
-		    run_once(parser_fd, HOOK_XDP, f, repeat, &base[1][r]))
+	for (r = 0; r < bench.rounds; r++) {
+		if (bench_run(empty_fd, XDP, f, bench.repeat, &base[0][r]) ||
+		    bench_run(parser_fd, XDP, f, bench.repeat, &base[1][r]))
 			goto out;
 		for (i = 0; i < N_OPTIONS; i++)
 			for (v = 0; v < 2; v++)
-				if (run_once(bpf_program__fd(sk[i][v]->progs.ps_xdp),
-					     HOOK_XDP, f, repeat, &ns[i][v][r]))
+				if (bench_run(bpf_program__fd(sk[i][v]->progs.ps_xdp),
+					      XDP, f, bench.repeat, &ns[i][v][r]))
 					goto out;
 	}
 	printf("\ntop_src designs, %s at XDP, ns/packet (median of %d): "
-	       "empty %.1f, parser %.1f\n", fr_name[F_UDP], rounds,
-	       median(base[0], rounds), median(base[1], rounds));
+	       "empty %.1f, parser %.1f\n", fr_name[F_UDP], bench.rounds,
+	       bench_median(base[0], bench.rounds),
+	       bench_median(base[1], bench.rounds));
 	printf("(without the cache, top_port is looked up in its LRU map "
 	       "too; \"new\" is a new source, same port)\n");
 	printf("%-46s %8s %8s %8s %8s\n", "design", "known", "new", "known/p",
 	       "new/p");
 	for (i = 0; i < N_OPTIONS; i++) {
-		double p = median(base[1], rounds);
-		double k = median(ns[i][0], rounds), n = median(ns[i][1], rounds);
+		double p = bench_median(base[1], bench.rounds);
+		double k = bench_median(ns[i][0], bench.rounds);
+		double n = bench_median(ns[i][1], bench.rounds);
 
 		printf("%-46s %8.1f %8.1f %7.2fx %7.2fx\n",
 		       option_variants[i].name, k, n, k / p, n / p);
@@ -467,72 +334,22 @@ static void jit_warning(void)
 			"these are interpreter numbers\n");
 }
 
-static void usage(const char *prog)
-{
-	fprintf(stderr,
-		"Usage: %s [-n REPEAT] [-r ROUNDS] [-c CPU] [-o] [-g]\n"
-		"  -n REPEAT  test_run repeat count (default 1000000)\n"
-		"  -r ROUNDS  rounds, median reported (default 7, max %d)\n"
-		"  -c CPU     pin to CPU (default: the last one)\n"
-		"  -o         also measure the top_src design options\n"
-		"  -g         exit 1 when a goal is missed\n",
-		prog, MAX_ROUNDS);
-}
-
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct proto_stats_bench *psb = NULL;
 	struct bench_empty *empty = NULL;
 	struct bench_parse *parse = NULL;
 	struct proto_stats *ps = NULL;
-	int cpu = -1, options = 0, check = 0, fails, c, ret = 1;
+	struct bench_flag opt_o = {
+		'o', "also measure the top_src design options"
+	};
+	int fails, ret = 1, c;
 	struct progs p;
-	cpu_set_t set;
 
-	while ((c = getopt(argc, argv, "n:r:c:ogh")) != -1) {
-		switch (c) {
-		case 'n':
-			repeat = strtoull(optarg, NULL, 0);
-			break;
-		case 'r':
-			rounds = atoi(optarg);
-			break;
-		case 'c':
-			cpu = atoi(optarg);
-			break;
-		case 'o':
-			options = 1;
-			break;
-		case 'g':
-			check = 1;
-			break;
-		default:
-			usage(argv[0]);
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || !repeat) {
-		usage(argv[0]);
-		return 2;
-	}
-	libbpf_set_print(silent);
-
-	/* one CPU: per-CPU maps and caches stay put between runs */
-	if (cpu < 0)
-		cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "Warning: cannot pin to CPU %d: %s\n", cpu,
-			strerror(errno));
-
+	c = bench_options(argc, argv, &opt_o);
+	if (c >= 0)
+		return c;
+	bench_setup();
 	jit_warning();
 	build_frames();
 	empty = bench_empty__open_and_load();
@@ -544,27 +361,27 @@ int main(int argc, char **argv)
 			"(root and BPF_PROG_TEST_RUN needed)\n");
 		goto out;
 	}
-	p.fd[V_EMPTY][HOOK_XDP] = bpf_program__fd(empty->progs.empty_xdp);
-	p.fd[V_EMPTY][HOOK_TC] = bpf_program__fd(empty->progs.empty_tc);
-	p.fd[V_PARSER][HOOK_XDP] = bpf_program__fd(parse->progs.parse_xdp);
-	p.fd[V_PARSER][HOOK_TC] = bpf_program__fd(parse->progs.parse_tc);
-	p.fd[V_KNOWN][HOOK_XDP] = bpf_program__fd(ps->progs.ps_xdp);
-	p.fd[V_KNOWN][HOOK_TC] = bpf_program__fd(ps->progs.ps_tc);
-	p.fd[V_NEW][HOOK_XDP] = bpf_program__fd(psb->progs.ps_xdp);
-	p.fd[V_NEW][HOOK_TC] = bpf_program__fd(psb->progs.ps_tc);
+	p.fd[V_EMPTY][XDP] = bpf_program__fd(empty->progs.empty_xdp);
+	p.fd[V_EMPTY][TC] = bpf_program__fd(empty->progs.empty_tc);
+	p.fd[V_PARSER][XDP] = bpf_program__fd(parse->progs.parse_xdp);
+	p.fd[V_PARSER][TC] = bpf_program__fd(parse->progs.parse_tc);
+	p.fd[V_KNOWN][XDP] = bpf_program__fd(ps->progs.ps_xdp);
+	p.fd[V_KNOWN][TC] = bpf_program__fd(ps->progs.ps_tc);
+	p.fd[V_NEW][XDP] = bpf_program__fd(psb->progs.ps_xdp);
+	p.fd[V_NEW][TC] = bpf_program__fd(psb->progs.ps_tc);
 
 	if (warm_known(ps))
 		goto out;
-	printf("pinned to CPU %d, %d possible CPUs\n", cpu,
+	printf("pinned to CPU %d, %d possible CPUs\n", bench.cpu,
 	       libbpf_num_possible_cpus());
-	if (measure(&p))
+	if (bench_measure(F__MAX, V__MAX, run_variant, &p, &res[0][0][0],
+			  &spread[0][0][0]))
 		goto out;
 	fails = print_results();
 	print_memory(ps->obj);
-	if (options && run_options(p.fd[V_PARSER][HOOK_XDP],
-				   p.fd[V_EMPTY][HOOK_XDP]))
+	if (bench.flag && run_options(p.fd[V_PARSER][XDP], p.fd[V_EMPTY][XDP]))
 		goto out;
-	ret = check && fails ? 1 : 0;
+	ret = bench.check && fails ? 1 : 0;
 out:
 	proto_stats_bench__destroy(psb);
 	proto_stats__destroy(ps);

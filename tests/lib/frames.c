@@ -56,6 +56,47 @@ static uint8_t *push(struct frame *f, enum frame_hdr_kind kind,
 	return p;
 }
 
+/*
+ * Many headers open with two 16-bit fields (ports; TCI and type; flags and
+ * protocol): reserve the header and fill those in.
+ */
+static uint8_t *push16x2(struct frame *f, enum frame_hdr_kind kind,
+			 const char *name, size_t len, uint16_t a, uint16_t b)
+{
+	uint8_t *p = push(f, kind, name, len);
+
+	if (p) {
+		put16(p, a);
+		put16(p + 2, b);
+	}
+	return p;
+}
+
+/* An IPv6 extension header: its first byte names the next header. */
+static uint8_t *push_ext(struct frame *f, const char *name, size_t len,
+			 uint8_t nexthdr)
+{
+	uint8_t *p = push(f, FH_IPV6_EXT, name, len);
+
+	if (p)
+		p[0] = nexthdr;
+	return p;
+}
+
+/* The ARP header's fixed part; len covers the addresses that follow it. */
+static uint8_t *push_arp(struct frame *f, size_t len, uint16_t hrd,
+			 uint16_t pro, uint8_t hln, uint8_t pln, uint16_t op)
+{
+	uint8_t *p = push16x2(f, FH_ARP, "arp", len, hrd, pro);
+
+	if (p) {
+		p[4] = hln;
+		p[5] = pln;
+		put16(p + 6, op);
+	}
+	return p;
+}
+
 void frame_init(struct frame *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -74,40 +115,23 @@ void frame_eth(struct frame *f, uint16_t proto)
 
 void frame_vlan(struct frame *f, uint16_t tci, uint16_t proto)
 {
-	uint8_t *p = push(f, FH_VLAN, "vlan", 4);
-
-	if (!p)
-		return;
-	put16(p, tci);
-	put16(p + 2, proto);
+	push16x2(f, FH_VLAN, "vlan", 4, tci, proto);
 }
 
 void frame_arp_raw(struct frame *f, uint16_t hrd, uint16_t pro, uint8_t hln,
 		   uint8_t pln, uint16_t op)
 {
-	uint8_t *p = push(f, FH_ARP, "arp", 8);
-
-	if (!p)
-		return;
-	put16(p, hrd);
-	put16(p + 2, pro);
-	p[4] = hln;
-	p[5] = pln;
-	put16(p + 6, op);
+	push_arp(f, 8, hrd, pro, hln, pln, op);
 }
 
 void frame_arp(struct frame *f, uint16_t op, const uint8_t sip[4],
 	       const uint8_t tip[4])
 {
-	uint8_t *p = push(f, FH_ARP, "arp", 28);
+	/* Ethernet and IPv4: 6- and 4-byte addresses */
+	uint8_t *p = push_arp(f, 28, 1, 0x0800, 6, 4, op);
 
 	if (!p)
 		return;
-	put16(p, 1);
-	put16(p + 2, 0x0800);
-	p[4] = 6;
-	p[5] = 4;
-	put16(p + 6, op);
 	memcpy(p + 8, mac_src, 6);
 	memcpy(p + 14, sip, 4);
 	if (op == 2)
@@ -153,11 +177,10 @@ void frame_ipv6(struct frame *f, const struct frame_ipv6 *ip)
 
 void frame_ipv6_opt(struct frame *f, uint8_t nexthdr, size_t len)
 {
-	uint8_t *p = push(f, FH_IPV6_EXT, "ipv6-opt", len);
+	uint8_t *p = push_ext(f, "ipv6-opt", len, nexthdr);
 
 	if (!p)
 		return;
-	p[0] = nexthdr;
 	p[1] = len / 8 - 1;
 	/* one PadN option covering the rest keeps options well-formed */
 	p[2] = 1;
@@ -167,11 +190,10 @@ void frame_ipv6_opt(struct frame *f, uint8_t nexthdr, size_t len)
 void frame_ipv6_frag(struct frame *f, uint8_t nexthdr, uint16_t offset8,
 		     int more)
 {
-	uint8_t *p = push(f, FH_IPV6_EXT, "ipv6-frag", 8);
+	uint8_t *p = push_ext(f, "ipv6-frag", 8, nexthdr);
 
 	if (!p)
 		return;
-	p[0] = nexthdr;
 	put16(p + 2, offset8 << 3 | !!more);
 	p[4] = 0xab;
 	p[7] = 0xcd;
@@ -179,11 +201,10 @@ void frame_ipv6_frag(struct frame *f, uint8_t nexthdr, uint16_t offset8,
 
 void frame_ipv6_ah(struct frame *f, uint8_t nexthdr, size_t len)
 {
-	uint8_t *p = push(f, FH_IPV6_EXT, "ipv6-ah", len);
+	uint8_t *p = push_ext(f, "ipv6-ah", len, nexthdr);
 
 	if (!p)
 		return;
-	p[0] = nexthdr;
 	p[1] = len / 4 - 2;
 	p[7] = 0x42;	/* SPI */
 }
@@ -192,13 +213,11 @@ void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport,
 	       uint8_t flags, uint8_t doff)
 {
 	size_t hlen = doff > 5 ? doff * 4 : 20;
-	uint8_t *p = push(f, FH_TCP, "tcp", hlen);
+	uint8_t *p = push16x2(f, FH_TCP, "tcp", hlen, sport, dport);
 	size_t i;
 
 	if (!p)
 		return;
-	put16(p, sport);
-	put16(p + 2, dport);
 	p[7] = 1;		/* seq */
 	p[12] = (doff ? doff : 5) << 4;
 	p[13] = flags;
@@ -209,13 +228,8 @@ void frame_tcp(struct frame *f, uint16_t sport, uint16_t dport,
 
 void frame_udp(struct frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = push(f, FH_UDP, "udp", 8);
-
-	if (!p)
-		return;
-	put16(p, sport);
-	put16(p + 2, dport);
-	f->hdr[f->nhdrs - 1].auto_len = 1;
+	if (push16x2(f, FH_UDP, "udp", 8, sport, dport))
+		f->hdr[f->nhdrs - 1].auto_len = 1;
 }
 
 static void icmp_common(struct frame *f, enum frame_hdr_kind kind,
@@ -243,19 +257,16 @@ void frame_icmpv6(struct frame *f, uint8_t type, uint8_t code)
 
 void frame_sctp(struct frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = push(f, FH_SCTP, "sctp", 12);
+	uint8_t *p = push16x2(f, FH_SCTP, "sctp", 12, sport, dport);
 
 	if (!p)
 		return;
-	put16(p, sport);
-	put16(p + 2, dport);
 	p[7] = 7;		/* verification tag */
 }
 
 void frame_gre(struct frame *f, uint16_t flags, uint16_t proto)
 {
 	size_t hlen = 4;
-	uint8_t *p;
 
 	if (flags & 0xc000)		/* checksum or routing */
 		hlen += 4;
@@ -265,11 +276,7 @@ void frame_gre(struct frame *f, uint16_t flags, uint16_t proto)
 		hlen += 4;
 	if ((flags & 7) == 1 && (flags & 0x0080))	/* PPTP ack */
 		hlen += 4;
-	p = push(f, FH_GRE, "gre", hlen);
-	if (!p)
-		return;
-	put16(p, flags);
-	put16(p + 2, proto);
+	push16x2(f, FH_GRE, "gre", hlen, flags, proto);
 }
 
 void frame_payload(struct frame *f, size_t len)
