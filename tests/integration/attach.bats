@@ -8,15 +8,24 @@ load ../lib/common
 
 setup() {
 	require_lab
-	PKTSCOPE=$(pktscope_bin)
 	lab_up attach
 	IF=$LAB_HOST_IF
-	PIN=/sys/fs/bpf/pktscope/$IF
+	# a private bpffs: `detach dev all` and `status` here must not see (or
+	# remove) what other test files attach at the same time
+	BPFFS=$BATS_TEST_TMPDIR/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
+	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$(pktscope_bin)" "$BPFFS" \
+		>"$BATS_TEST_TMPDIR/pktscope"
+	chmod +x "$BATS_TEST_TMPDIR/pktscope"
+	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
+	PIN=$BPFFS/pktscope/$IF
 }
 
 teardown() {
-	"$PKTSCOPE" -q proto-stats detach dev all >/dev/null 2>&1 || true
+	"$PKTSCOPE" -q proto-stats detach dev "$IF" >/dev/null 2>&1 || true
 	lab_cleanup
+	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
 }
 
 # run with stderr apart
@@ -128,7 +137,7 @@ tcx_linked() {
 	run_err "$PKTSCOPE" proto-stats attach dev nosuch0
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "Error: interface 'nosuch0' not found" ]
-	[ ! -e /sys/fs/bpf/pktscope/nosuch0 ]
+	[ ! -e "$BPFFS/pktscope/nosuch0" ]
 	run_err "$PKTSCOPE" proto-stats attach dev "$IF" mode turbo
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"unknown mode 'turbo'"* ]]
@@ -137,7 +146,7 @@ tcx_linked() {
 	run_err "$PKTSCOPE" proto-stats show dev "$IF"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"proto-stats is not attached to $IF"* ]]
-	run_err setpriv --reuid=65534 --regid=65534 --clear-groups "$PKTSCOPE" proto-stats attach dev "$IF"
+	run_err setpriv --reuid=65534 --regid=65534 --clear-groups "$(pktscope_bin)" proto-stats attach dev "$IF"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"needs root (CAP_BPF and CAP_NET_ADMIN)"* ]]
 	assert_clean
