@@ -15,7 +15,8 @@ setup() {
 	BPFFS=$BATS_TEST_TMPDIR/bpffs
 	mkdir -p "$BPFFS"
 	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
-	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$(pktscope_bin)" "$BPFFS" \
+	REAL_PKTSCOPE=$(pktscope_bin)
+	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$REAL_PKTSCOPE" "$BPFFS" \
 		>"$BATS_TEST_TMPDIR/pktscope"
 	chmod +x "$BATS_TEST_TMPDIR/pktscope"
 	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
@@ -146,7 +147,7 @@ tcx_linked() {
 	run_err "$PKTSCOPE" proto-stats show dev "$IF"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"proto-stats is not attached to $IF"* ]]
-	run_err setpriv --reuid=65534 --regid=65534 --clear-groups "$(pktscope_bin)" proto-stats attach dev "$IF"
+	run_err setpriv --reuid=65534 --regid=65534 --clear-groups "$REAL_PKTSCOPE" proto-stats attach dev "$IF"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"needs root (CAP_BPF and CAP_NET_ADMIN)"* ]]
 	assert_clean
