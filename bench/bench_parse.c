@@ -7,17 +7,24 @@
  *   empty    a program that only returns (the floor)
  *   parser   ps_parse() plus one per-CPU counter (bench_parse.bpf.c)
  *   known    proto-stats (the production object, default sampling), its
- *            source and port already counted
+ *            source and port already counted, each in the last way of a
+ *            cache set whose other ways hold other keys: a hit compares
+ *            every way's key, the most a known key costs
  *   new-src  proto-stats, a new source address every packet: the bench
  *            build of proto_stats.bpf.c (-DPSTAT_BENCH) perturbs the key,
  *            because test_run repeats one frame; the perturbation (one
  *            global increment) is charged to proto-stats.  The LRU map is
- *            full before measuring, so inserts evict.
+ *            full before measuring, so inserts evict, and the cache sets
+ *            are full as for "known", so a miss compares every way too.
  *
  * -o also measures the designs considered for the top maps (the table at
  * the top of bpf/proto_stats.bpf.c comes from it).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <linux/in.h>
 
 #include "bench_common.h"
@@ -61,6 +68,59 @@ static void build_frames(void)
 struct progs {
 	int fd[V__MAX][HOOK__MAX];
 };
+
+/*
+ * Fill every way but the last of every cache set, on every CPU, with keys
+ * of no frame here, given many packets so that they are not the fewest.
+ * The frames' keys then take the last way of their sets, and a hit
+ * compares all the ways' keys first: the most a known key costs.  (A run
+ * of misses, as "new" makes, writes them back once they look idle, after
+ * two misses in their set; what is measured is the flood after that.)
+ */
+static int fill_cache(struct bpf_map *m, unsigned int ways_bits)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	unsigned int last = (1U << ways_bits) - 1, i;
+	struct pstat_cache *c;
+	__u32 zero = 0;
+	int cpu, ret;
+
+	if (ncpus <= 0)
+		return -1;
+	c = calloc(ncpus, sizeof(*c));
+	if (!c)
+		return -1;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		for (i = 0; i < 1U << PSTAT_SRC_SLOTS_BITS; i++) {
+			struct pstat_src_slot *s = &c[cpu].src[i];
+
+			if ((i & last) == last)
+				continue;
+			/* 198.18.0.0/15, the benchmarking range */
+			s->key.addr[0] = 198;
+			s->key.addr[1] = 18;
+			s->key.addr[2] = i >> 8;
+			s->key.addr[3] = i;
+			s->key.family = AF_INET;
+			s->val.packets = 1ULL << 40;
+		}
+		for (i = 0; i < 1U << PSTAT_PORT_SLOTS_BITS; i++) {
+			struct pstat_port_slot *s = &c[cpu].port[i];
+
+			if ((i & last) == last)
+				continue;
+			s->key.proto = IPPROTO_UDP;
+			s->key.port = 60000 + i;
+			s->val.packets = 1ULL << 40;
+		}
+	}
+	ret = bpf_map_update_elem(bpf_map__fd(m), &zero, c, 0);
+	if (ret)
+		fprintf(stderr, "Error: filling the cache: %s\n",
+			strerror(errno));
+	free(c);
+	return ret;
+}
 
 static int cfg_set(int map_fd, __u32 sample_src, __u32 sample_port)
 {
@@ -205,6 +265,7 @@ struct option_variant {
 	__u32 atomic;		/* shared values need atomic adds */
 	__u32 sample;		/* admission 1/N; 1 = insert every miss */
 	__u32 cms;		/* count-min admission threshold, 0 = off */
+	__u32 ways_bits;	/* the caches' log2 ways per set (cache rows) */
 };
 
 static const struct option_variant option_variants[] = {
@@ -224,10 +285,16 @@ static const struct option_variant option_variants[] = {
 	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 16, 0 },
 	{ "LRU_PERCPU_HASH, sample 1/64",
 	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 1, 0, 64, 0 },
-	{ "cache + LRU_PERCPU_HASH, every miss",
-	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 1, 0 },
-	{ "cache + LRU_PERCPU_HASH, sample 1/16 (chosen)",
-	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 16, 0 },
+	{ "cache 4-way + LRU_PERCPU_HASH, every miss",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 1, 0, PSTAT_CACHE_WAYS_BITS },
+	{ "cache direct-mapped + LRU_PERCPU_HASH, 1/16",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 16, 0, 0 },
+	{ "cache 2-way + LRU_PERCPU_HASH, 1/16",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 16, 0, 1 },
+	{ "cache 4-way + LRU_PERCPU_HASH, 1/16 (chosen)",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 16, 0, PSTAT_CACHE_WAYS_BITS },
+	{ "cache 8-way + LRU_PERCPU_HASH, 1/16",
+	  BPF_MAP_TYPE_LRU_PERCPU_HASH, 0, 0, 0, 16, 0, 3 },
 };
 
 #define N_OPTIONS (sizeof(option_variants) / sizeof(option_variants[0]))
@@ -244,6 +311,8 @@ static struct proto_stats_bench *open_bench(__u32 vary,
 		s->rodata->bench_nocache = o->nocache;
 		s->rodata->bench_atomic = o->atomic;
 		s->rodata->bench_cms = o->cms;
+		if (!o->nocache)
+			s->rodata->bench_ways_bits = o->ways_bits;
 		bpf_map__set_type(s->maps.top_src, o->type);
 		bpf_map__set_map_flags(s->maps.top_src, o->flags);
 	}
@@ -277,6 +346,9 @@ static int run_options(int parser_fd, int empty_fd)
 			}
 			sk[i][v] = s;
 			fd = bpf_program__fd(s->progs.ps_xdp);
+			if (!o->nocache &&
+			    fill_cache(s->maps.cache, o->ways_bits))
+				goto out;
 			if (cfg_set(bpf_map__fd(s->maps.config), o->sample,
 				    o->sample))
 				goto out;
@@ -300,7 +372,8 @@ static int run_options(int parser_fd, int empty_fd)
 	       bench_median(base[0], bench.rounds),
 	       bench_median(base[1], bench.rounds));
 	printf("(without the cache, top_port is looked up in its LRU map "
-	       "too; \"new\" is a new source, same port)\n");
+	       "too; \"new\" is a new source, same port;\n with it, the "
+	       "frame's keys are in the last way of full sets)\n");
 	printf("%-46s %8s %8s %8s %8s\n", "design", "known", "new", "known/p",
 	       "new/p");
 	for (i = 0; i < N_OPTIONS; i++) {
@@ -370,7 +443,9 @@ int main(int argc, char **argv)
 	p.fd[V_NEW][XDP] = bpf_program__fd(psb->progs.ps_xdp);
 	p.fd[V_NEW][TC] = bpf_program__fd(psb->progs.ps_tc);
 
-	if (warm_known(ps))
+	if (fill_cache(ps->maps.cache, PSTAT_CACHE_WAYS_BITS) ||
+	    fill_cache(psb->maps.cache, PSTAT_CACHE_WAYS_BITS) ||
+	    warm_known(ps))
 		goto out;
 	printf("pinned to CPU %d, %d possible CPUs\n", bench.cpu,
 	       libbpf_num_possible_cpus());

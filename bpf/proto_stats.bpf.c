@@ -10,9 +10,19 @@
  * costs 43-46 ns (LRU_HASH with atomic adds 60-61), beyond the 3x goal,
  * and a new source every packet 128-163 ns whatever the LRU flavour,
  * beyond 10x; a count-min sketch gate degrades to the latter once the
- * sketch fills (168).  With the cache a known key costs 18-23 ns in all,
+ * sketch fills (168).  With the cache a known key costs 19-24 ns in all,
  * and sampling the admissions (1/16) brings a flood of new sources to
  * 57-65 ns.
+ *
+ * Why the cache has 4 ways: direct-mapped, two keys of one slot (tcp/443
+ * and udp/9 do) evict each other on every turn, each written back 1-3
+ * packets at a time and so admitted 1/16-3/16 of the time, however many
+ * packets it has.  With W ways, W keys share a set and none is evicted.
+ * The chance that a set gets more keys than ways, for 20 (50) keys on a
+ * CPU: direct-mapped 54% (99%), 2 ways 6% (62%), 4 ways 0.04% (7%),
+ * 8 ways 0% (0.1%).  Cost with the key in the last way of a full set
+ * (bench build, -o): 1, 2, 4, 8 ways 23, 23, 24, 26 ns known, 58, 58, 61,
+ * 65 ns new: 4 ways cost ~1 ns.
  *
  * Built twice: as proto_stats.bpf.o (what the plugin embeds) and, with
  * -DPSTAT_BENCH, as the benchmark's variant that can make every packet look
@@ -75,11 +85,13 @@ struct {
  *		bench_cms times, instead of sampling
  * bench_nocache	go to top_src and top_port directly, without the
  *		per-CPU caches (to measure the map designs themselves)
+ * bench_ways_bits	log2 of the caches' ways, 0 (direct-mapped) to 3
  */
 const volatile __u32 bench_vary = 0;
 const volatile __u32 bench_nocache = 0;
 const volatile __u32 bench_atomic = 0;
 const volatile __u32 bench_cms = 0;
+const volatile __u32 bench_ways_bits = PSTAT_CACHE_WAYS_BITS;
 __u32 bench_seq = 0;
 
 #define BENCH_CMS_BITS	12
@@ -178,6 +190,18 @@ static __always_inline int pstat_tcp_idx(const struct ps_pkt *pkt)
 	return PSTAT_TCP_OTHER;
 }
 
+/* config's 0 means the default */
+static __always_inline __u32 pstat_sample(__u32 n)
+{
+	return n ? n : PSTAT_SAMPLE_DEFAULT;
+}
+
+/* how many packets a write-back needs to be admitted for certain */
+static __always_inline __u64 pstat_certain(__u32 n)
+{
+	return n == PSTAT_SAMPLE_OFF ? ~0ULL : pstat_sample(n);
+}
+
 /*
  * Admit a key that brings `packets` packets into an LRU map: probability
  * packets / n, certain from n packets on.  That is sampling each packet
@@ -190,8 +214,7 @@ static __always_inline int pstat_admit(__u32 n, __u64 packets)
 		return 1;
 	if (n == PSTAT_SAMPLE_OFF)
 		return 0;
-	if (!n)
-		n = PSTAT_SAMPLE_DEFAULT;
+	n = pstat_sample(n);
 	if (packets >= n)
 		return 1;
 	/* maps a uniform 32-bit number onto [0, n) without a division */
@@ -254,18 +277,88 @@ static __always_inline __u32 pstat_hash(__u32 x, int bits)
 }
 
 /*
- * The source goes through the CPU's direct-mapped cache: a hit costs a few
- * instructions where a hash map lookup costs ~13 ns.  A miss writes the
- * slot's previous key back to top_src (or counts it in SRC_SKIP) and takes
- * the slot.
+ * The caches are set-associative: a key hashes to a set of 1 << ways_bits
+ * consecutive slots (its ways) and may sit in any of them.  The production
+ * object has PSTAT_CACHE_WAYS_BITS; the benchmark build takes bench_ways_bits
+ * so that bench/bench_parse -o can compare the alternatives: its loops are
+ * unrolled for PSTAT_MAX_WAYS ways and skip those beyond the configured
+ * count (a constant to the verifier, which drops the dead branches).
+ */
+#ifdef PSTAT_BENCH
+#define PSTAT_BENCH_WAYS_BITS	3
+#define PSTAT_MAX_WAYS		(1 << PSTAT_BENCH_WAYS_BITS)
+#define pstat_ways_bits		bench_ways_bits
+#else
+#define PSTAT_MAX_WAYS		(1 << PSTAT_CACHE_WAYS_BITS)
+#define pstat_ways_bits		PSTAT_CACHE_WAYS_BITS
+#endif
+
+_Static_assert(PSTAT_MAX_WAYS < 1 << PSTAT_SRC_SLOTS_BITS &&
+	       PSTAT_MAX_WAYS < 1 << PSTAT_PORT_SLOTS_BITS,
+	       "a cache needs at least two sets");
+_Static_assert(PSTAT_CACHE_WAYS_BITS >= 1,
+	       "two keys of a set must both fit (proto_stats.h, a.)");
+
+/*
+ * What giving a way to a new key costs; the lowest wins, the first of
+ * equals.  Nothing for an unused way; 1 for a key that has `certain`
+ * packets (its write-back is admitted, so nothing is lost) and got none
+ * since the set's previous miss (it looks done); else 1 + its packets,
+ * since a key short of `certain` may lose them to SKIP.  Without the
+ * second rule a key that was big once would hold its way forever, and
+ * sets full of such keys would leave new keys one way to fight over, as
+ * a direct-mapped cache does.
+ *
+ * seen is the slot's pad: its packets as of the set's previous miss, 0 for
+ * a key that came in then, so that a new key counts as busy.  Only the
+ * low 32 bits are kept: a key that got a multiple of 2^32 packets in
+ * between looks idle, and is written back early (losing nothing).
+ */
+static __always_inline __u64 pstat_way_cost(const struct pstat_val *v,
+					    __u32 *seen, __u64 certain)
+{
+	__u64 p = v->packets;
+	__u32 last = *seen;
+
+	*seen = (__u32)p;
+	if (!p)
+		return 0;
+	if (p >= certain && (__u32)p == last)
+		return 1;
+	return p + 1;
+}
+
+static __always_inline int pstat_src_eq(const struct pstat_src_key *x,
+					const struct pstat_src_key *y)
+{
+	const __u32 *a = (const __u32 *)x, *b = (const __u32 *)y;
+
+	/*
+	 * Word 0 first: two IPv4 sources differ there; then word 3, where
+	 * two IPv6 sources of one /64 differ.  An unused slot is all zeroes
+	 * and never matches: family 0 is no family.
+	 */
+	return a[0] == b[0] && a[3] == b[3] && a[1] == b[1] && a[2] == b[2] &&
+	       a[4] == b[4];
+}
+
+/*
+ * The source goes through its set in the CPU's cache: a hit costs a few
+ * instructions where a hash map lookup costs ~13 ns.  A miss takes the way
+ * pstat_way_cost() ranks lowest, writing its key back to top_src first (or
+ * counting it in SRC_SKIP).  Short of idle keys that are done, the way
+ * with the fewest packets goes: that keeps a key that is piling up packets
+ * in the cache, where it is counted exactly, rather than the newcomer,
+ * which usually brings one packet.
  */
 static __always_inline void pstat_src(struct pstat_counters *c,
 				      struct pstat_cache *pc,
 				      const struct ps_pkt *pkt, __u32 sample)
 {
 	struct pstat_src_key key = {};
-	struct pstat_src_slot *s;
-	const __u32 *a, *b;
+	struct pstat_src_slot *set, *s;
+	__u32 ways = 1U << pstat_ways_bits, i;
+	__u64 certain, best, cost;
 
 	__builtin_memcpy(key.addr, pkt->saddr, sizeof(key.addr));
 	key.family = pkt->family;
@@ -280,30 +373,44 @@ static __always_inline void pstat_src(struct pstat_counters *c,
 		return;
 	}
 #endif
-	s = &pc->src[pstat_hash(key.addr32[0] ^ key.addr32[1] ^
-				   key.addr32[2] ^ key.addr32[3],
-				   PSTAT_SRC_SLOTS_BITS)];
-	a = (const __u32 *)&s->key;
-	b = (const __u32 *)&key;
-	if (s->val.packets) {
-		if (a[0] == b[0] && a[1] == b[1] && a[2] == b[2] &&
-		    a[3] == b[3] && a[4] == b[4]) {
-			s->val.packets++;
-			s->val.bytes += pkt->len;
+	set = &pc->src[pstat_hash(key.addr32[0] ^ key.addr32[1] ^
+				     key.addr32[2] ^ key.addr32[3],
+				     PSTAT_SRC_SLOTS_BITS - pstat_ways_bits)
+		       << pstat_ways_bits];
+#pragma unroll
+	for (i = 0; i < PSTAT_MAX_WAYS; i++) {
+		if (i < ways && pstat_src_eq(&set[i].key, &key)) {
+			set[i].val.packets++;
+			set[i].val.bytes += pkt->len;
 			return;
 		}
-		if (!pstat_top(&top_src, &s->key, sizeof(s->key), &s->val,
-			       sample)) {
-			c->c[PSTAT_SRC_SKIP].packets += s->val.packets;
-			c->c[PSTAT_SRC_SKIP].bytes += s->val.bytes;
+	}
+	s = set;
+	certain = pstat_certain(sample);
+	best = pstat_way_cost(&set[0].val, &set[0].pad, certain);
+#pragma unroll
+	for (i = 1; i < PSTAT_MAX_WAYS; i++) {
+		if (i < ways) {
+			cost = pstat_way_cost(&set[i].val, &set[i].pad,
+					      certain);
+			if (cost < best) {
+				best = cost;
+				s = &set[i];
+			}
 		}
 	}
+	if (s->val.packets &&
+	    !pstat_top(&top_src, &s->key, sizeof(s->key), &s->val, sample)) {
+		c->c[PSTAT_SRC_SKIP].packets += s->val.packets;
+		c->c[PSTAT_SRC_SKIP].bytes += s->val.bytes;
+	}
 	s->key = key;
+	s->pad = 0;
 	s->val.packets = 1;
 	s->val.bytes = pkt->len;
 }
 
-/* The same for destination ports. */
+/* The same for destination ports, whose key is one word. */
 static __always_inline void pstat_port(struct pstat_counters *c,
 				       struct pstat_cache *pc,
 				       const struct ps_pkt *pkt, __u32 sample)
@@ -312,8 +419,9 @@ static __always_inline void pstat_port(struct pstat_counters *c,
 		.proto = pkt->ip_proto,
 		.port = pkt->dport,
 	};
-	struct pstat_port_slot *s;
-	__u32 k;
+	struct pstat_port_slot *set, *s;
+	__u32 ways = 1U << pstat_ways_bits, k, i;
+	__u64 certain, best, cost;
 
 #ifdef PSTAT_BENCH
 	if (bench_vary & 2)
@@ -327,20 +435,38 @@ static __always_inline void pstat_port(struct pstat_counters *c,
 	}
 #endif
 	k = key.proto << 16 | key.port;
-	s = &pc->port[pstat_hash(k, PSTAT_PORT_SLOTS_BITS)];
-	if (s->val.packets) {
-		if (*(__u32 *)&s->key == *(__u32 *)&key) {
-			s->val.packets++;
-			s->val.bytes += pkt->len;
+	set = &pc->port[pstat_hash(k, PSTAT_PORT_SLOTS_BITS - pstat_ways_bits)
+			<< pstat_ways_bits];
+#pragma unroll
+	for (i = 0; i < PSTAT_MAX_WAYS; i++) {
+		/* proto 0 is no port key: an unused slot never matches */
+		if (i < ways && *(__u32 *)&set[i].key == *(__u32 *)&key) {
+			set[i].val.packets++;
+			set[i].val.bytes += pkt->len;
 			return;
 		}
-		if (!pstat_top(&top_port, &s->key, sizeof(s->key), &s->val,
-			       sample)) {
-			c->c[PSTAT_PORT_SKIP].packets += s->val.packets;
-			c->c[PSTAT_PORT_SKIP].bytes += s->val.bytes;
+	}
+	s = set;
+	certain = pstat_certain(sample);
+	best = pstat_way_cost(&set[0].val, &set[0].pad, certain);
+#pragma unroll
+	for (i = 1; i < PSTAT_MAX_WAYS; i++) {
+		if (i < ways) {
+			cost = pstat_way_cost(&set[i].val, &set[i].pad,
+					      certain);
+			if (cost < best) {
+				best = cost;
+				s = &set[i];
+			}
 		}
 	}
+	if (s->val.packets &&
+	    !pstat_top(&top_port, &s->key, sizeof(s->key), &s->val, sample)) {
+		c->c[PSTAT_PORT_SKIP].packets += s->val.packets;
+		c->c[PSTAT_PORT_SKIP].bytes += s->val.bytes;
+	}
 	s->key = key;
+	s->pad = 0;
 	s->val.packets = 1;
 	s->val.bytes = pkt->len;
 }

@@ -52,17 +52,47 @@
  * show up too; a port is the destination port of a TCP, UDP or SCTP header
  * that parsed (never of a later fragment).  Memory is fixed.
  *
- * Each CPU first counts a key in its slot of `cache`, a direct-mapped
- * table indexed by a hash of the key: a hit there costs a few instructions
- * where a hash-map lookup costs ~13 ns.  When another key needs the slot,
- * the old key's counts are written back to top_src / top_port.  A key that
- * is in the LRU map gets them added; a missing key is inserted with
- * probability packets / sample (certain from `sample` packets on), i.e.
- * every packet is sampled with probability 1 / sample and a key is held
- * once sampled ("sample and hold"): heavy hitters get in and are counted
- * exactly from then on, while a flood of one-packet sources costs a
- * lookup and a random number per packet instead of an LRU eviction each.
- * Counts not admitted go to SRC_SKIP / PORT_SKIP.
+ * Each CPU first counts a key in `cache`, a set-associative table: the key
+ * hashes to a set of PSTAT_CACHE_WAYS (4) consecutive slots, its ways, and
+ * is counted in whichever of them holds it.  A hit costs a few instructions
+ * where a hash-map lookup costs ~13 ns.  A key missing from its set takes,
+ * in this order of preference,
+ *   1. an unused way;
+ *   2. a way whose key has >= sample packets (see below) and got none since
+ *      the set's previous miss: its write-back loses nothing;
+ *   3. the way with the fewest packets;
+ * the first such way if several tie.  The key leaving is written back to
+ * top_src / top_port: a key that is in the LRU map gets its counts added;
+ * a missing key of p packets is inserted with probability p / sample,
+ * certainly if p >= sample ("sample and hold", batched: it is at least as
+ * likely as sampling each packet with probability 1 / sample, and a
+ * sampled key is counted exactly from then on).  Counts not admitted go
+ * to SRC_SKIP / PORT_SKIP.  Heavy hitters get in, and a flood of
+ * one-packet sources costs a lookup and a random number per packet
+ * instead of an LRU eviction each.
+ *
+ * What is guaranteed, per CPU (a key's packets on different CPUs are
+ * separate keys here, summed by user space), until the LRU map evicts:
+ *   a. a set that sees at most PSTAT_CACHE_WAYS keys since the reset
+ *      evicts none: each of them is counted exactly, whatever the order
+ *      of their packets (two keys taking turns no longer evict each other);
+ *   b. a key written back with >= sample packets is admitted (unless
+ *      admission is off), and counted exactly from then on;
+ *   c. a key short of sample packets loses its way only when no way is
+ *      unused or as in 2., and none has fewer packets than it;
+ *   d. otherwise each write-back of p < sample packets is admitted with
+ *      probability p / sample, independently: write-backs of a key that
+ *      bring n packets in all are all refused with probability at most
+ *      (1 - 1/sample)^n, and the packets a key loses to SKIP (those of
+ *      its write-backs before the admitted one) are fewer than sample on
+ *      average.
+ * Not guaranteed: that every key with >= sample packets on a CPU is in
+ * the table.  When more than PSTAT_CACHE_WAYS keys short of sample keep
+ * one set busy, those evicted with few packets are left to d.  Making it
+ * certain would take a count per key ever seen until it reaches sample
+ * (fixed memory cannot hold that: a flood of keys of sample - 1 packets
+ * each would have to be remembered), or admitting every key (sample 1:
+ * an LRU insert per new source, ~14 x the parser, beyond the 10 x goal).
  *
  * So the count for a key is   sum over CPUs of top_* values
  *                           + sum over CPUs of cache slots holding the key
@@ -162,7 +192,20 @@ struct pstat_port_key {
 
 #define PSTAT_SRC_SLOTS_BITS	8
 #define PSTAT_PORT_SLOTS_BITS	8
+/*
+ * Both caches have sets of PSTAT_CACHE_WAYS slots: set s is slots
+ * s * PSTAT_CACHE_WAYS up to (s + 1) * PSTAT_CACHE_WAYS - 1, the set of a
+ * key the top bits of a Fibonacci hash (bpf/proto_stats.bpf.c).  Whatever
+ * the ways, the slots and their layout stay as they are: user space reads
+ * every slot and merges by key.
+ */
+#define PSTAT_CACHE_WAYS_BITS	2
+#define PSTAT_CACHE_WAYS	(1 << PSTAT_CACHE_WAYS_BITS)
 
+/*
+ * A cache slot.  pad is the BPF program's: the slot's packets as of its
+ * set's previous miss (rule 2. above); user space ignores it.
+ */
 struct pstat_src_slot {
 	struct pstat_src_key key;
 	__u32 pad;
@@ -182,7 +225,8 @@ struct pstat_cache {
 
 /*
  * sample_src, sample_port: admit a missing key with probability 1/N per
- * packet.  0 means PSTAT_SAMPLE_DEFAULT, so a zeroed map is a sane setting;
+ * packet it brings (p/N for a write-back of p packets, certain from N on).
+ * 0 means PSTAT_SAMPLE_DEFAULT, so a zeroed map is a sane setting;
  * 1 admits every key (plain LRU, exact until it evicts); PSTAT_SAMPLE_OFF
  * admits none (only keys already in the map keep counting).
  */

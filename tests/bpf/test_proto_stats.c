@@ -214,19 +214,23 @@ static struct pstat_port_key port_key(uint8_t proto, uint16_t port)
 	return k;
 }
 
-/* the cache slot a key lands in, as bpf/proto_stats.bpf.c computes it */
-static unsigned int src_slot(const struct pstat_src_key *k)
+/* the cache set a key lands in, as bpf/proto_stats.bpf.c computes it */
+#define WAYS	(1U << PSTAT_CACHE_WAYS_BITS)
+
+static unsigned int src_set(const struct pstat_src_key *k)
 {
 	__u32 x = k->addr32[0] ^ k->addr32[1] ^ k->addr32[2] ^ k->addr32[3];
 
-	return (x * 0x9e3779b1U) >> (32 - PSTAT_SRC_SLOTS_BITS);
+	return (x * 0x9e3779b1U) >>
+	       (32 - (PSTAT_SRC_SLOTS_BITS - PSTAT_CACHE_WAYS_BITS));
 }
 
-static unsigned int port_slot(const struct pstat_port_key *k)
+static unsigned int port_set(const struct pstat_port_key *k)
 {
 	__u32 x = (__u32)k->proto << 16 | k->port;
 
-	return (x * 0x9e3779b1U) >> (32 - PSTAT_PORT_SLOTS_BITS);
+	return (x * 0x9e3779b1U) >>
+	       (32 - (PSTAT_PORT_SLOTS_BITS - PSTAT_CACHE_WAYS_BITS));
 }
 
 /* ---- running programs ---- */
@@ -1666,21 +1670,35 @@ static void t_top_counts(void **state)
 	assert_int_equal(all_count(1).packets, 5);
 }
 
-/* an IPv4 source address that shares k's cache slot */
-static struct pstat_src_key colliding_src4(const struct pstat_src_key *k)
+/* k[0] given, k[1..n-1] become IPv4 sources in k[0]'s cache set */
+static void same_set_src4(struct pstat_src_key *k, unsigned int n)
 {
-	struct pstat_src_key c;
-	unsigned int i;
+	unsigned int i, found = 1;
 
-	for (i = 1; i < 1u << 24; i++) {
+	for (i = 1; found < n && i < 1u << 24; i++) {
 		uint8_t a[4] = { 203, i >> 16, i >> 8, i };
 
-		c = src_key4(a);
-		if (src_slot(&c) == src_slot(k))
-			return c;
+		k[found] = src_key4(a);
+		if (src_set(&k[found]) == src_set(&k[0]))
+			found++;
 	}
-	fail_msg("no colliding address");
-	return c;
+	if (found < n)
+		fail_msg("no %u addresses in one set", n);
+}
+
+/* the same for ports: k[1..n-1] are UDP ports in k[0]'s set */
+static void same_set_ports(struct pstat_port_key *k, unsigned int n)
+{
+	unsigned int port, found = 1;
+
+	for (port = 1; found < n && port < 65536; port++) {
+		k[found] = port_key(IPPROTO_UDP, port);
+		if (port_set(&k[found]) == port_set(&k[0]) &&
+		    memcmp(&k[found], &k[0], sizeof(k[0])))
+			found++;
+	}
+	if (found < n)
+		fail_msg("no %u ports in one set", n);
 }
 
 static void send_from(enum hook h, const uint8_t src[4], unsigned int n)
@@ -1699,96 +1717,232 @@ static void send_from(enum hook h, const uint8_t src[4], unsigned int n)
 		run_prog(0, h, f.buf, f.len);
 }
 
-/*
- * Two sources in one cache slot: the second writes the first back to
- * top_src when admitted (sample 1), or into SRC_SKIP when not (sampling
- * off); with the default sampling, a key with >= 16 packets is certain.
- */
-static void t_top_src_writeback(void **state)
+/* n 64-byte frames from frame_ip4_src to port k (TCP: ACKs) */
+static void send_to(enum hook h, const struct pstat_port_key *k,
+		    unsigned int n)
 {
-	enum hook h = *(enum hook *)*state;
-	struct pstat_src_key a = src_key4(frame_ip4_src), b;
-	struct pstat_val v, c[PSTAT__MAX];
+	struct frame f;
 
-	need_bpf();
-	b = colliding_src4(&a);
-
-	reset();
-	send_from(h, a.addr, 3);
-	assert_int_equal(top_get(env.ps->maps.top_src, &a).packets, 0);
-	send_from(h, b.addr, 1);
-	v = top_get(env.ps->maps.top_src, &a);
-	assert_int_equal(v.packets, 3);
-	assert_int_equal(v.bytes, 3 * 64);
-	assert_int_equal(src_count(&a).packets, 3);
-	assert_int_equal(src_count(&b).packets, 1);
-	/* and back: a's slot holds b now, a's counts go on adding up */
-	send_from(h, a.addr, 2);
-	assert_int_equal(src_count(&a).packets, 5);
-	assert_int_equal(top_get(env.ps->maps.top_src, &b).packets, 1);
-
-	reset();
-	set_config(PSTAT_SAMPLE_OFF, 1);
-	send_from(h, a.addr, 3);
-	send_from(h, b.addr, 1);
-	assert_int_equal(top_get(env.ps->maps.top_src, &a).packets, 0);
-	assert_int_equal(src_count(&a).packets, 0);
-	read_counters(c);
-	assert_int_equal(c[PSTAT_SRC_SKIP].packets, 3);
-	assert_int_equal(c[PSTAT_SRC_SKIP].bytes, 3 * 64);
-	/* nothing lost: counted + skipped == packets with a source */
-	assert_int_equal(all_count(0).packets + c[PSTAT_SRC_SKIP].packets, 4);
-
-	reset();
-	set_config(0, 0);
-	send_from(h, a.addr, PSTAT_SAMPLE_DEFAULT);
-	send_from(h, b.addr, 1);
-	assert_int_equal(top_get(env.ps->maps.top_src, &a).packets,
-			 PSTAT_SAMPLE_DEFAULT);
+	frame_init(&f);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, &(struct frame_ipv4){ .proto = k->proto });
+	if (k->proto == IPPROTO_TCP)
+		frame_tcp(&f, 40000, k->port, PS_TCP_ACK, 0);
+	else
+		frame_udp(&f, 40000, k->port);
+	frame_pad(&f, 64);
+	frame_finish(&f);
+	while (n--)
+		run_prog(0, h, f.buf, f.len);
 }
 
-static void t_top_port_writeback(void **state)
+static __u64 skipped(int idx)
+{
+	struct pstat_val c[PSTAT__MAX];
+
+	read_counters(c);
+	return c[idx].packets;
+}
+
+/*
+ * WAYS sources in one set, sent in turn, all keep their ways: with
+ * admission off, one evicted would have gone to SRC_SKIP.
+ */
+static void t_top_src_set_holds_ways(void **state)
 {
 	enum hook h = *(enum hook *)*state;
-	struct pstat_port_key a = port_key(IPPROTO_UDP, 53), b;
-	struct pstat_val c[PSTAT__MAX];
-	struct frame f;
-	unsigned int port;
+	struct pstat_src_key k[WAYS];
+	unsigned int i, round;
 
 	need_bpf();
-	for (port = 54;; port++) {
-		b = port_key(IPPROTO_UDP, port);
-		if (port_slot(&b) == port_slot(&a))
-			break;
-	}
+	k[0] = src_key4(frame_ip4_src);
+	same_set_src4(k, WAYS);
 	reset();
-	udp4(&f, 64);
-	run_prog(0, h, f.buf, f.len);
-	run_prog(0, h, f.buf, f.len);
-	frame_init(&f);
-	frame_eth(&f, ETH_P_IP);
-	frame_ipv4(&f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
-	frame_udp(&f, 40000, port);
-	frame_pad(&f, 64);
-	frame_finish(&f);
-	run_prog(0, h, f.buf, f.len);
-	assert_int_equal(top_get(env.ps->maps.top_port, &a).packets, 2);
-	assert_int_equal(port_count(&b).packets, 1);
+	set_config(PSTAT_SAMPLE_OFF, 1);
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < WAYS; i++)
+			send_from(h, k[i].addr, 1);
+	assert_int_equal(skipped(PSTAT_SRC_SKIP), 0);
+	assert_int_equal(count_keys(env.ps->maps.top_src), 0);
+	for (i = 0; i < WAYS; i++) {
+		struct pstat_val v = src_count(&k[i]);
 
+		assert_int_equal(v.packets, 3);
+		assert_int_equal(v.bytes, 3 * 64);
+	}
+}
+
+/*
+ * A key new to a full set takes the way with the fewest packets: all ways
+ * got packets since the set's previous miss, so none is idle.  The key
+ * evicted goes through admission: into top_src (sample 1), or SRC_SKIP
+ * (admission off).
+ */
+static void t_top_src_evicts_fewest(void **state)
+{
+	/* packets after the first, all different (up to 8 ways) */
+	static const unsigned int extra[8] = { 4, 2, 1, 3, 5, 7, 6, 8 };
+	enum hook h = *(enum hook *)*state;
+	struct pstat_src_key k[WAYS + 1];
+	unsigned int i, victim = 0, off;
+
+	_Static_assert(WAYS <= 8, "extra[] has 8 ways");
+	need_bpf();
+	k[0] = src_key4(frame_ip4_src);
+	same_set_src4(k, WAYS + 1);
+	for (i = 1; i < WAYS; i++)
+		if (extra[i] < extra[victim])
+			victim = i;
+	for (off = 0; off < 2; off++) {
+		unsigned int gone = 1 + extra[victim];
+		struct pstat_val c[PSTAT__MAX], v;
+
+		reset();
+		set_config(off ? PSTAT_SAMPLE_OFF : 1, 1);
+		for (i = 0; i < WAYS; i++)
+			send_from(h, k[i].addr, 1);
+		for (i = 0; i < WAYS; i++)
+			send_from(h, k[i].addr, extra[i]);
+		send_from(h, k[WAYS].addr, 1);
+
+		v = top_get(env.ps->maps.top_src, &k[victim]);
+		assert_int_equal(v.packets, off ? 0 : gone);
+		assert_int_equal(v.bytes, off ? 0 : gone * 64);
+		assert_int_equal(count_keys(env.ps->maps.top_src), off ? 0 : 1);
+		read_counters(c);
+		assert_int_equal(c[PSTAT_SRC_SKIP].packets, off ? gone : 0);
+		assert_int_equal(c[PSTAT_SRC_SKIP].bytes, off ? gone * 64 : 0);
+		for (i = 0; i <= WAYS; i++) {
+			unsigned int want = i == WAYS ? 1 : 1 + extra[i];
+
+			if (i == victim && off)
+				want = 0;
+			assert_int_equal(src_count(&k[i]).packets, want);
+		}
+		/* nothing lost: counted + skipped == packets with a source */
+		assert_int_equal(all_count(0).packets +
+				 c[PSTAT_SRC_SKIP].packets,
+				 c[PSTAT_TOTAL].packets);
+	}
+}
+
+/*
+ * A key with `sample` packets that got none since its set's previous miss
+ * goes before a smaller key still short of `sample`: its write-back is
+ * admitted for certain, so nothing is lost, and the smaller key keeps
+ * piling up.  So keys that were big once do not clog a set: WAYS - 1 of
+ * them, then two new sources sent in turn, 16 packets each -- the two keep
+ * two ways and are counted exactly (with the fewest packets evicted, they
+ * would take turns in one way, evicted after 1 packet each, 1/16 admitted).
+ */
+static void t_top_src_idle_goes_first(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct pstat_src_key k[WAYS + 2];
+	struct pstat_val c[PSTAT__MAX], v;
+	unsigned int i, n = PSTAT_SAMPLE_DEFAULT, total = 0;
+
+	need_bpf();
+	k[0] = src_key4(frame_ip4_src);
+	same_set_src4(k, WAYS + 2);
 	reset();
-	set_config(1, PSTAT_SAMPLE_OFF);
-	udp4(&f, 64);
-	run_prog(0, h, f.buf, f.len);
-	frame_init(&f);
-	frame_eth(&f, ETH_P_IP);
-	frame_ipv4(&f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
-	frame_udp(&f, 40000, port);
-	frame_pad(&f, 64);
-	frame_finish(&f);
-	run_prog(0, h, f.buf, f.len);
+	set_config(0, 0);
+	for (i = 0; i < WAYS - 1; i++) {
+		send_from(h, k[i].addr, n + 4);
+		total += n + 4;
+	}
+	for (i = 0; i < n; i++) {
+		send_from(h, k[WAYS].addr, 1);
+		send_from(h, k[WAYS + 1].addr, 1);
+	}
+	total += 2 * n;
+
 	read_counters(c);
-	assert_int_equal(c[PSTAT_PORT_SKIP].packets, 1);
-	assert_int_equal(top_get(env.ps->maps.top_port, &a).packets, 0);
+	assert_int_equal(c[PSTAT_SRC_SKIP].packets, 0);
+	assert_int_equal(src_count(&k[WAYS]).packets, n);
+	assert_int_equal(src_count(&k[WAYS + 1]).packets, n);
+	/* the first big key made room, written back whole */
+	v = top_get(env.ps->maps.top_src, &k[0]);
+	assert_int_equal(v.packets, n + 4);
+	assert_int_equal(v.bytes, (n + 4) * 64);
+	for (i = 1; i < WAYS - 1; i++)
+		assert_int_equal(src_count(&k[i]).packets, n + 4);
+	assert_int_equal(all_count(0).packets, total);
+}
+
+/*
+ * The ports of the default lab mix that share a set, TCP 443 and UDP 9,
+ * and more ports of that set up to WAYS, sent in turn `sample` times each
+ * (default sampling): all exact in the cache, none skipped.  Then WAYS new
+ * ports of the set, one packet each, evict them one by one: each is
+ * written back with `sample` packets, so admitted for certain, and exact.
+ */
+static void t_top_port_alternating(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct pstat_port_key k[2 * WAYS];
+	unsigned int i, round, n = PSTAT_SAMPLE_DEFAULT;
+
+	need_bpf();
+	k[0] = port_key(IPPROTO_TCP, 443);
+	k[1] = port_key(IPPROTO_UDP, 9);
+	assert_int_equal(port_set(&k[0]), port_set(&k[1]));
+	same_set_ports(&k[1], 2 * WAYS - 1);
+	reset();
+	set_config(0, 0);
+	for (round = 0; round < n; round++)
+		for (i = 0; i < WAYS; i++)
+			send_to(h, &k[i], 1);
+	assert_int_equal(skipped(PSTAT_PORT_SKIP), 0);
+	for (i = 0; i < WAYS; i++)
+		assert_int_equal(port_count(&k[i]).packets, n);
+
+	for (i = WAYS; i < 2 * WAYS; i++)
+		send_to(h, &k[i], 1);
+	assert_int_equal(skipped(PSTAT_PORT_SKIP), 0);
+	for (i = 0; i < WAYS; i++) {
+		struct pstat_val v = top_get(env.ps->maps.top_port, &k[i]);
+
+		assert_int_equal(v.packets, n);
+		assert_int_equal(v.bytes, n * 64);
+	}
+	for (i = WAYS; i < 2 * WAYS; i++)
+		assert_int_equal(port_count(&k[i]).packets, 1);
+}
+
+/*
+ * Ports take the way with the fewest packets too, when every way got
+ * packets since the set's previous miss (k[1] has 2, the others 3).
+ */
+static void t_top_port_evicts_fewest(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct pstat_port_key k[WAYS + 1];
+	unsigned int i, off;
+
+	need_bpf();
+	k[0] = port_key(IPPROTO_UDP, 53);
+	same_set_ports(k, WAYS + 1);
+	for (off = 0; off < 2; off++) {
+		reset();
+		set_config(1, off ? PSTAT_SAMPLE_OFF : 1);
+		for (i = 0; i < WAYS; i++)
+			send_to(h, &k[i], 1);
+		for (i = 0; i < WAYS; i++)
+			send_to(h, &k[i], i == 1 ? 1 : 2);
+		send_to(h, &k[WAYS], 1);
+
+		assert_int_equal(skipped(PSTAT_PORT_SKIP), off ? 2 : 0);
+		assert_int_equal(top_get(env.ps->maps.top_port, &k[1]).packets,
+				 off ? 0 : 2);
+		assert_int_equal(count_keys(env.ps->maps.top_port),
+				 off ? 0 : 1);
+		assert_int_equal(port_count(&k[1]).packets, off ? 0 : 2);
+		for (i = 0; i <= WAYS; i++)
+			if (i != 1)
+				assert_int_equal(port_count(&k[i]).packets,
+						 i == WAYS ? 1 : 3);
+	}
 }
 
 /*
@@ -1857,8 +2011,11 @@ int main(void)
 		T(t_truncated_l2),
 		T(t_shortest_frames),
 		T(t_top_counts),
-		T(t_top_src_writeback),
-		T(t_top_port_writeback),
+		T(t_top_src_set_holds_ways),
+		T(t_top_src_evicts_fewest),
+		T(t_top_src_idle_goes_first),
+		T(t_top_port_alternating),
+		T(t_top_port_evicts_fewest),
 		T(t_top_src_flood),
 	};
 
