@@ -24,16 +24,14 @@
 #     and not under ipv4 (bpf/proto_stats.h), and so does the oracle
 #     (lab_proto_counts, and classify() below, which follows its rules).
 #
-# Top tables.  A source (port) is counted exactly when it brings >= 16
-# (PSTAT_SAMPLE_DEFAULT) packets in one batch before anything else needs its
-# per-CPU cache slot (bpf/proto_stats.h, "sample and hold").  The default mix
-# alone does not guarantee that: the sources and ports alternate frame by
-# frame, tcp/443 and udp/9 share a port cache slot, and on some machines a
-# lab's peer address shares a source slot with a pool address -- a key
-# evicted in batches of 1-3 packets is admitted with probability 1/16..3/16
-# per batch and may be missing or undercounted.  So the mix is sent in two
-# phases, both pinned to one CPU (the veth receive path runs on the sender's
-# CPU, so all counts land in one CPU's cache):
+# Top tables.  A source (port) is counted exactly once it is in the table;
+# it gets in for certain when its per-CPU cache entry is written back with
+# >= 16 (PSTAT_SAMPLE_DEFAULT) packets, and the 4-way cache keeps up to four
+# keys of a set without evicting any (bpf/proto_stats.h states the exact
+# guarantee).  Keys written back in smaller batches get in only with some
+# probability, so the test does not rely on luck: it sends in two phases,
+# both pinned to one CPU (the veth receive path runs on the sender's CPU, so
+# all counts land in one CPU's cache):
 #   A. the 7 TCP SYNs of the default mix, 16 times: every pool source and
 #      every SYN port gets >= 16 packets in its slot before any colliding key
 #      is seen (the pool sources and the SYN ports do not collide with each
