@@ -113,21 +113,26 @@ struct ring_state {
 	int stop;
 };
 
+/*
+ * libbpf stops consuming only on a negative return, and the record that
+ * returned it is consumed: returning RING_DONE after the count-th record
+ * leaves the rest in the ring for the next reader.
+ */
+#define RING_DONE (-ECANCELED)
+
 static int ring_cb(void *ctx, void *rec, size_t len)
 {
 	struct ring_state *s = ctx;
 	int r;
 
-	if (s->count && s->seen >= s->count)
-		return 1;	/* stops consuming; the rest stays for later */
 	r = s->cb(s->data, rec, len);
 	s->seen++;
 	if (r) {
 		s->stop = r;
-		return r;
+		return RING_DONE;
 	}
 	if (s->count && s->seen >= s->count)
-		return 1;
+		return RING_DONE;
 	return 0;
 }
 
@@ -159,6 +164,8 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 	if (!rb)
 		return ps_err(ctx, "cannot open the ring buffer: %s",
 			      strerror(errno));
+	/* a write per record would limit the reader: flush per round */
+	ctx->w.batching = true;
 	while (!ps_should_stop()) {
 		int t = timeout;
 
@@ -176,17 +183,23 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		 * Producers may submit without waking us (BPF_RB_NO_WAKEUP):
 		 * after each wait, drain whatever is there.
 		 */
-		if (n >= 0 && !s.stop && !(s.count && s.seen >= s.count))
+		if (n >= 0)
 			n = ring_buffer__consume(rb);
+		fflush(ctx->w.f);
+		if (n == RING_DONE)
+			break;
 		if (n < 0 && n != -EINTR) {
 			r = ps_err(ctx, "polling the ring buffer: %s", strerror(-n));
 			break;
 		}
-		if (s.stop || (s.count && s.seen >= s.count))
-			break;
 		if (opts && opts->tick && opts->tick(data))
 			break;
 	}
+	/* stopped by time or signal: what is already in the ring is ours */
+	if (!r && !s.stop && !(s.count && s.seen >= s.count))
+		ring_buffer__consume(rb);
+	ctx->w.batching = false;
+	fflush(ctx->w.f);
 	ring_buffer__free(rb);
 	return r;
 }

@@ -43,6 +43,7 @@ struct ps_writer {
 	FILE *saved_f;			/* ps_out_to(): the terminal */
 	bool saved_json;
 	bool redirected;
+	bool batching;			/* records flushed by the caller */
 };
 
 struct ps_ctx {

@@ -500,7 +500,8 @@ void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
 	ctx->w.stream = true;
 	fputs(ctx->w.line, ctx->w.f);
 	fputc('\n', ctx->w.f);
-	fflush(ctx->w.f);
+	if (!ctx->w.batching)
+		fflush(ctx->w.f);
 	ctx->w.line_len = (size_t)-1;
 }
 
@@ -514,7 +515,8 @@ void ps_record_end(struct ps_ctx *ctx)
 		w->depth = 0;
 		w->compact = false;
 		w->in_record = false;
-		fflush(w->f);
+		if (!w->batching)
+			fflush(w->f);
 		return;
 	}
 	if (w->line_len == (size_t)-1) {
@@ -524,7 +526,8 @@ void ps_record_end(struct ps_ctx *ctx)
 	}
 	if (w->in_record) {
 		fprintf(w->f, "%s\n", w->line ? w->line : "");
-		fflush(w->f);
+		if (!w->batching)
+			fflush(w->f);
 	}
 	w->in_record = false;
 	w->line_len = 0;

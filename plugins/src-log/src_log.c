@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -307,6 +308,7 @@ struct reader {
 	uint64_t keep;
 	uint64_t file_bytes;
 	int write_err;
+	char write_msg[128];	/* zlib's reason, when it had one */
 	unsigned files;
 };
 
@@ -332,14 +334,14 @@ static bool has_ports(uint8_t p)
 static const char *tcp_flags_str(uint8_t f, char *buf)
 {
 	static const char letters[] = "FSRP.UEW";	/* tcpdump's order */
-	static const int order[] = { 1, 0, 2, 3, 5, 6, 7, 4 };
+	static const int order[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
 		if (f & (1U << order[i]))
 			buf[n++] = letters[order[i]];
 	if (!n)
-		buf[n++] = 'n';	/* none */
+		return strcpy(buf, "none");	/* tcpdump's word */
 	buf[n] = '\0';
 	return buf;
 }
@@ -504,6 +506,26 @@ static void rotated_name(const char *path, unsigned n, char *buf, size_t len)
 		snprintf(buf, len, "%s.%u", path, n);
 }
 
+/*
+ * zlib keeps the first error and fails every later call without a system
+ * call, so errno then says nothing: take the reason from gzerror(), which
+ * formatted strerror() when the write failed.
+ */
+static void gz_failed(struct reader *rd)
+{
+	int zerr;
+	const char *msg = gzerror(rd->gz, &zerr);
+	const char *colon = msg ? strrchr(msg, ':') : NULL;
+
+	if (rd->write_err)
+		return;
+	rd->write_err = EIO;
+	if (zerr == Z_ERRNO && colon)
+		snprintf(rd->write_msg, sizeof(rd->write_msg), "%s", colon + 2);
+	else if (msg && *msg)
+		snprintf(rd->write_msg, sizeof(rd->write_msg), "%s", msg);
+}
+
 static ssize_t gz_cookie_write(void *cookie, const char *buf, size_t size)
 {
 	struct reader *rd = cookie;
@@ -513,15 +535,11 @@ static ssize_t gz_cookie_write(void *cookie, const char *buf, size_t size)
 		return 0;
 	n = gzwrite(rd->gz, buf, (unsigned)size);
 	if (n <= 0) {
-		int zerr;
-		const char *msg = gzerror(rd->gz, &zerr);
-
-		rd->write_err = zerr == Z_ERRNO ? errno : EIO;
-		(void)msg;
+		gz_failed(rd);
 		errno = rd->write_err;
 		return -1;
 	}
-	rd->file_bytes += (uint64_t)n;
+	rd->file_bytes = (uint64_t)gzoffset(rd->gz);
 	return n;
 }
 
@@ -531,7 +549,8 @@ static ssize_t raw_cookie_write(void *cookie, const char *buf, size_t size)
 	size_t n = fwrite(buf, 1, size, rd->raw);
 
 	if (n < size || fflush(rd->raw)) {
-		rd->write_err = errno ? errno : EIO;
+		if (!rd->write_err)
+			rd->write_err = errno ? errno : EIO;
 		errno = rd->write_err;
 		return -1;
 	}
@@ -590,10 +609,10 @@ static int close_log(struct reader *rd)
 		rd->write_err = errno ? errno : EIO;
 	rd->out = NULL;
 	if (rd->gz) {
-		int zr = gzclose(rd->gz);
-
-		if (zr != Z_OK && !rd->write_err)
-			rd->write_err = zr == Z_ERRNO ? errno : EIO;
+		if (gzflush(rd->gz, Z_FINISH) != Z_OK)
+			gz_failed(rd);
+		if (gzclose(rd->gz) != Z_OK && !rd->write_err)
+			rd->write_err = EIO;
 		rd->gz = NULL;
 	}
 	if (rd->raw) {
@@ -604,6 +623,7 @@ static int close_log(struct reader *rd)
 	}
 	if (rd->write_err)
 		r = ps_err(rd->ctx, "writing %s: %s", rd->path,
+			   rd->write_msg[0] ? rd->write_msg :
 			   strerror(rd->write_err));
 	return r;
 }
@@ -641,7 +661,10 @@ static int on_event(void *data, void *rec, size_t len)
 	if (rd->out) {
 		if (rd->write_err)
 			return -1;
-		if (rd->rotate && rd->file_bytes >= rd->rotate) {
+		/* plain files: what is written plus what waits in the buffer */
+		uint64_t size = rd->file_bytes + (rd->gz ? 0 : __fpending(rd->out));
+
+		if (rd->rotate && size >= rd->rotate) {
 			fflush(rd->out);
 			if (rd->gz)
 				gzflush(rd->gz, Z_FINISH);
@@ -664,7 +687,7 @@ static int on_tick(void *data)
 		if (fflush(rd->out) || rd->write_err)
 			return -1;
 		if (rd->gz && gzflush(rd->gz, Z_SYNC_FLUSH) != Z_OK) {
-			rd->write_err = errno ? errno : EIO;
+			gz_failed(rd);
 			return -1;
 		}
 	}
@@ -811,7 +834,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		ps_record_begin(ctx);
 		if (!ps_json(ctx)) {
 			ps_record_text(ctx,
-				"%llu events delivered; %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP (%llu packets seen)",
+				"%llu events delivered; %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP, %llu without reader (%llu packets seen)",
 				(unsigned long long)rd->delivered,
 				(unsigned long long)d.filtered,
 				(unsigned long long)d.sampled_out,
@@ -819,6 +842,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				(unsigned long long)d.lost,
 				(unsigned long long)d.not_new,
 				(unsigned long long)d.not_ip,
+				(unsigned long long)d.no_reader,
 				(unsigned long long)d.seen);
 		} else {
 			ps_out_section(ctx, "summary", NULL);
@@ -829,6 +853,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 			ps_out_u64(ctx, "rate_capped", NULL, d.rate_capped);
 			ps_out_u64(ctx, "not_new", NULL, d.not_new);
 			ps_out_u64(ctx, "not_ip", NULL, d.not_ip);
+			ps_out_u64(ctx, "no_reader", NULL, d.no_reader);
 			ps_out_u64(ctx, "seen", NULL, d.seen);
 			ps_out_u64(ctx, "made", NULL, d.events);
 			if (rd->path) {
@@ -1093,7 +1118,7 @@ static const struct ps_arg_spec record_args[] = {
 	{ "file", PS_KIND_FILE, PS_ARG_REQUIRED, NULL,
 	  "JSON Lines file; gzip-compressed when it ends in .gz" },
 	{ "rotate", PS_KIND_SIZE, 0, NULL,
-	  "start a new file past this size (compressed bytes for .gz)",
+	  "start a new file past this size (for .gz: compressed bytes, which zlib writes a block of up to ~32k at a time)",
 	  NULL, 4096, 0 },
 	{ "keep", PS_KIND_COUNT, 0, NULL, "finished files to keep (default 5)",
 	  NULL, 0, 10000 },

@@ -1,0 +1,422 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# bench_src_log_e2e.sh - src-log end to end on a veth flood, side by side
+# with the bare parser and with tcpdump.  Run as root, by hand (not part of
+# make check):
+#
+#     bench/bench_src_log_e2e.sh                 # RUNS=5 DURATION=3
+#     RUNS=5 DURATION=5 BENCH_CPU=1 READER_CPU=0 bench/bench_src_log_e2e.sh
+#     SENDER=python bench/bench_src_log_e2e.sh   # sendpkts.py instead of C
+#     WATCH_FORMAT=text bench/bench_src_log_e2e.sh
+#     RATE=200000 bench/bench_src_log_e2e.sh     # a paced flood (packets/s)
+#
+# One sender in the lab's namespace (tests/lib/lab.bash) floods the host end
+# of the veth with one 64-byte IPv4 UDP frame (sendpkts.py --mix udp-flood),
+# pinned to BENCH_CPU with taskset.  A veth delivers on the sending CPU: the
+# XDP program, the AF_PACKET taps and the stack run in the sender's softirq,
+# so the sender's packets/second is the end-to-end rate and a costlier hook
+# shows up in it.  The consumers (pktscope's reader, tcpdump) are pinned to
+# READER_CPU, another CPU when there is one.  The sender is a small C
+# program (sendmmsg on AF_PACKET, qdisc bypass; bench/bench_e2e.sh's
+# approach), built here; python's sendpkts.py costs microseconds a frame and
+# would hide the hook (SENDER=python uses it anyway).
+#
+# Variants, interleaved: RUNS rounds of DURATION seconds each, the order
+# rotating every round, after one 0.5 s warm-up of each:
+#   none         nothing on the interface (context)
+#   parse        bpf/bench_parse.bpf.o (section xdp, program parse_xdp: the
+#                shared parser and a per-CPU counter), attached with
+#                `ip link set dev IF xdp obj ... sec xdp`: the baseline
+#   srclog       `src-log attach mode xdp` (sample 1, no cap, no filter) and
+#                `src-log -j watch` reading every event (to /dev/null)
+#   newflows     the same with new-flows: one flow, so one event, the rest
+#                not_new
+#   srclog-tcx   srclog in mode tcx (context: the skb path, where tcpdump's
+#                tap is too; an XDP program on a veth moves its receive path
+#                to NAPI, which costs the bare parser as much as src-log)
+#   tcpdump-w    `tcpdump -n -w /dev/null -i IF`, no pktscope attached
+#   tcpdump-txt  `tcpdump -n -i IF > /dev/null`, no pktscope attached
+# Measured each run: the sender's packets/s (tx), what the hook saw (the
+# parse program's counter, src-log's `seen`, tcpdump's "received by
+# filter", the veth's rx_packets for none), what reached the user (src-log's
+# events -- the watch is stopped 1 s after the flood, once it has drained
+# the ring -- and tcpdump's "captured") and what was lost (src-log `lost`,
+# tcpdump "dropped by kernel").
+#
+# Goals (medians):
+#   srclog tx >= 0.8x parse tx, with lost == 0 in every run
+#   newflows tx >= 0.9x parse tx
+#   srclog delivered/s >= 1.0x tcpdump-w captured/s, >= 1.25x tcpdump-txt's
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+PKTSCOPE=${PKTSCOPE:-$here/pktscope}
+PARSE_OBJ=${PARSE_OBJ:-$here/bpf/bench_parse.bpf.o}
+RUNS=${RUNS:-5}
+DURATION=${DURATION:-3}
+SENDER=${SENDER:-auto}			# auto | c | python
+WATCH_FORMAT=${WATCH_FORMAT:-json}	# json (-j) | text
+
+die() { printf 'bench_src_log_e2e: %s\n' "$*" >&2; exit 1; }
+
+[[ $EUID -eq 0 ]] || die "needs root"
+for c in ip jq taskset awk tcpdump bpftool; do
+	command -v "$c" >/dev/null || die "$c not found"
+done
+[[ -x $PKTSCOPE ]] || die "no pktscope at $PKTSCOPE (build first)"
+[[ -r $PARSE_OBJ ]] || die "no $PARSE_OBJ (make builds it)"
+((RUNS >= 3)) || die "RUNS must be >= 3"
+case $WATCH_FORMAT in
+json) WATCH_J=(-j) ;;
+text) WATCH_J=() ;;
+*) die "WATCH_FORMAT is json or text" ;;
+esac
+
+# shellcheck source=tests/lib/lab.bash disable=SC1091
+source "$here/tests/lib/lab.bash"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench_src_log_e2e.XXXXXX")
+# a private bpffs: nothing else (make check, a user) sees or detaches ours
+BPFFS=$WORK/bpffs
+mkdir -p "$BPFFS"
+mount -t bpf bpf "$BPFFS" || die "cannot mount a bpffs at $BPFFS"
+BG=
+cleanup_work() {
+	local p
+	for p in $BG; do kill -KILL "$p" 2>/dev/null || true; done
+	if [[ -n ${IF:-} ]]; then
+		ip link set dev "$IF" xdp off 2>/dev/null || true
+	fi
+	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	rm -rf -- "$WORK"
+}
+lab_on_cleanup cleanup_work
+lab_trap
+
+psc() { "$PKTSCOPE" --bpffs "$BPFFS" "$@"; }
+
+# CPUs: the sender (and so the receive path) on the last one we may use,
+# the consumers on another
+cpus=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
+if [[ -z ${BENCH_CPU:-} ]]; then
+	BENCH_CPU=$(awk -v l="$cpus" 'BEGIN { n = split(l, r, /[-,]/); print r[n] }')
+fi
+if [[ -z ${READER_CPU:-} ]]; then
+	READER_CPU=$(awk -v l="$cpus" -v b="$BENCH_CPU" 'BEGIN { split(l, r, /[-,]/); print (r[1] == b ? "" : r[1]) }')
+fi
+# a prefix, not a function: `taskset ... cmd &` execs cmd, so $! is its pid
+ON_READER_CPU=()
+[[ -z $READER_CPU ]] || ON_READER_CPU=(taskset -c "$READER_CPU")
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=$(command -v python3)
+printf '#!/bin/sh\nexec taskset -c %s %s "$@"\n' "$BENCH_CPU" "$PY" >"$WORK/python-pinned"
+chmod +x "$WORK/python-pinned"
+export LAB_PYTHON=$WORK/python-pinned
+
+others=$(lab_list 2>/dev/null || true)
+lab_up bench-srclog >/dev/null || die "lab_up failed"
+IF=$LAB_HOST_IF
+
+# ---------------------------------------------------------------- sender
+
+lab_send --mix udp-flood --pcap "$WORK/frame.pcap" >/dev/null || die "sendpkts --pcap failed"
+
+build_c_sender() {
+	local cc
+	cc=$(command -v cc || command -v gcc || command -v clang) || return 1
+	cat >"$WORK/blast.c" <<'EOF'
+/* blast IFACE PCAP SECONDS [PPS]: send the first frame of PCAP on IFACE as
+ * fast as sendmmsg allows (or at most PPS a second) for SECONDS; print
+ * {"frames","duration_s","pps","send_errors"} like sendpkts.py. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned char frame[2048], hdr[24], rec[16];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned long long sent = 0, errors = 0;
+	unsigned int len;
+	double t0, t1, dur, rate = 0;
+	int fd, one = 1;
+	FILE *f;
+
+	if (argc != 4 && argc != 5)
+		return fprintf(stderr, "usage: blast IFACE PCAP SECONDS [PPS]\n"), 2;
+	dur = atof(argv[3]);
+	if (argc == 5)
+		rate = atof(argv[4]);
+	f = fopen(argv[2], "rb");
+	if (!f || fread(hdr, 1, 24, f) != 24 || fread(rec, 1, 16, f) != 16)
+		return perror(argv[2]), 1;
+	memcpy(&len, rec + 8, 4);		/* incl_len, little endian */
+	if (len > sizeof(frame) || fread(frame, 1, len, f) != len)
+		return fprintf(stderr, "%s: bad record\n", argv[2]), 1;
+	fclose(f);
+	fd = socket(AF_PACKET, SOCK_RAW, 0);	/* protocol 0: receives nothing */
+	if (fd < 0)
+		return perror("socket"), 1;
+	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
+	if (!sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		return perror(argv[1]), 1;
+	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+	iov.iov_base = frame;
+	iov.iov_len = len;
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < BATCH; i++) {
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	t0 = now();
+	do {
+		int n = sendmmsg(fd, msgs, BATCH, 0);
+
+		if (n < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+				return perror("sendmmsg"), 1;
+			errors++;
+			continue;
+		}
+		sent += (unsigned)n;
+		while (rate > 0 && sent > rate * (now() - t0) && now() - t0 < dur)
+			usleep(50);
+	} while ((t1 = now()) - t0 < dur);
+	printf("{\"frames\":%llu,\"duration_s\":%.6f,\"pps\":%.1f,\"send_errors\":%llu}\n",
+	       sent, t1 - t0, sent / (t1 - t0), errors);
+	return 0;
+}
+EOF
+	"$cc" -O2 -Wall -o "$WORK/blast" "$WORK/blast.c"
+}
+
+C_OK=0
+if [[ $SENDER != python ]]; then
+	if build_c_sender 2>"$WORK/cc.err"; then
+		C_OK=1
+	elif [[ $SENDER == c ]]; then
+		die "cannot build the C sender: $(cat "$WORK/cc.err")"
+	fi
+fi
+case $SENDER in
+auto) if ((C_OK)); then USE=c; else USE=python; fi ;;
+c | python) USE=$SENDER ;;
+*) die "SENDER is auto, c or python" ;;
+esac
+
+# send_for SECONDS: the sender's JSON report
+send_for() {
+	case $USE in
+	c) lab_exec taskset -c "$BENCH_CPU" "$WORK/blast" "$LAB_PEER_IF" "$WORK/frame.pcap" "$1" ${RATE:+"$RATE"} ;;
+	python) lab_send --mix udp-flood --duration "$1" ${RATE:+--rate "$RATE"} ;;
+	esac
+}
+
+# ---------------------------------------------------------------- variants
+
+# the sum of the parse program's per-CPU counters (all keys)
+parse_count() {
+	local id map
+	id=$(ip -j -d link show dev "$IF" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty')
+	[[ -n $id ]] || die "no XDP program on $IF"
+	map=$(bpftool -j prog show id "$id" | jq -r '.map_ids[0]')
+	bpftool -j map dump id "$map" |
+		jq '[.[] | (.formatted.values // .values)[] | .value | if type == "number" then . else 0 end] | add // 0'
+}
+
+# wait until a tcpdump's stderr says it listens
+wait_listening() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening on' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	die "tcpdump did not start: $(cat "$1")"
+}
+
+# stop a background process with a signal and wait for it (at most 10 s)
+stop_bg() {
+	local pid=$1 sig=$2 i
+	kill -"$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	BG=${BG/ $pid/}
+}
+
+# tcpdump's "N packets <what>" from its stderr
+tcpdump_stat() {
+	awk -v w="$2" '$0 ~ ("packets? " w) { print $1; exit }' "$1"
+}
+
+declare -A TX HOOK DELIV LOST RX
+
+# run_variant VARIANT SECONDS: one measurement, appended to the arrays
+run_variant() {
+	local v=$1 secs=$2 rx0 rx1 out pid hook=0 deliv=0 lost=0 dur c
+	case $v in
+	parse)
+		ip link set dev "$IF" xdp obj "$PARSE_OBJ" sec xdp || die "attach $PARSE_OBJ failed"
+		;;
+	srclog | newflows | srclog-tcx)
+		local args=(mode xdp)
+		[[ $v == newflows ]] && args+=(new-flows)
+		[[ $v == srclog-tcx ]] && args=(mode tcx)
+		psc -q src-log attach dev "$IF" "${args[@]}" >/dev/null || die "src-log attach failed"
+		"${ON_READER_CPU[@]}" "$PKTSCOPE" --bpffs "$BPFFS" "${WATCH_J[@]}" src-log watch dev "$IF" \
+			>/dev/null 2>"$WORK/watch.err" &
+		pid=$!
+		BG+=" $pid"
+		;;
+	tcpdump-w)
+		"${ON_READER_CPU[@]}" tcpdump -n -w /dev/null -i "$IF" 2>"$WORK/tcpdump.err" &
+		pid=$!
+		BG+=" $pid"
+		wait_listening "$WORK/tcpdump.err"
+		;;
+	tcpdump-txt)
+		"${ON_READER_CPU[@]}" tcpdump -n -i "$IF" >/dev/null 2>"$WORK/tcpdump.err" &
+		pid=$!
+		BG+=" $pid"
+		wait_listening "$WORK/tcpdump.err"
+		;;
+	esac
+	sleep 0.3
+	read -r rx0 _ <<<"$(lab_ifstats "$IF")"
+	out=$(send_for "$secs") || die "sender failed ($v)"
+	read -r rx1 _ <<<"$(lab_ifstats "$IF")"
+	dur=$(jq .duration_s <<<"$out")
+	case $v in
+	none) hook=$((rx1 - rx0)) ;;
+	parse)
+		hook=$(parse_count)
+		ip link set dev "$IF" xdp off
+		;;
+	srclog | newflows | srclog-tcx)
+		sleep 1		# let the reader drain the ring
+		stop_bg "$pid" INT
+		[[ ! -s $WORK/watch.err ]] || die "watch: $(cat "$WORK/watch.err")"
+		c=$(psc -j src-log counters dev "$IF")
+		hook=$(jq '.interfaces[0].seen' <<<"$c")
+		deliv=$(jq '.interfaces[0].events' <<<"$c")
+		lost=$(jq '.interfaces[0].lost + .interfaces[0].no_reader' <<<"$c")
+		psc -q src-log detach dev "$IF" >/dev/null
+		;;
+	tcpdump-*)
+		# libpcap hands over a TPACKET_V3 block when it is full or after
+		# its 1 s timeout: wait for the last one
+		sleep 1.5
+		stop_bg "$pid" TERM
+		hook=$(tcpdump_stat "$WORK/tcpdump.err" "received by filter")
+		deliv=$(tcpdump_stat "$WORK/tcpdump.err" captured)
+		lost=$(tcpdump_stat "$WORK/tcpdump.err" "dropped by kernel")
+		;;
+	esac
+	TX[$v]+="$(jq .pps <<<"$out") "
+	RX[$v]+="$(awk -v a="$rx1" -v b="$rx0" -v d="$dur" 'BEGIN { print (a - b) / d }') "
+	HOOK[$v]+="$(awk -v a="$hook" -v d="$dur" 'BEGIN { print a / d }') "
+	DELIV[$v]+="$(awk -v a="$deliv" -v d="$dur" 'BEGIN { print a / d }') "
+	LOST[$v]+="${lost:-0} "
+}
+
+median() {
+	tr ' ' '\n' <<<"$1" | grep . | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+kpps() { awk -v x="$1" 'BEGIN { printf "%.1f", x / 1000 }'; }
+
+# ratio NUMS DENS GOAL: both lists hold one sample a round, in round order.
+# The verdict is on the median of the per-round ratios (a round's variants
+# run within seconds of each other; the host's speed drifts over minutes);
+# the ratio of the medians is printed too.
+ratio() {
+	local per med
+	per=$(paste -d' ' <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) |
+		awk '{ printf "%s ", ($2 > 0 ? $1 / $2 : 0) }')
+	med=$(median "$per")
+	awk -v r="$med" -v a="$(median "$1")" -v b="$(median "$2")" -v g="$3" -v per="$per" 'BEGIN {
+		if (b <= 0) { print "-"; exit }
+		n = split(per, p, " ")
+		list = ""
+		for (i = 1; i <= n; i++) list = list sprintf("%s%.3f", i > 1 ? " " : "", p[i])
+		printf "%.3fx (goal >= %sx) %-6s [per round: %s; ratio of medians %.3fx]", r, g,
+			(r >= g ? "ok" : "MISSED"), list, a / b
+	}'
+}
+
+VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt)
+
+# ---------------------------------------------------------------- run
+
+printf 'bench_src_log_e2e: veth %s, sender (%s%s) on CPU %s, readers on CPU %s, %s CPUs, %s rounds x %s s, watch %s, kernel %s\n' \
+	"$IF" "$USE" "${RATE:+, at most $RATE pps}" "$BENCH_CPU" "${READER_CPU:-any}" "$(nproc)" \
+	"$RUNS" "$DURATION" "$WATCH_FORMAT" "$(uname -r)"
+if [[ -n $others ]]; then
+	printf 'warning: other labs exist (another benchmark or test running?); numbers may be disturbed:\n%s\n' "$others"
+fi
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+for v in "${VARIANTS[@]}"; do
+	run_variant "$v" 0.5
+	unset "TX[$v]" "HOOK[$v]" "DELIV[$v]" "LOST[$v]" "RX[$v]"
+done
+
+n=${#VARIANTS[@]}
+for ((r = 0; r < RUNS; r++)); do
+	for ((i = 0; i < n; i++)); do
+		v=${VARIANTS[(i + r) % n]}
+		run_variant "$v" "$DURATION"
+	done
+	printf 'round %d/%d done\n' "$((r + 1))" "$RUNS" >&2
+done
+
+echo
+printf '%-12s %10s %10s %10s %12s %10s   %s\n' VARIANT TX_KPPS HOOK_KPPS RX_KPPS DELIVERED_KPPS LOST "(medians; LOST: per run)"
+for v in "${VARIANTS[@]}"; do
+	printf '%-12s %10s %10s %10s %12s %10s   %s\n' "$v" \
+		"$(kpps "$(median "${TX[$v]}")")" "$(kpps "$(median "${HOOK[$v]}")")" \
+		"$(kpps "$(median "${RX[$v]}")")" "$(kpps "$(median "${DELIV[$v]}")")" \
+		"$(median "${LOST[$v]}")" "${LOST[$v]}"
+done
+echo
+printf '%-46s %s\n' "srclog tx / parse tx:" "$(ratio "${TX[srclog]}" "${TX[parse]}" 0.8)"
+printf '%-46s %s\n' "srclog hook / parse hook (packets seen/s):" "$(ratio "${HOOK[srclog]}" "${HOOK[parse]}" 0.8)"
+printf '%-46s %s\n' "newflows tx / parse tx:" "$(ratio "${TX[newflows]}" "${TX[parse]}" 0.9)"
+printf '%-46s %s\n' "srclog delivered / tcpdump -w captured:" "$(ratio "${DELIV[srclog]}" "${DELIV[tcpdump-w]}" 1.0)"
+printf '%-46s %s\n' "srclog delivered / tcpdump text captured:" "$(ratio "${DELIV[srclog]}" "${DELIV[tcpdump-txt]}" 1.25)"
+printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump -w captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-w]}" 1.0)"
+printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump text captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-txt]}" 1.25)"
+lost_max=$(tr ' ' '\n' <<<"${LOST[srclog]}" | grep . | sort -g | tail -n 1)
+printf '%-46s %s\n' "srclog lost (every run):" \
+	"$([[ $lost_max == 0 ]] && echo "0 ok" || echo "${LOST[srclog]}(goal 0) MISSED")"
+printf '%-46s %s\n' "tcpdump dropped by kernel (-w | text):" "${LOST[tcpdump-w]}| ${LOST[tcpdump-txt]}"
+printf '(all samples, kpps)\n'
+for v in "${VARIANTS[@]}"; do
+	printf '  %-12s tx %s| delivered %s\n' "$v" \
+		"$(for x in ${TX[$v]}; do printf '%s ' "$(kpps "$x")"; done)" \
+		"$(for x in ${DELIV[$v]}; do printf '%s ' "$(kpps "$x")"; done)"
+done
