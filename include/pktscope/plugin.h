@@ -348,8 +348,11 @@ int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n);
 
 /*
  * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,
- * count records, duration ns, or cb returning non-zero.  0 or 1 in count or
- * duration: no limit.  Returns PS_OK or PS_ERR (reported).
+ * count records, duration ns, cb returning non-zero or tick returning
+ * non-zero; 0 in count or duration: no limit.  Records are drained after
+ * every wait, so producers may submit without waking the reader; records
+ * left after `count` stay in the ring.  Output is flushed once per round,
+ * not per record.  Returns PS_OK or PS_ERR (reported).
  */
 struct ps_ring_opts {
 	uint64_t count;
