@@ -221,3 +221,20 @@ tcx_linked() {
 	grep -q "interface $IF vanished" "$BATS_TEST_TMPDIR/err"
 	"$PKTSCOPE" proto-stats detach dev "$IF"
 }
+
+@test "bpffs: mounted when missing, refused when --bpffs is not one" {
+	mkdir -p "$BATS_TEST_TMPDIR/plain"
+	run_err "$REAL_PKTSCOPE" --bpffs "$BATS_TEST_TMPDIR/plain" proto-stats attach dev "$IF"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "Error: $BATS_TEST_TMPDIR/plain is not a bpffs mount" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/plain")" ]
+	# in a private mount namespace, take /sys/fs/bpf away: attach mounts it
+	run_err unshare -m sh -c '
+		umount /sys/fs/bpf 2>/dev/null || true
+		if grep -q " /sys/fs/bpf bpf " /proc/mounts; then echo still-mounted; exit 3; fi
+		"$1" proto-stats attach dev "$2" >/dev/null || exit 4
+		grep -q " /sys/fs/bpf bpf " /proc/mounts || exit 5
+		"$1" proto-stats detach dev "$2" >/dev/null || exit 6' _ "$REAL_PKTSCOPE" "$IF"
+	[ "$status" -eq 0 ]
+	assert_clean
+}
