@@ -387,12 +387,31 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 	close(dirfd);
 }
 
+/* Each directory of a colon-separated list, in order. */
+static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
+{
+	char *copy = strdup(list), *save = NULL;
+
+	if (!copy) {
+		ps_warn(ctx, "out of memory reading the plugin path");
+		return;
+	}
+	for (char *d = strtok_r(copy, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		if (strlen(d) >= PATH_MAX)
+			ps_warn(ctx, "plugin directory %.64s...: name too long, skipped", d);
+		else
+			load_dir(ctx, d, explicit);
+	}
+	free(copy);
+}
+
 int ps_load_plugins(struct ps_ctx *ctx)
 {
+	const char *env = getenv("PKTSCOPE_PLUGIN_PATH");
 	const struct ps_object *b;
-	char dirs[3 * PATH_MAX + 8];
+	char build[PATH_MAX];
 	size_t nb;
-	char *save = NULL;
 
 	if (ctx->plugins_loaded)
 		return 0;
@@ -403,26 +422,14 @@ int ps_load_plugins(struct ps_ctx *ctx)
 	memcpy(ctx->objects, b, nb * sizeof(*b));
 	ctx->nobjects = nb;
 
-	size_t nexplicit = 0;
+	/* explicit directories first; those are reported when missing */
 	if (ctx->plugin_path)
-		nexplicit++;
-	if (getenv("PKTSCOPE_PLUGIN_PATH") && *getenv("PKTSCOPE_PLUGIN_PATH"))
-		nexplicit++;
-	ps_plugin_dirs(ctx, dirs, sizeof(dirs));
-	/* explicit entries first: those are reported when missing */
-	size_t explicit_len = 0;
-	if (ctx->plugin_path)
-		explicit_len += strlen(ctx->plugin_path) + 1;
-	if (getenv("PKTSCOPE_PLUGIN_PATH") && *getenv("PKTSCOPE_PLUGIN_PATH"))
-		explicit_len += strlen(getenv("PKTSCOPE_PLUGIN_PATH")) + 1;
-	for (char *d = strtok_r(dirs, ":", &save); d;
-	     d = strtok_r(NULL, ":", &save)) {
-		bool explicit = (size_t)(d - dirs) < explicit_len;
-
-		if (*d)
-			load_dir(ctx, d, explicit);
-	}
-	(void)nexplicit;
+		load_path(ctx, ctx->plugin_path, true);
+	if (env && *env)
+		load_path(ctx, env, true);
+	/* the build tree's plugins stand in for the installed ones */
+	load_dir(ctx, ps_running_from_build_tree(build, sizeof(build)) ?
+			      build : PKTSCOPE_PLUGIN_DIR, false);
 	ctx->plugins_loaded = true;
 	return 0;
 }
