@@ -27,9 +27,9 @@ static void j_newline(struct ps_writer *w)
 {
 	if (w->compact || !w->f)
 		return;
-	fputc('\n', w->f);
+	fputc_unlocked('\n', w->f);
 	for (int i = 0; i < w->depth; i++)
-		fputs("    ", w->f);
+		fputs_unlocked("    ", w->f);
 }
 
 static bool pretty(const struct ps_ctx *ctx)
@@ -39,22 +39,28 @@ static bool pretty(const struct ps_ctx *ctx)
 
 static void j_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+	const unsigned char *p = (const unsigned char *)s, *run;
+
+	fputc_unlocked('"', f);
+	while (p && *p) {
+		/* plain characters go out in one write: streams are hot */
+		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+			;
+		if (p > run)
+			fwrite_unlocked(run, 1, (size_t)(p - run), f);
+		if (!*p)
+			break;
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+		case '"': fputs_unlocked("\\\"", f); break;
+		case '\\': fputs_unlocked("\\\\", f); break;
+		case '\n': fputs_unlocked("\\n", f); break;
+		case '\r': fputs_unlocked("\\r", f); break;
+		case '\t': fputs_unlocked("\\t", f); break;
+		default: fprintf(f, "\\u%04x", *p);
 		}
+		p++;
 	}
-	fputc('"', f);
+	fputc_unlocked('"', f);
 }
 
 /* separator and key before a value at the current depth */
@@ -63,13 +69,13 @@ static void j_key(struct ps_ctx *ctx, const char *key)
 	struct ps_writer *w = &ctx->w;
 
 	if (!w->first[w->depth])
-		fputc(',', w->f);
+		fputc_unlocked(',', w->f);
 	w->first[w->depth] = false;
 	if (pretty(ctx))
 		j_newline(w);
 	if (key) {
 		j_string(w->f, key);
-		fputs(pretty(ctx) ? ": " : ":", w->f);
+		fputs_unlocked(pretty(ctx) ? ": " : ":", w->f);
 	}
 }
 
@@ -78,7 +84,7 @@ static void j_open(struct ps_ctx *ctx, const char *key, char c)
 	struct ps_writer *w = &ctx->w;
 
 	j_key(ctx, key);
-	fputc(c, w->f);
+	fputc_unlocked(c, w->f);
 	if (w->depth < PS_MAX_DEPTH - 1)
 		w->depth++;
 	w->first[w->depth] = true;
@@ -93,7 +99,7 @@ static void j_close(struct ps_ctx *ctx, char c)
 		w->depth--;
 	if (pretty(ctx) && !empty)
 		j_newline(w);
-	fputc(c, w->f);
+	fputc_unlocked(c, w->f);
 }
 
 /* In JSON mode every field lands inside the command's one document. */
@@ -105,14 +111,14 @@ static void doc_open(struct ps_ctx *ctx)
 		return;
 	if (w->batch_array) {
 		if (!w->batch_first)
-			fputc(',', w->f);
+			fputc_unlocked(',', w->f);
 		w->batch_first = false;
 		if (ctx->pretty)
-			fputc('\n', w->f);
+			fputc_unlocked('\n', w->f);
 	}
 	w->depth = 0;
 	w->first[0] = true;
-	fputc('{', w->f);
+	fputc_unlocked('{', w->f);
 	w->first[0] = true;
 	w->depth = 1;
 	w->first[1] = true;
@@ -133,7 +139,7 @@ void ps_out_doc_end(struct ps_ctx *ctx)
 		w->depth = 1;
 		j_close(ctx, '}');
 		if (!w->batch_array)
-			fputc('\n', w->f);
+			fputc_unlocked('\n', w->f);
 	}
 	w->doc_open = false;
 	w->stream = false;
@@ -151,7 +157,7 @@ void ps_out_batch_begin(struct ps_ctx *ctx)
 		return;
 	ctx->w.batch_array = true;
 	ctx->w.batch_first = true;
-	fputc('[', ctx->w.f);
+	fputc_unlocked('[', ctx->w.f);
 }
 
 void ps_out_batch_end(struct ps_ctx *ctx)
@@ -159,7 +165,7 @@ void ps_out_batch_end(struct ps_ctx *ctx)
 	if (!ctx->w.batch_array)
 		return;
 	ctx->w.batch_array = false;
-	fputs(ctx->pretty ? "\n]\n" : "]\n", ctx->w.f);
+	fputs_unlocked(ctx->pretty ? "\n]\n" : "]\n", ctx->w.f);
 	fflush(ctx->w.f);
 }
 
@@ -174,9 +180,9 @@ void ps_out_error_json(struct ps_ctx *ctx, const char *msg)
 		return;
 	if (w->stream && !w->doc_open) {
 		/* streams end with an error record */
-		fputs("{\"error\":", w->f);
+		fputs_unlocked("{\"error\":", w->f);
 		j_string(w->f, msg);
-		fputs("}\n", w->f);
+		fputs_unlocked("}\n", w->f);
 		fflush(w->f);
 		return;
 	}
@@ -245,7 +251,7 @@ static void field(struct ps_ctx *ctx, const char *key, const char *label,
 		if (json_quote)
 			j_string(w->f, json_val);
 		else
-			fputs(json_val, w->f);
+			fputs_unlocked(json_val, w->f);
 		return;
 	}
 	if (w->in_record) {
@@ -269,13 +275,26 @@ void ps_out_str(struct ps_ctx *ctx, const char *key, const char *label,
 	field(ctx, key, label, value ? value : "", true, value ? value : "-");
 }
 
+/* snprintf costs more than the rest of a stream record's field */
+static const char *u64_str(uint64_t v, char buf[static 24])
+{
+	char *p = buf + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
 void ps_out_u64(struct ps_ctx *ctx, const char *key, const char *label,
 		uint64_t value)
 {
-	char buf[32];
+	char buf[24];
+	const char *s = u64_str(value, buf);
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, value);
-	field(ctx, key, label, buf, false, buf);
+	field(ctx, key, label, s, false, s);
 }
 
 void ps_out_s64(struct ps_ctx *ctx, const char *key, const char *label,
@@ -335,13 +354,13 @@ void ps_out_strv(struct ps_ctx *ctx, const char *key, const char *label,
 	if (ctx->json) {
 		doc_open(ctx);
 		j_key(ctx, key);
-		fputc('[', w->f);
+		fputc_unlocked('[', w->f);
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				fputs(pretty(ctx) ? ", " : ",", w->f);
+				fputs_unlocked(pretty(ctx) ? ", " : ",", w->f);
 			j_string(w->f, values[i]);
 		}
-		fputc(']', w->f);
+		fputc_unlocked(']', w->f);
 		return;
 	}
 	char buf[1024] = "";
@@ -456,8 +475,8 @@ void ps_out_bar(struct ps_ctx *ctx, const char *label, uint64_t value,
 	t_indent(ctx);
 	fprintf(ctx->w.f, "%-10s ", label);
 	for (uint64_t i = 0; i < units / 8; i++)
-		fputs("\u2588", ctx->w.f);
-	fputs(eighths[units % 8], ctx->w.f);
+		fputs_unlocked("\u2588", ctx->w.f);
+	fputs_unlocked(eighths[units % 8], ctx->w.f);
 	int pad = cols - (int)((units + 7) / 8);
 	fprintf(ctx->w.f, "%*s %s\n", pad > 0 ? pad : 0, "", suffix ? suffix : "");
 }
@@ -477,7 +496,7 @@ void ps_record_begin(struct ps_ctx *ctx)
 		w->compact = true;
 		w->depth = 0;
 		w->first[0] = true;
-		fputc('{', w->f);
+		fputc_unlocked('{', w->f);
 		w->depth = 1;
 		w->first[1] = true;
 	}
@@ -498,8 +517,8 @@ void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
 	/* fields that follow are dropped: the plugin gave the whole line */
 	ctx->w.in_record = false;
 	ctx->w.stream = true;
-	fputs(ctx->w.line, ctx->w.f);
-	fputc('\n', ctx->w.f);
+	fputs_unlocked(ctx->w.line, ctx->w.f);
+	fputc_unlocked('\n', ctx->w.f);
 	if (!ctx->w.batching)
 		fflush(ctx->w.f);
 	ctx->w.line_len = (size_t)-1;
@@ -511,7 +530,7 @@ void ps_record_end(struct ps_ctx *ctx)
 
 	if (ctx->json) {
 		w->depth = 1;
-		fputs("}\n", w->f);
+		fputs_unlocked("}\n", w->f);
 		w->depth = 0;
 		w->compact = false;
 		w->in_record = false;
@@ -581,7 +600,7 @@ static void cell(struct ps_table *t, const char *json_val, bool quote,
 		if (quote)
 			j_string(ctx->w.f, json_val);
 		else
-			fputs(json_val, ctx->w.f);
+			fputs_unlocked(json_val, ctx->w.f);
 	} else {
 		if (!t->row_open) {
 			if (t->rows == t->cap) {
@@ -724,9 +743,9 @@ void ps_table_end(struct ps_table *t)
 			else
 				fprintf(ctx->w.f, "%s%*s", s, pad, "");
 			if (c != nc - 1)
-				fputs("  ", ctx->w.f);
+				fputs_unlocked("  ", ctx->w.f);
 		}
-		fputc('\n', ctx->w.f);
+		fputc_unlocked('\n', ctx->w.f);
 	}
 	for (size_t i = 0; i < t->rows * t->ncols; i++)
 		free(t->cells[i]);
