@@ -35,8 +35,12 @@
 #   srclog-tcx   srclog in mode tcx (context: the skb path, where tcpdump's
 #                tap is too; an XDP program on a veth moves its receive path
 #                to NAPI, which costs the bare parser as much as src-log)
-#   tcpdump-w    `tcpdump -n -w /dev/null -i IF`, no pktscope attached
-#   tcpdump-txt  `tcpdump -n -i IF > /dev/null`, no pktscope attached
+#   tcpdump-w    `tcpdump -n -Q in -w /dev/null -i IF`, no pktscope attached
+#                (-Q in: the host's replies are not what arrives)
+#   tcpdump-txt  `tcpdump -n -Q in -i IF > /dev/null`, no pktscope attached
+#   together     src-log (tcx) -j watch, tcpdump -w and text tcpdump reading
+#                the same flood at once, all on READER_CPU: who delivers
+#                more of the same packets
 # Measured each run: the sender's packets/s (tx), what the hook saw (the
 # parse program's counter, src-log's `seen`, tcpdump's "received by
 # filter", the veth's rx_packets for none), what reached the user (src-log's
@@ -215,16 +219,30 @@ run_variant() {
 		BG+=" $pid"
 		;;
 	tcpdump-w)
-		"${ON_READER_CPU[@]}" tcpdump -n -w /dev/null -i "$IF" 2>"$WORK/tcpdump.err" &
+		"${ON_READER_CPU[@]}" tcpdump -n -Q in -w /dev/null -i "$IF" 2>"$WORK/tcpdump.err" &
 		pid=$!
 		BG+=" $pid"
 		wait_listening "$WORK/tcpdump.err"
 		;;
 	tcpdump-txt)
-		"${ON_READER_CPU[@]}" tcpdump -n -i "$IF" >/dev/null 2>"$WORK/tcpdump.err" &
+		"${ON_READER_CPU[@]}" tcpdump -n -Q in -i "$IF" >/dev/null 2>"$WORK/tcpdump.err" &
 		pid=$!
 		BG+=" $pid"
 		wait_listening "$WORK/tcpdump.err"
+		;;
+	together)
+		# the same packets, the three readers side by side on READER_CPU
+		psc -q src-log attach dev "$IF" mode tcx >/dev/null || die "src-log attach failed"
+		"${ON_READER_CPU[@]}" "$PKTSCOPE" --bpffs "$BPFFS" "${WATCH_J[@]}" src-log watch dev "$IF" \
+			>/dev/null 2>"$WORK/watch.err" &
+		pid=$!
+		"${ON_READER_CPU[@]}" tcpdump -n -Q in -w /dev/null -i "$IF" 2>"$WORK/tcpdump-w.err" &
+		tw=$!
+		"${ON_READER_CPU[@]}" tcpdump -n -Q in -i "$IF" >/dev/null 2>"$WORK/tcpdump-t.err" &
+		tt=$!
+		BG+=" $pid $tw $tt"
+		wait_listening "$WORK/tcpdump-w.err"
+		wait_listening "$WORK/tcpdump-t.err"
 		;;
 	esac
 	sleep 0.3
@@ -247,6 +265,19 @@ run_variant() {
 		deliv=$(jq '.interfaces[0].events' <<<"$c")
 		lost=$(jq '.interfaces[0].lost + .interfaces[0].no_reader' <<<"$c")
 		psc -q src-log detach dev "$IF" >/dev/null
+		;;
+	together)
+		sleep 1.5
+		stop_bg "$tw" TERM
+		stop_bg "$tt" TERM
+		stop_bg "$pid" INT
+		c=$(psc -j src-log counters dev "$IF")
+		hook=$(jq '.interfaces[0].seen' <<<"$c")
+		deliv=$(jq '.interfaces[0].events' <<<"$c")
+		lost=$(jq '.interfaces[0].lost + .interfaces[0].no_reader' <<<"$c")
+		psc -q src-log detach dev "$IF" >/dev/null
+		TOG_W+="$(awk -v a="$(tcpdump_stat "$WORK/tcpdump-w.err" captured)" -v d="$dur" 'BEGIN { print a / d }') "
+		TOG_T+="$(awk -v a="$(tcpdump_stat "$WORK/tcpdump-t.err" captured)" -v d="$dur" 'BEGIN { print a / d }') "
 		;;
 	tcpdump-*)
 		# libpcap hands over a TPACKET_V3 block when it is full or after
@@ -291,7 +322,8 @@ ratio() {
 	}'
 }
 
-VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt)
+VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt together)
+TOG_W='' TOG_T=''
 
 # ---------------------------------------------------------------- run
 
@@ -307,6 +339,7 @@ for v in "${VARIANTS[@]}"; do
 	run_variant "$v" 0.5
 	unset "TX[$v]" "HOOK[$v]" "DELIV[$v]" "LOST[$v]" "RX[$v]"
 done
+TOG_W='' TOG_T=''
 
 n=${#VARIANTS[@]}
 for ((r = 0; r < RUNS; r++)); do
@@ -333,6 +366,10 @@ printf '%-46s %s\n' "srclog delivered / tcpdump -w captured:" "$(ratio "${DELIV[
 printf '%-46s %s\n' "srclog delivered / tcpdump text captured:" "$(ratio "${DELIV[srclog]}" "${DELIV[tcpdump-txt]}" 1.25)"
 printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump -w captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-w]}" 1.0)"
 printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump text captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-txt]}" 1.25)"
+# the same flood, src-log (tcx), tcpdump -w and text tcpdump reading at once
+printf '%-46s %s\n' "together: src-log / tcpdump -w, same packets:" "$(ratio "${DELIV[together]}" "$TOG_W" 1.0)"
+printf '%-46s %s\n' "together: src-log / tcpdump text, same packets:" "$(ratio "${DELIV[together]}" "$TOG_T" 1.25)"
+printf '%-46s %s\n' "together: src-log lost (per run):" "${LOST[together]}"
 lost_max=$(tr ' ' '\n' <<<"${LOST[srclog]}" | grep . | sort -g | tail -n 1)
 printf '%-46s %s\n' "srclog lost (every run):" \
 	"$([[ $lost_max == 0 ]] && echo "0 ok" || echo "${LOST[srclog]}(goal 0) MISSED")"
