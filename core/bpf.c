@@ -136,12 +136,25 @@ static int ring_cb(void *ctx, void *rec, size_t len)
 	return 0;
 }
 
-static uint64_t now_ns(void)
+uint64_t ps_mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int ps_map_clear(int map_fd, size_t key_size)
+{
+	unsigned char key[256];
+
+	if (key_size > sizeof(key))
+		return -E2BIG;
+	/* restart from the first key each time: deleting breaks iteration */
+	while (!bpf_map_get_next_key(map_fd, NULL, key))
+		if (bpf_map_delete_elem(map_fd, key) && errno != ENOENT)
+			return -errno;
+	return 0;
 }
 
 int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
@@ -156,7 +169,7 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 	if (opts) {
 		s.count = opts->count;
 		if (opts->duration_ns)
-			deadline = now_ns() + opts->duration_ns;
+			deadline = ps_mono_ns() + opts->duration_ns;
 		if (opts->timeout_ms > 0)
 			timeout = opts->timeout_ms;
 	}
@@ -170,7 +183,7 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		int t = timeout;
 
 		if (deadline) {
-			uint64_t now = now_ns();
+			uint64_t now = ps_mono_ns();
 
 			if (now >= deadline)
 				break;

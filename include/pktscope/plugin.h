@@ -343,6 +343,12 @@ bool ps_sleep(uint64_t ns);
 /* Open (not load) the plugin's embedded object; libbpf logs under -d. */
 struct bpf_object *ps_bpf_open(struct ps_ctx *ctx);
 
+/* Delete every entry of a hash, LRU or LPM map; 0 or -errno. */
+int ps_map_clear(int map_fd, size_t key_size);
+
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(). */
+uint64_t ps_mono_ns(void);
+
 /* Sum a per-CPU array/hash value made of n u64 counters. */
 int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n);
 

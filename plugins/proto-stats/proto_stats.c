@@ -455,18 +455,15 @@ static int do_top(struct ps_ctx *ctx, const struct ps_args *args)
 static int clear_map(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     const char *name, size_t key_size)
 {
-	unsigned char key[64], next[64];
-	int fd = ps_map_open(ctx, att, name);
+	int fd = ps_map_open(ctx, att, name), r;
 
 	if (fd < 0)
 		return PS_ERR;
-	/* always restart from the first key: deleting breaks iteration */
-	while (!bpf_map_get_next_key(fd, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			break;
-	}
+	r = ps_map_clear(fd, key_size);
 	close(fd);
+	if (r)
+		return ps_err(ctx, "clearing %s of %s: %s", name, att->ifname,
+			      strerror(-r));
 	return PS_OK;
 }
 
@@ -527,14 +524,6 @@ static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
 
 /* ---- watch ---- */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static const struct {
 	const char *key;
 	int idx;
@@ -590,11 +579,11 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	}
 	for (size_t i = 0; i < n && !r; i++)
 		r = read_counters(ctx, &atts[i], &prev[i]);
-	t0 = mono_ns();
+	t0 = ps_mono_ns();
 	for (uint64_t round = 0; !r && (!count || round < count); round++) {
 		if (!ps_sleep(interval))
 			break;
-		t1 = mono_ns();
+		t1 = ps_mono_ns();
 		double secs = (double)(t1 - t0) / 1e9;
 		time_t now = time(NULL);
 		char hms[16];

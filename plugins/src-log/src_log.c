@@ -57,15 +57,17 @@
 	  1, 1000000000 }
 
 
+/* the filters alone: what `attach` adds to the core's keywords */
+static const struct ps_arg_spec attach_args[] = {
+	FILTER_ARGS,
+	{ 0 }
+};
+
+/* any keyword of the filter declaration given? */
 static bool has_filters(const struct ps_args *args)
 {
-	static const char *const keys[] = {
-		"proto", "src", "not-src", "dport", "sport", "syn", "new-flows",
-		"flow-timeout", "sample", "max-rate",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (ps_arg_has(args, keys[i]))
+	for (const struct ps_arg_spec *a = attach_args; a->keyword; a++)
+		if (ps_arg_has(args, a->keyword))
 			return true;
 	return false;
 }
@@ -78,16 +80,6 @@ static void lpm_key(const struct ps_cidr *c, struct slog_lpm_key *k)
 	memcpy(k->addr, c->addr, c->family == AF_INET ? 4 : 16);
 }
 
-static int clear_trie(int fd)
-{
-	struct slog_lpm_key k;
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-			return -errno;
-	return 0;
-}
-
 static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     const char *map, const struct ps_args *args,
 		     const char *kw)
@@ -97,8 +89,9 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 	if (fd < 0)
 		return PS_ERR;
-	if (clear_trie(fd))
-		r = ps_err(ctx, "clearing %s: %s", map, strerror(errno));
+	r = ps_map_clear(fd, sizeof(struct slog_lpm_key));
+	if (r)
+		r = ps_err(ctx, "clearing %s: %s", map, strerror(-r));
 	for (size_t i = 0; !r && i < ps_arg_count(args, kw); i++) {
 		struct slog_lpm_key k;
 		uint8_t one = 1;
@@ -507,14 +500,6 @@ static void write_event(struct reader *rd, const struct slog_event *e)
 
 /* ---- the reader: heartbeat, files, the loop ---- */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int64_t mono_to_real(void)
 {
 	struct timespec r, m;
@@ -538,9 +523,9 @@ static void heartbeat(struct reader *rd, bool alive)
 
 	if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
 		return;
-	c.reader_ns = alive ? mono_ns() : 0;
+	c.reader_ns = alive ? ps_mono_ns() : 0;
 	bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
-	rd->last_beat = mono_ns();
+	rd->last_beat = ps_mono_ns();
 }
 
 static bool is_gz(const char *path)
@@ -733,7 +718,7 @@ static int on_tick(void *data)
 	struct reader *rd = data;
 	char name[IF_NAMESIZE];
 
-	if (mono_ns() - rd->last_beat > 200000000ULL)
+	if (ps_mono_ns() - rd->last_beat > 200000000ULL)
 		heartbeat(rd, true);
 	if (rd->out) {
 		/* what is flushed survives a crash: zcat reads up to here */
@@ -1146,11 +1131,6 @@ static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 }
 
 /* ---- declarations ---- */
-
-static const struct ps_arg_spec attach_args[] = {
-	FILTER_ARGS,
-	{ 0 }
-};
 
 #define READER_ARGS							\
 	{ "mode", PS_KIND_CHOICE, 0, NULL,				\
