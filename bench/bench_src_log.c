@@ -10,7 +10,11 @@
  *              (an eighth of the ring): every packet an event
  *   filtered   src-log, "proto icmp": the frame is rejected by a filter
  *   no-reader  src-log, no reader: counted in sources, no event
- *   deny       src-log, the source in src_deny (an LPM trie lookup)
+ *   deny       src-log, "not-src" with 8 prefixes of each family (a short
+ *              list, compared in the config), the frame's source the last
+ *   allow-miss src-log, "src" with 8 of each family, none the source
+ *   deny-trie  src-log, "not-src" with 64 prefixes (more than a short
+ *              list: an LPM trie lookup), the frame's source among them
  *   lagging    src-log event with wakeup_bytes 1: the ring is above the
  *              mark (a reader that lags behind a flood); only the first
  *              records past the mark force a wake-up, the rest must cost
@@ -36,18 +40,20 @@
 #define REC_BYTES	(8 + sizeof(struct slog_event))
 
 enum var {
-	V_EMPTY, V_PARSER, V_EVENT, V_FILTERED, V_NOREADER, V_DENY, V_LAG,
-	V__MAX
+	V_EMPTY, V_PARSER, V_EVENT, V_FILTERED, V_NOREADER, V_DENY,
+	V_ALLOW, V_TRIE, V_LAG, V__MAX
 };
 static const char *const var_name[] = {
 	"empty", "parser", "event", "filtered", "no-reader", "deny",
-	"lagging",
+	"allow-miss", "deny-trie", "lagging",
 };
 
 /* what each variant may cost, on every frame and hook */
 static const struct bench_goal goals[] = {
 	{ "event <= parser + 100", V_EVENT, V_PARSER, 1, 100 },
 	{ "filtered <= 2 x parser", V_FILTERED, V_PARSER, 2, 0 },
+	{ "deny <= 2 x parser", V_DENY, V_PARSER, 2, 0 },
+	{ "allow-miss <= 2 x parser", V_ALLOW, V_PARSER, 2, 0 },
 	{ "lagging <= parser + 100", V_LAG, V_PARSER, 1, 100 },
 };
 
@@ -70,6 +76,25 @@ static void build_frames(void)
 	bench_frame(&frames[F_UDP6], 1, 0, IPPROTO_UDP);
 }
 
+/*
+ * A short source list of 8 IPv4 /24s and 8 IPv6 /64s around frames.c's
+ * default sources: byte 2 (IPv4) or 7 (IPv6) ^ i, i = from + 7 down to
+ * from; from 0 puts the sources last.
+ */
+static void short_list(struct slog_nets *l, int from)
+{
+	for (int i = SLOG_NETS_MAX - 1; i >= 0; i--) {
+		__u8 a4[4], a6[16];
+
+		memcpy(a4, frame_ip4_src, sizeof(a4));
+		memcpy(a6, frame_ip6_src, sizeof(a6));
+		a4[2] ^= (__u8)(from + i);
+		a6[7] ^= (__u8)(from + i);
+		slog_nets_add(l, PS_AF_INET, a4, 24);
+		slog_nets_add(l, PS_AF_INET6, a6, 64);
+	}
+}
+
 /* The configuration of src-log variant v; reader_ns is "now". */
 static int sl_config(enum var v)
 {
@@ -90,6 +115,14 @@ static int sl_config(enum var v)
 		break;
 	case V_DENY:
 		c.flags = SLOG_F_SRC_DENY;
+		short_list(&c.deny, 0);
+		break;
+	case V_ALLOW:
+		c.flags = SLOG_F_SRC_ALLOW;
+		short_list(&c.allow, 1);
+		break;
+	case V_TRIE:
+		c.flags = SLOG_F_SRC_DENY;	/* deny unused: the trie */
 		break;
 	case V_LAG:
 		c.wakeup_bytes = 1;
@@ -108,17 +141,14 @@ static int deny_add(int fd, int family, const uint8_t *src, unsigned int plen,
 	struct slog_lpm_key k;
 	__u8 one = 1;
 
-	memset(&k, 0, sizeof(k));
-	k.prefixlen = 8 + plen;
-	k.family = family;
-	memcpy(k.addr, src, plen / 8);
+	slog_lpm_key_set(&k, family, src, plen);
 	k.addr[plen / 8 - 1] ^= i;
 	return bpf_map_update_elem(fd, &k, &one, 0);
 }
 
 /*
- * The deny variant's trie: the frames' sources (frames.c's defaults) as a
- * /24 and a /64, among 31 other prefixes of each family, so that the
+ * The deny-trie variant's trie: the frames' sources (frames.c's defaults)
+ * as a /24 and a /64, among 31 other prefixes of each family, so that the
  * lookup walks a trie of some depth.
  */
 static int deny_fill(struct src_log *s)
@@ -165,7 +195,7 @@ static int sl_load(void)
 			return -1;
 		if (sl_config(v))
 			return -1;
-		if (v == V_DENY && deny_fill(sl[i]))
+		if (v == V_TRIE && deny_fill(sl[i]))
 			return -1;
 	}
 	return 0;
@@ -244,20 +274,22 @@ static int print_results(void)
 
 	printf("\nrelative to the bare parser (event-p, lagging-p: ns added; "
 	       "the rest: ratios)\n");
-	printf("%-13s %-4s %9s %9s %10s %9s %9s %10s\n", "frame", "hook",
-	       "parser-e", "event-p", "filtered/p", "noread/p", "deny/p",
-	       "lagging-p");
+	printf("%-13s %-4s %9s %9s %10s %9s %9s %9s %9s %10s\n", "frame",
+	       "hook", "parser-e", "event-p", "filtered/p", "noread/p",
+	       "deny/p", "allow/p", "trie/p", "lagging-p");
 	for (f = 0; f < F__MAX; f++)
 		for (h = 0; h < HOOK__MAX; h++) {
 			double *x = res[f][h];
 
 			printf("%-13s %-4s %9.1f %9.1f %9.2fx %8.2fx %8.2fx "
-			       "%10.1f\n", fr_name[f], hook_name(h),
-			       x[V_PARSER] - x[V_EMPTY],
+			       "%8.2fx %8.2fx %10.1f\n", fr_name[f],
+			       hook_name(h), x[V_PARSER] - x[V_EMPTY],
 			       x[V_EVENT] - x[V_PARSER],
 			       x[V_FILTERED] / x[V_PARSER],
 			       x[V_NOREADER] / x[V_PARSER],
 			       x[V_DENY] / x[V_PARSER],
+			       x[V_ALLOW] / x[V_PARSER],
+			       x[V_TRIE] / x[V_PARSER],
 			       x[V_LAG] - x[V_PARSER]);
 		}
 

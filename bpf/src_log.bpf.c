@@ -8,7 +8,8 @@
  *
  * Cost matters most on the two common paths: a packet a filter rejects
  * pays the parse, two array lookups (inlined by the verifier) and a few
- * compares; no clock read, no hash lookup.  A packet that becomes an event
+ * compares; no clock read, no hash lookup (a trie lookup only for source
+ * lists longer than SLOG_NETS_MAX).  A packet that becomes an event
  * pays one clock read, one sources lookup and the ring buffer.
  */
 #include <linux/bpf.h>
@@ -97,9 +98,54 @@ static __always_inline int slog_port_ok(__u16 port, __u16 lo, __u16 hi,
 	return has_ports && port >= lo && port <= hi;
 }
 
+/* whether the source is in a short list: its own family's part only */
+static __always_inline int slog_in_nets(const struct slog_nets *l,
+					const struct ps_pkt *pkt)
+{
+	if (pkt->family == PS_AF_INET) {
+		__u32 a, n = l->n4;
+
+		__builtin_memcpy(&a, pkt->saddr, sizeof(a));
+#pragma unroll
+		for (__u32 i = 0; i < SLOG_NETS_MAX; i++) {
+			if (i >= n)
+				break;
+			if (!((a ^ l->v4[i].addr) & l->v4[i].mask))
+				return 1;
+		}
+	} else {
+		__u64 a[2], n = l->n6;
+
+		__builtin_memcpy(a, pkt->saddr, sizeof(a));
+#pragma unroll
+		for (__u32 i = 0; i < SLOG_NETS_MAX; i++) {
+			if (i >= n)
+				break;
+			if (!(((a[0] ^ l->v6[i].addr[0]) & l->v6[i].mask[0]) |
+			      ((a[1] ^ l->v6[i].addr[1]) & l->v6[i].mask[1])))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* whether the source is in a trie (a long list) */
+static __always_inline int slog_in_trie(void *trie, const struct ps_pkt *pkt)
+{
+	/* the longest prefix there is; the trie compares fewer bits */
+	struct slog_lpm_key k = {
+		.prefixlen = 8 + 128,
+		.family = pkt->family,
+	};
+
+	__builtin_memcpy(k.addr, pkt->saddr, sizeof(k.addr));
+	return bpf_map_lookup_elem(trie, &k) != NULL;
+}
+
 /*
- * Step 2.  The cheap checks come first and the tries last: the order does
- * not change the outcome (one failure is enough), only what it costs.
+ * Step 2.  The cheap checks come first and the source lists last: the
+ * order does not change the outcome (one failure is enough), only what it
+ * costs.
  */
 static __always_inline int slog_pass(const struct slog_config *cfg,
 				     const struct ps_pkt *pkt)
@@ -120,21 +166,14 @@ static __always_inline int slog_pass(const struct slog_config *cfg,
 	    !slog_port_ok(pkt->dport, cfg->dport_lo, cfg->dport_hi,
 			  has_ports))
 		return 0;
-	if (flags & (SLOG_F_SRC_ALLOW | SLOG_F_SRC_DENY)) {
-		/* the longest prefix there is; the trie compares fewer bits */
-		struct slog_lpm_key k = {
-			.prefixlen = 8 + 128,
-			.family = pkt->family,
-		};
-
-		__builtin_memcpy(k.addr, pkt->saddr, sizeof(k.addr));
-		if ((flags & SLOG_F_SRC_ALLOW) &&
-		    !bpf_map_lookup_elem(&src_allow, &k))
-			return 0;
-		if ((flags & SLOG_F_SRC_DENY) &&
-		    bpf_map_lookup_elem(&src_deny, &k))
-			return 0;
-	}
+	if ((flags & SLOG_F_SRC_ALLOW) &&
+	    !(cfg->allow.used ? slog_in_nets(&cfg->allow, pkt) :
+				slog_in_trie(&src_allow, pkt)))
+		return 0;
+	if ((flags & SLOG_F_SRC_DENY) &&
+	    (cfg->deny.used ? slog_in_nets(&cfg->deny, pkt) :
+			      slog_in_trie(&src_deny, pkt)))
+		return 0;
 	return 1;
 }
 

@@ -21,10 +21,17 @@
  *
  *   1. seen++.  Parse (bpf/parse.h).  Only IPv4 and IPv6 packets whose IP
  *      header parsed (truncated L4 included) go on; the rest: not_ip++.
- *   2. Filters (config): proto set, src_allow (if SLOG_F_SRC_ALLOW: the
- *      source must match), src_deny (must not match), sport/dport ranges
- *      (packets without ports fail a port filter), SLOG_F_SYN (TCP SYN
- *      without ACK only).  A packet failing any: filtered++, stop.
+ *   2. Filters (config): proto set, the allowed sources (if
+ *      SLOG_F_SRC_ALLOW: the source must match one), the denied sources
+ *      (if SLOG_F_SRC_DENY: must match none), sport/dport ranges (packets
+ *      without ports fail a port filter), SLOG_F_SYN (TCP SYN without ACK
+ *      only).  A packet failing any: filtered++, stop.
+ *      A source list of up to SLOG_NETS_MAX prefixes of each family is
+ *      also kept in the config (struct slog_nets, used = 1) and compared
+ *      there, against the packet's family only; a longer one has used = 0
+ *      and is looked up in its trie.  The tries always hold the whole
+ *      lists (they are what `filter` shows).  A trie lookup costs ~25 ns,
+ *      more than the parser; a few masked compares cost a few ns.
  *   3. sources table updated (packets, bytes, first/last seen, protocols).
  *   4. SLOG_F_NEW_FLOWS: a packet of a flow seen less than flow_timeout_ns
  *      ago is not_new++ and stops; otherwise the flow is (re)recorded.
@@ -56,6 +63,7 @@
 #define SLOG_FLOWS_MAX		65536
 #define SLOG_SOURCES_MAX	16384
 #define SLOG_LPM_MAX		1024
+#define SLOG_NETS_MAX		8	/* a short source list, per family */
 
 struct slog_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -84,6 +92,19 @@ struct slog_event {
 #define SLOG_F_SYN		(1U << 3)	/* TCP SYN without ACK only */
 #define SLOG_F_NEW_FLOWS	(1U << 4)	/* first packet of each flow */
 
+/* A short source list: addr already masked, all in network order. */
+struct slog_nets {
+	__u8 used;		/* 1: compare here; 0: see the trie */
+	__u8 n4, n6;		/* prefixes in v4[], v6[] */
+	__u8 pad[5];
+	struct {
+		__u32 addr, mask;
+	} v4[SLOG_NETS_MAX];
+	struct {
+		__u64 addr[2], mask[2];
+	} v6[SLOG_NETS_MAX];
+};
+
 struct slog_config {
 	__u32 flags;
 	__u32 sample;		/* 0 or 1: every packet; N: one in N */
@@ -96,6 +117,8 @@ struct slog_config {
 	__u32 owner_pid;	/* watch's temporary attach: its pid, else 0 */
 	__u32 pad;
 	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
+	struct slog_nets allow;	/* SLOG_F_SRC_ALLOW, if used; else src_allow */
+	struct slog_nets deny;	/* SLOG_F_SRC_DENY, if used; else src_deny */
 };
 
 /* One trie for both families: the family byte is part of the prefix. */
@@ -155,5 +178,50 @@ struct slog_rate {
 	__u64 window_ns;	/* start of the current one-second window */
 	__u64 count;		/* events in it (atomic) */
 };
+
+#ifndef __bpf__
+#include <string.h>
+
+/* The trie key of family/addr/plen (addr: 4 or 16 bytes). */
+static inline void slog_lpm_key_set(struct slog_lpm_key *k, int family,
+				    const void *addr, unsigned int plen)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 8 + plen;
+	k->family = (__u8)family;
+	memcpy(k->addr, addr, family == 2 ? 4 : 16);
+}
+
+/*
+ * Adds the prefix to a short list; -1 if its family's part is full (the
+ * list is then the trie's alone).
+ */
+static inline int slog_nets_add(struct slog_nets *l, int family,
+				const void *addr, unsigned int plen)
+{
+	unsigned int len = family == 2 ? 4 : 16;
+	__u8 *a, *m;
+
+	if ((family == 2 ? l->n4 : l->n6) >= SLOG_NETS_MAX)
+		return -1;
+	if (family == 2) {
+		a = (__u8 *)&l->v4[l->n4].addr;
+		m = (__u8 *)&l->v4[l->n4++].mask;
+	} else {
+		a = (__u8 *)l->v6[l->n6].addr;
+		m = (__u8 *)l->v6[l->n6++].mask;
+	}
+	memcpy(a, addr, len);
+	/* byte by byte: network order whatever the host's */
+	for (unsigned int i = 0; i < len; i++) {
+		unsigned int bits = plen > 8 * i ? plen - 8 * i : 0;
+
+		m[i] = bits >= 8 ? 0xff : (__u8)(0xff00 >> bits);
+		a[i] &= m[i];
+	}
+	l->used = 1;
+	return 0;
+}
+#endif
 
 #endif /* PKTSCOPE_BPF_SRC_LOG_H */

@@ -39,9 +39,10 @@
 	{ "proto", PS_KIND_PROTO, PS_ARG_REPEAT, NULL,			\
 	  "only this IP protocol (repeatable)" },			\
 	{ "src", PS_KIND_CIDR, PS_ARG_REPEAT, NULL,			\
-	  "only sources in this prefix (repeatable, IPv4 or IPv6)" },	\
+	  "only sources in this prefix (repeatable, IPv4 or IPv6; "	\
+	  "over 8 of a family cost a trie lookup, ~25 ns a packet)" },	\
 	{ "not-src", PS_KIND_CIDR, PS_ARG_REPEAT, NULL,			\
-	  "never sources in this prefix (repeatable)" },		\
+	  "never sources in this prefix (repeatable, as src)" },	\
 	{ "dport", PS_KIND_PORT, 0, NULL, "destination port or range" },	\
 	{ "sport", PS_KIND_PORT, 0, NULL, "source port or range" },	\
 	{ "syn", PS_KIND_FLAG, 0, NULL,					\
@@ -72,12 +73,21 @@ static bool has_filters(const struct ps_args *args)
 	return false;
 }
 
-static void lpm_key(const struct ps_cidr *c, struct slog_lpm_key *k)
+/*
+ * A source list in the config too, while it is short enough to be
+ * compared there (bpf/src_log.h); a longer one is left unused.
+ */
+static void fill_nets(struct slog_nets *l, const struct ps_args *args,
+		      const char *kw)
 {
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = 8 + c->prefixlen;
-	k->family = c->family;
-	memcpy(k->addr, c->addr, c->family == AF_INET ? 4 : 16);
+	for (size_t i = 0; i < ps_arg_count(args, kw); i++) {
+		const struct ps_cidr *c = &ps_arg_nth(args, kw, i)->cidr;
+
+		if (slog_nets_add(l, c->family, c->addr, c->prefixlen)) {
+			memset(l, 0, sizeof(*l));
+			return;
+		}
+	}
 }
 
 static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
@@ -93,10 +103,11 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (r)
 		r = ps_err(ctx, "clearing %s: %s", map, strerror(-r));
 	for (size_t i = 0; !r && i < ps_arg_count(args, kw); i++) {
+		const struct ps_cidr *c = &ps_arg_nth(args, kw, i)->cidr;
 		struct slog_lpm_key k;
 		uint8_t one = 1;
 
-		lpm_key(&ps_arg_nth(args, kw, i)->cidr, &k);
+		slog_lpm_key_set(&k, c->family, c->addr, c->prefixlen);
 		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
 			r = ps_err(ctx, "adding %s to %s: %s",
 				   ps_arg_nth(args, kw, i)->str, map,
@@ -166,6 +177,8 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 		c.flags |= SLOG_F_SRC_ALLOW;
 	if (ps_arg_has(args, "not-src"))
 		c.flags |= SLOG_F_SRC_DENY;
+	fill_nets(&c.allow, args, "src");
+	fill_nets(&c.deny, args, "not-src");
 	if (ps_arg_has(args, "syn"))
 		c.flags |= SLOG_F_SYN;
 	if (ps_arg_has(args, "new-flows"))

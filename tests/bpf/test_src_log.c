@@ -48,6 +48,13 @@ static struct {
 	struct slog_event ev[MAX_EV];
 	int nev;		/* records seen by the last consume or poll */
 	int bad_size;		/* records that were not one slog_event */
+	/*
+	 * Source lists as the plugin keeps them: always in the tries, and
+	 * with short_lists in the config too (bpf/src_log.h), where the
+	 * program compares them instead.  Each filter test runs both ways.
+	 */
+	bool short_lists;
+	struct slog_nets nets[2];	/* allow, deny */
 } env;
 
 static void sleep_ns(__u64 ns)
@@ -167,7 +174,24 @@ static struct slog_config cfg_default(void)
 
 static void set_config(const struct slog_config *c)
 {
-	array_set(env.sl->maps.config, c);
+	struct slog_config w = *c;
+
+	if (env.short_lists) {
+		w.allow = env.nets[0];
+		w.deny = env.nets[1];
+		/* used even while empty: it then matches nothing, as the trie */
+		w.allow.used = w.deny.used = 1;
+	}
+	array_set(env.sl->maps.config, &w);
+}
+
+/* the config again, with the current source lists */
+static void refresh_config(void)
+{
+	struct slog_config c;
+
+	array_get(env.sl->maps.config, &c);
+	set_config(&c);
 }
 
 static void set_proto(struct slog_config *c, uint8_t proto)
@@ -176,25 +200,30 @@ static void set_proto(struct slog_config *c, uint8_t proto)
 	c->protos[proto / 8] |= 1U << (proto % 8);
 }
 
-static struct slog_lpm_key lpm_key(int family, const void *addr,
-				   unsigned int plen)
+static int list_of(const struct bpf_map *m)
 {
-	struct slog_lpm_key k;
-
-	memset(&k, 0, sizeof(k));
-	k.prefixlen = 8 + plen;
-	k.family = family;
-	memcpy(k.addr, addr, family == PS_AF_INET ? 4 : 16);
-	return k;
+	return m == env.sl->maps.src_deny;
 }
 
+/* A source prefix into src_allow or src_deny, as the plugin adds it. */
 static void add_prefix(struct bpf_map *m, int family, const void *addr,
 		       unsigned int plen)
 {
-	struct slog_lpm_key k = lpm_key(family, addr, plen);
+	struct slog_lpm_key k;
 	__u8 one = 1;
 
+	slog_lpm_key_set(&k, family, addr, plen);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(m), &k, &one, 0), 0);
+	assert_int_equal(slog_nets_add(&env.nets[list_of(m)], family, addr,
+				       plen), 0);
+	refresh_config();
+}
+
+static void clear_prefixes(struct bpf_map *m)
+{
+	clear_map(m);
+	memset(&env.nets[list_of(m)], 0, sizeof(env.nets[0]));
+	refresh_config();
 }
 
 static void set_rate(__u64 window_ns, __u64 count)
@@ -222,6 +251,8 @@ static void reset(void)
 	clear_map(env.sl->maps.sources);
 	clear_map(env.sl->maps.src_allow);
 	clear_map(env.sl->maps.src_deny);
+	env.short_lists = false;
+	memset(env.nets, 0, sizeof(env.nets));
 	set_rate(0, 0);
 	consume();
 	set_config(&c);
@@ -770,7 +801,7 @@ static void t_filter_proto(void **state)
 	assert_true(passes(h, &(struct pk){ .proto = IPPROTO_UDP }));
 }
 
-static void t_filter_src_allow(void **state)
+static void filter_src_allow(void **state)
 {
 	static const uint8_t net4[4] = { 192, 0, 2, 0 };
 	static const uint8_t net6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
@@ -807,24 +838,24 @@ static void t_filter_src_allow(void **state)
 	expect_stats(STATS(.seen = 8, .filtered = 4, .events = 4));
 
 	/* 0.0.0.0/0 is every IPv4 source and no IPv6 one */
-	clear_map(env.sl->maps.src_allow);
+	clear_prefixes(env.sl->maps.src_allow);
 	add_prefix(env.sl->maps.src_allow, PS_AF_INET, any, 0);
 	assert_true(passes(h, &(struct pk){ .proto = IPPROTO_UDP, .src = out4 }));
 	assert_false(passes(h, &(struct pk){ .v6 = 1, .proto = IPPROTO_UDP }));
 	/* and ::/0 the other way round */
-	clear_map(env.sl->maps.src_allow);
+	clear_prefixes(env.sl->maps.src_allow);
 	add_prefix(env.sl->maps.src_allow, PS_AF_INET6, any, 0);
 	assert_false(passes(h, &(struct pk){ .proto = IPPROTO_UDP }));
 	assert_true(passes(h, &(struct pk){ .v6 = 1, .proto = IPPROTO_UDP,
 					    .src = out6 }));
 	/* a host route */
-	clear_map(env.sl->maps.src_allow);
+	clear_prefixes(env.sl->maps.src_allow);
 	add_prefix(env.sl->maps.src_allow, PS_AF_INET, in4, 32);
 	assert_true(passes(h, &(struct pk){ .proto = IPPROTO_UDP, .src = in4 }));
 	assert_false(passes(h, &(struct pk){ .proto = IPPROTO_UDP }));
 }
 
-static void t_filter_src_deny(void **state)
+static void filter_src_deny(void **state)
 {
 	static const uint8_t host4[4] = { 192, 0, 2, 1 };
 	static const uint8_t other4[4] = { 192, 0, 2, 2 };
@@ -854,7 +885,7 @@ static void t_filter_src_deny(void **state)
 	expect_stats(STATS(.seen = 5, .filtered = 2, .events = 3));
 
 	/* deny inside allow: 10/8 but not 10.1/16 */
-	clear_map(env.sl->maps.src_deny);
+	clear_prefixes(env.sl->maps.src_deny);
 	add_prefix(env.sl->maps.src_allow, PS_AF_INET, n10, 8);
 	add_prefix(env.sl->maps.src_deny, PS_AF_INET, n10_1, 16);
 	c.flags = SLOG_F_SRC_ALLOW | SLOG_F_SRC_DENY;
@@ -1014,7 +1045,7 @@ static void t_filter_syn(void **state)
 }
 
 /* Every filter at once: each one alone can reject. */
-static void t_filter_combined(void **state)
+static void filter_combined(void **state)
 {
 	static const uint8_t net[4] = { 192, 0, 2, 0 };
 	static const uint8_t bad[4] = { 192, 0, 2, 66 };
@@ -1059,6 +1090,90 @@ static void t_filter_combined(void **state)
 	assert_false(passes(h, &p));
 	expect_stats(STATS(.seen = 8, .filtered = 7, .events = 1));
 	assert_int_equal(count_keys(env.sl->maps.sources), 1);
+}
+
+/* the source filters with the lists in the tries, then in the config */
+#define BOTH_WAYS(name)							\
+	static void t_##name(void **state)				\
+	{								\
+		name(state);						\
+	}								\
+	static void t_##name##_short(void **state)			\
+	{								\
+		env.short_lists = true;					\
+		name(state);						\
+	}
+BOTH_WAYS(filter_src_allow)
+BOTH_WAYS(filter_src_deny)
+BOTH_WAYS(filter_combined)
+
+/* whether addr is in the prefix: bit by bit, unlike either kernel path */
+static bool in_prefix(const uint8_t *addr, const uint8_t *net,
+		      unsigned int plen)
+{
+	for (unsigned int b = 0; b < plen; b++)
+		if ((addr[b / 8] ^ net[b / 8]) & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
+/*
+ * Random prefix lists of both families and every length, random sources
+ * in and near them: the trie, the config's short list and a bit-by-bit
+ * compare here must agree on each.
+ */
+static void t_filter_src_random(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct slog_config c = cfg_default();
+	struct {
+		int v6;
+		uint8_t addr[16];
+		unsigned int plen;
+	} net[SLOG_NETS_MAX];
+	unsigned int seed = 1;
+
+	need_bpf();
+	c.flags = SLOG_F_SRC_ALLOW;
+	for (int round = 0; round < 8; round++) {
+		unsigned int n = 1 + round % SLOG_NETS_MAX;
+
+		env.short_lists = false;
+		clear_prefixes(env.sl->maps.src_allow);
+		for (unsigned int i = 0; i < n; i++) {
+			net[i].v6 = rand_r(&seed) & 1;
+			net[i].plen = rand_r(&seed) % (net[i].v6 ? 129 : 33);
+			for (int b = 0; b < 16; b++)
+				net[i].addr[b] = rand_r(&seed);
+			add_prefix(env.sl->maps.src_allow,
+				   net[i].v6 ? PS_AF_INET6 : PS_AF_INET,
+				   net[i].addr, net[i].plen);
+		}
+		for (int t = 0; t < 24; t++) {
+			unsigned int i = rand_r(&seed) % n;
+			uint8_t src[16];
+			struct pk p = { .v6 = net[i].v6, .proto = IPPROTO_UDP,
+					.src = src };
+			bool want = false;
+			int flip;
+
+			/* the prefix's own address, one bit flipped (t > 0) */
+			memcpy(src, net[i].addr, sizeof(src));
+			flip = rand_r(&seed) % (net[i].v6 ? 128 : 32);
+			if (t)
+				src[flip / 8] ^= 0x80 >> (flip % 8);
+			for (unsigned int k = 0; k < n; k++)
+				want |= net[k].v6 == p.v6 &&
+					in_prefix(src, net[k].addr,
+						  net[k].plen);
+			env.short_lists = false;
+			set_config(&c);
+			assert_int_equal(passes(h, &p), want);
+			env.short_lists = true;
+			set_config(&c);
+			assert_int_equal(passes(h, &p), want);
+		}
+	}
 }
 
 /* ---- tests: new flows, sampling, rate cap, reader ---- */
@@ -1564,11 +1679,15 @@ int main(void)
 		T(t_not_ip),
 		T(t_filter_proto),
 		T(t_filter_src_allow),
+		T(t_filter_src_allow_short),
 		T(t_filter_src_deny),
+		T(t_filter_src_deny_short),
+		T(t_filter_src_random),
 		T(t_filter_dport),
 		T(t_filter_sport),
 		T(t_filter_syn),
 		T(t_filter_combined),
+		T(t_filter_combined_short),
 		T(t_new_flows),
 		T(t_sample),
 		T(t_max_rate),

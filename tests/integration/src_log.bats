@@ -577,6 +577,22 @@ filter_case() {
 	filter_case 'udp.dstport >= 5000 && udp.dstport <= 5003' dport 5000-5003
 	filter_case 'tcp.srcport >= 40002 && tcp.srcport <= 40005' sport 40002-40005
 	filter_case 'tcp.dstport == 443 && ipv6' proto tcp dport 443 src "$LAB_POOL6"
+	# more than 8 prefixes of a family: the program looks the list up in
+	# its trie instead of comparing it in the config (bpf/src_log.h)
+	local args=() set="" a n
+	for n in 1 2 3 4 5 6 8 10 11; do
+		a=$(pool4_addr "$n")
+		args+=(not-src "$a/32")
+		set+="${set:+, }$a"
+	done
+	filter_case "!(ip.src in {$set})" "${args[@]}"
+	args=() set=""
+	for n in 1 2 3 4 5 6 7 10 11; do
+		a=$(pool4_addr "$n")
+		args+=(src "$a/32")
+		set+="${set:+, }$a"
+	done
+	filter_case "ip.src in {$set} || ipv6.src == $LAB_POOL6" "${args[@]}" src "$LAB_POOL6"
 	assert_clean
 }
 
