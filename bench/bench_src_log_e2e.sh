@@ -41,6 +41,9 @@
 #   together     src-log (tcx) -j watch, tcpdump -w and text tcpdump reading
 #                the same flood at once, all on READER_CPU: who delivers
 #                more of the same packets
+#   together-tty the same, but src-log's watch (text) and text tcpdump print
+#                to terminals, as a user watching them would (script(1)
+#                gives each its pty and discards what it reads there)
 # Measured each run: the sender's packets/s (tx), what the hook saw (the
 # parse program's counter, src-log's `seen`, tcpdump's "received by
 # filter", the veth's rx_packets for none), what reached the user (src-log's
@@ -181,6 +184,24 @@ wait_listening() {
 	die "tcpdump did not start: $(cat "$1")"
 }
 
+# tty_start ERRFILE CMD...: CMD on a pty of its own (script(1), whose copy
+# goes to /dev/null), its stderr to ERRFILE; sets TTY_PID to CMD's pid
+tty_start() {
+	local err=$1 spid i
+	shift
+	"${ON_READER_CPU[@]}" script -q -e -c "exec $(printf '%q ' "$@") 2>$(printf '%q' "$err")" /dev/null \
+		>/dev/null </dev/null &
+	spid=$!
+	BG+=" $spid"
+	TTY_PID=
+	for ((i = 0; i < 100; i++)); do
+		TTY_PID=$(pgrep -P "$spid" | head -n 1) || true
+		[[ -z $TTY_PID ]] || return 0
+		sleep 0.02
+	done
+	die "script(1) did not start $1"
+}
+
 # stop a background process with a signal and wait for it (at most 10 s)
 stop_bg() {
 	local pid=$1 sig=$2 i
@@ -199,7 +220,7 @@ tcpdump_stat() {
 	awk -v w="$2" '$0 ~ ("packets? " w) { print $1; exit }' "$1"
 }
 
-declare -A TX HOOK DELIV LOST RX
+declare -A TX HOOK DELIV LOST RX TOG_W TOG_T
 
 # run_variant VARIANT SECONDS: one measurement, appended to the arrays
 run_variant() {
@@ -244,6 +265,18 @@ run_variant() {
 		wait_listening "$WORK/tcpdump-w.err"
 		wait_listening "$WORK/tcpdump-t.err"
 		;;
+	together-tty)
+		psc -q src-log attach dev "$IF" mode tcx >/dev/null || die "src-log attach failed"
+		tty_start "$WORK/watch.err" "$PKTSCOPE" --bpffs "$BPFFS" src-log watch dev "$IF"
+		pid=$TTY_PID
+		"${ON_READER_CPU[@]}" tcpdump -n -Q in -w /dev/null -i "$IF" 2>"$WORK/tcpdump-w.err" &
+		tw=$!
+		tty_start "$WORK/tcpdump-t.err" tcpdump -n -Q in -i "$IF"
+		tt=$TTY_PID
+		BG+=" $pid $tw $tt"
+		wait_listening "$WORK/tcpdump-w.err"
+		wait_listening "$WORK/tcpdump-t.err"
+		;;
 	esac
 	sleep 0.3
 	read -r rx0 _ <<<"$(lab_ifstats "$IF")"
@@ -266,7 +299,7 @@ run_variant() {
 		lost=$(jq '.interfaces[0].lost + .interfaces[0].no_reader' <<<"$c")
 		psc -q src-log detach dev "$IF" >/dev/null
 		;;
-	together)
+	together | together-tty)
 		sleep 1.5
 		stop_bg "$tw" TERM
 		stop_bg "$tt" TERM
@@ -276,8 +309,8 @@ run_variant() {
 		deliv=$(jq '.interfaces[0].events' <<<"$c")
 		lost=$(jq '.interfaces[0].lost + .interfaces[0].no_reader' <<<"$c")
 		psc -q src-log detach dev "$IF" >/dev/null
-		TOG_W+="$(awk -v a="$(tcpdump_stat "$WORK/tcpdump-w.err" captured)" -v d="$dur" 'BEGIN { print a / d }') "
-		TOG_T+="$(awk -v a="$(tcpdump_stat "$WORK/tcpdump-t.err" captured)" -v d="$dur" 'BEGIN { print a / d }') "
+		TOG_W[$v]+="$(awk -v a="$(tcpdump_stat "$WORK/tcpdump-w.err" captured)" -v d="$dur" 'BEGIN { print a / d }') "
+		TOG_T[$v]+="$(awk -v a="$(tcpdump_stat "$WORK/tcpdump-t.err" captured)" -v d="$dur" 'BEGIN { print a / d }') "
 		;;
 	tcpdump-*)
 		# libpcap hands over a TPACKET_V3 block when it is full or after
@@ -322,8 +355,12 @@ ratio() {
 	}'
 }
 
-VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt together)
-TOG_W='' TOG_T=''
+ALL_VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt together together-tty)
+# VARIANTS="parse srclog ..." runs a subset (the ratios need their pairs)
+read -r -a VARIANTS <<<"${VARIANTS:-${ALL_VARIANTS[*]}}"
+for v in "${VARIANTS[@]}"; do
+	[[ " ${ALL_VARIANTS[*]} " == *" $v "* ]] || die "no variant $v (${ALL_VARIANTS[*]})"
+done
 
 # ---------------------------------------------------------------- run
 
@@ -337,9 +374,8 @@ printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 for v in "${VARIANTS[@]}"; do
 	run_variant "$v" 0.5
-	unset "TX[$v]" "HOOK[$v]" "DELIV[$v]" "LOST[$v]" "RX[$v]"
+	unset "TX[$v]" "HOOK[$v]" "DELIV[$v]" "LOST[$v]" "RX[$v]" "TOG_W[$v]" "TOG_T[$v]"
 done
-TOG_W='' TOG_T=''
 
 n=${#VARIANTS[@]}
 for ((r = 0; r < RUNS; r++)); do
@@ -350,6 +386,10 @@ for ((r = 0; r < RUNS; r++)); do
 	printf 'round %d/%d done\n' "$((r + 1))" "$RUNS" >&2
 done
 
+# a variant not run has empty lists: its ratios print as "-"
+for v in "${ALL_VARIANTS[@]}"; do
+	: "${TX[$v]:=}" "${HOOK[$v]:=}" "${RX[$v]:=}" "${DELIV[$v]:=}" "${LOST[$v]:=}" "${TOG_W[$v]:=}" "${TOG_T[$v]:=}"
+done
 echo
 printf '%-12s %10s %10s %10s %12s %10s   %s\n' VARIANT TX_KPPS HOOK_KPPS RX_KPPS DELIVERED_KPPS LOST "(medians; LOST: per run)"
 for v in "${VARIANTS[@]}"; do
@@ -367,9 +407,11 @@ printf '%-46s %s\n' "srclog delivered / tcpdump text captured:" "$(ratio "${DELI
 printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump -w captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-w]}" 1.0)"
 printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump text captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-txt]}" 1.25)"
 # the same flood, src-log (tcx), tcpdump -w and text tcpdump reading at once
-printf '%-46s %s\n' "together: src-log / tcpdump -w, same packets:" "$(ratio "${DELIV[together]}" "$TOG_W" 1.0)"
-printf '%-46s %s\n' "together: src-log / tcpdump text, same packets:" "$(ratio "${DELIV[together]}" "$TOG_T" 1.25)"
-printf '%-46s %s\n' "together: src-log lost (per run):" "${LOST[together]}"
+for v in together together-tty; do
+	printf '%-46s %s\n' "$v: src-log / tcpdump -w, same packets:" "$(ratio "${DELIV[$v]}" "${TOG_W[$v]}" 1.0)"
+	printf '%-46s %s\n' "$v: src-log / tcpdump text, same packets:" "$(ratio "${DELIV[$v]}" "${TOG_T[$v]}" 1.25)"
+	printf '%-46s %s\n' "$v: src-log lost (per run):" "${LOST[$v]}"
+done
 lost_max=$(tr ' ' '\n' <<<"${LOST[srclog]}" | grep . | sort -g | tail -n 1)
 printf '%-46s %s\n' "srclog lost (every run):" \
 	"$([[ $lost_max == 0 ]] && echo "0 ok" || echo "${LOST[srclog]}(goal 0) MISSED")"

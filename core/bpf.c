@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
@@ -157,6 +158,54 @@ int ps_map_clear(int map_fd, size_t key_size)
 	return 0;
 }
 
+static ssize_t fd_write(void *cookie, const char *buf, size_t len)
+{
+	int fd = (int)(intptr_t)cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return done ? (ssize_t)done : -1;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * stdio line-buffers a terminal: a write() per record, which cost a
+ * watch on a terminal a third of the events of a flood.  While the ring
+ * runs, records to a terminal go through a fully buffered stream on the
+ * same descriptor instead, flushed once a round like any other output.
+ */
+static FILE *tty_batch_begin(struct ps_writer *w)
+{
+	cookie_io_functions_t io = { .write = fd_write };
+	int fd = fileno(w->f);
+	FILE *tty, *saved = w->f;
+
+	if (fd < 0 || !isatty(fd))
+		return NULL;
+	tty = fopencookie((void *)(intptr_t)fd, "w", io);
+	if (!tty)
+		return NULL;
+	setvbuf(tty, NULL, _IOFBF, 64 * 1024);
+	fflush(saved);
+	w->f = tty;
+	return saved;
+}
+
+static void tty_batch_end(struct ps_writer *w, FILE *saved)
+{
+	if (!saved)
+		return;
+	fclose(w->f);
+	w->f = saved;
+}
+
 int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		   int (*cb)(void *data, void *rec, size_t len), void *data,
 		   const struct ps_ring_opts *opts)
@@ -179,6 +228,8 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 			      strerror(errno));
 	/* a write per record would limit the reader: flush per round */
 	ctx->w.batching = true;
+	FILE *tty_saved = tty_batch_begin(&ctx->w);
+
 	while (!ps_should_stop()) {
 		int t = timeout;
 
@@ -213,6 +264,7 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		ring_buffer__consume(rb);
 	ctx->w.batching = false;
 	fflush(ctx->w.f);
+	tty_batch_end(&ctx->w, tty_saved);
 	ring_buffer__free(rb);
 	return r;
 }

@@ -542,6 +542,55 @@ whole_path() {
 	whole_path tc tc
 }
 
+# A terminal's stdio is line-buffered; the watch must still write once per
+# poll round, not once per event (a flood on a terminal lost a third of its
+# events that way), and lose nothing.
+@test "watch on a terminal: every event in order, then the summary, a write per round not per event" {
+	local spid pid i nlines writes w0 rc=0
+	lab_capture_start "$T/cap.pcap"
+	WATCH_OUT=$T/tty.json
+	# script(1) runs the watch on a pty; the typescript is what it showed
+	script -q -e -c "exec $(printf '%q ' "$PKTSCOPE" -j src-log watch dev "$IF") 2>$(printf '%q' "$WATCH_OUT.err")" \
+		"$T/tty.log" >/dev/null </dev/null &
+	spid=$!
+	BG_PIDS+=" $spid"
+	for ((i = 0; i < 100; i++)); do
+		pid=$(pgrep -P "$spid") && break
+		sleep 0.05
+	done
+	[[ -n $pid ]] || fail "script(1) did not start the watch"
+	[[ $(readlink "/proc/$pid/fd/1") == /dev/pts/* ]] || fail "watch's stdout is $(readlink "/proc/$pid/fd/1")"
+	wait_reader "$pid" || fail "watch did not start: $(cat "$WATCH_OUT.err")"
+	w0=$(awk '/^syscw:/ { print $2 }' "/proc/$pid/io")
+	send_mix
+	for ((i = 0; i < 100; i++)); do
+		nlines=$(grep -c '^{' "$T/tty.log" || true)
+		[[ $nlines -lt $(stats | jq .events) ]] || break
+		sleep 0.1
+	done
+	writes=$(($(awk '/^syscw:/ { print $2 }' "/proc/$pid/io") - w0))
+	kill -INT "$pid"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$spid" || rc=$?
+	BG_PIDS=${BG_PIDS/ $spid/}
+	lab_capture_stop "$T/cap.pcap"
+	grep '^{' "$T/tty.log" | tr -d '\r' >"$WATCH_OUT"
+	watch_result "$rc"
+	oracle "$T/cap.pcap"
+	run compare "$T/cap.pcap" tc
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# $nlines events, $writes writes"
+	[ "$nlines" -ge 20 ]
+	# a poll round is 100 ms: the mix arrives within a few
+	[ "$writes" -lt $((nlines / 2)) ]
+	[ ! -s "$WATCH_OUT.err" ]
+	assert_clean
+}
+
 # ----------------------------------------------------------------- filters
 
 # filter_case DISPLAY_FILTER FILTER_ARGS...: one watch with the filters on
