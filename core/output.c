@@ -324,14 +324,40 @@ void ps_out_bool(struct ps_ctx *ctx, const char *key, const char *label,
 	      value ? "yes" : "no");
 }
 
+/* RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		if (*++s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		if (*++s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return !*s;
+}
+
 void ps_out_number(struct ps_ctx *ctx, const char *key, const char *label,
 		   const char *digits)
 {
-	char *end;
-
 	/* JSON must stay valid whatever a plugin passes */
-	if (!digits || !*digits || (strtod(digits, &end), *end) ||
-	    strpbrk(digits, "xXnNiI") || digits[0] == '.' || digits[0] == '+')
+	if (!digits || !json_number(digits))
 		digits = "0";
 	field(ctx, key, label, digits, false, digits);
 }
@@ -502,26 +528,37 @@ void ps_record_begin(struct ps_ctx *ctx)
 	}
 }
 
+void ps_record_line(struct ps_ctx *ctx, const char *line, size_t len)
+{
+	struct ps_writer *w = &ctx->w;
+
+	if (ctx->json)
+		return;
+	/* fields that follow are dropped: the plugin gave the whole line */
+	w->in_record = false;
+	w->stream = true;
+	fwrite_unlocked(line, 1, len, w->f);
+	fputc_unlocked('\n', w->f);
+	if (!w->batching)
+		fflush(w->f);
+	w->line_len = (size_t)-1;
+}
+
 void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
+	int n;
 
 	if (ctx->json)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	ctx->w.line_len = 0;
-	rec_append(&ctx->w, buf);
-	/* fields that follow are dropped: the plugin gave the whole line */
-	ctx->w.in_record = false;
-	ctx->w.stream = true;
-	fputs_unlocked(ctx->w.line, ctx->w.f);
-	fputc_unlocked('\n', ctx->w.f);
-	if (!ctx->w.batching)
-		fflush(ctx->w.f);
-	ctx->w.line_len = (size_t)-1;
+	if (n < 0)
+		n = 0;
+	ps_record_line(ctx, buf, (size_t)n < sizeof(buf) ? (size_t)n :
+			sizeof(buf) - 1);
 }
 
 void ps_record_end(struct ps_ctx *ctx)

@@ -321,6 +321,8 @@ void ps_table_end(struct ps_table *t);	/* flushes text, frees */
 void ps_record_begin(struct ps_ctx *ctx);
 void ps_record_text(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* the same with a line the plugin built (len bytes, no newline): no printf */
+void ps_record_line(struct ps_ctx *ctx, const char *line, size_t len);
 void ps_record_end(struct ps_ctx *ctx);
 /*
  * Send the writer's records to f (a log file) in JSON or text, until

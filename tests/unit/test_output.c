@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The output writer: numbers stay valid JSON; records come out as given. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "internal.h"
+
+/* What fn printed through the writer, in JSON or text. */
+static char *capture(bool json, void (*fn)(struct ps_ctx *, const void *),
+		     const void *arg)
+{
+	struct ps_ctx *ctx = ps_ctx_new("test");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(ctx);
+	assert_non_null(f);
+	ps_out_init(ctx, f);
+	ctx->json = json;
+	fn(ctx, arg);
+	ps_out_doc_end(ctx);
+	fclose(f);
+	ps_ctx_free(ctx);
+	return buf;
+}
+
+static void out_number(struct ps_ctx *ctx, const void *digits)
+{
+	ps_out_number(ctx, "n", NULL, digits);
+}
+
+static void number(const char *digits, const char *want)
+{
+	char *got = capture(true, out_number, digits);
+	char w[128];
+
+	snprintf(w, sizeof(w), "{\"n\":%s}\n", want);
+	if (strcmp(got, w))
+		fail_msg("ps_out_number(\"%s\") printed %s, wanted %s", digits,
+			 got, w);
+	free(got);
+}
+
+static void test_number(void **state)
+{
+	static const char *const good[] = {
+		"0", "-0", "7", "-12", "1795000000.123456", "0.5", "1e5",
+		"1E+5", "2.5e-3", "-0.0",
+	};
+	/* what strtod() takes but JSON does not, and plain garbage */
+	static const char *const bad[] = {
+		"", "01", "-01", "1.", ".5", "+1", "0x10", "nan", "inf",
+		"-inf", "1e", "1e+", "1 ", " 1", "--1", "1..2", "1e5.5", "-",
+		"1,5", "١",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		number(good[i], good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		number(bad[i], "0");
+	number(NULL, "0");
+}
+
+static void out_lines(struct ps_ctx *ctx, const void *arg)
+{
+	(void)arg;
+	ps_record_begin(ctx);
+	ps_record_line(ctx, "a line\0not this", 6);
+	ps_record_end(ctx);
+	ps_record_begin(ctx);
+	ps_record_text(ctx, "%s %u", "text", 42u);
+	ps_record_end(ctx);
+	ps_record_begin(ctx);
+	ps_record_line(ctx, "", 0);
+	ps_record_end(ctx);
+}
+
+static void test_record_line(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = capture(false, out_lines, NULL);
+	assert_string_equal(got, "a line\ntext 42\n\n");
+	free(got);
+	/* a JSON record is its fields: the text line is not one */
+	got = capture(true, out_lines, NULL);
+	assert_string_equal(got, "{}\n{}\n{}\n");
+	free(got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_number),
+		cmocka_unit_test(test_record_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
