@@ -316,6 +316,9 @@ struct reader {
 	int write_err;
 	char write_msg[128];	/* zlib's reason, when it had one */
 	unsigned files;
+	/* text lines: the local HH:MM:SS of one second, kept */
+	time_t hms_sec;
+	char hms[16];
 };
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -395,6 +398,14 @@ static char *put_u(char *p, unsigned v, int width)
 	return p;
 }
 
+static char *put_s(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
 static void addr_str(int af, const uint8_t *a, char buf[INET6_ADDRSTRLEN])
 {
 	char *p = buf;
@@ -446,35 +457,58 @@ static void write_event(struct reader *rd, const struct slog_event *e)
 	addr_str(af, e->daddr, dst);
 	ps_record_begin(ctx);
 	if (!ps_json(ctx)) {
-		struct tm tm;
-		char hms[16], s[80], d[80], extra[64] = "", vlan[16] = "";
+		/* tcpdump's one-liner, without printf: see put_u() */
+		char line[384], *p = line;
 
-		localtime_r(&sec, &tm);
-		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-		if (ports) {
-			snprintf(s, sizeof(s), "%s.%u", src, e->sport);
-			snprintf(d, sizeof(d), "%s.%u", dst, e->dport);
-		} else {
-			snprintf(s, sizeof(s), "%s", src);
-			snprintf(d, sizeof(d), "%s", dst);
+		if (sec != rd->hms_sec || !rd->hms[0]) {
+			struct tm tm;
+
+			localtime_r(&sec, &tm);
+			strftime(rd->hms, sizeof(rd->hms), "%H:%M:%S", &tm);
+			rd->hms_sec = sec;
 		}
-		if (e->proto == 6 && ports)
-			snprintf(extra, sizeof(extra), " [%s]",
-				 tcp_flags_str(e->tcp_flags, fl));
-		else if (icmp && icmp_name(e))
-			snprintf(extra, sizeof(extra), " %s", icmp_name(e));
-		else if (icmp)
-			snprintf(extra, sizeof(extra), " type %u code %u",
-				 e->icmp_type, e->icmp_code);
-		if (e->vlan_count)
-			snprintf(vlan, sizeof(vlan), " vlan %u", e->vlan_id);
-		ps_record_text(ctx, "%s.%06u %s%s %s %s > %s: %s%s%s len %u",
-			       hms, usec, rd->att.ifname, vlan,
-			       af == AF_INET6 ? "IP6" : "IP", s, d, proto, extra,
-			       e->status == PS_PKT_TRUNCATED ? " (truncated)" :
-			       e->status == PS_PKT_MALFORMED ? " (malformed)" :
-			       e->frag == PS_FRAG_LATER ? " (fragment)" : "",
-			       e->len);
+		p = put_s(p, rd->hms);
+		*p++ = '.';
+		p = put_u(p, usec, 6);
+		*p++ = ' ';
+		p = put_s(p, rd->att.ifname);
+		if (e->vlan_count) {
+			p = put_s(p, " vlan ");
+			p = put_u(p, e->vlan_id, 1);
+		}
+		p = put_s(p, af == AF_INET6 ? " IP6 " : " IP ");
+		p = put_s(p, src);
+		if (ports) {
+			*p++ = '.';
+			p = put_u(p, e->sport, 1);
+		}
+		p = put_s(p, " > ");
+		p = put_s(p, dst);
+		if (ports) {
+			*p++ = '.';
+			p = put_u(p, e->dport, 1);
+		}
+		p = put_s(p, ": ");
+		p = put_s(p, proto);
+		if (e->proto == 6 && ports) {
+			p = put_s(p, " [");
+			p = put_s(p, tcp_flags_str(e->tcp_flags, fl));
+			*p++ = ']';
+		} else if (icmp && icmp_name(e)) {
+			*p++ = ' ';
+			p = put_s(p, icmp_name(e));
+		} else if (icmp) {
+			p = put_s(p, " type ");
+			p = put_u(p, e->icmp_type, 1);
+			p = put_s(p, " code ");
+			p = put_u(p, e->icmp_code, 1);
+		}
+		p = put_s(p, e->status == PS_PKT_TRUNCATED ? " (truncated)" :
+			     e->status == PS_PKT_MALFORMED ? " (malformed)" :
+			     e->frag == PS_FRAG_LATER ? " (fragment)" : "");
+		p = put_s(p, " len ");
+		p = put_u(p, e->len, 1);
+		ps_record_line(ctx, line, (size_t)(p - line));
 	} else {
 		char ts[32];
 
@@ -731,8 +765,6 @@ static int on_tick(void *data)
 	struct reader *rd = data;
 	char name[IF_NAMESIZE];
 
-	if (ps_mono_ns() - rd->last_beat > 200000000ULL)
-		heartbeat(rd, true);
 	if (rd->out) {
 		/* what is flushed survives a crash: zcat reads up to here */
 		if (fflush(rd->out) || rd->write_err)
@@ -742,6 +774,11 @@ static int on_tick(void *data)
 			return -1;
 		}
 	}
+	/* a round can be a millisecond: the rest every 200 ms is enough */
+	if (ps_mono_ns() - rd->last_beat <= 200000000ULL)
+		return 0;
+	heartbeat(rd, true);
+	/* if_indextoname() is a socket, an ioctl and a close */
 	if (!if_indextoname((unsigned)rd->att.ifindex, name) ||
 	    strcmp(name, rd->att.ifname)) {
 		rd->vanished = true;

@@ -1005,6 +1005,55 @@ EOF
 	assert_clean
 }
 
+# text_of_json: the text line each JSON event must print as, built here
+# from the JSON fields (themselves checked against tshark above)
+text_of_json() {
+	jq -r 'select(.summary == null) |
+		def icmp_name: {"1:0": "echo-reply", "1:3": "unreachable", "1:8": "echo-request",
+			"1:11": "time-exceeded", "58:1": "unreachable", "58:128": "echo-request",
+			"58:129": "echo-reply", "58:133": "router-solicit", "58:134": "router-advert",
+			"58:135": "neighbor-solicit", "58:136": "neighbor-advert"}
+			[(if .proto == "icmp" then "1" else "58" end) + ":" + (.icmp_type | tostring)];
+		"TIME " + .ifname + (if .vlan != null then " vlan \(.vlan)" else "" end) +
+		(if .family == "ipv6" then " IP6 " else " IP " end) +
+		.src + (if .sport != null then ".\(.sport)" else "" end) + " > " +
+		.dst + (if .dport != null then ".\(.dport)" else "" end) + ": " + .proto +
+		(if .tcp_flags != null then " [\(.tcp_flags)]"
+		 elif .icmp_type != null then (icmp_name // "type \(.icmp_type) code \(.icmp_code)") as $n | " " + $n
+		 else "" end) +
+		(if .status == "truncated" then " (truncated)" elif .status == "malformed" then " (malformed)"
+		 elif .fragment == "later" then " (fragment)" else "" end) +
+		" len \(.len)"'
+}
+
+@test "text lines say what the JSON events say, for every kind of frame in the mix" {
+	local fmt n
+	for fmt in text json; do
+		WATCH_OUT=$T/$fmt.out
+		"$PKTSCOPE" $([[ $fmt == json ]] && echo -j) src-log watch dev "$IF" count 29 \
+			>"$WATCH_OUT" 2>"$WATCH_OUT.err" 3>&- &
+		WATCH_PID=$!
+		BG_PIDS+=" $WATCH_PID"
+		wait_reader "$WATCH_PID" || fail "watch did not start: $(cat "$WATCH_OUT.err")"
+		PROG_IDS+=" $("$PKTSCOPE" -j src-log status dev "$IF" | jq -r '.attachments[0].prog_id')"
+		send_mix
+		wait_exit 10
+		[ "$WAIT_RC" -eq 0 ] || fail "watch ($fmt) exited $WAIT_RC: $(cat "$WATCH_OUT.err")"
+	done
+	head -n 29 "$T/text.out" | sed -E 's/^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{6} /TIME /' >"$T/text.got"
+	text_of_json <"$T/json.out" >"$T/text.want"
+	diff "$T/text.want" "$T/text.got"
+	n=$(wc -l <"$T/text.want")
+	[ "$n" -eq 29 ]
+	# every kind is there: TCP flags, both ICMPs, UDP, a VLAN, IPv6
+	grep -q ' tcp \[S\] ' "$T/text.got"
+	grep -q ': icmp echo-request ' "$T/text.got"
+	grep -q ': icmpv6 echo-request ' "$T/text.got"
+	grep -q ' vlan 100 ' "$T/text.got"
+	grep -q ' IP6 .*: udp ' "$T/text.got"
+	assert_clean
+}
+
 @test "kill -9 leaves the attach; the next watch warns, takes it over and cleans up; so does detach" {
 	watch_start mode tcx
 	dead=$WATCH_PID
