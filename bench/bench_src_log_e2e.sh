@@ -42,8 +42,9 @@
 #                the same flood at once, all on READER_CPU: who delivers
 #                more of the same packets
 #   together-tty the same, but src-log's watch (text) and text tcpdump print
-#                to terminals, as a user watching them would (script(1)
-#                gives each its pty and discards what it reads there)
+#                to terminals, as a user watching them would
+#                (bench/ptysink.py gives each a pty and discards what it
+#                reads there)
 # Measured each run: the sender's packets/s (tx), what the hook saw (the
 # parse program's counter, src-log's `seen`, tcpdump's "received by
 # filter", the veth's rx_packets for none), what reached the user (src-log's
@@ -55,6 +56,9 @@
 #   srclog tx >= 0.8x parse tx, with lost == 0 in every run
 #   newflows tx >= 0.9x parse tx
 #   srclog delivered/s >= 1.0x tcpdump-w captured/s, >= 1.25x tcpdump-txt's
+# Also measured: each reader's CPU time (user + system, from /proc) per
+# packet it delivered.  Its inverse is the flood the reader can keep up
+# with on a CPU of its own, whichever flood this machine can make.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -184,24 +188,6 @@ wait_listening() {
 	die "tcpdump did not start: $(cat "$1")"
 }
 
-# tty_start ERRFILE CMD...: CMD on a pty of its own (script(1), whose copy
-# goes to /dev/null), its stderr to ERRFILE; sets TTY_PID to CMD's pid
-tty_start() {
-	local err=$1 spid i
-	shift
-	"${ON_READER_CPU[@]}" script -q -e -c "exec $(printf '%q ' "$@") 2>$(printf '%q' "$err")" /dev/null \
-		>/dev/null </dev/null &
-	spid=$!
-	BG+=" $spid"
-	TTY_PID=
-	for ((i = 0; i < 100; i++)); do
-		TTY_PID=$(pgrep -P "$spid" | head -n 1) || true
-		[[ -z $TTY_PID ]] || return 0
-		sleep 0.02
-	done
-	die "script(1) did not start $1"
-}
-
 # stop a background process with a signal and wait for it (at most 10 s)
 stop_bg() {
 	local pid=$1 sig=$2 i
@@ -210,9 +196,26 @@ stop_bg() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -KILL "$pid" 2>/dev/null || true
+	if kill -KILL "$pid" 2>/dev/null; then
+		printf 'warning: %s (%s) ignored SIG%s for 10 s: killed\n' "$pid" \
+			"$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)" "$sig" >&2
+	fi
 	wait "$pid" 2>/dev/null || true
 	BG=${BG/ $pid/}
+}
+
+# cpu_ns PID: user + system CPU time of a reader so far, in ns (the
+# program, not bench/ptysink.py around it)
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ns() {
+	local pid=$1 child
+	if grep -q ptysink "/proc/$pid/cmdline" 2>/dev/null; then
+		child=$(pgrep -P "$pid" | head -n 1) || true
+		[[ -z $child ]] || pid=$child
+	fi
+	# the fields after the command's name, which may hold spaces
+	sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null |
+		awk -v hz="$CLK_TCK" '{ printf "%.0f\n", ($12 + $13) * 1e9 / hz }' || echo 0
 }
 
 # tcpdump's "N packets <what>" from its stderr
@@ -220,11 +223,11 @@ tcpdump_stat() {
 	awk -v w="$2" '$0 ~ ("packets? " w) { print $1; exit }' "$1"
 }
 
-declare -A TX HOOK DELIV LOST RX TOG_W TOG_T
+declare -A TX HOOK DELIV LOST RX TOG_W TOG_T CPU CPU_T
 
 # run_variant VARIANT SECONDS: one measurement, appended to the arrays
 run_variant() {
-	local v=$1 secs=$2 rx0 rx1 out pid hook=0 deliv=0 lost=0 dur c
+	local v=$1 secs=$2 rx0 rx1 out pid hook=0 deliv=0 lost=0 dur c cpu=0 cpu_t=
 	case $v in
 	parse)
 		ip link set dev "$IF" xdp obj "$PARSE_OBJ" sec xdp || die "attach $PARSE_OBJ failed"
@@ -267,12 +270,14 @@ run_variant() {
 		;;
 	together-tty)
 		psc -q src-log attach dev "$IF" mode tcx >/dev/null || die "src-log attach failed"
-		tty_start "$WORK/watch.err" "$PKTSCOPE" --bpffs "$BPFFS" src-log watch dev "$IF"
-		pid=$TTY_PID
+		"${ON_READER_CPU[@]}" "$PY" "$here/bench/ptysink.py" "$WORK/watch.err" \
+			"$PKTSCOPE" --bpffs "$BPFFS" src-log watch dev "$IF" </dev/null >/dev/null &
+		pid=$!
 		"${ON_READER_CPU[@]}" tcpdump -n -Q in -w /dev/null -i "$IF" 2>"$WORK/tcpdump-w.err" &
 		tw=$!
-		tty_start "$WORK/tcpdump-t.err" tcpdump -n -Q in -i "$IF"
-		tt=$TTY_PID
+		"${ON_READER_CPU[@]}" "$PY" "$here/bench/ptysink.py" "$WORK/tcpdump-t.err" \
+			tcpdump -n -Q in -i "$IF" </dev/null >/dev/null &
+		tt=$!
 		BG+=" $pid $tw $tt"
 		wait_listening "$WORK/tcpdump-w.err"
 		wait_listening "$WORK/tcpdump-t.err"
@@ -291,6 +296,7 @@ run_variant() {
 		;;
 	srclog | newflows | srclog-tcx)
 		sleep 1		# let the reader drain the ring
+		cpu=$(cpu_ns "$pid")
 		stop_bg "$pid" INT
 		[[ ! -s $WORK/watch.err ]] || die "watch: $(cat "$WORK/watch.err")"
 		c=$(psc -j src-log counters dev "$IF")
@@ -301,6 +307,8 @@ run_variant() {
 		;;
 	together | together-tty)
 		sleep 1.5
+		cpu=$(cpu_ns "$pid")
+		cpu_t=$(cpu_ns "$tt")
 		stop_bg "$tw" TERM
 		stop_bg "$tt" TERM
 		stop_bg "$pid" INT
@@ -316,6 +324,7 @@ run_variant() {
 		# libpcap hands over a TPACKET_V3 block when it is full or after
 		# its 1 s timeout: wait for the last one
 		sleep 1.5
+		cpu=$(cpu_ns "$pid")
 		stop_bg "$pid" TERM
 		hook=$(tcpdump_stat "$WORK/tcpdump.err" "received by filter")
 		deliv=$(tcpdump_stat "$WORK/tcpdump.err" captured)
@@ -327,6 +336,9 @@ run_variant() {
 	HOOK[$v]+="$(awk -v a="$hook" -v d="$dur" 'BEGIN { print a / d }') "
 	DELIV[$v]+="$(awk -v a="$deliv" -v d="$dur" 'BEGIN { print a / d }') "
 	LOST[$v]+="${lost:-0} "
+	CPU[$v]+="$(awk -v c="${cpu:-0}" -v n="$deliv" 'BEGIN { print (n > 0 ? c / n : 0) }') "
+	[[ -z ${cpu_t:-} ]] ||
+		CPU_T[$v]+="$(awk -v c="$cpu_t" -v n="$(tcpdump_stat "$WORK/tcpdump-t.err" captured)" 'BEGIN { print (n > 0 ? c / n : 0) }') "
 }
 
 median() {
@@ -374,7 +386,7 @@ printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 for v in "${VARIANTS[@]}"; do
 	run_variant "$v" 0.5
-	unset "TX[$v]" "HOOK[$v]" "DELIV[$v]" "LOST[$v]" "RX[$v]" "TOG_W[$v]" "TOG_T[$v]"
+	unset "TX[$v]" "HOOK[$v]" "DELIV[$v]" "LOST[$v]" "RX[$v]" "TOG_W[$v]" "TOG_T[$v]" "CPU[$v]" "CPU_T[$v]"
 done
 
 n=${#VARIANTS[@]}
@@ -388,14 +400,16 @@ done
 
 # a variant not run has empty lists: its ratios print as "-"
 for v in "${ALL_VARIANTS[@]}"; do
-	: "${TX[$v]:=}" "${HOOK[$v]:=}" "${RX[$v]:=}" "${DELIV[$v]:=}" "${LOST[$v]:=}" "${TOG_W[$v]:=}" "${TOG_T[$v]:=}"
+	: "${TX[$v]:=}" "${HOOK[$v]:=}" "${RX[$v]:=}" "${DELIV[$v]:=}" "${LOST[$v]:=}" "${TOG_W[$v]:=}" "${TOG_T[$v]:=}" "${CPU[$v]:=}" "${CPU_T[$v]:=}"
 done
 echo
-printf '%-12s %10s %10s %10s %12s %10s   %s\n' VARIANT TX_KPPS HOOK_KPPS RX_KPPS DELIVERED_KPPS LOST "(medians; LOST: per run)"
+printf '%-12s %10s %10s %10s %12s %10s %10s   %s\n' VARIANT TX_KPPS HOOK_KPPS RX_KPPS DELIVERED_KPPS CPU_NS LOST \
+	"(medians; CPU_NS: the reader's CPU time a delivered packet; LOST: per run)"
 for v in "${VARIANTS[@]}"; do
-	printf '%-12s %10s %10s %10s %12s %10s   %s\n' "$v" \
+	printf '%-12s %10s %10s %10s %12s %10s %10s   %s\n' "$v" \
 		"$(kpps "$(median "${TX[$v]}")")" "$(kpps "$(median "${HOOK[$v]}")")" \
 		"$(kpps "$(median "${RX[$v]}")")" "$(kpps "$(median "${DELIV[$v]}")")" \
+		"$(awk -v x="$(median "${CPU[$v]}")" 'BEGIN { if (x > 0) printf "%.0f", x; else print "-" }')" \
 		"$(median "${LOST[$v]}")" "${LOST[$v]}"
 done
 echo
@@ -407,7 +421,11 @@ printf '%-46s %s\n' "srclog delivered / tcpdump text captured:" "$(ratio "${DELI
 printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump -w captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-w]}" 1.0)"
 printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump text captured:)" "$(ratio "${DELIV[srclog-tcx]}" "${DELIV[tcpdump-txt]}" 1.25)"
 # the same flood, src-log (tcx), tcpdump -w and text tcpdump reading at once
+# what each reader's CPU time a packet allows it to keep up with: the
+# packets src-log's reader delivers in the time text tcpdump needs for one
+printf '%-46s %s\n' "reader capacity, src-log-tcx / tcpdump text:" "$(ratio "${CPU[tcpdump-txt]}" "${CPU[srclog-tcx]}" 1.25)"
 for v in together together-tty; do
+	printf '%-46s %s\n' "$v: reader capacity, src-log / tcpdump text:" "$(ratio "${CPU_T[$v]}" "${CPU[$v]}" 1.25)"
 	printf '%-46s %s\n' "$v: src-log / tcpdump -w, same packets:" "$(ratio "${DELIV[$v]}" "${TOG_W[$v]}" 1.0)"
 	printf '%-46s %s\n' "$v: src-log / tcpdump text, same packets:" "$(ratio "${DELIV[$v]}" "${TOG_T[$v]}" 1.25)"
 	printf '%-46s %s\n' "$v: src-log lost (per run):" "${LOST[$v]}"
