@@ -38,13 +38,17 @@
 #   tcpdump-w    `tcpdump -n -Q in -w /dev/null -i IF`, no pktscope attached
 #                (-Q in: the host's replies are not what arrives)
 #   tcpdump-txt  `tcpdump -n -Q in -i IF > /dev/null`, no pktscope attached
-#   together     src-log (tcx) -j watch, tcpdump -w and text tcpdump reading
+#   together     src-log (tcx) watch, tcpdump -w and text tcpdump reading
 #                the same flood at once, all on READER_CPU: who delivers
 #                more of the same packets
 #   together-tty the same, but src-log's watch (text) and text tcpdump print
 #                to terminals, as a user watching them would
 #                (bench/ptysink.py gives each a pty and discards what it
 #                reads there)
+#   overload     src-log (tcx) watch, tcpdump -w and text tcpdump on the
+#                same flood from a C sender on every CPU, the readers not
+#                pinned: more than this host absorbs, a NIC flood's
+#                softirq work competing with the readers for the CPUs
 # Measured each run: the sender's packets/s (tx), what the hook saw (the
 # parse program's counter, src-log's `seen`, tcpdump's "received by
 # filter", the veth's rx_packets for none), what reached the user (src-log's
@@ -56,6 +60,8 @@
 #   srclog tx >= 0.8x parse tx, with lost == 0 in every run
 #   newflows tx >= 0.9x parse tx
 #   srclog delivered/s >= 1.0x tcpdump-w captured/s, >= 1.25x tcpdump-txt's
+#   (alone, every reader keeps up with what one sender makes here; on the
+#   same packets: together, together-tty, overload)
 # Also measured: each reader's CPU time (user + system, from /proc) per
 # packet it delivered.  Its inverse is the flood the reader can keep up
 # with on a CPU of its own, whichever flood this machine can make.
@@ -166,6 +172,23 @@ send_for() {
 	esac
 }
 
+# send_all SECONDS: a C sender on every CPU we may use at once; one JSON
+# report with their packets/s summed and the longest duration
+send_all() {
+	local c pids=() i=0
+	[[ $USE == c ]] || die "the overload variant needs the C sender"
+	for c in $(awk -v l="$cpus" 'BEGIN { n = split(l, r, /,/); for (i = 1; i <= n; i++) { k = split(r[i], a, /-/); for (j = a[1]; j <= a[k]; j++) print j } }'); do
+		lab_exec taskset -c "$c" "$WORK/blast" "$LAB_PEER_IF" "$WORK/frame.pcap" "$1" >"$WORK/send.$i.json" &
+		pids+=($!)
+		i=$((i + 1))
+	done
+	for c in "${pids[@]}"; do
+		wait "$c" || return 1
+	done
+	jq -s -c '{pps: (map(.pps) | add), duration_s: (map(.duration_s) | max)}' "$WORK"/send.*.json
+	rm -f "$WORK"/send.*.json
+}
+
 # ---------------------------------------------------------------- variants
 
 # the sum of the parse program's per-CPU counters (all keys)
@@ -268,6 +291,20 @@ run_variant() {
 		wait_listening "$WORK/tcpdump-w.err"
 		wait_listening "$WORK/tcpdump-t.err"
 		;;
+	overload)
+		# a sender on every CPU, the readers wherever the scheduler
+		# puts them: a flood the host cannot absorb, as from a NIC
+		psc -q src-log attach dev "$IF" mode tcx >/dev/null || die "src-log attach failed"
+		"$PKTSCOPE" --bpffs "$BPFFS" "${WATCH_J[@]}" src-log watch dev "$IF" >/dev/null 2>"$WORK/watch.err" &
+		pid=$!
+		tcpdump -n -Q in -w /dev/null -i "$IF" 2>"$WORK/tcpdump-w.err" &
+		tw=$!
+		tcpdump -n -Q in -i "$IF" >/dev/null 2>"$WORK/tcpdump-t.err" &
+		tt=$!
+		BG+=" $pid $tw $tt"
+		wait_listening "$WORK/tcpdump-w.err"
+		wait_listening "$WORK/tcpdump-t.err"
+		;;
 	together-tty)
 		psc -q src-log attach dev "$IF" mode tcx >/dev/null || die "src-log attach failed"
 		"${ON_READER_CPU[@]}" "$PY" "$here/bench/ptysink.py" "$WORK/watch.err" \
@@ -285,7 +322,11 @@ run_variant() {
 	esac
 	sleep 0.3
 	read -r rx0 _ <<<"$(lab_ifstats "$IF")"
-	out=$(send_for "$secs") || die "sender failed ($v)"
+	if [[ $v == overload ]]; then
+		out=$(send_all "$secs") || die "senders failed ($v)"
+	else
+		out=$(send_for "$secs") || die "sender failed ($v)"
+	fi
 	read -r rx1 _ <<<"$(lab_ifstats "$IF")"
 	dur=$(jq .duration_s <<<"$out")
 	case $v in
@@ -305,7 +346,7 @@ run_variant() {
 		lost=$(jq '.interfaces[0].lost + .interfaces[0].no_reader' <<<"$c")
 		psc -q src-log detach dev "$IF" >/dev/null
 		;;
-	together | together-tty)
+	together | together-tty | overload)
 		sleep 1.5
 		cpu=$(cpu_ns "$pid")
 		cpu_t=$(cpu_ns "$tt")
@@ -367,7 +408,7 @@ ratio() {
 	}'
 }
 
-ALL_VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt together together-tty)
+ALL_VARIANTS=(none parse srclog newflows srclog-tcx tcpdump-w tcpdump-txt together together-tty overload)
 # VARIANTS="parse srclog ..." runs a subset (the ratios need their pairs)
 read -r -a VARIANTS <<<"${VARIANTS:-${ALL_VARIANTS[*]}}"
 for v in "${VARIANTS[@]}"; do
@@ -424,7 +465,7 @@ printf '%-46s %s\n' "(srclog-tcx delivered / tcpdump text captured:)" "$(ratio "
 # what each reader's CPU time a packet allows it to keep up with: the
 # packets src-log's reader delivers in the time text tcpdump needs for one
 printf '%-46s %s\n' "reader capacity, src-log-tcx / tcpdump text:" "$(ratio "${CPU[tcpdump-txt]}" "${CPU[srclog-tcx]}" 1.25)"
-for v in together together-tty; do
+for v in together together-tty overload; do
 	printf '%-46s %s\n' "$v: reader capacity, src-log / tcpdump text:" "$(ratio "${CPU_T[$v]}" "${CPU[$v]}" 1.25)"
 	printf '%-46s %s\n' "$v: src-log / tcpdump -w, same packets:" "$(ratio "${DELIV[$v]}" "${TOG_W[$v]}" 1.0)"
 	printf '%-46s %s\n' "$v: src-log / tcpdump text, same packets:" "$(ratio "${DELIV[$v]}" "${TOG_T[$v]}" 1.25)"
