@@ -31,9 +31,11 @@ struct {
 	__uint(max_entries, SLOG_RING_BYTES);
 } events SEC(".maps");
 
+/* mmap()able: the reader's heartbeat stores reader_ns alone */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct slog_config);
 } config SEC(".maps");

@@ -7,7 +7,7 @@
  * Maps:
  *
  *   events    RINGBUF          struct slog_event records
- *   config    ARRAY            key __u32 0, value struct slog_config
+ *   config    ARRAY (mmap)     key __u32 0, value struct slog_config
  *   src_allow LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
  *   src_deny  LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
  *   flows     LRU_HASH         key struct slog_flow_key, value __u64

@@ -16,6 +16,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -301,6 +302,7 @@ struct reader {
 	struct ps_ctx *ctx;
 	struct ps_attachment att;
 	int config_fd;
+	struct slog_config *config;	/* the map, mmap()ed; NULL if not */
 	int64_t mono_to_real_ns;	/* realtime - monotonic at start */
 	uint64_t delivered;
 	uint64_t last_beat;
@@ -559,20 +561,45 @@ static int64_t mono_to_real(void)
 
 /*
  * The BPF side makes events only while a reader beats: a crashed reader
- * stops production within SLOG_READER_TIMEOUT_NS.  Read-modify-write of
- * the whole config: `filter` from another process may race it, but only
- * within the microseconds between the two calls.
+ * stops production within SLOG_READER_TIMEOUT_NS.  The beat stores
+ * reader_ns alone, through the mmap()ed config: rewriting the whole value
+ * could undo a `filter` that another process wrote in between.
  */
 static void heartbeat(struct reader *rd, bool alive)
 {
-	struct slog_config c;
-	uint32_t key = 0;
+	uint64_t now = alive ? ps_mono_ns() : 0;
 
-	if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
-		return;
-	c.reader_ns = alive ? ps_mono_ns() : 0;
-	bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
+	if (rd->config) {
+		__atomic_store_n(&rd->config->reader_ns, now, __ATOMIC_RELEASE);
+	} else {
+		struct slog_config c;
+		uint32_t key = 0;
+
+		/* a config map without BPF_F_MMAPABLE (an older attach) */
+		if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
+			return;
+		c.reader_ns = now;
+		bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
+	}
 	rd->last_beat = ps_mono_ns();
+}
+
+static struct slog_config *map_config(int fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (sizeof(struct slog_config) + (size_t)page - 1) &
+		     ~((size_t)page - 1);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void unmap_config(struct slog_config *c)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (c)
+		munmap(c, (sizeof(*c) + (size_t)page - 1) & ~((size_t)page - 1));
 }
 
 static bool is_gz(const char *path)
@@ -888,6 +915,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	int ring_fd = -1, r;
 
 	rd->config_fd = -1;
+	rd->config = NULL;
 	if (!if_nametoindex(ps_arg_str(args, "dev", NULL)))
 		return ps_err(ctx, "interface '%s' not found",
 			      ps_arg_str(args, "dev", NULL));
@@ -909,6 +937,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		r = PS_ERR;
 		goto out;
 	}
+	rd->config = map_config(rd->config_fd);
 	heartbeat(rd, true);
 	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
 	heartbeat(rd, false);
@@ -954,6 +983,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	}
 out:
 	close_log(rd);
+	unmap_config(rd->config);
 	if (rd->config_fd >= 0)
 		close(rd->config_fd);
 	if (ring_fd >= 0)
