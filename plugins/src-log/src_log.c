@@ -584,22 +584,26 @@ static void heartbeat(struct reader *rd, bool alive)
 	rd->last_beat = ps_mono_ns();
 }
 
+/* the config map's mmap() length: its one value, in whole pages */
+static size_t config_map_len(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct slog_config) + page - 1) & ~(page - 1);
+}
+
 static struct slog_config *map_config(int fd)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (sizeof(struct slog_config) + (size_t)page - 1) &
-		     ~((size_t)page - 1);
-	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *m = mmap(NULL, config_map_len(), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
 
 	return m == MAP_FAILED ? NULL : m;
 }
 
 static void unmap_config(struct slog_config *c)
 {
-	long page = sysconf(_SC_PAGESIZE);
-
 	if (c)
-		munmap(c, (sizeof(*c) + (size_t)page - 1) & ~((size_t)page - 1));
+		munmap(c, config_map_len());
 }
 
 static bool is_gz(const char *path)
