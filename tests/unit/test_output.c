@@ -69,6 +69,42 @@ static void test_number(void **state)
 	number(NULL, "0");
 }
 
+static void out_fields(struct ps_ctx *ctx, const void *arg)
+{
+	const char *long_val = arg;
+
+	ps_record_begin(ctx);
+	ps_out_str(ctx, "a", NULL, "x");
+	ps_out_str(ctx, "b", NULL, "say \"hi\"\n\\");
+	ps_out_u64(ctx, "c", NULL, 18446744073709551615ULL);
+	ps_out_str(ctx, "long", NULL, long_val);
+	ps_out_str(ctx, "k\"ey", NULL, "");
+	ps_out_bool(ctx, "d", NULL, true);
+	ps_record_end(ctx);
+}
+
+/* plain fields take one path, fields to escape or too long another */
+static void test_fields(void **state)
+{
+	static const int lens[] = { 159, 160, 161, 300 };
+	char long_val[301], want[1024], *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		int len = lens[i];
+
+		memset(long_val, 'v', (size_t)len);
+		long_val[len] = '\0';
+		snprintf(want, sizeof(want),
+			 "{\"a\":\"x\",\"b\":\"say \\\"hi\\\"\\n\\\\\","
+			 "\"c\":18446744073709551615,\"long\":\"%s\","
+			 "\"k\\\"ey\":\"\",\"d\":true}\n", long_val);
+		got = capture(true, out_fields, long_val);
+		assert_string_equal(got, want);
+		free(got);
+	}
+}
+
 static void out_lines(struct ps_ctx *ctx, const void *arg)
 {
 	(void)arg;
@@ -102,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_number),
 		cmocka_unit_test(test_record_line),
+		cmocka_unit_test(test_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
