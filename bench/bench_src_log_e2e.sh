@@ -395,6 +395,11 @@ kpps() { awk -v x="$1" 'BEGIN { printf "%.1f", x / 1000 }'; }
 # the ratio of the medians is printed too.
 ratio() {
 	local per med
+	# a variant not run: nothing to compare
+	if [[ -z ${1// /} || -z ${2// /} ]]; then
+		echo "-"
+		return
+	fi
 	per=$(paste -d' ' <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) |
 		awk '{ printf "%s ", ($2 > 0 ? $1 / $2 : 0) }')
 	med=$(median "$per")
