@@ -357,10 +357,13 @@ int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n);
 /*
  * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,
  * count records, duration ns, cb returning non-zero or tick returning
- * non-zero; 0 in count or duration: no limit.  Records are drained after
- * every wait, so producers may submit without waking the reader; records
- * left after `count` stay in the ring.  Output is flushed once per round,
- * not per record.  Returns PS_OK or PS_ERR (reported).
+ * non-zero; 0 in count or duration: no limit.  A round waits for the
+ * producer's wake-up or timeout_ms, then drains the whole ring.  So a
+ * producer may submit with BPF_RB_NO_WAKEUP, but then it must force a
+ * wake-up now and then (src-log: as the ring crosses a fill level), or
+ * the ring must hold timeout_ms worth of records.  Records left after
+ * `count` stay in the ring.  Output is flushed once per round, not per
+ * record, to a terminal too.  Returns PS_OK or PS_ERR (reported).
  */
 struct ps_ring_opts {
 	uint64_t count;
