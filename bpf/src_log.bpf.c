@@ -8,9 +8,10 @@
  *
  * Cost matters most on the two common paths: a packet a filter rejects
  * pays the parse, two array lookups (inlined by the verifier) and a few
- * compares; no clock read, no hash lookup (a trie lookup only for source
- * lists longer than SLOG_NETS_MAX).  A packet that becomes an event
- * pays one clock read, one sources lookup and the ring buffer.
+ * compares; no clock read, no hash lookup (a trie lookup only for a source
+ * list of more than SLOG_NETS_MAX prefixes of a family).  A packet that
+ * becomes an event pays one clock read, one sources lookup and the ring
+ * buffer.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
