@@ -101,7 +101,7 @@ static __always_inline int slog_port_ok(__u16 port, __u16 lo, __u16 hi,
 	return has_ports && port >= lo && port <= hi;
 }
 
-/* whether the source is in a short list: its own family's part only */
+/* whether the source is in its family's part of a short list */
 static __always_inline int slog_in_nets(const struct slog_nets *l,
 					const struct ps_pkt *pkt)
 {
@@ -145,6 +145,15 @@ static __always_inline int slog_in_trie(void *trie, const struct ps_pkt *pkt)
 	return bpf_map_lookup_elem(trie, &k) != NULL;
 }
 
+/* whether the source is in a list: its family's part, or the trie */
+static __always_inline int slog_in_list(const struct slog_nets *l, void *trie,
+					const struct ps_pkt *pkt)
+{
+	if (pkt->family == PS_AF_INET ? l->used4 : l->used6)
+		return slog_in_nets(l, pkt);
+	return slog_in_trie(trie, pkt);
+}
+
 /*
  * Step 2.  The cheap checks come first and the source lists last: the
  * order does not change the outcome (one failure is enough), only what it
@@ -170,12 +179,10 @@ static __always_inline int slog_pass(const struct slog_config *cfg,
 			  has_ports))
 		return 0;
 	if ((flags & SLOG_F_SRC_ALLOW) &&
-	    !(cfg->allow.used ? slog_in_nets(&cfg->allow, pkt) :
-				slog_in_trie(&src_allow, pkt)))
+	    !slog_in_list(&cfg->allow, &src_allow, pkt))
 		return 0;
 	if ((flags & SLOG_F_SRC_DENY) &&
-	    (cfg->deny.used ? slog_in_nets(&cfg->deny, pkt) :
-			      slog_in_trie(&src_deny, pkt)))
+	    slog_in_list(&cfg->deny, &src_deny, pkt))
 		return 0;
 	return 1;
 }

@@ -26,12 +26,13 @@
  *      (if SLOG_F_SRC_DENY: must match none), sport/dport ranges (packets
  *      without ports fail a port filter), SLOG_F_SYN (TCP SYN without ACK
  *      only).  A packet failing any: filtered++, stop.
- *      A source list of up to SLOG_NETS_MAX prefixes of each family is
- *      also kept in the config (struct slog_nets, used = 1) and compared
- *      there, against the packet's family only; a longer one has used = 0
- *      and is looked up in its trie.  The tries always hold the whole
- *      lists (they are what `filter` shows).  A trie lookup costs ~25 ns,
- *      more than the parser; a few masked compares cost a few ns.
+ *      Each family's part of a source list, while it has at most
+ *      SLOG_NETS_MAX prefixes, is also kept in the config (struct
+ *      slog_nets, used4 / used6 = 1) and compared there; a longer part
+ *      has used = 0 and the packets of its family are looked up in the
+ *      trie.  The tries always hold the whole lists (they are what
+ *      `filter` shows).  A trie lookup costs ~25 ns, more than the parser;
+ *      a few masked compares cost a few ns.
  *   3. sources table updated (packets, bytes, first/last seen, protocols).
  *   4. SLOG_F_NEW_FLOWS: a packet of a flow seen less than flow_timeout_ns
  *      ago is not_new++ and stops; otherwise the flow is (re)recorded.
@@ -94,9 +95,9 @@ struct slog_event {
 
 /* A short source list: addr already masked, all in network order. */
 struct slog_nets {
-	__u8 used;		/* 1: compare here; 0: see the trie */
+	__u8 used4, used6;	/* 1: compare this family here; 0: the trie */
 	__u8 n4, n6;		/* prefixes in v4[], v6[] */
-	__u8 pad[5];
+	__u8 pad[4];
 	struct {
 		__u32 addr, mask;
 	} v4[SLOG_NETS_MAX];
@@ -193,8 +194,9 @@ static inline void slog_lpm_key_set(struct slog_lpm_key *k, int family,
 }
 
 /*
- * Adds the prefix to a short list; -1 if its family's part is full (the
- * list is then the trie's alone).
+ * Adds the prefix to its family's part of a short list and marks that
+ * part used; -1 if the part is full (it is then the trie's alone: the
+ * caller sets used4 or used6 to 0).
  */
 static inline int slog_nets_add(struct slog_nets *l, int family,
 				const void *addr, unsigned int plen)
@@ -219,7 +221,10 @@ static inline int slog_nets_add(struct slog_nets *l, int family,
 		m[i] = bits >= 8 ? 0xff : (__u8)(0xff00 >> bits);
 		a[i] &= m[i];
 	}
-	l->used = 1;
+	if (family == 2)
+		l->used4 = 1;
+	else
+		l->used6 = 1;
 	return 0;
 }
 #endif

@@ -75,20 +75,29 @@ static bool has_filters(const struct ps_args *args)
 }
 
 /*
- * A source list in the config too, while it is short enough to be
- * compared there (bpf/src_log.h); a longer one is left unused.
+ * A source list in the config too, each family's part while it is short
+ * enough to be compared there (bpf/src_log.h); a longer part is left
+ * unused, and its family looked up in the trie.  Used and empty, a part
+ * matches nothing, as the trie would.
  */
 static void fill_nets(struct slog_nets *l, const struct ps_args *args,
 		      const char *kw)
 {
+	bool over4 = false, over6 = false;
+
+	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < ps_arg_count(args, kw); i++) {
 		const struct ps_cidr *c = &ps_arg_nth(args, kw, i)->cidr;
 
 		if (slog_nets_add(l, c->family, c->addr, c->prefixlen)) {
-			memset(l, 0, sizeof(*l));
-			return;
+			if (c->family == AF_INET)
+				over4 = true;
+			else
+				over6 = true;
 		}
 	}
+	l->used4 = !over4;
+	l->used6 = !over6;
 }
 
 static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,

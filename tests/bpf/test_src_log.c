@@ -180,7 +180,8 @@ static void set_config(const struct slog_config *c)
 		w.allow = env.nets[0];
 		w.deny = env.nets[1];
 		/* used even while empty: it then matches nothing, as the trie */
-		w.allow.used = w.deny.used = 1;
+		w.allow.used4 = w.allow.used6 = 1;
+		w.deny.used4 = w.deny.used6 = 1;
 	}
 	array_set(env.sl->maps.config, &w);
 }
@@ -1107,6 +1108,58 @@ BOTH_WAYS(filter_src_allow)
 BOTH_WAYS(filter_src_deny)
 BOTH_WAYS(filter_combined)
 
+/*
+ * Each family's part of a list goes its own way: here the IPv4 part is
+ * in the trie alone (more than SLOG_NETS_MAX, as the plugin would mark
+ * it) and the IPv6 part in the config.  The trie's IPv6 prefix is not
+ * the config's: an IPv6 source must be judged by the config only.
+ */
+static void t_filter_src_split(void **state)
+{
+	static const uint8_t net4[4] = { 192, 0, 2, 0 };
+	static const uint8_t in4[4] = { 192, 0, 2, 9 }, out4[4] = { 192, 0, 3, 9 };
+	static const uint8_t cfg6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t trie6[16] = { 0x20, 0x01, 0x0d, 0xb9 };
+	static const uint8_t in6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t only_trie6[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
+	enum hook h = *(enum hook *)*state;
+	struct slog_config c = cfg_default();
+	struct slog_lpm_key k;
+	__u8 one = 1;
+	int fd;
+
+	need_bpf();
+	for (int deny = 0; deny < 2; deny++) {
+		struct bpf_map *m = deny ? env.sl->maps.src_deny :
+					   env.sl->maps.src_allow;
+		struct slog_nets *l;
+
+		reset();
+		c = cfg_default();
+		l = deny ? &c.deny : &c.allow;
+		c.flags = deny ? SLOG_F_SRC_DENY : SLOG_F_SRC_ALLOW;
+		fd = bpf_map__fd(m);
+		slog_lpm_key_set(&k, PS_AF_INET, net4, 24);
+		assert_int_equal(bpf_map_update_elem(fd, &k, &one, 0), 0);
+		slog_lpm_key_set(&k, PS_AF_INET6, trie6, 32);
+		assert_int_equal(bpf_map_update_elem(fd, &k, &one, 0), 0);
+		assert_int_equal(slog_nets_add(l, PS_AF_INET6, cfg6, 32), 0);
+		l->used4 = 0;
+		set_config(&c);
+		/* a deny list passes what an allow list drops */
+		assert_int_equal(passes(h, &(struct pk){ .proto = IPPROTO_UDP,
+							.src = in4 }), !deny);
+		assert_int_equal(passes(h, &(struct pk){ .proto = IPPROTO_UDP,
+							.src = out4 }), deny);
+		assert_int_equal(passes(h, &(struct pk){ .v6 = 1,
+							.proto = IPPROTO_UDP,
+							.src = in6 }), !deny);
+		assert_int_equal(passes(h, &(struct pk){ .v6 = 1,
+							.proto = IPPROTO_UDP,
+							.src = only_trie6 }), deny);
+	}
+}
+
 /* whether addr is in the prefix: bit by bit, unlike either kernel path */
 static bool in_prefix(const uint8_t *addr, const uint8_t *net,
 		      unsigned int plen)
@@ -1683,6 +1736,7 @@ int main(void)
 		T(t_filter_src_deny),
 		T(t_filter_src_deny_short),
 		T(t_filter_src_random),
+		T(t_filter_src_split),
 		T(t_filter_dport),
 		T(t_filter_sport),
 		T(t_filter_syn),
