@@ -393,9 +393,9 @@ static const char *icmp_name(const struct slog_event *e)
  * A flood is formatted at up to a million events a second: glibc's
  * inet_ntop() for IPv4 and snprintf() cost more than the rest of an event.
  */
-static char *put_u(char *p, unsigned v, int width)
+static char *put_u(char *p, uint64_t v, int width)
 {
-	char tmp[12];
+	char tmp[24];
 	int n = 0;
 
 	do {
@@ -435,16 +435,8 @@ static void addr_str(int af, const uint8_t *a, char buf[INET6_ADDRSTRLEN])
 
 static void ts_str(uint64_t sec, unsigned usec, char buf[32])
 {
-	char *p = buf;
-	char tmp[24];
-	int n = 0;
+	char *p = put_u(buf, sec, 1);
 
-	do {
-		tmp[n++] = (char)('0' + sec % 10);
-		sec /= 10;
-	} while (sec);
-	while (n)
-		*p++ = tmp[--n];
 	*p++ = '.';
 	p = put_u(p, usec, 6);
 	*p = '\0';
