@@ -126,12 +126,22 @@ struct ps_pkt {
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-/* Headers the uapi set lacks or hides; only the fields we read. */
+/*
+ * Headers the uapi set lacks or hides, and ICMP: <linux/icmp.h> reaches
+ * <sys/socket.h> through <linux/if.h>, and no BPF object may include a libc
+ * header (glibc's gnu/stubs.h then asks for the 32-bit stubs, see
+ * Makefile.am).  Only the fields we read.
+ */
+struct ps_icmp_hdr {		/* ICMP and ICMPv6 alike */
+	__u8 type;
+	__u8 code;
+	__be16 csum;
+	__be32 rest;
+};
+
 struct ps_vlan_hdr {
 	__be16 tci;
 	__be16 proto;
@@ -243,8 +253,7 @@ static __always_inline int ps_parse_l4(void *data, void *cur, void *data_end,
 	}
 	case PS_L4_ICMP:
 	case PS_L4_ICMPV6: {
-		/* icmphdr and icmp6hdr are both 8 bytes, type and code first */
-		struct icmphdr *ih = cur;
+		struct ps_icmp_hdr *ih = cur;
 
 		if ((void *)(ih + 1) > data_end || left < sizeof(*ih))
 			return PS_PKT_TRUNCATED;
