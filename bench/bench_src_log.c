@@ -31,7 +31,7 @@
 #include <linux/in.h>
 
 #include "bench_common.h"
-#include "parse.h"
+#include <pktscope/bpf/parse.h>
 #include "src_log.h"
 #include "bench_empty.skel.h"
 #include "bench_parse.skel.h"

@@ -7,7 +7,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "parse.h"
+#include <pktscope/bpf/parse.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

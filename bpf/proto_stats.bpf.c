@@ -31,10 +31,9 @@
  * object contains none of that code.
  */
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "parse.h"
+#include <pktscope/bpf/hook.h>
 #include "proto_stats.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -530,23 +529,12 @@ static __always_inline void pstat_count(struct ps_pkt *pkt)
 		pstat_port(c, pc, pkt, cfg->sample_port);
 }
 
-SEC("xdp")
-int ps_xdp(struct xdp_md *ctx)
+static __always_inline enum ps_verdict pstat_decide(struct ps_hook *h,
+						     struct ps_pkt *pkt)
 {
-	struct ps_pkt pkt = {};
-
-	ps_parse_xdp(ctx, &pkt);
-	pstat_count(&pkt);
-	return XDP_PASS;
+	(void)h;
+	pstat_count(pkt);
+	return PS_PASS;
 }
 
-SEC("tc")
-int ps_tc(struct __sk_buff *skb)
-{
-	struct ps_pkt pkt = {};
-
-	ps_parse_skb(skb, &pkt);
-	pstat_count(&pkt);
-	/* TC_ACT_UNSPEC is TCX_NEXT: let the next program in the chain run */
-	return TC_ACT_UNSPEC;
-}
+PS_HOOK(ps, pstat_decide)

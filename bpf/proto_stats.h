@@ -24,7 +24,7 @@
  *
  *   TOTAL                 every packet.
  *   SIZE_*                every packet, by frame length; sum(SIZE_*) == TOTAL.
- *   TRUNCATED, MALFORMED  packets the parser rejected (bpf/parse.h).
+ *   TRUNCATED, MALFORMED  packets the parser rejected (include/pktscope/bpf/parse.h).
  *   L3_*                  well-formed packets by EtherType after the VLAN
  *                         tags (OTHER also holds frames with a third tag):
  *                         sum(L3_*) + TRUNCATED + MALFORMED == TOTAL.

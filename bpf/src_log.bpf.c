@@ -14,10 +14,9 @@
  * buffer.
  */
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "parse.h"
+#include <pktscope/bpf/hook.h>
 #include "src_log.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -365,8 +364,8 @@ static __always_inline int slog_emit(const struct slog_config *cfg,
 	return 1;
 }
 
-static __always_inline void slog_handle(const struct ps_pkt *pkt,
-					__u32 ifindex)
+static __always_inline void slog_handle(struct ps_hook *h,
+					const struct ps_pkt *pkt, __u32 ifindex)
 {
 	struct slog_config *cfg;
 	struct slog_stats *st;
@@ -391,7 +390,7 @@ static __always_inline void slog_handle(const struct ps_pkt *pkt,
 		return;
 	}
 	/* 3 */
-	now = bpf_ktime_get_ns();
+	now = ps_hook_now(h);
 	slog_source(pkt, now);
 	/* 4 */
 	if ((cfg->flags & SLOG_F_NEW_FLOWS) && !slog_new_flow(cfg, pkt, now)) {
@@ -432,23 +431,11 @@ static __always_inline void slog_handle(const struct ps_pkt *pkt,
 	st->events++;
 }
 
-SEC("xdp")
-int slog_xdp(struct xdp_md *ctx)
+static __always_inline enum ps_verdict slog_decide(struct ps_hook *h,
+						    struct ps_pkt *pkt)
 {
-	struct ps_pkt pkt = {};
-
-	ps_parse_xdp(ctx, &pkt);
-	slog_handle(&pkt, ctx->ingress_ifindex);
-	return XDP_PASS;
+	slog_handle(h, pkt, h->ifindex);
+	return PS_PASS;
 }
 
-SEC("tc")
-int slog_tc(struct __sk_buff *skb)
-{
-	struct ps_pkt pkt = {};
-
-	ps_parse_skb(skb, &pkt);
-	slog_handle(&pkt, skb->ifindex);
-	/* TC_ACT_UNSPEC is TCX_NEXT: let the next program in the chain run */
-	return TC_ACT_UNSPEC;
-}
+PS_HOOK(slog, slog_decide)

@@ -19,7 +19,7 @@
  *
  * The path of one packet, in this order, each step counted in stats:
  *
- *   1. seen++.  Parse (bpf/parse.h).  Only IPv4 and IPv6 packets whose IP
+ *   1. seen++.  Parse (include/pktscope/bpf/parse.h).  Only IPv4 and IPv6 packets whose IP
  *      header parsed (truncated L4 included) go on; the rest: not_ip++.
  *   2. Filters (config): proto set, the allowed sources (if
  *      SLOG_F_SRC_ALLOW: the source must match one), the denied sources

@@ -27,7 +27,7 @@
 #include <pktscope/plugin.h>
 
 #include "config.h"
-#include "parse.h"
+#include <pktscope/bpf/parse.h>
 #include "src_log.h"
 #include "src_log.skel.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * BPF_PROG_TEST_RUN tests of the shared parser (bpf/parse.h, through
+ * BPF_PROG_TEST_RUN tests of the shared parser (include/pktscope/bpf/parse.h, through
  * tests/bpf/parse_dump.bpf.c) and of proto-stats (bpf/proto_stats.bpf.c),
  * every case once through the XDP and once through the TC entry point.
  *
@@ -21,7 +21,7 @@
 
 #include "bpf_harness.h"
 #include <cmocka.h>
-#include "parse.h"
+#include <pktscope/bpf/parse.h>
 #include "proto_stats.h"
 #include "proto_stats.skel.h"
 #include "parse_dump.skel.h"

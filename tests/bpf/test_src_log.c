@@ -31,7 +31,7 @@
 
 #include "bpf_harness.h"
 #include <cmocka.h>
-#include "parse.h"
+#include <pktscope/bpf/parse.h>
 #include "src_log.h"
 #include "src_log.skel.h"
 

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The hook contract: how a pktscope BPF program sits on an interface's
+ * ingress hook, beside the other plugins' programs.
+ *
+ * A plugin writes one function that decides what happens to a parsed packet,
+ * and PS_HOOK() makes the XDP and the TC entry points from it:
+ *
+ *	#include <pktscope/bpf/hook.h>
+ *
+ *	static __always_inline enum ps_verdict
+ *	my_decide(struct ps_hook *h, struct ps_pkt *pkt)
+ *	{
+ *		if (pkt->l4 == PS_L4_GRE)
+ *			return PS_DROP;
+ *		return PS_PASS;
+ *	}
+ *
+ *	PS_HOOK(my, my_decide)	// SEC("xdp") my_xdp and SEC("tc") my_tc
+ *
+ * and names "my_xdp" and "my_tc" in its descriptor (plugin.h).
+ *
+ * Verdicts:
+ *
+ *   PS_PASS      the next program on the hook runs, then the stack.  At TC
+ *                and tcx that is TC_ACT_UNSPEC (TCX_NEXT).  A tc program that
+ *                returns TC_ACT_OK ends the chain: every plugin after it sees
+ *                nothing.  The core runs each program once on a harmless
+ *                frame at attach (BPF_PROG_TEST_RUN) and refuses one that
+ *                does not pass it on.
+ *   PS_DROP      the packet goes no further (XDP_DROP, TC_ACT_SHOT).
+ *   PS_REDIRECT  the packet goes where bpf_redirect() sent it (XDP_REDIRECT,
+ *                TC_ACT_REDIRECT): return ps_redirect(h, ifindex).
+ *
+ * Each verdict is counted, packets and bytes, in the per-CPU array
+ * ps_verdicts that this header defines, so a drop is counted by whoever
+ * dropped; the core reads it back (PS_VERDICTS_MAP).
+ *
+ * Order: a plugin declares its stage in its descriptor; observers (counters,
+ * logs) run before enforcers (blocks, policers) on one hook, so counters see
+ * what arrived, drops included.
+ *
+ * The clock: ps_hook_now() and ps_hook_coarse() read the clock the first
+ * time they are called for a packet and return the same value after that.
+ * bpf_ktime_get_ns() costs several times the parser; the coarse clock
+ * (tick resolution, 4 ms at HZ=250) is cheap and enough for windows.
+ *
+ * Pins: every map in the object's ".maps" section is pinned under
+ * <bpffs>/pktscope/<ifname>/<plugin>/<map> and read back by name in later
+ * processes; global variables are not pinned (keep configuration in a map).
+ * Names starting with "ps_" are the core's: ps_verdicts, ps_meta, ps_link,
+ * ps_prog, ps_res, ps_xdp_chain.  The core owns the link, the pins and the
+ * program; a plugin's user space closes only what it opened itself.
+ *
+ * Include this header (it includes the parser) in one .bpf.c per object:
+ * it defines a map and the parser's global functions.
+ */
+#ifndef PKTSCOPE_BPF_HOOK_H
+#define PKTSCOPE_BPF_HOOK_H
+
+#include <pktscope/bpf/parse.h>
+
+enum ps_verdict {
+	PS_PASS = 0,
+	PS_DROP,
+	PS_REDIRECT,
+	PS_VERDICT_MAX,
+};
+
+/* the value of ps_verdicts[verdict], one per CPU */
+struct ps_verdict_count {
+	__u64 packets;
+	__u64 bytes;
+};
+
+#define PS_VERDICTS_MAP "ps_verdicts"
+
+#ifdef __bpf__
+
+#include <linux/pkt_cls.h>
+
+struct ps_hook {
+	void *ctx;		/* struct xdp_md * or struct __sk_buff * */
+	__u64 now;		/* clock caches: 0 until read */
+	__u64 now_coarse;
+	__u32 ifindex;		/* the interface the packet arrived on */
+	__u8 xdp;		/* 1 at XDP, 0 at TC/tcx */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_VERDICT_MAX);
+	__type(key, __u32);
+	__type(value, struct ps_verdict_count);
+} ps_verdicts SEC(".maps");
+
+static __always_inline __u64 ps_hook_now(struct ps_hook *h)
+{
+	if (!h->now)
+		h->now = bpf_ktime_get_ns();
+	return h->now;
+}
+
+static __always_inline __u64 ps_hook_coarse(struct ps_hook *h)
+{
+	if (!h->now_coarse)
+		h->now_coarse = bpf_ktime_get_coarse_ns();
+	return h->now_coarse;
+}
+
+/* the skb at TC, NULL at XDP */
+static __always_inline struct __sk_buff *ps_hook_skb(struct ps_hook *h)
+{
+	return h->xdp ? (struct __sk_buff *)0 : (struct __sk_buff *)h->ctx;
+}
+
+static __always_inline enum ps_verdict ps_redirect(struct ps_hook *h,
+						   __u32 ifindex)
+{
+	(void)h;
+	bpf_redirect(ifindex, 0);
+	return PS_REDIRECT;
+}
+
+static __always_inline void ps_hook_count(enum ps_verdict v, __u32 len)
+{
+	__u32 key = v;
+	struct ps_verdict_count *c = bpf_map_lookup_elem(&ps_verdicts, &key);
+
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+static __always_inline int ps_xdp_action(enum ps_verdict v)
+{
+	if (v == PS_DROP)
+		return XDP_DROP;
+	if (v == PS_REDIRECT)
+		return XDP_REDIRECT;
+	return XDP_PASS;
+}
+
+static __always_inline int ps_tc_action(enum ps_verdict v)
+{
+	if (v == PS_DROP)
+		return TC_ACT_SHOT;
+	if (v == PS_REDIRECT)
+		return TC_ACT_REDIRECT;
+	return TC_ACT_UNSPEC;	/* TCX_NEXT: the next program runs */
+}
+
+#define PS_HOOK(prefix, decide)						\
+SEC("xdp")								\
+int prefix##_xdp(struct xdp_md *ctx)					\
+{									\
+	struct ps_pkt pkt = {};						\
+	struct ps_hook h = { .ctx = ctx, .xdp = 1,			\
+			      .ifindex = ctx->ingress_ifindex };			\
+	enum ps_verdict v;						\
+									\
+	ps_parse_xdp(ctx, &pkt);					\
+	v = decide(&h, &pkt);						\
+	ps_hook_count(v, pkt.len);					\
+	return ps_xdp_action(v);					\
+}									\
+									\
+SEC("tc")								\
+int prefix##_tc(struct __sk_buff *skb)					\
+{									\
+	struct ps_pkt pkt = {};						\
+	struct ps_hook h = { .ctx = skb, .xdp = 0,			\
+			      .ifindex = skb->ifindex };			\
+	enum ps_verdict v;						\
+									\
+	ps_parse_skb(skb, &pkt);					\
+	v = decide(&h, &pkt);						\
+	ps_hook_count(v, pkt.len);					\
+	return ps_tc_action(v);						\
+}
+
+#endif /* __bpf__ */
+
+#endif /* PKTSCOPE_BPF_HOOK_H */
