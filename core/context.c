@@ -218,3 +218,12 @@ int ps_need_root(struct ps_ctx *ctx, const char *what)
 	return ps_err(ctx, "'%s' needs root (CAP_BPF and CAP_NET_ADMIN); run it with sudo",
 		      what);
 }
+
+void ps_metric(struct ps_ctx *ctx, const char *name, enum ps_metric_type type,
+	       const char *help, double value, const struct ps_label *labels,
+	       size_t nlabels)
+{
+	if (ctx->metric_sink)
+		ctx->metric_sink(ctx, ctx->metric_data, name, type, help,
+				 value, labels, nlabels);
+}

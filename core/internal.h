@@ -59,6 +59,12 @@ struct ps_ctx {
 	bool interactive;		/* REPL */
 	bool plugins_loaded;
 	int refused;			/* plugins refused while loading */
+	/* where ps_metric() samples go while a metrics callback runs */
+	void (*metric_sink)(struct ps_ctx *ctx, void *data, const char *name,
+			    enum ps_metric_type type, const char *help,
+			    double value, const struct ps_label *labels,
+			    size_t nlabels);
+	void *metric_data;
 	char last_error[512];
 };
 

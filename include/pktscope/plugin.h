@@ -62,7 +62,7 @@ extern "C" {
 #endif
 
 /* Bump on any change to the structures below. */
-#define PKTSCOPE_ABI_VERSION 1
+#define PKTSCOPE_ABI_VERSION 2
 #define PKTSCOPE_PLUGIN_SYMBOL "pktscope_plugin"
 
 /* What run() returns; also the process exit status in one-shot mode. */
@@ -183,6 +183,12 @@ enum ps_mode {
 
 #define PS_IFNAMSIZ 16
 
+/* Where a plugin's program runs on a hook, relative to the others'. */
+enum ps_stage {
+	PS_STAGE_OBSERVE = 0,	/* counts and logs what arrived: runs first */
+	PS_STAGE_ENFORCE,	/* drops, redirects, polices: after observers */
+};
+
 struct ps_attachment {
 	char plugin[64];
 	char ifname[PS_IFNAMSIZ];
@@ -216,9 +222,18 @@ struct ps_plugin {
 
 	int (*init)(struct ps_ctx *ctx);	/* optional; non-zero: refused */
 	void (*fini)(struct ps_ctx *ctx);	/* optional */
-	/* optional: one attachment's counters as fields, for `status -d`
-	 * and exporters */
+	/* optional: one attachment's counters, each through ps_metric(), for
+	 * `pktscope metrics` and the Prometheus exporter */
 	int (*metrics)(struct ps_ctx *ctx, const struct ps_attachment *att);
+
+	enum ps_stage stage;	/* (ABI 2) */
+	/*
+	 * optional (ABI 2): remove what configure() set up beyond the
+	 * program and its maps (an IFB device, qdiscs).  Called on detach, on
+	 * `detach dev all`, and for an attachment whose owner was killed;
+	 * must succeed when some or all of it is already gone.
+	 */
+	int (*teardown)(struct ps_ctx *ctx, const struct ps_attachment *att);
 };
 
 #define PKTSCOPE_PLUGIN(...)						\
@@ -330,6 +345,30 @@ void ps_record_end(struct ps_ctx *ctx);
  * setting.  Errors and warnings still go to the terminal.
  */
 void ps_out_to(struct ps_ctx *ctx, FILE *f, bool json);
+
+/* ------------------------------------------------------------------ */
+/* Metrics (inside a plugin's metrics callback)                        */
+
+enum ps_metric_type {
+	PS_METRIC_COUNTER,	/* only grows; name ends in _total */
+	PS_METRIC_GAUGE,
+};
+
+struct ps_label {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * One sample of one attachment.  name has no pktscope_ prefix, is in base
+ * units (bytes, seconds) and says them (`packets_total`, `rx_bytes_total`,
+ * `queue_seconds`); labels are the plugin's own (`proto`, `detector`,
+ * `rule`): the core adds ifname, plugin and mode.  Per-source series only
+ * as a capped top-N.  Outside a metrics callback this does nothing.
+ */
+void ps_metric(struct ps_ctx *ctx, const char *name, enum ps_metric_type type,
+	       const char *help, double value, const struct ps_label *labels,
+	       size_t nlabels);
 
 /* ------------------------------------------------------------------ */
 /* Stopping: Ctrl-C, SIGTERM, count and duration                      */

@@ -696,5 +696,6 @@ PKTSCOPE_PLUGIN(
 	.bpf_elf = proto_stats__elf_bytes,
 	.xdp_prog = "ps_xdp",
 	.tc_prog = "ps_tc",
+	.stage = PS_STAGE_OBSERVE,
 	.cmds = cmds,
 );

@@ -1292,6 +1292,7 @@ PKTSCOPE_PLUGIN(
 	.bpf_elf = src_log__elf_bytes,
 	.xdp_prog = "slog_xdp",
 	.tc_prog = "slog_tc",
+	.stage = PS_STAGE_OBSERVE,
 	.cmds = cmds,
 	.attach_args = attach_args,
 	.configure = configure,

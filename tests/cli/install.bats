@@ -203,14 +203,14 @@ installed_pktscope()
 	run --separate-stderr "$PKTSCOPE" --plugin-path "$EXT" plugin list
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[[ $output =~ (^|$'\n')hello-ext\ +1\.0\ +1\ +no\ +$EXT/hello-ext\.so\ +out-of-tree\ example\ plugin ]]
+	[[ $output =~ (^|$'\n')hello-ext\ +1\.0\ +2\ +no\ +$EXT/hello-ext\.so\ +out-of-tree\ example\ plugin ]]
 	# the build tree's own plugins still load
 	[[ $output =~ (^|$'\n')hello\  ]]
 	run --separate-stderr "$PKTSCOPE" --plugin-path "$EXT" -j plugin list
 	python3 -c '
 import json, sys
 p = [x for x in json.loads(sys.argv[1])["plugins"] if x["name"] == "hello-ext"]
-assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["abi"] == 1, p
+assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["abi"] == 2, p
 ' "$output"
 }
 

@@ -38,7 +38,7 @@ parses() {
 
 @test "version and help carry the fields scripts use" {
 	run "$PKTSCOPE" -j version
-	[ "$(jq -r .plugin_abi <<<"$output")" = 1 ]
+	[ "$(jq -r .plugin_abi <<<"$output")" = 2 ]
 	[[ "$(jq -r .libbpf_version <<<"$output")" == 1.* ]]
 	run "$PKTSCOPE" -j help
 	jq -e '.objects[] | select(.name == "hello")' <<<"$output"

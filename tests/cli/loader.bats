@@ -40,7 +40,7 @@ list() {
 @test "each broken plugin is refused with its file and reason" {
 	list --plugin-path "$DIR" plugin list
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"plugin $DIR/bad-abi.so refused: built for plugin ABI 42"*"this pktscope has ABI 1"* ]]
+	[[ "$stderr" == *"plugin $DIR/bad-abi.so refused: built for plugin ABI 43"*"this pktscope has ABI 2"* ]]
 	[[ "$stderr" == *"plugin $DIR/no-symbol.so refused: no 'pktscope_plugin' symbol"* ]]
 	[[ "$stderr" == *"plugin $DIR/dup-name.so refused: duplicate name 'hello', already loaded from $DIR/a-hello.so"* ]]
 	[[ "$stderr" == *"plugin $DIR/unresolved.so refused: cannot load: "*"undefined symbol: ps_function_that_does_not_exist"* ]]
