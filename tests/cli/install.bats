@@ -158,7 +158,9 @@ installed_pktscope()
 	[ "$status" -eq 0 ]
 	# its default plugin directory is the installed one, not the build tree
 	[[ $output == *"plugin path: $I_pkglibdir"* ]]
-	[[ $output != *"$TOP_BUILDDIR"* ]]
+	# (not just "$TOP_BUILDDIR": a tree cloned at /pktscope is a prefix of
+	# /usr/local/lib/pktscope)
+	[[ $output != *"$TOP_BUILDDIR/plugins"* && $output != *"/.libs"* ]]
 	run --separate-stderr installed_pktscope \
 		--plugin-path "$DEST$I_pkglibdir" hello greet name installed
 	[ "$status" -eq 0 ]
