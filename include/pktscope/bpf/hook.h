@@ -52,8 +52,14 @@
  * ps_prog, ps_res, ps_xdp_chain.  The core owns the link, the pins and the
  * program; a plugin's user space closes only what it opened itself.
  *
- * Include this header (it includes the parser) in one .bpf.c per object:
- * it defines a map and the parser's global functions.
+ * Objects of several files: any .bpf.c may include this header (it
+ * includes the parser, whose global functions are weak: see parse.h);
+ * PS_HOOK() itself, which defines the entry points and ps_verdicts, goes
+ * in exactly one of them.  Link the files with
+ * `bpftool gen object obj.bpf.o a.bpf.o b.bpf.o`.
+ *
+ * Build: clang $(pkg-config --variable=bpf_cflags pktscope) -c my.bpf.c
+ * (examples/hello-bpf does it from the installed files alone).
  */
 #ifndef PKTSCOPE_BPF_HOOK_H
 #define PKTSCOPE_BPF_HOOK_H
@@ -87,13 +93,6 @@ struct ps_hook {
 	__u8 xdp;		/* 1 at XDP, 0 at TC/tcx */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PS_VERDICT_MAX);
-	__type(key, __u32);
-	__type(value, struct ps_verdict_count);
-} ps_verdicts SEC(".maps");
-
 static __always_inline __u64 ps_hook_now(struct ps_hook *h)
 {
 	if (!h->now)
@@ -122,10 +121,11 @@ static __always_inline enum ps_verdict ps_redirect(struct ps_hook *h,
 	return PS_REDIRECT;
 }
 
-static __always_inline void ps_hook_count(enum ps_verdict v, __u32 len)
+static __always_inline void ps_hook_count(void *verdicts, enum ps_verdict v,
+					  __u32 len)
 {
 	__u32 key = v;
-	struct ps_verdict_count *c = bpf_map_lookup_elem(&ps_verdicts, &key);
+	struct ps_verdict_count *c = bpf_map_lookup_elem(verdicts, &key);
 
 	if (c) {
 		c->packets++;
@@ -151,18 +151,26 @@ static __always_inline int ps_tc_action(enum ps_verdict v)
 	return TC_ACT_UNSPEC;	/* TCX_NEXT: the next program runs */
 }
 
+/* The map is defined here, not above, so that it exists once per object. */
 #define PS_HOOK(prefix, decide)						\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);			\
+	__uint(max_entries, PS_VERDICT_MAX);				\
+	__type(key, __u32);						\
+	__type(value, struct ps_verdict_count);				\
+} ps_verdicts SEC(".maps");						\
+									\
 SEC("xdp")								\
 int prefix##_xdp(struct xdp_md *ctx)					\
 {									\
 	struct ps_pkt pkt = {};						\
 	struct ps_hook h = { .ctx = ctx, .xdp = 1,			\
-			      .ifindex = ctx->ingress_ifindex };			\
+			      .ifindex = ctx->ingress_ifindex };	\
 	enum ps_verdict v;						\
 									\
 	ps_parse_xdp(ctx, &pkt);					\
 	v = decide(&h, &pkt);						\
-	ps_hook_count(v, pkt.len);					\
+	ps_hook_count(&ps_verdicts, v, pkt.len);			\
 	return ps_xdp_action(v);					\
 }									\
 									\
@@ -171,12 +179,12 @@ int prefix##_tc(struct __sk_buff *skb)					\
 {									\
 	struct ps_pkt pkt = {};						\
 	struct ps_hook h = { .ctx = skb, .xdp = 0,			\
-			      .ifindex = skb->ifindex };			\
+			      .ifindex = skb->ifindex };		\
 	enum ps_verdict v;						\
 									\
 	ps_parse_skb(skb, &pkt);					\
 	v = decide(&h, &pkt);						\
-	ps_hook_count(v, pkt.len);					\
+	ps_hook_count(&ps_verdicts, v, pkt.len);			\
 	return ps_tc_action(v);						\
 }
 

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * BPF_PROG_TEST_RUN tests of the installed BPF headers as a plugin uses
+ * them (include/pktscope/bpf/parse.h and hook.h): an object made of two
+ * .bpf.c files that both include them links and loads, and both files'
+ * parses agree.  Every case runs through the XDP and the TC entry point.
+ *
+ * Needs root and BPF; skips without them unless PKTSCOPE_REQUIRE_BPF=1.
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+
+#include "bpf_harness.h"
+#include <cmocka.h>
+#include <pktscope/bpf/hook.h>
+#include "two_file.skel.h"
+
+static struct {
+	struct two_file *tf;
+} env;
+
+static void load_bpf(void)
+{
+	if (!harness_setup())
+		return;
+	env.tf = two_file__open_and_load();
+	harness_loaded(env.tf, "two_file.bpf.o");
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	two_file__destroy(env.tf);
+	return 0;
+}
+
+static void udp4(struct frame *f)
+{
+	frame_init(f);
+	frame_eth(f, ETH_P_IP);
+	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
+	frame_udp(f, 40000, 53);
+	frame_pad(f, 64);
+	frame_finish(f);
+}
+
+/*
+ * Both files parse the frame with the one parser the linker kept, and the
+ * hook counts it once, as a pass, in the one ps_verdicts.
+ */
+static void t_two_file_object(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct ps_verdict_count v;
+	__u32 l4[2], k;
+	struct frame f;
+
+	need_bpf();
+	udp4(&f);
+	percpu_zero(env.tf->maps.ps_verdicts);
+	run_pass(h, hook_prog_fd(h, env.tf->progs.tf_xdp, env.tf->progs.tf_tc),
+		 f.buf, f.len, 1);
+	for (k = 0; k < 2; k++)
+		assert_int_equal(bpf_map__lookup_elem(env.tf->maps.tf_l4, &k,
+						      sizeof(k), &l4[k],
+						      sizeof(l4[k]), 0), 0);
+	assert_int_equal(l4[0], PS_L4_UDP);
+	assert_int_equal(l4[1], PS_L4_UDP);
+	k = PS_PASS;
+	assert_int_equal(percpu_sum(env.tf->maps.ps_verdicts, &k, &v), 0);
+	assert_int_equal(v.packets, 1);
+	assert_int_equal(v.bytes, f.len);
+}
+
+#define T(fn)	HOOK_TESTS(fn, NULL, NULL)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(t_two_file_object),
+	};
+
+	load_bpf();
+	return run_hook_tests("parse", tests, group_teardown);
+}
