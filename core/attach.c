@@ -406,6 +406,10 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 		goto out;
 	}
 	prog_fd = bpf_program__fd(want);
+	/* before anything is pinned or linked: a refusal leaves nothing */
+	r = ps_hook_probe(ctx, obj, prog_fd, mode_is_xdp(mode));
+	if (r)
+		goto out;
 
 	r = mkdir_p(ctx, ifname);
 	if (r)

@@ -149,6 +149,11 @@ int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_detach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args);
 
+/* hook.c: the attach-time probe */
+/* 0 when prog_fd passes a harmless frame on (or cannot be run), else PS_ERR */
+int ps_hook_probe(struct ps_ctx *ctx, struct bpf_object *obj, int prog_fd,
+		  bool xdp);
+
 /* util */
 void ps_err_set(struct ps_ctx *ctx, const char *msg);
 int ps_str_copy(char *dst, size_t len, const char *src);	/* -1: too long */

@@ -81,6 +81,14 @@ struct ps_verdict_count {
 
 #define PS_VERDICTS_MAP "ps_verdicts"
 
+/* the XDP chain (see PS_HOOK below): its map and slots */
+#define PS_XDP_CHAIN_MAP	"ps_xdp_chain"
+#define PS_XDP_CHAIN_MAX	16	/* slots an interface */
+#define PS_XDP_STAGE_SLOTS	8	/* observers 0-7, enforcers 8-15 */
+/* the sections of ps_xdp_slot and ps_hook_probe: one small map each */
+#define PS_XDP_SLOT_SEC		".rodata.ps_xdp"
+#define PS_PROBE_SEC		".data.ps_probe"
+
 #ifdef __bpf__
 
 #include <linux/pkt_cls.h>
@@ -151,7 +159,27 @@ static __always_inline int ps_tc_action(enum ps_verdict v)
 	return TC_ACT_UNSPEC;	/* TCX_NEXT: the next program runs */
 }
 
-/* The map is defined here, not above, so that it exists once per object. */
+/*
+ * What PS_HOOK() defines besides the entry points, once per object:
+ *
+ * ps_verdicts    the per-verdict counters.
+ * ps_xdp_chain   the XDP chain: XDP holds one program an interface, so
+ *                pktscope's plugins there form a chain.  In xdp modes the
+ *                core makes this map the interface's pinned program array
+ *                (<bpffs>/pktscope/<ifname>/ps_xdp_chain, shared by every
+ *                plugin there) before load, and sets ps_xdp_slot, this
+ *                program's place in it (observers' slots before
+ *                enforcers').  On PS_PASS the XDP entry tail-calls
+ *                slot + 1, which the core keeps pointing at the next
+ *                program on the interface; an empty slot ends the chain
+ *                with XDP_PASS.  At TC and tcx the kernel chains programs
+ *                itself and the map stays empty.
+ * ps_hook_probe  set by the core only while it runs the program once on a
+ *                harmless frame, before the program is on any hook, to
+ *                check that it passes packets on: the entries then skip
+ *                decide() and the counters and return what PS_PASS maps
+ *                to, so the probe changes nothing a plugin counts.
+ */
 #define PS_HOOK(prefix, decide)						\
 struct {								\
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);			\
@@ -160,17 +188,31 @@ struct {								\
 	__type(value, struct ps_verdict_count);				\
 } ps_verdicts SEC(".maps");						\
 									\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);				\
+	__uint(max_entries, PS_XDP_CHAIN_MAX);				\
+	__type(key, __u32);						\
+	__type(value, __u32);						\
+} ps_xdp_chain SEC(".maps");						\
+									\
+const volatile __u32 ps_xdp_slot SEC(PS_XDP_SLOT_SEC) = 0;		\
+volatile __u32 ps_hook_probe SEC(PS_PROBE_SEC) = 0;			\
+									\
 SEC("xdp")								\
 int prefix##_xdp(struct xdp_md *ctx)					\
 {									\
 	struct ps_pkt pkt = {};						\
 	struct ps_hook h = { .ctx = ctx, .xdp = 1,			\
-			      .ifindex = ctx->ingress_ifindex };	\
+			     .ifindex = ctx->ingress_ifindex };		\
 	enum ps_verdict v;						\
 									\
+	if (ps_hook_probe)						\
+		return ps_xdp_action(PS_PASS);				\
 	ps_parse_xdp(ctx, &pkt);					\
 	v = decide(&h, &pkt);						\
 	ps_hook_count(&ps_verdicts, v, pkt.len);			\
+	if (v == PS_PASS)						\
+		bpf_tail_call(ctx, &ps_xdp_chain, ps_xdp_slot + 1);	\
 	return ps_xdp_action(v);					\
 }									\
 									\
@@ -179,9 +221,11 @@ int prefix##_tc(struct __sk_buff *skb)					\
 {									\
 	struct ps_pkt pkt = {};						\
 	struct ps_hook h = { .ctx = skb, .xdp = 0,			\
-			      .ifindex = skb->ifindex };		\
+			     .ifindex = skb->ifindex };			\
 	enum ps_verdict v;						\
 									\
+	if (ps_hook_probe)						\
+		return ps_tc_action(PS_PASS);				\
 	ps_parse_skb(skb, &pkt);					\
 	v = decide(&h, &pkt);						\
 	ps_hook_count(&ps_verdicts, v, pkt.len);			\

@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The hook contract on a real interface: a program that would end the chain
+# is refused at attach (the attach-time probe), programs after a
+# well-behaved one still count, and several plugins share the XDP hook
+# through pktscope's chain, each counting every packet, also after the
+# middle one leaves.  Counts are checked against the interface's own
+# counters and what sendpkts reports, not against pktscope.
+
+load ../lib/common
+
+setup_file() {
+	make -C "$TOP_BUILDDIR" -s tests/plugins/chain-end.la \
+		tests/plugins/pass-all.la >/dev/null
+}
+
+setup() {
+	require_lab
+	lab_up hook
+	IF=$LAB_HOST_IF
+	# a private bpffs: `status` and `detach dev all` see only ours
+	BPFFS=$BATS_TEST_TMPDIR/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
+	PLUGINS=$BATS_TEST_TMPDIR/plugins
+	mkdir -p "$PLUGINS"
+	cp "$TOP_BUILDDIR/tests/plugins/.libs/chain-end.so" \
+		"$TOP_BUILDDIR/tests/plugins/.libs/pass-all.so" "$PLUGINS/"
+	chmod 755 "$PLUGINS"
+	chmod 644 "$PLUGINS"/*.so
+	REAL_PKTSCOPE=$(pktscope_bin)
+	printf '#!/bin/sh\nexec "%s" --bpffs "%s" --plugin-path "%s" "$@"\n' \
+		"$REAL_PKTSCOPE" "$BPFFS" "$PLUGINS" >"$BATS_TEST_TMPDIR/pktscope"
+	chmod +x "$BATS_TEST_TMPDIR/pktscope"
+	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
+	PIN=$BPFFS/pktscope/$IF
+}
+
+teardown() {
+	local p
+	for p in proto-stats src-log pass-all chain-end; do
+		"$PKTSCOPE" -q "$p" detach dev all >/dev/null 2>&1 || true
+	done
+	lab_cleanup
+	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+}
+
+run_err() {
+	local errf="$BATS_TEST_TMPDIR/stderr"
+	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
+	stderr=$(cat "$errf")
+	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
+}
+
+# packets a plugin passed on IF (its ps_verdicts[PS_PASS], all CPUs): the
+# first 8 bytes of each CPU's value, a little-endian u64
+passed() {
+	local hex sum=0
+	for hex in $(bpftool -j map lookup pinned "$PIN/$1/ps_verdicts" \
+			key 0 0 0 0 |
+		     jq -r '.values[].value[0:8] | reverse | map(ltrimstr("0x")) | join("")'); do
+		sum=$((sum + 16#$hex))
+	done
+	echo "$sum"
+}
+
+# send N frames of the default mix; prints the packets IF received
+send_mix() {
+	local before after
+	read -r -a before < <(lab_ifstats "$IF")
+	lab_send --mix default --count "$1" >/dev/null
+	read -r -a after < <(lab_ifstats "$IF")
+	echo $((after[0] - before[0]))
+}
+
+@test "a tc program that returns TC_ACT_OK is refused at attach, and leaves nothing" {
+	local mode
+	for mode in tcx tc; do
+		run_err "$PKTSCOPE" chain-end attach dev "$IF" mode "$mode"
+		[ "$status" -eq 1 ]
+		[[ $stderr == "Error: chain-end's tc program returned TC_ACT_OK (0) for a harmless frame: a tc/tcx program must return TC_ACT_UNSPEC (-1, TCX_NEXT)"* ]]
+		[ ! -e "$PIN/chain-end" ]
+		[ -z "$(tc filter show dev "$IF" ingress 2>/dev/null)" ]
+	done
+	run_err "$PKTSCOPE" chain-end attach dev "$IF" mode xdp
+	[ "$status" -eq 1 ]
+	[[ $stderr == "Error: chain-end's XDP program returned XDP_DROP (1) for a harmless frame: an XDP program must return XDP_PASS (2)"* ]]
+	! ip -d link show "$IF" | grep -q 'prog/xdp'
+	[ ! -e "$PIN" ] || [ -z "$(ls "$PIN")" ]
+}
+
+@test "tcx: a program after a well-behaved one counts every packet" {
+	run_err "$PKTSCOPE" src-log attach dev "$IF" mode tcx
+	[ "$status" -eq 0 ]
+	run_err "$PKTSCOPE" pass-all attach dev "$IF" mode tcx
+	[ "$status" -eq 0 ]
+	rx=$(send_mix 2)
+	[ "$rx" -gt 0 ]
+	assert_eq "$rx" "$(passed src-log)" "src-log passed"
+	assert_eq "$rx" "$(passed pass-all)" "pass-all (after it) passed"
+}
