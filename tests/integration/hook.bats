@@ -99,3 +99,66 @@ send_mix() {
 	assert_eq "$rx" "$(passed src-log)" "src-log passed"
 	assert_eq "$rx" "$(passed pass-all)" "pass-all (after it) passed"
 }
+
+@test "xdp: two and three plugins share the hook, each counts every packet" {
+	run_err "$PKTSCOPE" -j proto-stats attach dev "$IF" mode xdp
+	[ "$status" -eq 0 ]
+	mode=$(jq -r .mode <<<"$output")
+	run_err "$PKTSCOPE" -j pass-all attach dev "$IF" mode xdp
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .mode <<<"$output")" = "$mode" ]
+	rx=$(send_mix 1)
+	[ "$rx" -gt 0 ]
+	assert_eq "$rx" "$(passed proto-stats)" "proto-stats, 2 in chain"
+	assert_eq "$rx" "$(passed pass-all)" "pass-all, 2 in chain"
+	run_err "$PKTSCOPE" -j proto-stats show dev "$IF"
+	assert_eq "$rx" "$(jq -r '.interfaces[0].total.packets' <<<"$output")" \
+		"proto-stats total"
+
+	# an observer attached after an enforcer still runs before it
+	run_err "$PKTSCOPE" src-log attach dev "$IF" mode xdp
+	[ "$status" -eq 0 ]
+	rx2=$(send_mix 1)
+	assert_eq $((rx + rx2)) "$(passed proto-stats)" "proto-stats, 3 in chain"
+	assert_eq "$rx2" "$(passed src-log)" "src-log, 3 in chain"
+	assert_eq $((rx + rx2)) "$(passed pass-all)" "pass-all, 3 in chain"
+	# one XDP program on the interface: the chain's first
+	[ "$(ip -d link show "$IF" | grep -c 'prog/xdp')" -eq 1 ]
+	run_err "$PKTSCOPE" status
+	[ "$status" -eq 0 ]
+	[[ $output != *incomplete* ]]
+}
+
+@test "xdp: the middle one leaves, the others keep counting; the first leaves, the link moves" {
+	for p in proto-stats src-log pass-all; do
+		run_err "$PKTSCOPE" "$p" attach dev "$IF" mode xdp
+		[ "$status" -eq 0 ]
+	done
+	run_err "$PKTSCOPE" src-log detach dev "$IF"
+	[ "$status" -eq 0 ]
+	rx=$(send_mix 1)
+	assert_eq "$rx" "$(passed proto-stats)" "proto-stats after the middle left"
+	assert_eq "$rx" "$(passed pass-all)" "pass-all after the middle left"
+
+	run_err "$PKTSCOPE" proto-stats detach dev "$IF"
+	[ "$status" -eq 0 ]
+	rx2=$(send_mix 1)
+	assert_eq $((rx + rx2)) "$(passed pass-all)" "pass-all alone"
+	ip -d link show "$IF" | grep -q 'prog/xdp'
+
+	run_err "$PKTSCOPE" pass-all detach dev "$IF"
+	[ "$status" -eq 0 ]
+	! ip -d link show "$IF" | grep -q 'prog/xdp'
+	[ ! -e "$PIN" ]
+}
+
+@test "xdp: a chain in one mode refuses a plugin that asks for the other" {
+	run_err "$PKTSCOPE" -j proto-stats attach dev "$IF" mode xdp-generic
+	[ "$status" -eq 0 ]
+	run_err "$PKTSCOPE" pass-all attach dev "$IF" mode xdp-native
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "Error: the XDP chain of $IF runs in mode xdp-generic: attach with mode xdp-generic or xdp" ]
+	[ ! -e "$PIN/pass-all" ]
+	rx=$(send_mix 1)
+	assert_eq "$rx" "$(passed proto-stats)" "proto-stats after the refusal"
+}
