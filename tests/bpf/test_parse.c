@@ -74,12 +74,53 @@ static void t_two_file_object(void **state)
 	assert_int_equal(v.bytes, f.len);
 }
 
+/*
+ * While the core's attach-time probe runs a program (ps_hook_probe set),
+ * PS_HOOK() skips decide() and the counters and returns what PS_PASS
+ * maps to: the probe must change nothing a plugin counts.
+ */
+static void t_probe_counts_nothing(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	int fd = hook_prog_fd(h, env.tf->progs.tf_xdp, env.tf->progs.tf_tc);
+	__u32 k, sentinel = 0xdead, l4;
+	struct ps_verdict_count v;
+	struct frame f;
+
+	need_bpf();
+	udp4(&f);
+	percpu_zero(env.tf->maps.ps_verdicts);
+	for (k = 0; k < 2; k++)
+		assert_int_equal(bpf_map__update_elem(env.tf->maps.tf_l4, &k,
+						      sizeof(k), &sentinel,
+						      sizeof(sentinel), 0), 0);
+	env.tf->data_ps_probe->ps_hook_probe = 1;
+	run_pass(h, fd, f.buf, f.len, 1);
+	env.tf->data_ps_probe->ps_hook_probe = 0;
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(bpf_map__lookup_elem(env.tf->maps.tf_l4, &k,
+						      sizeof(k), &l4,
+						      sizeof(l4), 0), 0);
+		assert_int_equal(l4, sentinel);
+	}
+	for (k = 0; k < PS_VERDICT_MAX; k++) {
+		assert_int_equal(percpu_sum(env.tf->maps.ps_verdicts, &k, &v), 0);
+		assert_int_equal(v.packets, 0);
+	}
+	/* and after it, the program counts again */
+	run_pass(h, fd, f.buf, f.len, 1);
+	k = PS_PASS;
+	assert_int_equal(percpu_sum(env.tf->maps.ps_verdicts, &k, &v), 0);
+	assert_int_equal(v.packets, 1);
+}
+
 #define T(fn)	HOOK_TESTS(fn, NULL, NULL)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(t_two_file_object),
+		T(t_probe_counts_nothing),
 	};
 
 	load_bpf();
