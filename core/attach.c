@@ -404,7 +404,8 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 		bpf_program__set_expected_attach_type(want,
 			(enum bpf_attach_type)PS_BPF_TCX_INGRESS);
 	if (mode_is_xdp(mode)) {
-		r = ps_chain_prepare(ctx, obj, ifname, ifindex, &chain);
+		r = ps_chain_prepare(ctx, obj, ifname, ifindex, mode,
+				     &chain);
 		if (r)
 			goto out;
 	}

@@ -152,11 +152,13 @@ int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
 		const char *ifname, enum ps_mode *mode);
 
-/* hook.c: the attach-time probe and the XDP chain */
-struct bpf_map;
+/* hook.c: the attach-time probe */
 /* 0 when prog_fd passes a harmless frame on (or cannot be run), else PS_ERR */
 int ps_hook_probe(struct ps_ctx *ctx, struct bpf_object *obj, int prog_fd,
 		  bool xdp);
+
+/* xdp_chain.c: several plugins on one interface's XDP hook */
+struct bpf_map;
 struct ps_chain {
 	bool chained;		/* the object joins the interface's chain */
 	bool new_chain;		/* and is its first program */
@@ -166,12 +168,13 @@ struct ps_chain {
 	char dir[512];		/* <bpffs>/pktscope/<ifname> */
 };
 /*
- * Before load, in xdp modes: lock the interface's chain, pick the slot,
- * point the object at the pinned chain.  0 with ch->chained false for an
+ * Before load, in xdp modes: lock the interface's chain, check that it
+ * runs in mode, pick the slot, point the object at the pinned chain.  0 with ch->chained false for an
  * object PS_HOOK() did not make (it attaches alone, as before).
  */
 int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
-		     const char *ifname, int ifindex, struct ps_chain *ch);
+		     const char *ifname, int ifindex, enum ps_mode mode,
+		     struct ps_chain *ch);
 /* After load: into the chain, linking the hook or moving its link. */
 int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
 		  int ifindex, const char *ifname, enum ps_mode *mode);

@@ -215,8 +215,19 @@ static int pick_slot(struct ps_ctx *ctx, const uint32_t ids[PS_XDP_CHAIN_MAX],
 	return s;
 }
 
+static enum ps_mode link_mode(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return PS_MODE_XDP;
+	return q.attach_mode == XDP_ATTACHED_SKB ? PS_MODE_XDP_GENERIC :
+						   PS_MODE_XDP_NATIVE;
+}
+
 int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
-		     const char *ifname, int ifindex, struct ps_chain *ch)
+		     const char *ifname, int ifindex, enum ps_mode mode,
+		     struct ps_chain *ch)
 {
 	struct bpf_map *chain, *slot;
 	uint32_t ids[PS_XDP_CHAIN_MAX];
@@ -246,6 +257,17 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	if (link_fd >= 0 && !link_live(link_fd, ifindex)) {
 		ps_debug(ctx, "removing the stale XDP chain of %s", ifname);
 		remove_chain_pins(ch->dir);
+	} else if (link_fd >= 0) {
+		enum ps_mode have = link_mode(ifindex);
+
+		/* before load and configure(): a refusal leaves nothing */
+		if (mode != PS_MODE_XDP && mode != have) {
+			close(link_fd);
+			ps_chain_close(ch);
+			return ps_err(ctx,
+				"the XDP chain of %s runs in mode %s: attach with mode %s or xdp",
+				ifname, ps_mode_name(have), ps_mode_name(have));
+		}
 	}
 	if (link_fd >= 0)
 		close(link_fd);
@@ -303,16 +325,6 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	return 0;
 }
 
-static enum ps_mode link_mode(int ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return PS_MODE_XDP;
-	return q.attach_mode == XDP_ATTACHED_SKB ? PS_MODE_XDP_GENERIC :
-						   PS_MODE_XDP_NATIVE;
-}
-
 int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
 		  int ifindex, const char *ifname, enum ps_mode *mode)
 {
@@ -328,15 +340,7 @@ int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
 			return PS_ERR;
 		new_link = true;
 	} else {
-		enum ps_mode have = link_mode(ifindex);
-
-		if (*mode != PS_MODE_XDP && *mode != have) {
-			close(link_fd);
-			return ps_err(ctx,
-				"the XDP chain of %s runs in mode %s: attach with mode %s or xdp",
-				ifname, ps_mode_name(have), ps_mode_name(have));
-		}
-		*mode = have;
+		*mode = link_mode(ifindex);	/* checked by ps_chain_prepare() */
 	}
 	if (ch->chain_fd < 0)
 		ch->chain_fd = dup(bpf_map__fd(ch->map));
@@ -369,6 +373,8 @@ undo:
 out:
 	if (r && ch->new_chain)
 		remove_chain_pins(ch->dir);
+	else if (r && new_link)
+		unpin_at(ch->dir, LINK_PIN);
 	close(link_fd);
 	return r;
 }
