@@ -23,11 +23,14 @@
  * Verdicts:
  *
  *   PS_PASS      the next program on the hook runs, then the stack.  At TC
- *                and tcx that is TC_ACT_UNSPEC (TCX_NEXT).  A tc program that
- *                returns TC_ACT_OK ends the chain: every plugin after it sees
- *                nothing.  The core runs each program once on a harmless
- *                frame at attach (BPF_PROG_TEST_RUN) and refuses one that
- *                does not pass it on.
+ *                and tcx that is TC_ACT_UNSPEC (TCX_NEXT); at XDP a tail
+ *                call to the next plugin in pktscope's chain, else XDP_PASS.
+ *                A tc program that returns TC_ACT_OK ends the chain: every
+ *                plugin after it sees nothing.  The core runs each program
+ *                once on a harmless frame at attach (BPF_PROG_TEST_RUN) and
+ *                refuses, naming the value, a tc program that does not
+ *                return TC_ACT_UNSPEC or an XDP one that does not return
+ *                XDP_PASS (a program written without PS_HOOK() included).
  *   PS_DROP      the packet goes no further (XDP_DROP, TC_ACT_SHOT).
  *   PS_REDIRECT  the packet goes where bpf_redirect() sent it (XDP_REDIRECT,
  *                TC_ACT_REDIRECT): return ps_redirect(h, ifindex).
@@ -48,9 +51,12 @@
  * Pins: every map in the object's ".maps" section is pinned under
  * <bpffs>/pktscope/<ifname>/<plugin>/<map> and read back by name in later
  * processes; global variables are not pinned (keep configuration in a map).
- * Names starting with "ps_" are the core's: ps_verdicts, ps_meta, ps_link,
- * ps_prog, ps_res, ps_xdp_chain.  The core owns the link, the pins and the
- * program; a plugin's user space closes only what it opened itself.
+ * Names starting with "ps_" are the core's: in the plugin's folder
+ * ps_verdicts, ps_meta, ps_link, ps_prog, ps_res; in the interface's folder
+ * the XDP chain's ps_xdp_chain, ps_xdp_slots and ps_xdp_link; and the
+ * object's ps_xdp_chain, ps_xdp_slot and ps_hook_probe (below).  The core
+ * owns the link, the pins and the program; a plugin's user space closes
+ * only what it opened itself (ps_map_open() descriptors).
  *
  * Objects of several files: any .bpf.c may include this header (it
  * includes the parser, whose global functions are weak: see parse.h);
