@@ -29,6 +29,7 @@
 
 #include "bench_common.h"
 #include "bench_empty.skel.h"
+#include "bench_parse.skel.h"
 #include "pass_all.skel.h"
 #include "proto_stats.skel.h"
 
@@ -38,7 +39,6 @@ enum prog { P_PASS_ALL, P_PROTO_STATS, P_PROTO_STATS_OWN, P__MAX };
 static const char *const prog_name[P__MAX] = {
 	"pass-all", "proto-stats", "proto-stats, own maps",
 };
-#define IS_PASS_ALL(p)	((p) == P_PASS_ALL)
 
 /* what an extra program in the chain may cost, ns */
 #define GOAL_EXTRA_NS	10.0
@@ -46,7 +46,6 @@ static const char *const prog_name[P__MAX] = {
 struct chain {
 	int array_fd;			/* the shared ps_xdp_chain */
 	int n;
-	void *skel[CHAIN_MAX];
 	int fd[CHAIN_MAX];		/* each one's XDP entry */
 	struct bpf_object *objs[CHAIN_MAX];
 	bool shared;			/* all on the first one's maps */
@@ -62,7 +61,7 @@ static int share_maps(struct chain *c, struct bpf_object *obj)
 {
 	struct bpf_map *m, *first;
 
-	if (!c->shared || !c->n)
+	if (!c->shared || c->n < 2)
 		return 0;
 	bpf_object__for_each_map(m, obj) {
 		if (bpf_map__is_internal(m) ||
@@ -88,53 +87,47 @@ static int array_new(void)
 	return fd;
 }
 
+/* the object's bytes (its skeleton's) and its XDP entry */
+static const struct {
+	const void *(*elf)(size_t *size);
+	const char *xdp;
+} prog_obj[P__MAX] = {
+	[P_PASS_ALL] = { pass_all__elf_bytes, "pa_xdp" },
+	[P_PROTO_STATS] = { proto_stats__elf_bytes, "ps_xdp" },
+	[P_PROTO_STATS_OWN] = { proto_stats__elf_bytes, "ps_xdp" },
+};
+
 /* load one object of program p into slot of the chain's array */
 static int load_one(struct chain *c, enum prog p, __u32 slot)
 {
-	struct bpf_map *m;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	size_t size;
+	const void *elf = prog_obj[p].elf(&size);
 	int fd;
 
-	if (IS_PASS_ALL(p)) {
-		struct pass_all *s = pass_all__open();
-
-		if (!s)
-			return -1;
-		c->skel[c->n] = s;
-		s->rodata_ps_xdp->ps_xdp_slot = slot;
-		m = s->maps.ps_xdp_chain;
-		if (bpf_map__reuse_fd(m, c->array_fd) ||
-		    share_maps(c, s->obj) || pass_all__load(s))
-			return -1;
-		fd = bpf_program__fd(s->progs.pa_xdp);
-	} else {
-		struct proto_stats *s = proto_stats__open();
-
-		if (!s)
-			return -1;
-		c->skel[c->n] = s;
-		s->rodata_ps_xdp->ps_xdp_slot = slot;
-		m = s->maps.ps_xdp_chain;
-		if (bpf_map__reuse_fd(m, c->array_fd) ||
-		    share_maps(c, s->obj) || proto_stats__load(s))
-			return -1;
-		fd = bpf_program__fd(s->progs.ps_xdp);
-	}
-	c->fd[c->n++] = fd;
-	c->objs[c->n - 1] = IS_PASS_ALL(p) ?
-		((struct pass_all *)c->skel[c->n - 1])->obj :
-		((struct proto_stats *)c->skel[c->n - 1])->obj;
+	obj = bpf_object__open_mem(elf, size, NULL);
+	if (!obj)
+		return -1;
+	c->objs[c->n++] = obj;
+	prog = bpf_object__find_program_by_name(obj, prog_obj[p].xdp);
+	if (!prog ||
+	    bpf_map__set_initial_value(bpf_object__find_map_by_name(obj,
+				PS_XDP_SLOT_SEC), &slot, sizeof(slot)) ||
+	    bpf_map__reuse_fd(bpf_object__find_map_by_name(obj,
+				PS_XDP_CHAIN_MAP), c->array_fd) ||
+	    share_maps(c, obj) || bpf_object__load(obj))
+		return -1;
+	fd = bpf_program__fd(prog);
+	c->fd[c->n - 1] = fd;
 	/* chain[slot] is what slot - 1 tail-calls */
 	return slot ? bpf_map_update_elem(c->array_fd, &slot, &fd, 0) : 0;
 }
 
-static void chain_free(struct chain *c, enum prog p)
+static void chain_free(struct chain *c)
 {
-	for (int i = 0; i < c->n; i++) {
-		if (IS_PASS_ALL(p))
-			pass_all__destroy(c->skel[i]);
-		else
-			proto_stats__destroy(c->skel[i]);
-	}
+	for (int i = 0; i < c->n; i++)
+		bpf_object__close(c->objs[i]);
 	if (c->array_fd >= 0)
 		close(c->array_fd);
 	c->n = 0;
@@ -161,8 +154,10 @@ static int chain_make(struct chain *c, enum prog p, int k)
 int main(int argc, char **argv)
 {
 	static double ns[P__MAX][CHAIN_MAX][MAX_ROUNDS], floor_ns[MAX_ROUNDS];
+	static double parser_ns[MAX_ROUNDS];
 	struct bench_empty *empty = NULL;
-	double fl;
+	struct bench_parse *parser = NULL;
+	double fl, pa;
 	static struct chain ch[P__MAX][CHAIN_MAX];
 	double med[P__MAX][CHAIN_MAX];
 	struct frame f;
@@ -174,8 +169,10 @@ int main(int argc, char **argv)
 	bench_setup();
 	bench_frame(&f, 0, 0, IPPROTO_UDP);
 	empty = bench_empty__open_and_load();
-	if (!empty) {
-		fprintf(stderr, "Error: cannot load bench_empty.bpf.o\n");
+	parser = bench_parse__open_and_load();
+	if (!empty || !parser) {
+		fprintf(stderr, "Error: cannot load bench_empty.bpf.o or "
+			"bench_parse.bpf.o\n");
 		goto out;
 	}
 	for (int p = 0; p < P__MAX; p++)
@@ -186,7 +183,9 @@ int main(int argc, char **argv)
 		}
 	for (int r = 0; r < bench.rounds; r++) {
 		if (bench_run(bpf_program__fd(empty->progs.empty_xdp), XDP, &f,
-			      bench.repeat, &floor_ns[r]))
+			      bench.repeat, &floor_ns[r]) ||
+		    bench_run(bpf_program__fd(parser->progs.parse_xdp), XDP, &f,
+			      bench.repeat, &parser_ns[r]))
 			goto out;
 		for (int p = 0; p < P__MAX; p++)
 			for (int k = 0; k < CHAIN_MAX; k++)
@@ -195,6 +194,7 @@ int main(int argc, char **argv)
 					goto out;
 	}
 	fl = bench_median(floor_ns, bench.rounds);
+	pa = bench_median(parser_ns, bench.rounds) - fl;
 
 	printf("XDP chain, udp4 64B, ns/packet as BPF_PROG_TEST_RUN reports "
 	       "it, median of %d rounds of %llu runs, net of the floor\n"
@@ -210,6 +210,13 @@ int main(int argc, char **argv)
 		       med[p][1] - 2 * med[p][0],
 		       (med[p][2] - 3 * med[p][0]) / 2);
 	}
+	/*
+	 * what PS_HOOK() adds at XDP to the bare parser and a counter
+	 * (bench_parse.bpf.c): the probe flag, ps_verdicts, the tail call
+	 * into an empty slot
+	 */
+	printf("\nthe bare parser (bench_parse.bpf.c) %.1f ns; pass-all alone "
+	       "- parser = %.1f ns (PS_HOOK() at XDP)\n", pa, med[0][0] - pa);
 	printf("\ngoals:\n");
 	/* the chain's own cost: the same memory as one program alone */
 	for (int p = 0; p < P_PROTO_STATS_OWN; p++)
@@ -222,8 +229,9 @@ int main(int argc, char **argv)
 	ret = bench.check && fails ? 1 : 0;
 out:
 	bench_empty__destroy(empty);
+	bench_parse__destroy(parser);
 	for (int p = 0; p < P__MAX; p++)
 		for (int k = 0; k < CHAIN_MAX; k++)
-			chain_free(&ch[p][k], p);
+			chain_free(&ch[p][k]);
 	return ret;
 }
