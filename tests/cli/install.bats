@@ -64,33 +64,30 @@ setup_file()
 	export EXT_PKG_CONFIG_PATH=$DEST$I_pkgconfigdir
 	export EXT_SYSROOT=$DEST
 
-	# the example, built once for the tests that load it
+	# the examples, built once for the tests that load them; hello-bpf
+	# from the installed BPF headers and bpf_cflags
 	EXT=$INST/hello-ext
-	export EXT
-	cp -R "$TOP_SRCDIR/examples/hello-ext" "$EXT"
-	chmod -R go-w "$EXT"
-	rm -f "$EXT/hello-ext.so"
-	if ! PKG_CONFIG_PATH=$EXT_PKG_CONFIG_PATH \
-	     PKG_CONFIG_SYSROOT_DIR=$EXT_SYSROOT \
-	     inner_make -C "$EXT" > "$INST/ext-build.log" 2>&1; then
-		echo "building examples/hello-ext failed:" >&2
-		cat "$INST/ext-build.log" >&2
+	EXT_BPF=$INST/hello-bpf
+	export EXT EXT_BPF
+	build_example hello-ext "$INST/ext-build.log" &&
+		build_example hello-bpf "$INST/bpf-build.log" || {
 		rm -rf "$INST"
 		return 1
-	fi
+	}
+}
 
-	# the example with BPF, from the installed BPF headers and bpf_cflags
-	EXT_BPF=$INST/hello-bpf
-	export EXT_BPF
-	cp -R "$TOP_SRCDIR/examples/hello-bpf" "$EXT_BPF"
-	chmod -R go-w "$EXT_BPF"
-	rm -f "$EXT_BPF"/*.o "$EXT_BPF"/*.so "$EXT_BPF"/*.skel.h
+# copy examples/NAME to $INST/NAME and build it against the staged tree
+build_example()
+{
+	local dir=$INST/$1
+	cp -R "$TOP_SRCDIR/examples/$1" "$dir"
+	chmod -R go-w "$dir"
+	rm -f "$dir"/*.o "$dir"/*.so "$dir"/*.skel.h
 	if ! PKG_CONFIG_PATH=$EXT_PKG_CONFIG_PATH \
 	     PKG_CONFIG_SYSROOT_DIR=$EXT_SYSROOT \
-	     inner_make -C "$EXT_BPF" > "$INST/bpf-build.log" 2>&1; then
-		echo "building examples/hello-bpf failed:" >&2
-		cat "$INST/bpf-build.log" >&2
-		rm -rf "$INST"
+	     inner_make -C "$dir" > "$2" 2>&1; then
+		echo "building examples/$1 failed:" >&2
+		cat "$2" >&2
 		return 1
 	fi
 }

@@ -18,21 +18,14 @@ setup() {
 	require_lab
 	lab_up hook
 	IF=$LAB_HOST_IF
-	# a private bpffs: `status` and `detach dev all` see only ours
-	BPFFS=$BATS_TEST_TMPDIR/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
 	PLUGINS=$BATS_TEST_TMPDIR/plugins
 	mkdir -p "$PLUGINS"
 	cp "$TOP_BUILDDIR/tests/plugins/.libs/chain-end.so" \
 		"$TOP_BUILDDIR/tests/plugins/.libs/pass-all.so" "$PLUGINS/"
 	chmod 755 "$PLUGINS"
 	chmod 644 "$PLUGINS"/*.so
-	REAL_PKTSCOPE=$(pktscope_bin)
-	printf '#!/bin/sh\nexec "%s" --bpffs "%s" --plugin-path "%s" "$@"\n' \
-		"$REAL_PKTSCOPE" "$BPFFS" "$PLUGINS" >"$BATS_TEST_TMPDIR/pktscope"
-	chmod +x "$BATS_TEST_TMPDIR/pktscope"
-	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
+	# `status` and `detach dev all` see only ours
+	private_bpffs --plugin-path "$PLUGINS"
 	PIN=$BPFFS/pktscope/$IF
 }
 
@@ -42,14 +35,7 @@ teardown() {
 		"$PKTSCOPE" -q "$p" detach dev all >/dev/null 2>&1 || true
 	done
 	lab_cleanup
-	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
-}
-
-run_err() {
-	local errf="$BATS_TEST_TMPDIR/stderr"
-	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
-	stderr=$(cat "$errf")
-	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
+	private_bpffs_cleanup
 }
 
 # packets a plugin passed on IF (its ps_verdicts[PS_PASS], all CPUs): the
