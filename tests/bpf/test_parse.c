@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * BPF_PROG_TEST_RUN tests of the installed BPF headers as a plugin uses
- * them (include/pktscope/bpf/parse.h and hook.h): an object made of two
- * .bpf.c files that both include them links and loads, and both files'
- * parses agree.  Every case runs through the XDP and the TC entry point.
+ * BPF_PROG_TEST_RUN tests of the parser and the hook header as plugins use
+ * them (include/pktscope/bpf/parse.h and hook.h), every case once through
+ * the XDP and once through the TC entry point:
+ *
+ * - the whole struct ps_pkt the parser fills for each frame of
+ *   tests/bpf/frame_cases.c (through tests/bpf/parse_dump.bpf.c);
+ * - an object made of two .bpf.c files that both include the headers
+ *   links and loads, and both files' parses agree;
+ * - the attach-time probe changes nothing a PS_HOOK() program counts.
  *
  * Needs root and BPF; skips without them unless PKTSCOPE_REQUIRE_BPF=1.
  */
@@ -15,6 +20,7 @@
 #include "bpf_harness.h"
 #include <cmocka.h>
 #include <pktscope/bpf/hook.h>
+#include "frame_cases.h"
 #include "two_file.skel.h"
 
 static struct {
@@ -25,25 +31,37 @@ static void load_bpf(void)
 {
 	if (!harness_setup())
 		return;
+	if (!frame_cases_load())
+		return;
 	env.tf = two_file__open_and_load();
 	harness_loaded(env.tf, "two_file.bpf.o");
+}
+
+/* the frame cases: the parse, field by field; proto-stats' part is not ours */
+void check_frame(enum hook h, const struct frame *f, const struct ps_pkt *want,
+		 const int *idx, int has_src, int has_port)
+{
+	struct ps_pkt got;
+
+	(void)idx;
+	(void)has_src;
+	(void)has_port;
+	assert_false(f->error);
+	got = parse(h, f);
+	expect_pkt(&got, want);
+}
+
+int case_prog_fd(enum hook h)
+{
+	return frame_cases_dump_fd(h);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
 	two_file__destroy(env.tf);
+	frame_cases_unload();
 	return 0;
-}
-
-static void udp4(struct frame *f)
-{
-	frame_init(f);
-	frame_eth(f, ETH_P_IP);
-	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
-	frame_udp(f, 40000, 53);
-	frame_pad(f, 64);
-	frame_finish(f);
 }
 
 /*
@@ -58,7 +76,7 @@ static void t_two_file_object(void **state)
 	struct frame f;
 
 	need_bpf();
-	udp4(&f);
+	udp4(&f, 64);
 	percpu_zero(env.tf->maps.ps_verdicts);
 	run_pass(h, hook_prog_fd(h, env.tf->progs.tf_xdp, env.tf->progs.tf_tc),
 		 f.buf, f.len, 1);
@@ -88,7 +106,7 @@ static void t_probe_counts_nothing(void **state)
 	struct frame f;
 
 	need_bpf();
-	udp4(&f);
+	udp4(&f, 64);
 	percpu_zero(env.tf->maps.ps_verdicts);
 	for (k = 0; k < 2; k++)
 		assert_int_equal(bpf_map__update_elem(env.tf->maps.tf_l4, &k,
@@ -119,6 +137,7 @@ static void t_probe_counts_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		FRAME_CASES,
 		T(t_two_file_object),
 		T(t_probe_counts_nothing),
 	};
