@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include <pktscope/bpf/hook.h>
 #include "internal.h"
 
 #define PS_BPF_TCX_INGRESS 46	/* absent from Debian 12's uapi headers */
@@ -190,6 +191,8 @@ static int detach_dir(struct ps_ctx *ctx, const char *dir, const char *ifname)
 					strerror(-r));
 		}
 	}
+	/* out of the interface's XDP chain, if it is in one */
+	ps_chain_unlink(ctx, dir, ifname);
 	/* tcx and xdp links die with their last reference: the pin */
 	remove_pins(ctx, dir, ifname);
 	return 0;
@@ -224,8 +227,8 @@ static void describe_xdp_holder(int ifindex, char *buf, size_t len)
 		close(fd);
 }
 
-static int link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
-		    const char *ifname, enum ps_mode *mode)
+int ps_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
+		const char *ifname, enum ps_mode *mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -342,6 +345,7 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 	const struct ps_plugin *p = ctx->plugin;
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog, *want = NULL;
+	struct ps_chain chain = { .lock_fd = -1, .chain_fd = -1, .slots_fd = -1 };
 	struct ps_meta meta;
 	char dir[512], path[600];
 	bool dir_made = false;
@@ -399,6 +403,12 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 	if (mode == PS_MODE_TCX)
 		bpf_program__set_expected_attach_type(want,
 			(enum bpf_attach_type)PS_BPF_TCX_INGRESS);
+	if (mode_is_xdp(mode)) {
+		r = ps_chain_prepare(ctx, obj, ifname, ifindex, mode,
+				     &chain);
+		if (r)
+			goto out;
+	}
 	if (bpf_object__load(obj)) {
 		r = ps_err(ctx, "loading %s's BPF object failed: %s%s", p->name,
 			   strerror(errno), ctx->debug ? "" :
@@ -406,6 +416,10 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 		goto out;
 	}
 	prog_fd = bpf_program__fd(want);
+	/* before anything is pinned or linked: a refusal leaves nothing */
+	r = ps_hook_probe(ctx, obj, prog_fd, mode_is_xdp(mode));
+	if (r)
+		goto out;
 
 	r = mkdir_p(ctx, ifname);
 	if (r)
@@ -421,7 +435,9 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 
 	struct bpf_map *map;
 	bpf_object__for_each_map(map, obj) {
-		if (bpf_map__is_internal(map))
+		/* the XDP chain is the interface's, pinned beside */
+		if (bpf_map__is_internal(map) ||
+		    !strcmp(bpf_map__name(map), PS_XDP_CHAIN_MAP))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		if (bpf_map__pin(map, path)) {
@@ -457,14 +473,18 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 
 	if (mode == PS_MODE_TCX) {
 		link_fd = link_tcx(ctx, prog_fd, ifindex, ifname);
+	} else if (chain.chained) {
+		r = ps_chain_link(ctx, &chain, prog_fd, ifindex, ifname, &mode);
+		if (r)
+			goto out;
 	} else if (mode_is_xdp(mode)) {
-		link_fd = link_xdp(ctx, prog_fd, ifindex, ifname, &mode);
+		link_fd = ps_link_xdp(ctx, prog_fd, ifindex, ifname, &mode);
 	} else {
 		r = attach_tc(ctx, prog_fd, ifindex, ifname, &meta);
 		if (r)
 			goto out;
 	}
-	if (link_fd < 0 && mode != PS_MODE_TC) {
+	if (link_fd < 0 && mode != PS_MODE_TC && !chain.chained) {
 		r = PS_ERR;
 		goto out;
 	}
@@ -477,8 +497,11 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 		}
 	}
 	r = write_meta(ctx, dir, &meta);
-	if (r)
+	if (r) {
+		if (chain.chained)
+			ps_chain_unlink(ctx, dir, ifname);
 		goto out;
+	}
 	if (out)
 		fill_attachment(out, &meta, dir);
 	dir_made = false;	/* success: keep it */
@@ -491,6 +514,7 @@ out:
 	}
 	if (link_fd >= 0)
 		close(link_fd);
+	ps_chain_close(&chain);
 	bpf_object__close(obj);
 	return r;
 }
@@ -588,7 +612,9 @@ int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
 			struct ps_attachment att;
 			struct ps_meta m;
 
-			if (plugin && strcmp(plugin, pls[j]))
+			/* ps_xdp_*: the interface's chain, not a plugin */
+			if ((plugin && strcmp(plugin, pls[j])) ||
+			    !strncmp(pls[j], "ps_", 3))
 				continue;
 			snprintf(dir, sizeof(dir), "%s/%s/%s", root, ifs[i], pls[j]);
 			if (read_meta(dir, &m)) {

@@ -148,6 +148,40 @@ int ps_feature_run(struct ps_ctx *ctx);
 int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_detach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args);
+/* an XDP link of prog_fd on ifindex; *mode becomes native or generic */
+int ps_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
+		const char *ifname, enum ps_mode *mode);
+
+/* hook.c: the attach-time probe */
+/* 0 when prog_fd passes a harmless frame on (or cannot be run), else PS_ERR */
+int ps_hook_probe(struct ps_ctx *ctx, struct bpf_object *obj, int prog_fd,
+		  bool xdp);
+
+/* xdp_chain.c: several plugins on one interface's XDP hook */
+struct bpf_map;
+struct ps_chain {
+	bool chained;		/* the object joins the interface's chain */
+	bool new_chain;		/* and is its first program */
+	int slot;
+	int lock_fd, chain_fd, slots_fd;
+	struct bpf_map *map;	/* the object's ps_xdp_chain */
+	char dir[512];		/* <bpffs>/pktscope/<ifname> */
+};
+/*
+ * Before load, in xdp modes: lock the interface's chain, check that it
+ * runs in mode, pick the slot, point the object at the pinned chain.  0 with ch->chained false for an
+ * object PS_HOOK() did not make (it attaches alone, as before).
+ */
+int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
+		     const char *ifname, int ifindex, enum ps_mode mode,
+		     struct ps_chain *ch);
+/* After load: into the chain, linking the hook or moving its link. */
+int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
+		  int ifindex, const char *ifname, enum ps_mode *mode);
+void ps_chain_close(struct ps_chain *ch);	/* unlocks */
+/* Out of the chain, the program pinned in plugin_dir; nothing if not in. */
+void ps_chain_unlink(struct ps_ctx *ctx, const char *plugin_dir,
+		     const char *ifname);
 
 /* util */
 void ps_err_set(struct ps_ctx *ctx, const char *msg);

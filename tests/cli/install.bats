@@ -64,18 +64,30 @@ setup_file()
 	export EXT_PKG_CONFIG_PATH=$DEST$I_pkgconfigdir
 	export EXT_SYSROOT=$DEST
 
-	# the example, built once for the tests that load it
+	# the examples, built once for the tests that load them; hello-bpf
+	# from the installed BPF headers and bpf_cflags
 	EXT=$INST/hello-ext
-	export EXT
-	cp -R "$TOP_SRCDIR/examples/hello-ext" "$EXT"
-	chmod -R go-w "$EXT"
-	rm -f "$EXT/hello-ext.so"
+	EXT_BPF=$INST/hello-bpf
+	export EXT EXT_BPF
+	build_example hello-ext "$INST/ext-build.log" &&
+		build_example hello-bpf "$INST/bpf-build.log" || {
+		rm -rf "$INST"
+		return 1
+	}
+}
+
+# copy examples/NAME to $INST/NAME and build it against the staged tree
+build_example()
+{
+	local dir=$INST/$1
+	cp -R "$TOP_SRCDIR/examples/$1" "$dir"
+	chmod -R go-w "$dir"
+	rm -f "$dir"/*.o "$dir"/*.so "$dir"/*.skel.h
 	if ! PKG_CONFIG_PATH=$EXT_PKG_CONFIG_PATH \
 	     PKG_CONFIG_SYSROOT_DIR=$EXT_SYSROOT \
-	     inner_make -C "$EXT" > "$INST/ext-build.log" 2>&1; then
-		echo "building examples/hello-ext failed:" >&2
-		cat "$INST/ext-build.log" >&2
-		rm -rf "$INST"
+	     inner_make -C "$dir" > "$2" 2>&1; then
+		echo "building examples/$1 failed:" >&2
+		cat "$2" >&2
 		return 1
 	fi
 }
@@ -97,6 +109,10 @@ setup()
 
 teardown()
 {
+	# a lab test that failed half-way
+	if declare -F lab_cleanup > /dev/null; then
+		lab_cleanup
+	fi
 	cli_cleanup
 }
 
@@ -328,4 +344,64 @@ assert d == {"numbers": [{"n": 1, "square": 1}, {"n": 2, "square": 4},
 		--plugin-path "$stage$I_pkglibdir" hello-ext say hi to installed
 	[ "$status" -eq 0 ]
 	[[ $output =~ Said\ +hi,\ installed ]]
+}
+
+@test "install: the BPF headers are installed, and pktscope.pc gives bpf_cflags" {
+	local h
+	for h in hook.h parse.h; do
+		cmp "$DEST$I_pkgincludedir/bpf/$h" "$TOP_SRCDIR/include/pktscope/bpf/$h"
+	done
+	run env PKG_CONFIG_PATH="$EXT_PKG_CONFIG_PATH" \
+		PKG_CONFIG_SYSROOT_DIR="$EXT_SYSROOT" \
+		pkg-config --variable=bpf_cflags pktscope
+	[ "$status" -eq 0 ]
+	[[ " $output " == *" -target bpf "* ]]
+	[[ " $output " == *" -I$DEST$I_includedir "* ]]
+}
+
+@test "hello-bpf: its two-file BPF object builds from the installed headers alone" {
+	[ -f "$EXT_BPF/hello-bpf.so" ]
+	# both BPF files compiled with the staged headers, none from the source tree
+	[ "$(grep -c -- "-target bpf .*-I$DEST$I_includedir" "$INST/bpf-build.log")" -eq 2 ]
+	! grep -q -- "$TOP_SRCDIR" "$INST/bpf-build.log"
+	grep -q "gen object hello-bpf.bpf.o hello.bpf.o count.bpf.o" "$INST/bpf-build.log"
+	nm -D --defined-only "$EXT_BPF/hello-bpf.so" | grep -qw pktscope_plugin
+}
+
+@test "hello-bpf: attached next to proto-stats on one veth, both count the same packets" {
+	load ../lib/common
+	require_lab
+	lab_up install
+	local bpffs=$CLI_TMP/bpffs path="$DEST$I_pkglibdir:$EXT_BPF" mode rx
+	mkdir -p "$bpffs"
+	mount -t bpf bpf "$bpffs" || pktscope_unavailable "cannot mount a bpffs"
+	lab_on_cleanup "umount '$bpffs'"
+	for mode in tcx xdp; do
+		for p in hello-bpf proto-stats; do
+			run --separate-stderr installed_pktscope --bpffs "$bpffs" \
+				--plugin-path "$path" "$p" attach dev "$LAB_HOST_IF" \
+				mode "$mode"
+			echo "$p $mode: $output $stderr"
+			[ "$status" -eq 0 ]
+		done
+		read -r -a before < <(lab_ifstats "$LAB_HOST_IF")
+		lab_send --mix default --count 2 > /dev/null
+		read -r -a after < <(lab_ifstats "$LAB_HOST_IF")
+		rx=$((after[0] - before[0]))
+		[ "$rx" -gt 0 ]
+		run --separate-stderr installed_pktscope --bpffs "$bpffs" \
+			--plugin-path "$path" -j hello-bpf show dev "$LAB_HOST_IF"
+		[ "$status" -eq 0 ]
+		assert_eq "$rx" "$(jq '.interfaces[0].packets' <<<"$output")" \
+			"hello-bpf packets ($mode)"
+		run --separate-stderr installed_pktscope --bpffs "$bpffs" \
+			--plugin-path "$path" -j proto-stats show dev "$LAB_HOST_IF"
+		assert_eq "$rx" "$(jq '.interfaces[0].total.packets' <<<"$output")" \
+			"proto-stats packets ($mode)"
+		for p in hello-bpf proto-stats; do
+			installed_pktscope --bpffs "$bpffs" --plugin-path "$path" \
+				"$p" detach dev "$LAB_HOST_IF" > /dev/null
+		done
+	done
+	lab_cleanup
 }

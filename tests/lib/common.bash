@@ -21,6 +21,12 @@
 #   assert_json_eq EXPECTED_JSON ACTUAL_JSON [WHAT]   (compared with jq -S)
 #   pktscope_bin                  path of the built pktscope binary ($PKTSCOPE
 #                                 under make check)
+#   private_bpffs [OPTION...]     mount a bpffs of the test's own ($BPFFS) and
+#                                 point $PKTSCOPE at a wrapper that passes
+#                                 --bpffs $BPFFS and the OPTIONs; for tests
+#                                 that list or detach "all"
+#   private_bpffs_cleanup         unmount it (in teardown)
+#   run_err CMD...                bats' run, with stderr apart in $stderr
 #
 # Exported paths: PKTSCOPE_SRCDIR (top of the source tree: $TOP_SRCDIR under
 # make check), PKTSCOPE_BUILDDIR (top of the build tree: $TOP_BUILDDIR under
@@ -113,4 +119,31 @@ pktscope_bin() {
 		fi
 	done
 	return 1
+}
+
+private_bpffs() {
+	local real
+	BPFFS=$BATS_TEST_TMPDIR/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs" || return
+	real=$(pktscope_bin) || fail "no pktscope binary" || return
+	{
+		printf '#!/bin/sh\nexec "%s" --bpffs "%s"' "$real" "$BPFFS"
+		printf ' "%s"' "$@"
+		printf ' "$@"\n'
+	} >"$BATS_TEST_TMPDIR/pktscope"
+	chmod +x "$BATS_TEST_TMPDIR/pktscope"
+	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
+}
+
+private_bpffs_cleanup() {
+	[[ -n ${BPFFS:-} ]] || return 0
+	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+}
+
+run_err() {
+	local errf="$BATS_TEST_TMPDIR/stderr"
+	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
+	stderr=$(cat "$errf")
+	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
 }

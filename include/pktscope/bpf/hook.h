@@ -23,11 +23,14 @@
  * Verdicts:
  *
  *   PS_PASS      the next program on the hook runs, then the stack.  At TC
- *                and tcx that is TC_ACT_UNSPEC (TCX_NEXT).  A tc program that
- *                returns TC_ACT_OK ends the chain: every plugin after it sees
- *                nothing.  The core runs each program once on a harmless
- *                frame at attach (BPF_PROG_TEST_RUN) and refuses one that
- *                does not pass it on.
+ *                and tcx that is TC_ACT_UNSPEC (TCX_NEXT); at XDP a tail
+ *                call to the next plugin in pktscope's chain, else XDP_PASS.
+ *                A tc program that returns TC_ACT_OK ends the chain: every
+ *                plugin after it sees nothing.  The core runs each program
+ *                once on a harmless frame at attach (BPF_PROG_TEST_RUN) and
+ *                refuses, naming the value, a tc program that does not
+ *                return TC_ACT_UNSPEC or an XDP one that does not return
+ *                XDP_PASS (a program written without PS_HOOK() included).
  *   PS_DROP      the packet goes no further (XDP_DROP, TC_ACT_SHOT).
  *   PS_REDIRECT  the packet goes where bpf_redirect() sent it (XDP_REDIRECT,
  *                TC_ACT_REDIRECT): return ps_redirect(h, ifindex).
@@ -48,12 +51,21 @@
  * Pins: every map in the object's ".maps" section is pinned under
  * <bpffs>/pktscope/<ifname>/<plugin>/<map> and read back by name in later
  * processes; global variables are not pinned (keep configuration in a map).
- * Names starting with "ps_" are the core's: ps_verdicts, ps_meta, ps_link,
- * ps_prog, ps_res, ps_xdp_chain.  The core owns the link, the pins and the
- * program; a plugin's user space closes only what it opened itself.
+ * Names starting with "ps_" are the core's: in the plugin's folder
+ * ps_verdicts, ps_meta, ps_link, ps_prog, ps_res; in the interface's folder
+ * the XDP chain's ps_xdp_chain, ps_xdp_slots and ps_xdp_link; and the
+ * object's ps_xdp_chain, ps_xdp_slot and ps_hook_probe (below).  The core
+ * owns the link, the pins and the program; a plugin's user space closes
+ * only what it opened itself (ps_map_open() descriptors).
  *
- * Include this header (it includes the parser) in one .bpf.c per object:
- * it defines a map and the parser's global functions.
+ * Objects of several files: any .bpf.c may include this header (it
+ * includes the parser, whose global functions are weak: see parse.h);
+ * PS_HOOK() itself, which defines the entry points and ps_verdicts, goes
+ * in exactly one of them.  Link the files with
+ * `bpftool gen object obj.bpf.o a.bpf.o b.bpf.o`.
+ *
+ * Build: clang $(pkg-config --variable=bpf_cflags pktscope) -c my.bpf.c
+ * (examples/hello-bpf does it from the installed files alone).
  */
 #ifndef PKTSCOPE_BPF_HOOK_H
 #define PKTSCOPE_BPF_HOOK_H
@@ -75,6 +87,14 @@ struct ps_verdict_count {
 
 #define PS_VERDICTS_MAP "ps_verdicts"
 
+/* the XDP chain (see PS_HOOK below): its map and slots */
+#define PS_XDP_CHAIN_MAP	"ps_xdp_chain"
+#define PS_XDP_CHAIN_MAX	16	/* slots an interface */
+#define PS_XDP_STAGE_SLOTS	8	/* observers 0-7, enforcers 8-15 */
+/* the sections of ps_xdp_slot and ps_hook_probe: one small map each */
+#define PS_XDP_SLOT_SEC		".rodata.ps_xdp"
+#define PS_PROBE_SEC		".data.ps_probe"
+
 #ifdef __bpf__
 
 #include <linux/pkt_cls.h>
@@ -86,13 +106,6 @@ struct ps_hook {
 	__u32 ifindex;		/* the interface the packet arrived on */
 	__u8 xdp;		/* 1 at XDP, 0 at TC/tcx */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PS_VERDICT_MAX);
-	__type(key, __u32);
-	__type(value, struct ps_verdict_count);
-} ps_verdicts SEC(".maps");
 
 static __always_inline __u64 ps_hook_now(struct ps_hook *h)
 {
@@ -122,10 +135,11 @@ static __always_inline enum ps_verdict ps_redirect(struct ps_hook *h,
 	return PS_REDIRECT;
 }
 
-static __always_inline void ps_hook_count(enum ps_verdict v, __u32 len)
+static __always_inline void ps_hook_count(void *verdicts, enum ps_verdict v,
+					  __u32 len)
 {
 	__u32 key = v;
-	struct ps_verdict_count *c = bpf_map_lookup_elem(&ps_verdicts, &key);
+	struct ps_verdict_count *c = bpf_map_lookup_elem(verdicts, &key);
 
 	if (c) {
 		c->packets++;
@@ -151,18 +165,60 @@ static __always_inline int ps_tc_action(enum ps_verdict v)
 	return TC_ACT_UNSPEC;	/* TCX_NEXT: the next program runs */
 }
 
+/*
+ * What PS_HOOK() defines besides the entry points, once per object:
+ *
+ * ps_verdicts    the per-verdict counters.
+ * ps_xdp_chain   the XDP chain: XDP holds one program an interface, so
+ *                pktscope's plugins there form a chain.  In xdp modes the
+ *                core makes this map the interface's pinned program array
+ *                (<bpffs>/pktscope/<ifname>/ps_xdp_chain, shared by every
+ *                plugin there) before load, and sets ps_xdp_slot, this
+ *                program's place in it (observers' slots before
+ *                enforcers').  On PS_PASS the XDP entry tail-calls
+ *                slot + 1, which the core keeps pointing at the next
+ *                program on the interface; an empty slot ends the chain
+ *                with XDP_PASS.  At TC and tcx the kernel chains programs
+ *                itself and the map stays empty.
+ * ps_hook_probe  set by the core only while it runs the program once on a
+ *                harmless frame, before the program is on any hook, to
+ *                check that it passes packets on: the entries then skip
+ *                decide() and the counters and return what PS_PASS maps
+ *                to, so the probe changes nothing a plugin counts.
+ */
 #define PS_HOOK(prefix, decide)						\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);			\
+	__uint(max_entries, PS_VERDICT_MAX);				\
+	__type(key, __u32);						\
+	__type(value, struct ps_verdict_count);				\
+} ps_verdicts SEC(".maps");						\
+									\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);				\
+	__uint(max_entries, PS_XDP_CHAIN_MAX);				\
+	__type(key, __u32);						\
+	__type(value, __u32);						\
+} ps_xdp_chain SEC(".maps");						\
+									\
+const volatile __u32 ps_xdp_slot SEC(PS_XDP_SLOT_SEC) = 0;		\
+volatile __u32 ps_hook_probe SEC(PS_PROBE_SEC) = 0;			\
+									\
 SEC("xdp")								\
 int prefix##_xdp(struct xdp_md *ctx)					\
 {									\
 	struct ps_pkt pkt = {};						\
 	struct ps_hook h = { .ctx = ctx, .xdp = 1,			\
-			      .ifindex = ctx->ingress_ifindex };			\
+			     .ifindex = ctx->ingress_ifindex };		\
 	enum ps_verdict v;						\
 									\
+	if (ps_hook_probe)						\
+		return ps_xdp_action(PS_PASS);				\
 	ps_parse_xdp(ctx, &pkt);					\
 	v = decide(&h, &pkt);						\
-	ps_hook_count(v, pkt.len);					\
+	ps_hook_count(&ps_verdicts, v, pkt.len);			\
+	if (v == PS_PASS)						\
+		bpf_tail_call(ctx, &ps_xdp_chain, ps_xdp_slot + 1);	\
 	return ps_xdp_action(v);					\
 }									\
 									\
@@ -171,12 +227,14 @@ int prefix##_tc(struct __sk_buff *skb)					\
 {									\
 	struct ps_pkt pkt = {};						\
 	struct ps_hook h = { .ctx = skb, .xdp = 0,			\
-			      .ifindex = skb->ifindex };			\
+			     .ifindex = skb->ifindex };			\
 	enum ps_verdict v;						\
 									\
+	if (ps_hook_probe)						\
+		return ps_tc_action(PS_PASS);				\
 	ps_parse_skb(skb, &pkt);					\
 	v = decide(&h, &pkt);						\
-	ps_hook_count(v, pkt.len);					\
+	ps_hook_count(&ps_verdicts, v, pkt.len);			\
 	return ps_tc_action(v);						\
 }
 

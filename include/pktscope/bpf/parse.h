@@ -545,14 +545,19 @@ static __always_inline void ps_parse(void *data, void *data_end, __u32 len,
  * nanosecond.  Both return pkt->status (or -1 when pkt is NULL, which the
  * verifier makes us handle).
  *
- * Being global, they may exist once per BPF object: include this header in
- * one .bpf.c of an object only.  Pass a zeroed struct (struct ps_pkt pkt =
- * {};): the verifier takes uninitialised stack as the argument of a global
- * function only from CAP_PERFMON, and zeroing costs under a nanosecond.
+ * They are weak definitions, so that every .bpf.c of an object may include
+ * this header: `bpftool gen object out.o a.bpf.o b.bpf.o` keeps one copy
+ * of each (libbpf's linker takes the first of equal weak symbols), and an
+ * object made of one file loads as before.  Do not define functions of
+ * these names yourself: a strong definition would replace the parser.
+ *
+ * Pass a zeroed struct (struct ps_pkt pkt = {};): the verifier takes
+ * uninitialised stack as the argument of a global function only from
+ * CAP_PERFMON, and zeroing costs under a nanosecond.
  * (Loading needs CAP_PERFMON anyway, for the packet pointer arithmetic:
  * CAP_BPF and CAP_NET_ADMIN alone are refused.  Root has all three.)
  */
-__noinline int ps_parse_xdp(struct xdp_md *ctx, struct ps_pkt *pkt)
+__weak __noinline int ps_parse_xdp(struct xdp_md *ctx, struct ps_pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -573,7 +578,7 @@ __noinline int ps_parse_xdp(struct xdp_md *ctx, struct ps_pkt *pkt)
  * before TC ingress; it is reported here as the outer tag.  (At XDP a tag
  * the NIC strips is not in the frame and not seen.)
  */
-__noinline int ps_parse_skb(struct __sk_buff *skb, struct ps_pkt *pkt)
+__weak __noinline int ps_parse_skb(struct __sk_buff *skb, struct ps_pkt *pkt)
 {
 	__u32 len = skb->len, head = skb->data_end - skb->data;
 
