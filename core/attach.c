@@ -173,11 +173,42 @@ static int tc_detach_prog(int ifindex, uint32_t handle, uint32_t prio,
 	return bpf_tc_detach(&hook, &d);
 }
 
-static int detach_dir(struct ps_ctx *ctx, const char *dir, const char *ifname)
+/*
+ * The plugin's teardown() for what its configure() set up beyond the
+ * program and maps; for a half-made attachment (no metadata) the
+ * attachment it gets names only the interface, plugin and pin folder.
+ */
+static void plugin_teardown(struct ps_ctx *ctx, const char *dir,
+			    const char *ifname, const struct ps_meta *m)
+{
+	const struct ps_plugin *p = ctx->plugin;
+	struct ps_attachment att;
+	struct ps_meta blank;
+
+	if (!p || !p->teardown)
+		return;
+	if (!m) {
+		memset(&blank, 0, sizeof(blank));
+		snprintf(blank.ifname, sizeof(blank.ifname), "%s", ifname);
+		snprintf(blank.plugin, sizeof(blank.plugin), "%s", p->name);
+		m = &blank;
+	}
+	fill_attachment(&att, m, dir);
+	if (p->teardown(ctx, &att))
+		ps_warn(ctx, "%s could not remove all it set up on %s", p->name,
+			ifname);
+}
+
+/* teardown: false when a replacement takes over what configure() made */
+static int detach_dir(struct ps_ctx *ctx, const char *dir, const char *ifname,
+		      bool teardown)
 {
 	struct ps_meta m;
+	bool have_meta = !read_meta(dir, &m);
 
-	if (!read_meta(dir, &m) && m.mode == PS_MODE_TC) {
+	if (teardown)
+		plugin_teardown(ctx, dir, ifname, have_meta ? &m : NULL);
+	if (have_meta && m.mode == PS_MODE_TC) {
 		char name[IF_NAMESIZE];
 
 		if (if_indextoname((unsigned)m.ifindex, name) &&
@@ -344,7 +375,7 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 	struct bpf_program *prog, *want = NULL;
 	struct ps_meta meta;
 	char dir[512], path[600];
-	bool dir_made = false;
+	bool dir_made = false, configured = false;
 	int ifindex, prog_fd, link_fd = -1, r;
 
 	if (!p || !p->bpf_elf)
@@ -367,11 +398,11 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 			return ps_err(ctx,
 				"%s is already attached to %s (mode %s, prog id %u); detach it or add 'replace'",
 				p->name, ifname, ps_mode_name(old.mode), old.prog_id);
-		detach_dir(ctx, dir, ifname);
+		detach_dir(ctx, dir, ifname, false);
 	} else if (!access(dir, F_OK)) {
 		/* left behind by a killed attach: nothing runs from it */
 		ps_debug(ctx, "removing stale %s", dir);
-		detach_dir(ctx, dir, ifname);
+		detach_dir(ctx, dir, ifname, true);
 	}
 
 	if (mode == PS_MODE_AUTO)
@@ -450,6 +481,7 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 		meta.mode = mode;
 		fill_attachment(&a, &meta, dir);
 		a.ifindex = ifindex;
+		configured = true;
 		r = p->configure(ctx, &a, args);
 		if (r)
 			goto out;
@@ -484,6 +516,9 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 	dir_made = false;	/* success: keep it */
 out:
 	if (dir_made) {
+		/* a replacement's failure must not undo the old one's set-up */
+		if (configured && !(flags & PS_ATTACH_REPLACE))
+			plugin_teardown(ctx, dir, ifname, &meta);
 		if (mode == PS_MODE_TC && meta.tc_handle)
 			tc_detach_prog(ifindex, meta.tc_handle, meta.tc_priority,
 				       meta.prog_id);
@@ -523,7 +558,7 @@ int ps_detach(struct ps_ctx *ctx, const char *ifname)
 		return PS_ERR;
 	if (access(dir, F_OK))
 		return ps_err(ctx, "%s is not attached to %s", p->name, ifname);
-	return detach_dir(ctx, dir, ifname);
+	return detach_dir(ctx, dir, ifname, true);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -716,7 +751,7 @@ static int detach_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	int *n = data;
 
 	(*n)++;
-	detach_dir(ctx, att->pin_dir, att->ifname);
+	detach_dir(ctx, att->pin_dir, att->ifname, true);
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Detached from", att->ifname);
 	ps_out_item_end(ctx);
