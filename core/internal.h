@@ -148,6 +148,7 @@ int ps_feature_run(struct ps_ctx *ctx);
 int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_detach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args);
+int pins_bpffs_check(struct ps_ctx *ctx);	/* pins.c */
 
 /* util */
 void ps_err_set(struct ps_ctx *ctx, const char *msg);

@@ -560,20 +560,70 @@ static void watch_header(struct ps_ctx *ctx)
 	ps_record_end(ctx);
 }
 
+/*
+ * One interface: proto-stats' attachment there, or a temporary one for as
+ * long as the watch runs.  None given: every live attachment; gone ones
+ * are skipped with a warning.
+ */
+static int watch_select(struct ps_ctx *ctx, const struct ps_args *args,
+			struct ps_attachment **atts, size_t *n, bool *temporary)
+{
+	const char *dev = ps_arg_str(args, "dev", NULL);
+	const struct ps_value *mv = ps_arg_get(args, "mode");
+	struct ps_attach_opts o = {
+		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		.args = args,
+	};
+	size_t k = 0;
+
+	if (dev) {
+		*atts = malloc(sizeof(**atts));
+		if (!*atts)
+			return ps_err(ctx, "out of memory");
+		*n = 1;
+		if (ps_attach_hold(ctx, dev, &o, *atts, temporary)) {
+			free(*atts);
+			return PS_ERR;
+		}
+		return PS_OK;
+	}
+	if (mv)
+		return ps_usage_err(ctx, "'mode' is for a temporary attach: it needs 'dev IF'");
+	if (ps_attachments_select(ctx, NULL, atts, n))
+		return PS_ERR;
+	for (size_t i = 0; i < *n; i++) {
+		if (!(*atts)[i].ifindex) {
+			ps_warn(ctx, "%s is attached to %s, which is gone; not watching it",
+				(*atts)[i].plugin, (*atts)[i].ifname);
+			continue;
+		}
+		(*atts)[k++] = (*atts)[i];
+	}
+	*n = k;
+	if (!k) {
+		free(*atts);
+		return ps_err(ctx, "proto-stats is attached to no interface that is still there");
+	}
+	return PS_OK;
+}
+
 static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
 	uint64_t count = ps_arg_u64(args, "count", 0);
+	const char *dev = ps_arg_str(args, "dev", NULL);
 	struct ps_attachment *atts;
 	struct pstat_counters *prev, cur;
 	size_t n, rows = 0;
 	uint64_t t0, t1;
+	bool temporary = false;
 	int r = PS_OK;
 
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+	if (watch_select(ctx, args, &atts, &n, &temporary))
 		return PS_ERR;
 	prev = calloc(n, sizeof(*prev));
 	if (!prev) {
+		ps_attach_release(ctx, &atts[0], temporary);
 		free(atts);
 		return ps_err(ctx, "out of memory");
 	}
@@ -597,9 +647,20 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 
 			if (!if_indextoname((unsigned)atts[i].ifindex, ifn) ||
 			    strcmp(ifn, atts[i].ifname)) {
-				r = ps_err(ctx, "interface %s vanished; its pins stay until 'detach dev %s'",
-					   atts[i].ifname, atts[i].ifname);
-				break;
+				if (dev) {
+					r = ps_err(ctx, "interface %s vanished; its pins stay until 'detach dev %s'",
+						   atts[i].ifname, atts[i].ifname);
+					break;
+				}
+				/* watching them all: the others go on */
+				ps_warn(ctx, "interface %s vanished; watching the others",
+					atts[i].ifname);
+				atts[i] = atts[--n];
+				prev[i] = prev[n];
+				i--;
+				if (!n)
+					r = ps_err(ctx, "no attached interface is left to watch");
+				continue;
 			}
 			r = read_counters(ctx, &atts[i], &cur);
 			if (r)
@@ -646,6 +707,8 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			rows++;
 		}
 	}
+	if (temporary)
+		ps_attach_release(ctx, &atts[0], temporary);
 	free(prev);
 	free(atts);
 	return r;
@@ -659,7 +722,11 @@ static const struct ps_arg_spec dev_args[] = {
 };
 
 static const struct ps_arg_spec watch_args[] = {
-	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ "dev", PS_KIND_IFACE, 0, NULL,
+	  "one interface, attached for the watch if proto-stats is not (default: every one attached)" },
+	{ "mode", PS_KIND_CHOICE, 0, NULL,
+	  "hook for a temporary attach (default tcx, else tc)",
+	  ps_mode_choices },
 	{ "interval", PS_KIND_DURATION, 0, NULL, "time between rows (default 1s)",
 	  NULL, 10000000ULL, 3600000000000ULL },
 	{ "count", PS_KIND_COUNT, 0, NULL, "stop after N rows", NULL, 1, 0 },

@@ -157,10 +157,7 @@ static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 	return r;
 }
 
-/* pid of the watch that owns a temporary attach, 0 for a plain attach */
-static uint32_t next_owner;
-
-/* Filters from args into the config and tries; keeps reader and owner. */
+/* Filters from args into the config and tries; keeps the reader's beat. */
 static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 const struct ps_args *args, bool fresh)
 {
@@ -171,11 +168,9 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (!fresh && read_config(ctx, att, &c))
 		return PS_ERR;
 	uint64_t reader = c.reader_ns;
-	uint32_t owner = fresh ? next_owner : c.owner_pid;
 
 	memset(&c, 0, sizeof(c));
 	c.reader_ns = reader;
-	c.owner_pid = owner;
 	c.sport_hi = c.dport_hi = 65535;
 	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
 		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
@@ -215,8 +210,9 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 }
 
 static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
-		     const struct ps_args *args)
+		     const struct ps_args *args, void *data)
 {
+	(void)data;
 	return apply_filters(ctx, att, args, true);
 }
 
@@ -862,47 +858,27 @@ static void stats_delta(struct slog_stats *d, const struct slog_stats *a,
 }
 
 /*
- * Find or make the attachment a reader works on.  A temporary attach
- * (watch, record on an interface where src-log is not attached) belongs to
- * the reader's pid; one left by a reader that died is taken over.
+ * The attachment a reader works on: src-log's own on the interface, or a
+ * temporary attach of the core's for as long as the reader runs.
  */
 static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
 			 struct ps_attachment *att, bool *temporary)
 {
 	const char *dev = ps_arg_str(args, "dev", NULL);
-	struct slog_config c;
-	int r;
-
-	*temporary = false;
-	if (!ps_attachment_get(ctx, dev, att)) {
-		if (read_config(ctx, att, &c))
-			return PS_ERR;
-		if (c.owner_pid && c.owner_pid != (uint32_t)getpid() &&
-		    kill((pid_t)c.owner_pid, 0) && errno == ESRCH) {
-			ps_warn(ctx, "removing src-log left on %s by a reader that died (pid %u)",
-				dev, c.owner_pid);
-			if (ps_detach(ctx, dev))
-				return PS_ERR;
-		} else if (c.owner_pid) {
-			return ps_err(ctx, "another reader (pid %u) is using src-log on %s",
-				      c.owner_pid, dev);
-		} else {
-			if (has_filters(args))
-				return ps_usage_err(ctx,
-					"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
-					dev, dev);
-			return PS_OK;
-		}
-	}
 	const struct ps_value *mv = ps_arg_get(args, "mode");
+	struct ps_attach_opts o = {
+		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		.args = args,
+	};
 
-	next_owner = (uint32_t)getpid();
-	r = ps_attach(ctx, dev, mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
-		      0, args, att);
-	next_owner = 0;
-	if (r)
-		return r;
-	*temporary = true;
+	if (ps_attach_hold(ctx, dev, &o, att, temporary))
+		return PS_ERR;
+	if (!*temporary && has_filters(args)) {
+		ps_usage_err(ctx,
+			"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
+			dev, dev);
+		return PS_USAGE;
+	}
 	return PS_OK;
 }
 
@@ -993,8 +969,7 @@ out:
 		close(rd->config_fd);
 	if (ring_fd >= 0)
 		close(ring_fd);
-	if (temporary)
-		ps_detach(ctx, rd->att.ifname);
+	ps_attach_release(ctx, &rd->att, temporary);
 	return r;
 }
 

@@ -47,8 +47,9 @@ out:
 }
 
 static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
-		     const struct ps_args *args)
+		     const struct ps_args *args, void *data)
 {
+	(void)data;
 	char name[PS_IFNAMSIZ];
 	int r;
 
