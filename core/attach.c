@@ -171,7 +171,7 @@ static int sweep_interface(struct ps_ctx *ctx, const char *ifname)
 {
 	char ifdir[PS_PATH_MAX], dir[PS_PATH_MAX], plugin[64], why[256];
 	const char *me = ctx->plugin ? ctx->plugin->name : "";
-	char **names;
+	char **names, *slash;
 	size_t n;
 	int mine = 0;
 
@@ -205,6 +205,11 @@ static int sweep_interface(struct ps_ctx *ctx, const char *ifname)
 		mine += !strcmp(names[i], me);
 	}
 	pins_list_free(names, n);
+	/* folders a kill left empty */
+	if (!rmdir(ifdir) && (slash = strrchr(ifdir, '/'))) {
+		*slash = '\0';
+		rmdir(ifdir);
+	}
 	return mine;
 }
 
@@ -226,7 +231,7 @@ struct attach_job {
 	int prog_fd, link_fd;
 	int revert_link_fd, revert_prog_fd;	/* XDP replaced in place */
 	/* progress, for the unwind */
-	bool staged, configured, hooked;
+	bool staged, configured, hooked, lost_race;
 };
 
 static int job_init(struct attach_job *j, struct ps_ctx *ctx,
@@ -535,11 +540,15 @@ static int job_publish(struct attach_job *j)
 				      strerror(errno));
 	}
 	if (renameat2(AT_FDCWD, j->stage_dir, AT_FDCWD, j->dir,
-		      RENAME_NOREPLACE))
-		return errno == EEXIST || errno == ENOTEMPTY ?
-		       ps_err(ctx, "%s was attached to %s by another process meanwhile",
-			      j->p->name, j->ifname) :
-		       ps_err(ctx, "publishing %s: %s", j->dir, strerror(errno));
+		      RENAME_NOREPLACE)) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return ps_err(ctx, "publishing %s: %s", j->dir,
+				      strerror(errno));
+		/* what configure() set up is the winner's now */
+		j->lost_race = true;
+		return ps_err(ctx, "%s was attached to %s by another process meanwhile",
+			      j->p->name, j->ifname);
+	}
 	j->staged = false;
 	return 0;
 }
@@ -557,13 +566,16 @@ static void job_finish(struct attach_job *j, int r)
 				j->ifname, strerror(errno));
 		/* a new tcx or xdp link goes with its fd and pin */
 	}
-	if (r && j->configured && !j->have_old)
+	if (r && j->configured && !j->have_old && !j->lost_race)
 		plugin_teardown(j->ctx, j->p->name, j->ifname, j->stage_dir,
 				&j->meta);
 	if (j->link_fd >= 0)
 		close(j->link_fd);
 	if (r && j->staged)
 		pins_remove(j->ctx, j->stage_dir);
+	/* folders job_init() made for nothing: they go while empty */
+	if (r && j->ifdir[0] && !rmdir(j->ifdir))
+		rmdir(j->root);
 	if (j->revert_link_fd >= 0)
 		close(j->revert_link_fd);
 	if (j->revert_prog_fd >= 0)
@@ -847,7 +859,7 @@ static int check_shape(struct ps_ctx *ctx, const struct ps_attachment *att,
 	    info.value_size == bpf_map__value_size(want))
 		return 0;
 	return ps_err(ctx,
-		"map '%s' of %s on %s is a %s with %u-byte keys and %u-byte values, this %s expects a %s with %u and %u (pinned by another version or tool: detach and attach again)",
+		"map '%s' of %s on %s: type %s, %u-byte keys, %u-byte values; this %s expects type %s, %u-byte keys, %u-byte values (pinned by another version or tool: detach and attach again)",
 		map_name, att->plugin, att->ifname,
 		type_str((enum bpf_map_type)info.type), info.key_size,
 		info.value_size, att->plugin, type_str(bpf_map__type(want)),

@@ -324,10 +324,11 @@ static void clsact_cleanup(int ifindex, const char *ifdir)
 	if (made < 0)
 		return;
 	if (made == ifindex && if_indextoname((unsigned)ifindex, name)) {
+		/* < 0: no clsact there (a kill before it was made) */
 		if (tc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT,
-						       TC_H_MIN_INGRESS)) ||
+						       TC_H_MIN_INGRESS)) > 0 ||
 		    tc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT,
-						       TC_H_MIN_EGRESS)))
+						       TC_H_MIN_EGRESS)) > 0)
 			return;
 		bpf_tc_hook_destroy(&hook);
 	}

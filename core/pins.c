@@ -145,7 +145,7 @@ int pins_meta_read(const char *dir, struct ps_meta *m, char *why, size_t len)
 		   info.value_size != sizeof(*m) || info.max_entries != 1) {
 		r = -EPROTO;
 		snprintf(why, len,
-			 "ps_meta is a %s map of %u entries with %u-byte keys and %u-byte values, expected an array of 1 with 4-byte keys and %zu-byte values",
+			 "ps_meta: type %s, %u entries, %u-byte keys, %u-byte values; expected type array, 1 entry, 4-byte keys, %zu-byte values",
 			 map_type_name(info.type), info.max_entries,
 			 info.key_size, info.value_size, sizeof(*m));
 	} else if (bpf_map_lookup_elem(fd, &key, m)) {

@@ -168,9 +168,12 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (!fresh && read_config(ctx, att, &c))
 		return PS_ERR;
 	uint64_t reader = c.reader_ns;
+	/* shown by bpftool: the core's temporary owner, if any */
+	uint32_t owner = fresh ? att->owner_pid : c.owner_pid;
 
 	memset(&c, 0, sizeof(c));
 	c.reader_ns = reader;
+	c.owner_pid = owner;
 	c.sport_hi = c.dport_hi = 65535;
 	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
 		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;

@@ -7,75 +7,18 @@
 # an IFB device tf<ifname>.  Checked with ip, tc and bpftool.
 
 load ../lib/common
+load ../lib/attach
 
 setup_file() {
-	make -C "$PKTSCOPE_BUILDDIR" -s tests/plugins/test-enforce.la >/dev/null
+	attach_build_test_plugin
 }
 
 setup() {
-	require_lab
-	lab_up life
-	IF=$LAB_HOST_IF
-	IFB=tf${IF:0:13}
-	BPFFS=$BATS_TEST_TMPDIR/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
-	PLUGDIR=$BATS_TEST_TMPDIR/plugins
-	mkdir -p "$PLUGDIR"
-	cp "$PKTSCOPE_BUILDDIR/tests/plugins/.libs/test-enforce.so" "$PLUGDIR/"
-	chmod 755 "$BATS_TEST_TMPDIR" "$PLUGDIR"
-	REAL_PKTSCOPE=$(pktscope_bin)
-	printf '#!/bin/sh\nexec "%s" --bpffs "%s" --plugin-path "%s" "$@"\n' \
-		"$REAL_PKTSCOPE" "$BPFFS" "$PLUGDIR" >"$BATS_TEST_TMPDIR/pktscope"
-	chmod +x "$BATS_TEST_TMPDIR/pktscope"
-	P=$BATS_TEST_TMPDIR/pktscope
-	PIN=$BPFFS/pktscope/$IF
+	attach_setup life
 }
 
 teardown() {
-	local pid
-	for pid in ${BG_PIDS:-}; do
-		kill -9 "$pid" 2>/dev/null || true
-	done
-	"$P" -q test-enforce detach dev all >/dev/null 2>&1 || true
-	"$P" -q proto-stats detach dev all >/dev/null 2>&1 || true
-	ip link del "$IFB" 2>/dev/null || true
-	lab_cleanup
-	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
-}
-
-run_err() {
-	local errf="$BATS_TEST_TMPDIR/stderr"
-	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
-	stderr=$(cat "$errf")
-	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
-}
-
-ifb_exists() {
-	ip link show "$IFB" >/dev/null 2>&1
-}
-
-# wait up to 5 s for a command to succeed
-wait_for() {
-	local i
-	for i in $(seq 50); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# nothing of ours on the interface: no pins, no hook, no filter, no qdisc
-assert_clean() {
-	[ ! -e "$PIN" ] || fail "pins left: $(ls -aR "$PIN")"
-	! ifb_exists || fail "$IFB left behind"
-	if ip link show "$IF" >/dev/null 2>&1; then
-		! ip -d link show "$IF" | grep -q 'prog/xdp' || fail "XDP program left on $IF"
-		[ -z "$(tc filter show dev "$IF" ingress 2>/dev/null)" ] || fail "tc filter left on $IF"
-		! tc qdisc show dev "$IF" | grep -q clsact || fail "clsact qdisc left on $IF"
-		[ "$(bpftool net show dev "$IF" -j | jq '[.[] | (.tc // []), (.xdp // [])] | flatten | length')" -eq 0 ] ||
-			fail "bpftool sees programs on $IF: $(bpftool net show dev "$IF")"
-	fi
+	attach_teardown
 }
 
 # proto-stats' total packet count on $IF
@@ -145,4 +88,128 @@ order_case() {
 @test "order: observer before enforcer whichever is attached first (tc)" {
 	order_case proto-stats test-enforce tc
 	order_case test-enforce proto-stats tc
+}
+
+# ---- temporary attaches ----
+
+@test "temporary: proto-stats watch attaches for its duration; status marks it" {
+	"$P" proto-stats watch dev "$IF" interval 100ms >/dev/null 2>&1 &
+	pid=$!
+	BG_PIDS+=" $pid"
+	wait_for test -e "$PIN/proto-stats/ps_meta"
+	run_err "$P" -j status dev "$IF"
+	[ "$(jq -r '.attachments[0].owner_pid' <<<"$output")" = "$pid" ]
+	[[ "$(jq -r '.attachments[0].state' <<<"$output")" == "attached, temporary (pid $pid)" ]]
+	kill -INT "$pid"
+	wait "$pid"
+	assert_clean
+}
+
+@test "temporary: a watch killed with -9 is marked orphaned, then taken over and cleaned (D17)" {
+	"$P" src-log watch dev "$IF" >/dev/null 2>&1 &
+	pid=$!
+	BG_PIDS+=" $pid"
+	wait_for test -e "$PIN/src-log/ps_link"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run_err "$P" -j status dev "$IF"
+	[[ "$(jq -r '.attachments[0].state' <<<"$output")" == *"orphaned"*"pid $pid"* ]]
+	run_err "$P" src-log watch dev "$IF" duration 200ms
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"process (pid $pid) died"* ]]
+	assert_clean
+}
+
+@test "temporary: any plugin's orphan goes with its teardown at the next attach or detach" {
+	for next in attach detach; do
+		"$P" test-enforce hold dev "$IF" >/dev/null 2>&1 &
+		pid=$!
+		BG_PIDS+=" $pid"
+		wait_for test -e "$PIN/test-enforce/ps_link"
+		ifb_exists
+		run_err "$P" test-enforce hold dev "$IF" duration 1ms
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"another process (pid $pid) is using test-enforce"* ]]
+		kill -9 "$pid"
+		wait "$pid" || true
+		if [ $next = attach ]; then
+			run_err "$P" proto-stats attach dev "$IF"
+			[ "$status" -eq 0 ]
+			run_err "$P" proto-stats detach dev "$IF"
+		else
+			run_err "$P" test-enforce detach dev "$IF"
+		fi
+		[ "$status" -eq 0 ]
+		assert_clean
+	done
+}
+
+# ---- interfaces that come and go (D19, D16) ----
+
+@test "re-created interface: attach cleans the dead attachment with a warning" {
+	v=lf$((BASHPID % 100000))a
+	for mode in tcx tc xdp; do
+		veth_make "$v"
+		run_err "$P" proto-stats attach dev "$v" mode $mode
+		[ "$status" -eq 0 ]
+		ip link del "$v"
+		veth_make "$v"
+		run_err "$P" proto-stats attach dev "$v" mode $mode
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"Warning: removing proto-stats's attachment to an earlier $v"* ]]
+		run_err "$P" -j status dev "$v"
+		[ "$(jq -r '.attachments[0].state' <<<"$output")" = attached ]
+		run_err "$P" proto-stats detach dev "$v"
+		[ "$status" -eq 0 ]
+		assert_clean "$v"
+		ip link del "$v"
+	done
+}
+
+@test "re-created interface with the same name and ifindex is not shown as attached" {
+	v=lf$((BASHPID % 100000))b
+	veth_make "$v" index 4000
+	run_err "$P" src-log attach dev "$v"
+	[ "$status" -eq 0 ]
+	ip link del "$v"
+	veth_make "$v" index 4000
+	run_err "$P" -j status dev "$v"
+	[ "$(jq -r '.attachments[0].state' <<<"$output")" = "interface gone" ]
+	run_err "$P" src-log detach dev "$v"
+	assert_clean "$v"
+}
+
+@test "renamed interface: status follows it, detach removes its tc filter" {
+	v=lf$((BASHPID % 100000))c
+	veth_make "$v"
+	run_err "$P" proto-stats attach dev "$v" mode tc
+	[ "$status" -eq 0 ]
+	ip link set "$v" down
+	ip link set "$v" name "${v}x"
+	MY_VETHS+=" ${v}x"
+	run_err "$P" -j status dev "$v"
+	[ "$(jq -r '.attachments[0].state' <<<"$output")" = "renamed to ${v}x" ]
+	run_err "$P" proto-stats attach dev "${v}x"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"already runs on ${v}x"* ]]
+	run_err "$P" proto-stats detach dev "$v"
+	[ "$status" -eq 0 ]
+	[ -z "$(tc filter show dev "${v}x" ingress)" ]
+	assert_clean "${v}x"
+}
+
+@test "detach dev all sweeps every attachment whose interface is gone" {
+	v=lf$((BASHPID % 100000))d
+	veth_make "$v"
+	veth_make "${v}2"
+	run_err "$P" proto-stats attach dev "$v"
+	run_err "$P" proto-stats attach dev "${v}2" mode tc
+	run_err "$P" proto-stats attach dev "$IF"
+	ip link del "$v"
+	ip link del "${v}2"
+	run_err "$P" -j proto-stats detach dev all
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.detached[].ifname] | sort | join(",")' <<<"$output")" = "$(printf '%s\n' "$v" "${v}2" "$IF" | sort | paste -sd,)" ]
+	[ ! -e "$BPFFS/pktscope" ]
+	assert_clean
 }

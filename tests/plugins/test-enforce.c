@@ -4,7 +4,7 @@
  * drops every packet; its configure() makes a resource beyond the program,
  * an IFB device "tf<ifname>", that only its teardown() removes.  With
  * `hang`, configure() waits after making the device, so a test can kill
- * the attach there.
+ * the attach there; `hold` attaches for its own duration.
  */
 #include <errno.h>
 #include <string.h>
@@ -80,7 +80,32 @@ static const struct ps_arg_spec attach_args[] = {
 	{ 0 }
 };
 
+/* attach for as long as this runs, as a watch does */
+static int do_hold(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct ps_attach_opts o = { .args = args };
+	struct ps_attachment att;
+	bool temporary;
+
+	if (ps_attach_hold(ctx, ps_arg_str(args, "dev", NULL), &o, &att,
+			   &temporary))
+		return PS_ERR;
+	ps_out_str(ctx, "state", "Holding", temporary ? "temporary" : "plain");
+	fflush(stdout);
+	ps_sleep(ps_arg_u64(args, "duration", 30000000000ULL));
+	ps_attach_release(ctx, &att, temporary);
+	return PS_OK;
+}
+
+static const struct ps_arg_spec hold_args[] = {
+	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface" },
+	{ "duration", PS_KIND_DURATION, 0, NULL, "how long (default 30s)" },
+	{ 0 }
+};
+
 static const struct ps_cmd cmds[] = {
+	{ "hold", "attach for this command's duration", hold_args, do_hold,
+	  NULL, PS_CMD_BPF },
 	{ 0 }
 };
 
