@@ -415,6 +415,21 @@ uint64_t ps_mono_ns(void);
 int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n);
 
 /*
+ * One entry of an attachment's pinned array (key 4 bytes): read into val
+ * (size bytes; a per-CPU array's value is summed over the CPUs as u64
+ * counters), or written (plain arrays).  ps_map_zero(): every entry of an
+ * array or per-CPU array back to zero, every entry of a hash, LRU or LPM
+ * map deleted.  The pin's shape is checked; PS_OK or PS_ERR (reported).
+ */
+int ps_map_read_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    const char *map, uint32_t key, void *val, size_t size);
+int ps_map_write_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     const char *map, uint32_t key, const void *val,
+		     size_t size);
+int ps_map_zero(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map);
+
+/*
  * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,
  * count records, duration ns, cb returning non-zero or tick returning
  * non-zero; 0 in count or duration: no limit.  A round waits for the

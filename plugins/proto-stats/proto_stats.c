@@ -57,18 +57,7 @@ static const struct group size_group = { "sizes", "Frame sizes", {
 static int read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 struct pstat_counters *c)
 {
-	uint32_t key = 0;
-	int fd, r;
-
-	fd = ps_map_open(ctx, att, "counters");
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_percpu_sum(fd, &key, (uint64_t *)c, sizeof(*c) / sizeof(uint64_t));
-	close(fd);
-	if (r)
-		return ps_err(ctx, "reading counters of %s: %s", att->ifname,
-			      strerror(-r));
-	return PS_OK;
+	return ps_map_read_one(ctx, att, "counters", 0, c, sizeof(*c));
 }
 
 static void out_val(struct ps_ctx *ctx, const char *key,
@@ -452,44 +441,6 @@ static int do_top(struct ps_ctx *ctx, const struct ps_args *args)
 
 /* ---- reset ---- */
 
-static int clear_map(struct ps_ctx *ctx, const struct ps_attachment *att,
-		     const char *name, size_t key_size)
-{
-	int fd = ps_map_open(ctx, att, name), r;
-
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_map_clear(fd, key_size);
-	close(fd);
-	if (r)
-		return ps_err(ctx, "clearing %s of %s: %s", name, att->ifname,
-			      strerror(-r));
-	return PS_OK;
-}
-
-static int zero_percpu(struct ps_ctx *ctx, const struct ps_attachment *att,
-		       const char *name, size_t value_size)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	void *zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), value_size);
-	uint32_t key = 0;
-	int fd, r = PS_OK;
-
-	if (!zero)
-		return ps_err(ctx, "out of memory");
-	fd = ps_map_open(ctx, att, name);
-	if (fd < 0) {
-		free(zero);
-		return PS_ERR;
-	}
-	if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
-		r = ps_err(ctx, "resetting %s of %s: %s", name, att->ifname,
-			   strerror(errno));
-	close(fd);
-	free(zero);
-	return r;
-}
-
 static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	struct ps_attachment *atts;
@@ -500,17 +451,12 @@ static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
 		return PS_ERR;
 	ps_out_list(ctx, "reset", NULL);
 	for (size_t i = 0; i < n && !r; i++) {
-		r = zero_percpu(ctx, &atts[i], "counters",
-				sizeof(struct pstat_counters));
-		if (!r)
-			r = zero_percpu(ctx, &atts[i], "cache",
-					sizeof(struct pstat_cache));
-		if (!r)
-			r = clear_map(ctx, &atts[i], "top_src",
-				      sizeof(struct pstat_src_key));
-		if (!r)
-			r = clear_map(ctx, &atts[i], "top_port",
-				      sizeof(struct pstat_port_key));
+		static const char *const maps[] = {
+			"counters", "cache", "top_src", "top_port",
+		};
+
+		for (size_t m = 0; m < ARRAY_SIZE(maps) && !r; m++)
+			r = ps_map_zero(ctx, &atts[i], maps[m]);
 		if (!r) {
 			ps_out_item(ctx, NULL);
 			ps_out_str(ctx, "ifname", "Reset", atts[i].ifname);

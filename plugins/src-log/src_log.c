@@ -130,31 +130,13 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct slog_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "config"), r = 0;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_lookup_elem(fd, &key, c))
-		r = ps_err(ctx, "reading src-log config on %s: %s", att->ifname,
-			   strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
 static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct slog_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "config"), r = 0;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_update_elem(fd, &key, c, BPF_ANY))
-		r = ps_err(ctx, "writing src-log config on %s: %s", att->ifname,
-			   strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_write_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
 /* Filters from args into the config and tries; keeps the reader's beat. */
@@ -821,17 +803,7 @@ static int on_tick(void *data)
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "stats"), r;
-
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_percpu_sum(fd, &key, (uint64_t *)s, sizeof(*s) / sizeof(uint64_t));
-	close(fd);
-	if (r)
-		return ps_err(ctx, "reading src-log counters on %s: %s",
-			      att->ifname, strerror(-r));
-	return PS_OK;
+	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
 }
 
 #define STAT_FIELDS(X)							\
