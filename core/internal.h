@@ -86,6 +86,7 @@ const char *ps_kind_metavar(const struct ps_arg_spec *spec, char *buf,
 			    size_t len);
 const char *ps_kind_name(enum ps_kind kind);
 void ps_synopsis(const struct ps_arg_spec *specs, char *buf, size_t len);
+extern const char *const ps_proto_names[];	/* NULL-ended */
 /* keyword table lookup by unambiguous prefix: index, -1 none, -2 ambiguous */
 int ps_match_word(const char *word, const char *const *names, size_t n);
 const char *ps_suggest(const char *word, const char *const *names, size_t n);

@@ -150,6 +150,9 @@ uint64_t ps_arg_u64(const struct ps_args *args, const char *keyword,
 int ps_parse_value(const struct ps_arg_spec *spec, const char *word,
 		   struct ps_value *out, char *err, size_t errlen);
 
+/* The IP protocols pktscope names: "tcp", ... for 6, ...; NULL for others. */
+const char *ps_proto_name(unsigned int proto);
+
 /* Human formatting of the same units: 10mbit, 1.5KiB, 250ms. */
 const char *ps_fmt_rate(uint64_t bits_per_sec, char *buf, size_t len);
 const char *ps_fmt_size(uint64_t bytes, char *buf, size_t len);

@@ -282,12 +282,9 @@ oom:
 
 static const char *proto_name(uint8_t p)
 {
-	switch (p) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 132: return "sctp";
-	}
-	return "other";
+	const char *name = ps_proto_name(p);
+
+	return name ? name : "other";
 }
 
 static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,

@@ -206,10 +206,6 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct slog_config *c)
 {
-	static const char *const pnames[256] = {
-		[1] = "icmp", [6] = "tcp", [17] = "udp", [47] = "gre",
-		[58] = "icmpv6", [132] = "sctp",
-	};
 	const char *protos[256];
 	char numbuf[256][4], ports[32];
 	size_t np = 0;
@@ -218,8 +214,8 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	for (unsigned p = 0; p < 256; p++) {
 		if (!(c->protos[p / 8] & (1U << (p % 8))))
 			continue;
-		if (pnames[p]) {
-			protos[np++] = pnames[p];
+		if (ps_proto_name(p)) {
+			protos[np++] = ps_proto_name(p);
 		} else {
 			snprintf(numbuf[p], sizeof(numbuf[p]), "%u", p);
 			protos[np++] = numbuf[p];
@@ -313,16 +309,19 @@ struct reader {
 	char hms[16];
 };
 
+/* per event: the core's names, looked up once each */
 static const char *proto_name(uint8_t p, char *buf, size_t len)
 {
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
+	static const char *names[256];
+	static bool filled;
+
+	if (!filled) {
+		for (unsigned i = 0; i < 256; i++)
+			names[i] = ps_proto_name(i);
+		filled = true;
 	}
+	if (names[p])
+		return names[p];
 	snprintf(buf, len, "proto-%u", p);
 	return buf;
 }
