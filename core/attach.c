@@ -799,6 +799,29 @@ int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
 	return PS_OK;
 }
 
+int ps_attachments_each(struct ps_ctx *ctx, const char *dev, const char *key,
+			unsigned int flags,
+			int (*cb)(struct ps_ctx *ctx,
+				  const struct ps_attachment *att, void *data),
+			void *data)
+{
+	struct ps_attachment *atts;
+	size_t n;
+	int r = PS_OK;
+
+	if (ps_attachments_select(ctx, dev, &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, key, NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (i && (flags & PS_EACH_SPACED))
+			ps_out_text(ctx, "\n");
+		r = cb(ctx, &atts[i], data);
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
 /* ---- pinned maps, checked against the plugin's own object ---- */
 
 static struct bpf_object *shape_object(struct ps_ctx *ctx, const char *plugin)

@@ -517,6 +517,18 @@ int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
 int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
 			  struct ps_attachment **out, size_t *n);
 /*
+ * The per-attachment loop of such a verb: cb for each attachment
+ * ps_attachments_select() gives, inside the JSON list key (PS_EACH_SPACED:
+ * a blank text line between two); stops at the first cb that does not
+ * return PS_OK and returns that.
+ */
+#define PS_EACH_SPACED (1U << 0)
+int ps_attachments_each(struct ps_ctx *ctx, const char *dev, const char *key,
+			unsigned int flags,
+			int (*cb)(struct ps_ctx *ctx,
+				  const struct ps_attachment *att, void *data),
+			void *data);
+/*
  * fd of a pinned map of an attachment, or -1 (reported).  The map's type,
  * key and value size are checked against the plugin's BPF object: a pin of
  * another shape (another version, another tool) is refused, named.

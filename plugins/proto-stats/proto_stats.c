@@ -391,78 +391,68 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 	return PS_OK;
 }
 
+static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   void *data)
+{
+	(void)data;
+	return show_one(ctx, att);
+}
+
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
+}
 
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = show_one(ctx, &atts[i]);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+static int top_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		  void *data)
+{
+	const struct ps_args *args = data;
+	const struct ps_value *by = ps_arg_get(args, "by");
+	size_t limit = (size_t)ps_arg_u64(args, "limit", 10);
+
+	ps_out_item(ctx, NULL);
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	ps_out_text(ctx, "\n");
+	out_top(ctx, att, true, by && by->u == 1, limit);
+	ps_out_text(ctx, "\n");
+	out_top(ctx, att, false, by && by->u == 1, limit);
+	ps_out_item_end(ctx);
+	return PS_OK;
 }
 
 static int do_top(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	const struct ps_value *by = ps_arg_get(args, "by");
-	size_t limit = (size_t)ps_arg_u64(args, "limit", 10);
-	struct ps_attachment *atts;
-	size_t n;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		ps_out_item(ctx, NULL);
-		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
-		ps_out_text(ctx, "\n");
-		out_top(ctx, &atts[i], true, by && by->u == 1, limit);
-		ps_out_text(ctx, "\n");
-		out_top(ctx, &atts[i], false, by && by->u == 1, limit);
-		ps_out_item_end(ctx);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return PS_OK;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, top_cb,
+				   (void *)args);
 }
 
 /* ---- reset ---- */
 
-static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
+static int reset_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    void *data)
 {
-	struct ps_attachment *atts;
-	size_t n;
+	static const char *const maps[] = {
+		"counters", "cache", "top_src", "top_port",
+	};
 	int r = PS_OK;
 
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "reset", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		static const char *const maps[] = {
-			"counters", "cache", "top_src", "top_port",
-		};
+	(void)data;
+	for (size_t m = 0; m < ARRAY_SIZE(maps) && !r; m++)
+		r = ps_map_zero(ctx, att, maps[m]);
+	if (r)
+		return r;
+	ps_out_item(ctx, NULL);
+	ps_out_str(ctx, "ifname", "Reset", att->ifname);
+	ps_out_item_end(ctx);
+	return PS_OK;
+}
 
-		for (size_t m = 0; m < ARRAY_SIZE(maps) && !r; m++)
-			r = ps_map_zero(ctx, &atts[i], maps[m]);
-		if (!r) {
-			ps_out_item(ctx, NULL);
-			ps_out_str(ctx, "ifname", "Reset", atts[i].ifname);
-			ps_out_item_end(ctx);
-		}
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL), "reset",
+				   0, reset_cb, NULL);
 }
 
 /* ---- watch ---- */

@@ -967,28 +967,25 @@ static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
 	return run_reader(ctx, args, &rd);
 }
 
+static int counters_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       void *data)
+{
+	struct slog_stats s;
+
+	(void)data;
+	if (read_stats(ctx, att, &s))
+		return PS_ERR;
+	ps_out_item(ctx, att->ifname);
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	out_stats(ctx, &s);
+	ps_out_item_end(ctx);
+	return PS_OK;
+}
+
 static int do_counters(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	struct slog_stats s;
-	size_t n;
-	int r = PS_OK;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		r = read_stats(ctx, &atts[i], &s);
-		if (r)
-			break;
-		ps_out_item(ctx, atts[i].ifname);
-		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
-		out_stats(ctx, &s);
-		ps_out_item_end(ctx);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", 0, counters_cb, NULL);
 }
 
 /* ---- sources ---- */
@@ -1108,60 +1105,51 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	return PS_OK;
 }
 
+static int sources_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      void *data)
+{
+	const struct ps_args *args = data;
+
+	return sources_one(ctx, att, (size_t)ps_arg_u64(args, "limit", 20));
+}
+
 static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	const struct ps_value *by = ps_arg_get(args, "by");
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
 
 	src_sort_key = by ? (int)by->u : 0;
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, sources_cb,
+				   (void *)args);
+}
+
+static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   void *data)
+{
+	struct slog_stats st;
+	int r;
+
+	(void)data;
+	if (read_stats(ctx, att, &st))
 		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = sources_one(ctx, &atts[i],
-				(size_t)ps_arg_u64(args, "limit", 20));
-	}
+	ps_out_item(ctx, NULL);
+	ps_out_text(ctx, "%s (%s)\n", att->ifname, ps_mode_name(att->mode));
+	ps_out_section(ctx, "counters", "Counters");
+	out_stats(ctx, &st);
+	ps_out_section_end(ctx);
+	ps_out_text(ctx, "\n");
+	ps_out_list(ctx, "top", NULL);
+	r = sources_one(ctx, att, 10);
 	ps_out_list_end(ctx);
-	free(atts);
+	ps_out_item_end(ctx);
 	return r;
 }
 
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	struct slog_stats st;
-	size_t n;
-	int r = PS_OK;
-
 	src_sort_key = 0;
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = read_stats(ctx, &atts[i], &st);
-		if (r)
-			break;
-		ps_out_item(ctx, NULL);
-		ps_out_text(ctx, "%s (%s)\n", atts[i].ifname,
-			    ps_mode_name(atts[i].mode));
-		ps_out_section(ctx, "counters", "Counters");
-		out_stats(ctx, &st);
-		ps_out_section_end(ctx);
-		ps_out_text(ctx, "\n");
-		ps_out_list(ctx, "top", NULL);
-		r = sources_one(ctx, &atts[i], 10);
-		ps_out_list_end(ctx);
-		ps_out_item_end(ctx);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
 }
 
 /* ---- declarations ---- */
