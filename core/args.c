@@ -18,10 +18,20 @@
 
 #include "internal.h"
 
-static const char *const proto_names[] = {
+/* the one table of protocol names: parsing, completion, plugins' output */
+const char *const ps_proto_names[] = {
 	"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", NULL,
 };
+#define proto_names ps_proto_names
 static const uint8_t proto_numbers[] = { 6, 17, 1, 58, 132, 47 };
+
+const char *ps_proto_name(unsigned int proto)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(proto_numbers); i++)
+		if (proto_numbers[i] == proto)
+			return proto_names[i];
+	return NULL;
+}
 
 const char *ps_kind_name(enum ps_kind kind)
 {

@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The one attach layer: load a plugin's object for one interface, pin its
- * maps, hook it to ingress (tcx, tc, xdp) and pin what keeps it there, so
- * that `attach`, `show` and `detach` can be separate processes.
+ * maps, hook it to ingress (tcx, tc, xdp) in stage order and pin what keeps
+ * it there, so that `attach`, `show` and `detach` can be separate
+ * processes.  The folder layout is in pins.c, the hooks in hooks.c.
  *
- *	<bpffs>/pktscope/<ifname>/<plugin>/
- *		ps_meta	  array map: mode, ifindex, prog id, time, tc handle
- *		ps_link	  the bpf_link (tcx, xdp)
- *		ps_prog	  the program
- *		<map>	  each of the object's maps, by name
- *
- * The plugin directory is created with mkdir(), not mkdir -p, so two
- * attaches racing for the same slot cannot both win.
+ * An attach runs in steps (check, load, stage, configure, hook, publish)
+ * with one unwind: until the staged folder is renamed into place nothing
+ * is visible, and on failure nothing stays, a replaced attachment
+ * included.  What a killed attach or a killed temporary owner left is
+ * cleaned, teardown included, by the next attach or detach there.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,25 +22,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_link.h>
 
 #include <pktscope/bpf/hook.h>
-#include "internal.h"
-
-#define PS_BPF_TCX_INGRESS 46	/* absent from Debian 12's uapi headers */
-#define META_MAGIC 0x70736d31	/* "psm1" */
-
-struct ps_meta {
-	uint32_t magic;
-	uint32_t mode;
-	int32_t ifindex;
-	uint32_t prog_id;
-	uint64_t since;
-	uint32_t tc_handle;
-	uint32_t tc_priority;
-	char ifname[PS_IFNAMSIZ];
-	char plugin[64];
-};
+#include "attach.h"
 
 const char *ps_mode_name(enum ps_mode mode)
 {
@@ -61,255 +44,292 @@ const char *const ps_mode_choices[] = {
 	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
 };
 
-static bool mode_is_xdp(enum ps_mode m)
-{
-	return m == PS_MODE_XDP || m == PS_MODE_XDP_NATIVE ||
-	       m == PS_MODE_XDP_GENERIC;
-}
-
-static bool kernel_has_tcx(void)
-{
-	__u32 cnt = 0, flags = 0;
-	int lo = (int)if_nametoindex("lo");
-
-	return lo && !bpf_prog_query(lo, PS_BPF_TCX_INGRESS, 0, &flags, NULL,
-				     &cnt);
-}
-
-static int pin_path(struct ps_ctx *ctx, char *buf, size_t len,
-		    const char *ifname, const char *plugin, const char *file)
-{
-	int n;
-
-	if (file)
-		n = snprintf(buf, len, "%s/pktscope/%s/%s/%s", ctx->bpffs, ifname,
-			     plugin, file);
-	else if (plugin)
-		n = snprintf(buf, len, "%s/pktscope/%s/%s", ctx->bpffs, ifname,
-			     plugin);
-	else if (ifname)
-		n = snprintf(buf, len, "%s/pktscope/%s", ctx->bpffs, ifname);
-	else
-		n = snprintf(buf, len, "%s/pktscope", ctx->bpffs);
-	if (n < 0 || (size_t)n >= len)
-		return ps_err(ctx, "pin path under %s is too long", ctx->bpffs);
-	return 0;
-}
-
-static int read_meta(const char *dir, struct ps_meta *m)
-{
-	char path[512];
-	uint32_t key = 0;
-	int fd, r;
-
-	snprintf(path, sizeof(path), "%s/ps_meta", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	r = bpf_map_lookup_elem(fd, &key, m);
-	r = r ? -errno : 0;
-	close(fd);
-	if (!r && m->magic != META_MAGIC)
-		r = -EINVAL;
-	return r;
-}
-
 static void fill_attachment(struct ps_attachment *att, const struct ps_meta *m,
-			    const char *dir)
+			    const char *dir, bool valid)
 {
 	char name[IF_NAMESIZE];
+	bool alive;
 
 	memset(att, 0, sizeof(*att));
 	snprintf(att->plugin, sizeof(att->plugin), "%s", m->plugin);
 	snprintf(att->ifname, sizeof(att->ifname), "%s", m->ifname);
 	snprintf(att->pin_dir, sizeof(att->pin_dir), "%s", dir);
+	if (!valid) {
+		att->state = PS_ATT_INCOMPLETE;
+		return;
+	}
 	att->mode = (enum ps_mode)m->mode;
 	att->prog_id = m->prog_id;
 	att->since = m->since;
-	/* same index and same name: still the interface we attached to */
-	if (if_indextoname((unsigned)m->ifindex, name) &&
-	    !strcmp(name, m->ifname))
-		att->ifindex = m->ifindex;
-}
-
-/* Remove every pin in dir and the directories that become empty. */
-static void remove_pins(struct ps_ctx *ctx, const char *dir,
-			const char *ifname)
-{
-	char path[600];
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (unlink(path))
-				ps_warn(ctx, "cannot remove %s: %s", path,
-					strerror(errno));
-		}
-		closedir(d);
+	att->stage = (enum ps_stage)m->stage;
+	att->owner_pid = m->owner_pid;
+	att->orphaned = m->owner_pid &&
+			!pins_owner_alive(m->owner_pid, m->owner_start);
+	alive = m->state == META_READY && hooks_alive(m, dir);
+	if (!alive) {
+		att->state = PS_ATT_GONE;
+		return;
 	}
-	rmdir(dir);
-	if (!pin_path(ctx, path, sizeof(path), ifname, NULL, NULL))
-		rmdir(path);	/* fails while other plugins remain: fine */
-	if (!pin_path(ctx, path, sizeof(path), NULL, NULL, NULL))
-		rmdir(path);
+	att->ifindex = m->ifindex;
+	att->state = if_indextoname((unsigned)m->ifindex, name) &&
+		     !strcmp(name, m->ifname) ? PS_ATT_ATTACHED : PS_ATT_RENAMED;
 }
 
-static int tc_detach_prog(int ifindex, uint32_t handle, uint32_t prio,
-			  uint32_t prog_id)
+static const struct ps_plugin *plugin_by_name(struct ps_ctx *ctx,
+					      const char *name)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = handle, .priority = prio);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, d, .handle = handle, .priority = prio);
+	const struct ps_object *o;
 
-	/* only remove the filter if it still runs our program */
-	if (bpf_tc_query(&hook, &q))
-		return -ENOENT;
-	if (q.prog_id != prog_id)
-		return -ESRCH;
-	return bpf_tc_detach(&hook, &d);
+	if (ctx->plugin && !strcmp(ctx->plugin->name, name))
+		return ctx->plugin;
+	o = ps_find_object(ctx, name);
+	return o ? o->plugin : NULL;
 }
 
-static int detach_dir(struct ps_ctx *ctx, const char *dir, const char *ifname)
+/*
+ * A plugin's teardown() for what its configure() set up; for a half-made
+ * attachment (no metadata) it gets the interface, plugin and folder only.
+ */
+static void plugin_teardown(struct ps_ctx *ctx, const char *plugin,
+			    const char *ifname, const char *dir,
+			    const struct ps_meta *m)
 {
+	const struct ps_plugin *p = plugin_by_name(ctx, plugin), *saved;
+	struct ps_attachment att;
+	struct ps_meta blank;
+
+	if (!p || !p->teardown)
+		return;
+	memset(&blank, 0, sizeof(blank));
+	snprintf(blank.ifname, sizeof(blank.ifname), "%s", ifname);
+	snprintf(blank.plugin, sizeof(blank.plugin), "%s", plugin);
+	fill_attachment(&att, m ? m : &blank, dir, m != NULL);
+	saved = ctx->plugin;
+	ctx->plugin = p;
+	if (p->teardown(ctx, &att))
+		ps_warn(ctx, "%s could not remove all it set up on %s", plugin,
+			ifname);
+	ctx->plugin = saved;
+}
+
+/*
+ * Take one attachment (or a folder being built) off the hook and out of
+ * bpffs.  teardown: false when a replacement takes over what the
+ * plugin's configure() made.
+ */
+static int remove_attachment(struct ps_ctx *ctx, const char *dir,
+			     const char *plugin, const char *ifname,
+			     bool teardown)
+{
+	char ifdir[PS_PATH_MAX], why[256];
 	struct ps_meta m;
+	bool valid = !pins_meta_read(dir, &m, why, sizeof(why));
 
-	if (!read_meta(dir, &m) && m.mode == PS_MODE_TC) {
-		char name[IF_NAMESIZE];
-
-		if (if_indextoname((unsigned)m.ifindex, name) &&
-		    !strcmp(name, m.ifname)) {
-			int r = tc_detach_prog(m.ifindex, m.tc_handle,
-					       m.tc_priority, m.prog_id);
-
-			if (r && r != -ENOENT && r != -ESRCH)
-				ps_warn(ctx, "tc filter on %s: %s", ifname,
-					strerror(-r));
-		}
-	}
+	snprintf(ifdir, sizeof(ifdir), "%s", dir);
+	*strrchr(ifdir, '/') = '\0';
+	if (valid && m.mode == PS_MODE_TC)
+		hooks_tc_remove(ctx, &m, ifdir);
+	if (teardown)
+		plugin_teardown(ctx, plugin, ifname, dir, valid ? &m : NULL);
 	/* out of the interface's XDP chain, if it is in one */
 	ps_chain_unlink(ctx, dir, ifname);
 	/* tcx and xdp links die with their last reference: the pin */
-	remove_pins(ctx, dir, ifname);
-	return 0;
+	return pins_remove(ctx, dir);
 }
 
-static int resolve_ifindex(struct ps_ctx *ctx, const char *ifname)
+/* every published attachment on ifname's folder, for the hook order */
+static size_t collect_peers(struct ps_ctx *ctx, const char *ifname,
+			    struct hook_peer *peers, size_t max)
 {
-	unsigned int idx = if_nametoindex(ifname);
+	char ifdir[PS_PATH_MAX], dir[PS_PATH_MAX], why[256];
+	char **names;
+	size_t n, k = 0;
 
-	if (!idx)
-		return -ps_err(ctx, "interface '%s' not found", ifname);
-	return (int)idx;
-}
+	if (pins_path(ctx, ifdir, sizeof(ifdir), ifname, NULL, NULL))
+		return 0;
+	n = pins_list(ifdir, &names, false);
+	for (size_t i = 0; i < n && k < max; i++) {
+		struct ps_meta m;
 
-static void describe_xdp_holder(int ifindex, char *buf, size_t len)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info info;
-	__u32 ilen = sizeof(info);
-	int fd;
-
-	snprintf(buf, len, "another program");
-	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
-		return;
-	memset(&info, 0, sizeof(info));
-	fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(buf, len, "program '%s' (id %u)", info.name, q.prog_id);
-	else
-		snprintf(buf, len, "program id %u", q.prog_id);
-	if (fd >= 0)
-		close(fd);
-}
-
-int ps_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
-		const char *ifname, enum ps_mode *mode)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char holder[128];
-	int fd;
-
-	if (*mode == PS_MODE_XDP_NATIVE)
-		opts.flags = XDP_FLAGS_DRV_MODE;
-	else if (*mode == PS_MODE_XDP_GENERIC)
-		opts.flags = XDP_FLAGS_SKB_MODE;
-	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
-	if (fd < 0) {
-		int err = errno;
-
-		if (err == EBUSY || err == EEXIST) {
-			describe_xdp_holder(ifindex, holder, sizeof(holder));
-			return -ps_err(ctx,
-				"the XDP hook of %s is held by %s; XDP has one program an interface (use mode tcx to share)",
-				ifname, holder);
-		}
-		if (err == EOPNOTSUPP || err == EINVAL)
-			return -ps_err(ctx, "%s does not support %s: %s", ifname,
-				       ps_mode_name(*mode), strerror(err));
-		return -ps_err(ctx, "attaching XDP to %s: %s", ifname,
-			       strerror(err));
+		if (pins_join(dir, sizeof(dir), ifdir, names[i]) ||
+		    pins_meta_read(dir, &m, why, sizeof(why)) ||
+		    m.state != META_READY)
+			continue;
+		peers[k].prog_id = m.prog_id;
+		peers[k].stage = (enum ps_stage)m.stage;
+		peers[k].mode = (enum ps_mode)m.mode;
+		peers[k].tc_priority = m.tc_priority;
+		k++;
 	}
-	if (*mode == PS_MODE_XDP && !bpf_xdp_query(ifindex, 0, &q))
-		*mode = q.attach_mode == XDP_ATTACHED_SKB ? PS_MODE_XDP_GENERIC :
-							    PS_MODE_XDP_NATIVE;
-	return fd;
+	pins_list_free(names, n);
+	return k;
 }
 
-static int link_tcx(struct ps_ctx *ctx, int prog_fd, int ifindex,
-		    const char *ifname)
+/*
+ * What killed processes left on ifname: folders of attaches that died
+ * while building, and temporary attaches whose process died.  Returns how
+ * many of them were the current plugin's.
+ */
+static int sweep_interface(struct ps_ctx *ctx, const char *ifname)
 {
-	int fd = bpf_link_create(prog_fd, ifindex, PS_BPF_TCX_INGRESS, NULL);
+	char ifdir[PS_PATH_MAX], dir[PS_PATH_MAX], plugin[64], why[256];
+	const char *me = ctx->plugin ? ctx->plugin->name : "";
+	char **names, *slash;
+	size_t n;
+	int mine = 0;
 
-	if (fd < 0)
-		return -ps_err(ctx, "attaching tcx to %s: %s", ifname,
-			       strerror(errno));
-	return fd;
+	if (pins_path(ctx, ifdir, sizeof(ifdir), ifname, NULL, NULL))
+		return 0;
+	n = pins_list(ifdir, &names, true);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pid;
+		uint64_t start;
+
+		if (!pins_stage_parse(names[i], plugin, sizeof(plugin), &pid,
+				      &start) || pins_owner_alive(pid, start) ||
+		    pins_join(dir, sizeof(dir), ifdir, names[i]))
+			continue;
+		ps_debug(ctx, "removing %s, left by a killed attach", dir);
+		remove_attachment(ctx, dir, plugin, ifname, true);
+		mine += !strcmp(plugin, me);
+	}
+	pins_list_free(names, n);
+	n = pins_list(ifdir, &names, false);
+	for (size_t i = 0; i < n; i++) {
+		struct ps_meta m;
+
+		if (pins_join(dir, sizeof(dir), ifdir, names[i]) ||
+		    pins_meta_read(dir, &m, why, sizeof(why)) || !m.owner_pid ||
+		    pins_owner_alive(m.owner_pid, m.owner_start))
+			continue;
+		ps_warn(ctx, "removing %s's temporary attach on %s: its process (pid %u) died",
+			names[i], ifname, m.owner_pid);
+		remove_attachment(ctx, dir, names[i], ifname, true);
+		mine += !strcmp(names[i], me);
+	}
+	pins_list_free(names, n);
+	/* folders a kill left empty */
+	if (!rmdir(ifdir) && (slash = strrchr(ifdir, '/'))) {
+		*slash = '\0';
+		rmdir(ifdir);
+	}
+	return mine;
 }
 
-static int attach_tc(struct ps_ctx *ctx, int prog_fd, int ifindex,
-		     const char *ifname, struct ps_meta *m)
+/* ---- attach, in steps ---- */
+
+struct attach_job {
+	struct ps_ctx *ctx;
+	const struct ps_plugin *p;
+	const struct ps_attach_opts *o;
+	const char *ifname;
+	int ifindex;
+	enum ps_mode mode;
+	char root[PS_PATH_MAX], ifdir[PS_PATH_MAX], dir[PS_PATH_MAX];
+	char stage_dir[PS_PATH_MAX];
+	struct ps_meta meta, old;
+	bool have_old;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	int prog_fd, link_fd;
+	int revert_link_fd, revert_prog_fd;	/* XDP replaced in place */
+	struct ps_chain chain;			/* several plugins at XDP */
+	/* progress, for the unwind */
+	bool staged, configured, hooked, lost_race;
+};
+
+static int job_init(struct attach_job *j, struct ps_ctx *ctx,
+		    const char *ifname, const struct ps_attach_opts *o)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
 	int r;
 
-	r = bpf_tc_hook_create(&hook);
-	if (r && r != -EEXIST)
-		return ps_err(ctx, "creating the clsact qdisc on %s: %s", ifname,
-			      strerror(-r));
-	r = bpf_tc_attach(&hook, &opts);
+	memset(j, 0, sizeof(*j));
+	j->link_fd = j->revert_link_fd = j->revert_prog_fd = -1;
+	j->chain.lock_fd = j->chain.chain_fd = j->chain.slots_fd = -1;
+	j->ctx = ctx;
+	j->p = ctx->plugin;
+	j->o = o;
+	j->ifname = ifname;
+	j->mode = o->mode;
+	if (!j->p || !j->p->bpf_elf)
+		return ps_err(ctx, "this plugin has no BPF object");
+	r = ps_need_root(ctx, "attach");
 	if (r)
-		return ps_err(ctx, "attaching tc filter to %s: %s", ifname,
-			      strerror(-r));
-	m->tc_handle = opts.handle;
-	m->tc_priority = opts.priority;
+		return r;
+	j->ifindex = (int)if_nametoindex(ifname);
+	if (!j->ifindex)
+		return ps_err(ctx, "interface '%s' not found", ifname);
+	r = ps_ensure_bpffs(ctx);
+	if (r)
+		return r;
+	if (pins_path(ctx, j->root, sizeof(j->root), NULL, NULL, NULL) ||
+	    pins_path(ctx, j->ifdir, sizeof(j->ifdir), ifname, NULL, NULL) ||
+	    pins_path(ctx, j->dir, sizeof(j->dir), ifname, j->p->name, NULL))
+		return PS_ERR;
+	/* someone else's folder is reported before anything is done there */
+	if (pins_dir_trusted(ctx, j->root, true) ||
+	    pins_dir_trusted(ctx, j->ifdir, true))
+		return PS_ERR;
+	if (j->mode == PS_MODE_AUTO)
+		j->mode = hooks_kernel_has_tcx() ? PS_MODE_TCX : PS_MODE_TC;
 	return 0;
 }
 
-static int write_meta(struct ps_ctx *ctx, const char *dir,
-		      const struct ps_meta *m)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o);
-	char path[600];
-	uint32_t key = 0;
-	int fd, r = 0;
+struct renamed_state {
+	int ifindex;
+	struct ps_attachment found;
+};
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ps_meta", sizeof(key),
-			    sizeof(*m), 1, &o);
-	if (fd < 0)
-		return ps_err(ctx, "creating metadata map: %s", strerror(errno));
-	snprintf(path, sizeof(path), "%s/ps_meta", dir);
-	if (bpf_map_update_elem(fd, &key, m, 0) || bpf_obj_pin(fd, path))
-		r = ps_err(ctx, "pinning %s: %s", path, strerror(errno));
-	close(fd);
-	return r;
+static int find_renamed(struct ps_ctx *ctx, const struct ps_attachment *att,
+			void *data)
+{
+	struct renamed_state *s = data;
+
+	(void)ctx;
+	if (att->state != PS_ATT_RENAMED || att->ifindex != s->ifindex)
+		return 0;
+	s->found = *att;
+	return 1;
+}
+
+/* what is there already: cleaned if dead, refused, or to be replaced */
+static int job_check_existing(struct attach_job *j)
+{
+	struct ps_ctx *ctx = j->ctx;
+	struct renamed_state rs = { .ifindex = j->ifindex };
+	struct ps_attachment att;
+	char why[256], cur[IF_NAMESIZE];
+	int r;
+
+	sweep_interface(ctx, j->ifname);
+	if (ps_attachment_foreach(ctx, j->p->name, find_renamed, &rs) > 0)
+		return ps_err(ctx, "%s already runs on %s: attached to it as %s, which was renamed since (detach dev %s first)",
+			      j->p->name, if_indextoname((unsigned)j->ifindex, cur) ?
+			      cur : j->ifname, rs.found.ifname, rs.found.ifname);
+	r = pins_meta_read(j->dir, &j->old, why, sizeof(why));
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return ps_err(ctx, "%s has pins this pktscope cannot read: %s ('%s %s detach dev %s' removes them)",
+			      j->dir, why, ctx->progname, j->p->name, j->ifname);
+	fill_attachment(&att, &j->old, j->dir, true);
+	if (att.state == PS_ATT_GONE) {
+		ps_warn(ctx, "removing %s's attachment to an earlier %s (that interface was deleted or re-created)",
+			j->p->name, j->ifname);
+		return remove_attachment(ctx, j->dir, j->p->name, j->ifname,
+					 true);
+	}
+	if (att.owner_pid && !att.orphaned &&
+	    att.owner_pid != (uint32_t)getpid())
+		return ps_err(ctx, "%s is attached to %s for the duration of process %u (a watch or record)",
+			      j->p->name, j->ifname, att.owner_pid);
+	if (!(j->o->flags & PS_ATTACH_REPLACE))
+		return ps_err(ctx,
+			"%s is already attached to %s (mode %s, prog id %u); detach it or add 'replace'",
+			j->p->name, j->ifname, ps_mode_name(att.mode),
+			att.prog_id);
+	j->have_old = true;
+	return 0;
 }
 
 static uint32_t prog_id_of(int fd)
@@ -323,273 +343,409 @@ static uint32_t prog_id_of(int fd)
 	return info.id;
 }
 
-static int mkdir_p(struct ps_ctx *ctx, const char *ifname)
+static int job_load(struct attach_job *j)
 {
-	char path[512];
+	struct ps_ctx *ctx = j->ctx;
+	const char *want = mode_is_xdp(j->mode) ? j->p->xdp_prog : j->p->tc_prog;
+	struct bpf_program *prog;
 
-	if (pin_path(ctx, path, sizeof(path), NULL, NULL, NULL))
+	if (!want)
+		return ps_err(ctx, "%s has no %s program", j->p->name,
+			      mode_is_xdp(j->mode) ? "XDP" : "TC");
+	j->obj = ps_bpf_open(ctx);
+	if (!j->obj)
 		return PS_ERR;
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return ps_err(ctx, "cannot create %s: %s", path, strerror(errno));
-	if (pin_path(ctx, path, sizeof(path), ifname, NULL, NULL))
-		return PS_ERR;
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return ps_err(ctx, "cannot create %s: %s", path, strerror(errno));
-	return 0;
-}
-
-int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
-	      unsigned int flags, const struct ps_args *args,
-	      struct ps_attachment *out)
-{
-	const struct ps_plugin *p = ctx->plugin;
-	struct bpf_object *obj = NULL;
-	struct bpf_program *prog, *want = NULL;
-	struct ps_chain chain = { .lock_fd = -1, .chain_fd = -1, .slots_fd = -1 };
-	struct ps_meta meta;
-	char dir[512], path[600];
-	bool dir_made = false;
-	int ifindex, prog_fd, link_fd = -1, r;
-
-	if (!p || !p->bpf_elf)
-		return ps_err(ctx, "this plugin has no BPF object");
-	r = ps_need_root(ctx, "attach");
-	if (r)
-		return r;
-	ifindex = resolve_ifindex(ctx, ifname);
-	if (ifindex < 0)
-		return PS_ERR;
-	r = ps_ensure_bpffs(ctx);
-	if (r)
-		return r;
-	if (pin_path(ctx, dir, sizeof(dir), ifname, p->name, NULL))
-		return PS_ERR;
-
-	struct ps_attachment old;
-	if (!ps_attachment_get(ctx, ifname, &old)) {
-		if (!(flags & PS_ATTACH_REPLACE))
-			return ps_err(ctx,
-				"%s is already attached to %s (mode %s, prog id %u); detach it or add 'replace'",
-				p->name, ifname, ps_mode_name(old.mode), old.prog_id);
-		detach_dir(ctx, dir, ifname);
-	} else if (!access(dir, F_OK)) {
-		/* left behind by a killed attach: nothing runs from it */
-		ps_debug(ctx, "removing stale %s", dir);
-		detach_dir(ctx, dir, ifname);
-	}
-
-	if (mode == PS_MODE_AUTO)
-		mode = kernel_has_tcx() ? PS_MODE_TCX : PS_MODE_TC;
-	const char *want_name = mode_is_xdp(mode) ? p->xdp_prog : p->tc_prog;
-	if (!want_name)
-		return ps_err(ctx, "%s has no %s program", p->name,
-			      mode_is_xdp(mode) ? "XDP" : "TC");
-
-	obj = ps_bpf_open(ctx);
-	if (!obj)
-		return PS_ERR;
-	bpf_object__for_each_program(prog, obj) {
-		bool me = !strcmp(bpf_program__name(prog), want_name);
+	bpf_object__for_each_program(prog, j->obj) {
+		bool me = !strcmp(bpf_program__name(prog), want);
 
 		bpf_program__set_autoload(prog, me);
 		if (me)
-			want = prog;
+			j->prog = prog;
 	}
-	if (!want) {
-		r = ps_err(ctx, "program '%s' is not in %s's object", want_name,
-			   p->name);
-		goto out;
-	}
-	if (mode == PS_MODE_TCX)
-		bpf_program__set_expected_attach_type(want,
+	if (!j->prog)
+		return ps_err(ctx, "program '%s' is not in %s's object", want,
+			      j->p->name);
+	if (j->mode == PS_MODE_TCX)
+		bpf_program__set_expected_attach_type(j->prog,
 			(enum bpf_attach_type)PS_BPF_TCX_INGRESS);
-	if (mode_is_xdp(mode)) {
-		r = ps_chain_prepare(ctx, obj, ifname, ifindex, mode,
-				     &chain);
-		if (r)
-			goto out;
-	}
-	if (bpf_object__load(obj)) {
-		r = ps_err(ctx, "loading %s's BPF object failed: %s%s", p->name,
-			   strerror(errno), ctx->debug ? "" :
-			   " (run with -d for the verifier log)");
-		goto out;
-	}
-	prog_fd = bpf_program__fd(want);
+	if (mode_is_xdp(j->mode) &&
+	    ps_chain_prepare(ctx, j->obj, j->ifname, j->ifindex, j->mode,
+			     &j->chain))
+		return PS_ERR;
+	if (bpf_object__load(j->obj))
+		return ps_err(ctx, "loading %s's BPF object failed: %s%s",
+			      j->p->name, strerror(errno), ctx->debug ? "" :
+			      " (run with -d for the verifier log)");
+	j->prog_fd = bpf_program__fd(j->prog);
+	/* without the id, detach could not tell our tc filter from another */
+	j->meta.prog_id = prog_id_of(j->prog_fd);
+	if (!j->meta.prog_id)
+		return ps_err(ctx, "reading the id of %s's program: %s",
+			      j->p->name, strerror(errno));
 	/* before anything is pinned or linked: a refusal leaves nothing */
-	r = ps_hook_probe(ctx, obj, prog_fd, mode_is_xdp(mode));
-	if (r)
-		goto out;
+	return ps_hook_probe(ctx, j->obj, j->prog_fd, mode_is_xdp(j->mode));
+}
 
-	r = mkdir_p(ctx, ifname);
-	if (r)
-		goto out;
-	if (mkdir(dir, 0700)) {
-		r = errno == EEXIST ?
-			ps_err(ctx, "%s is being attached to %s by another process",
-			       p->name, ifname) :
-			ps_err(ctx, "cannot create %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	dir_made = true;
+static int pin_at(struct ps_ctx *ctx, int fd, const char *dir,
+		  const char *name)
+{
+	char path[PS_PATH_MAX];
 
+	if (pins_join(path, sizeof(path), dir, name))
+		return ps_err(ctx, "pin path %s/%s is too long", dir, name);
+	if (bpf_obj_pin(fd, path))
+		return ps_err(ctx, "pinning %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* the pins, in a folder only this process uses, and the metadata */
+static int job_stage(struct attach_job *j)
+{
+	struct ps_ctx *ctx = j->ctx;
+	struct ps_meta *m = &j->meta;
+	char name[128];
 	struct bpf_map *map;
-	bpf_object__for_each_map(map, obj) {
+
+	if (pins_stage_name(name, sizeof(name), j->p->name) ||
+	    snprintf(j->stage_dir, sizeof(j->stage_dir), "%s/%s", j->ifdir,
+		     name) >= (int)sizeof(j->stage_dir))
+		return ps_err(ctx, "pin path under %s is too long", j->ifdir);
+	/* another process's clean-up may remove the empty folders above it
+	 * between our mkdir()s: make them again */
+	for (int tries = 0;; tries++) {
+		if (pins_dir_trusted(ctx, j->root, true) ||
+		    pins_dir_trusted(ctx, j->ifdir, true))
+			return PS_ERR;
+		if (!mkdir(j->stage_dir, 0700))
+			break;
+		if (errno != ENOENT || tries == 3)
+			return ps_err(ctx, "cannot create %s: %s", j->stage_dir,
+				      strerror(errno));
+	}
+	j->staged = true;
+	bpf_object__for_each_map(map, j->obj) {
 		/* the XDP chain is the interface's, pinned beside */
 		if (bpf_map__is_internal(map) ||
 		    !strcmp(bpf_map__name(map), PS_XDP_CHAIN_MAP))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
-		if (bpf_map__pin(map, path)) {
-			r = ps_err(ctx, "pinning map %s: %s", path, strerror(errno));
-			goto out;
+		if (pin_at(ctx, bpf_map__fd(map), j->stage_dir,
+			   bpf_map__name(map)))
+			return PS_ERR;
+	}
+	if (pin_at(ctx, j->prog_fd, j->stage_dir, "ps_prog"))
+		return PS_ERR;
+	m->magic = META_MAGIC;
+	m->state = META_LINKING;
+	m->mode = j->mode;
+	m->ifindex = j->ifindex;
+	m->stage = j->p->stage;
+	m->since = (uint64_t)time(NULL);
+	if (j->o->flags & PS_ATTACH_TEMPORARY) {
+		m->owner_pid = (uint32_t)getpid();
+		m->owner_start = pins_proc_start(m->owner_pid);
+	}
+	snprintf(m->ifname, sizeof(m->ifname), "%s", j->ifname);
+	snprintf(m->plugin, sizeof(m->plugin), "%s", j->p->name);
+	if (j->mode == PS_MODE_TC && hooks_tc_pick(ctx, j->ifdir, m))
+		return PS_ERR;
+	return pins_meta_write(ctx, j->stage_dir, m, true);
+}
+
+/* configure before the hook sees a packet */
+static int job_configure(struct attach_job *j)
+{
+	struct ps_attachment att;
+
+	if (!j->p->configure)
+		return 0;
+	fill_attachment(&att, &j->meta, j->stage_dir, true);
+	att.ifindex = j->ifindex;
+	att.state = PS_ATT_ATTACHED;
+	j->configured = true;
+	return j->p->configure(j->ctx, &att, j->o->args, j->o->data);
+}
+
+/* XDP holds one program: a replaced XDP attachment's link takes ours */
+static int job_xdp_in_place(struct attach_job *j)
+{
+	struct ps_ctx *ctx = j->ctx;
+	char path[PS_PATH_MAX];
+
+	if (j->mode != PS_MODE_XDP && j->mode != (enum ps_mode)j->old.mode)
+		return ps_err(ctx, "%s is attached to %s in mode %s: detach it to change to %s",
+			      j->p->name, j->ifname,
+			      ps_mode_name((enum ps_mode)j->old.mode),
+			      ps_mode_name(j->mode));
+	if (!pins_join(path, sizeof(path), j->dir, "ps_link"))
+		j->revert_link_fd = bpf_obj_get(path);
+	if (!pins_join(path, sizeof(path), j->dir, "ps_prog"))
+		j->revert_prog_fd = bpf_obj_get(path);
+	if (j->revert_link_fd < 0 || j->revert_prog_fd < 0)
+		return ps_err(ctx, "opening the XDP link of %s on %s: %s",
+			      j->p->name, j->ifname, strerror(errno));
+	if (bpf_link_update(j->revert_link_fd, j->prog_fd, NULL))
+		return ps_err(ctx, "replacing the XDP program on %s: %s",
+			      j->ifname, strerror(errno));
+	j->mode = (enum ps_mode)j->old.mode;
+	j->link_fd = dup(j->revert_link_fd);
+	return j->link_fd < 0 ? ps_err(ctx, "dup: %s", strerror(errno)) : 0;
+}
+
+static int job_hook(struct attach_job *j)
+{
+	struct ps_ctx *ctx = j->ctx;
+	struct hook_peer peers[32];
+	size_t npeers;
+	int r = 0;
+
+	if (j->mode == PS_MODE_TCX) {
+		npeers = collect_peers(ctx, j->ifname, peers, ARRAY_SIZE(peers));
+		j->link_fd = hooks_link_tcx(ctx, j->prog_fd, j->ifindex,
+					    j->ifname, j->p->stage, peers,
+					    npeers);
+	} else if (j->chain.chained) {
+		/* a replaced one leaves the chain when it is removed */
+		r = ps_chain_link(ctx, &j->chain, j->prog_fd, j->ifindex,
+				  j->ifname, &j->mode);
+		j->hooked = !r;
+		return r;
+	} else if (mode_is_xdp(j->mode)) {
+		if (j->have_old && mode_is_xdp((enum ps_mode)j->old.mode)) {
+			r = job_xdp_in_place(j);
+			j->hooked = j->revert_link_fd >= 0 && !r;
+			if (r)
+				return r;
+		} else {
+			j->link_fd = hooks_link_xdp(ctx, j->prog_fd, j->ifindex,
+						    j->ifname, &j->mode);
 		}
-	}
-	snprintf(path, sizeof(path), "%s/ps_prog", dir);
-	if (bpf_obj_pin(prog_fd, path)) {
-		r = ps_err(ctx, "pinning %s: %s", path, strerror(errno));
-		goto out;
-	}
-
-	memset(&meta, 0, sizeof(meta));
-	meta.magic = META_MAGIC;
-	meta.ifindex = ifindex;
-	meta.prog_id = prog_id_of(prog_fd);
-	meta.since = (uint64_t)time(NULL);
-	snprintf(meta.ifname, sizeof(meta.ifname), "%s", ifname);
-	snprintf(meta.plugin, sizeof(meta.plugin), "%s", p->name);
-
-	/* configure before the hook sees a packet */
-	if (p->configure) {
-		struct ps_attachment a;
-
-		meta.mode = mode;
-		fill_attachment(&a, &meta, dir);
-		a.ifindex = ifindex;
-		r = p->configure(ctx, &a, args);
-		if (r)
-			goto out;
-	}
-
-	if (mode == PS_MODE_TCX) {
-		link_fd = link_tcx(ctx, prog_fd, ifindex, ifname);
-	} else if (chain.chained) {
-		r = ps_chain_link(ctx, &chain, prog_fd, ifindex, ifname, &mode);
-		if (r)
-			goto out;
-	} else if (mode_is_xdp(mode)) {
-		link_fd = ps_link_xdp(ctx, prog_fd, ifindex, ifname, &mode);
 	} else {
-		r = attach_tc(ctx, prog_fd, ifindex, ifname, &meta);
-		if (r)
-			goto out;
+		j->hooked = true;	/* the unwind looks the filter up */
+		return hooks_tc_attach(ctx, j->prog_fd, j->ifname,
+				       j->stage_dir, &j->meta);
 	}
-	if (link_fd < 0 && mode != PS_MODE_TC && !chain.chained) {
-		r = PS_ERR;
-		goto out;
-	}
-	meta.mode = mode;
-	if (link_fd >= 0) {
-		snprintf(path, sizeof(path), "%s/ps_link", dir);
-		if (bpf_obj_pin(link_fd, path)) {
-			r = ps_err(ctx, "pinning %s: %s", path, strerror(errno));
-			goto out;
+	if (j->link_fd < 0)
+		return PS_ERR;
+	j->hooked = true;
+	return pin_at(ctx, j->link_fd, j->stage_dir, "ps_link");
+}
+
+/*
+ * Into place in one rename: RENAME_NOREPLACE makes two racing attaches
+ * have one winner; RENAME_EXCHANGE swaps a replaced attachment out, which
+ * then goes (its hook with it).
+ */
+static int job_publish(struct attach_job *j)
+{
+	struct ps_ctx *ctx = j->ctx;
+
+	j->meta.state = META_READY;
+	j->meta.mode = j->mode;
+	if (pins_meta_write(ctx, j->stage_dir, &j->meta, false))
+		return PS_ERR;
+	if (j->have_old) {
+		if (!renameat2(AT_FDCWD, j->stage_dir, AT_FDCWD, j->dir,
+			       RENAME_EXCHANGE)) {
+			/* the old one is in the staging folder now */
+			j->staged = false;
+			if (remove_attachment(ctx, j->stage_dir, j->p->name,
+					      j->ifname, false))
+				ps_warn(ctx, "the replaced attachment's pins are not all gone");
+			return 0;
 		}
+		if (errno != ENOENT)
+			return ps_err(ctx, "replacing %s: %s", j->dir,
+				      strerror(errno));
 	}
-	r = write_meta(ctx, dir, &meta);
-	if (r) {
-		if (chain.chained)
-			ps_chain_unlink(ctx, dir, ifname);
-		goto out;
+	if (renameat2(AT_FDCWD, j->stage_dir, AT_FDCWD, j->dir,
+		      RENAME_NOREPLACE)) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return ps_err(ctx, "publishing %s: %s", j->dir,
+				      strerror(errno));
+		/* what configure() set up is the winner's now */
+		j->lost_race = true;
+		return ps_err(ctx, "%s was attached to %s by another process meanwhile",
+			      j->p->name, j->ifname);
 	}
-	if (out)
-		fill_attachment(out, &meta, dir);
-	dir_made = false;	/* success: keep it */
-out:
-	if (dir_made) {
-		if (mode == PS_MODE_TC && meta.tc_handle)
-			tc_detach_prog(ifindex, meta.tc_handle, meta.tc_priority,
-				       meta.prog_id);
-		remove_pins(ctx, dir, ifname);
+	j->staged = false;
+	return 0;
+}
+
+/* the one unwind: what the steps made, in reverse */
+static void job_finish(struct attach_job *j, int r)
+{
+	if (r && j->hooked && j->chain.chained)
+		ps_chain_unlink(j->ctx, j->stage_dir, j->ifname);
+	else if (r && j->hooked) {
+		if (j->mode == PS_MODE_TC)
+			hooks_tc_remove(j->ctx, &j->meta, j->ifdir);
+		else if (j->revert_link_fd >= 0 &&
+			 bpf_link_update(j->revert_link_fd, j->revert_prog_fd,
+					 NULL))
+			ps_warn(j->ctx, "could not put the replaced XDP program back on %s: %s",
+				j->ifname, strerror(errno));
+		/* a new tcx or xdp link goes with its fd and pin */
 	}
-	if (link_fd >= 0)
-		close(link_fd);
-	ps_chain_close(&chain);
-	bpf_object__close(obj);
+	if (r && j->configured && !j->have_old && !j->lost_race)
+		plugin_teardown(j->ctx, j->p->name, j->ifname, j->stage_dir,
+				&j->meta);
+	if (j->link_fd >= 0)
+		close(j->link_fd);
+	if (r && j->staged)
+		pins_remove(j->ctx, j->stage_dir);
+	/* folders job_init() made for nothing: they go while empty */
+	if (r && j->ifdir[0] && !rmdir(j->ifdir))
+		rmdir(j->root);
+	if (j->revert_link_fd >= 0)
+		close(j->revert_link_fd);
+	if (j->revert_prog_fd >= 0)
+		close(j->revert_prog_fd);
+	ps_chain_close(&j->chain);
+	bpf_object__close(j->obj);
+}
+
+int ps_attach(struct ps_ctx *ctx, const char *ifname,
+	      const struct ps_attach_opts *opts, struct ps_attachment *out)
+{
+	static const struct ps_attach_opts defaults;
+	struct attach_job j;
+	int r;
+
+	r = job_init(&j, ctx, ifname, opts ? opts : &defaults);
+	if (!r)
+		r = job_check_existing(&j);
+	if (!r)
+		r = job_load(&j);
+	if (!r)
+		r = job_stage(&j);
+	if (!r)
+		r = job_configure(&j);
+	if (!r)
+		r = job_hook(&j);
+	if (!r)
+		r = job_publish(&j);
+	if (!r && out)
+		fill_attachment(out, &j.meta, j.dir, true);
+	job_finish(&j, r);
 	return r;
 }
+
+/* ---- temporary attaches ---- */
+
+int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
+		   const struct ps_attach_opts *opts, struct ps_attachment *out,
+		   bool *temporary)
+{
+	struct ps_attach_opts o = opts ? *opts : (struct ps_attach_opts){ 0 };
+
+	*temporary = false;
+	if (!ps_attachment_get(ctx, ifname, out)) {
+		if (!out->owner_pid && (out->state == PS_ATT_ATTACHED ||
+					out->state == PS_ATT_RENAMED))
+			return PS_OK;
+		if (out->owner_pid && !out->orphaned)
+			return ps_err(ctx, "another process (pid %u) is using %s on %s",
+				      out->owner_pid, ctx->plugin->name, ifname);
+		/* gone or orphaned: ps_attach() cleans it, with a warning */
+	}
+	o.flags = (o.flags & ~PS_ATTACH_REPLACE) | PS_ATTACH_TEMPORARY;
+	if (ps_attach(ctx, ifname, &o, out))
+		return PS_ERR;
+	*temporary = true;
+	return PS_OK;
+}
+
+void ps_attach_release(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       bool temporary)
+{
+	struct ps_meta m;
+	char why[256];
+
+	if (!temporary || pins_meta_read(att->pin_dir, &m, why, sizeof(why)))
+		return;
+	/* taken over or replaced meanwhile: no longer ours to remove */
+	if (m.owner_pid != (uint32_t)getpid() ||
+	    m.owner_start != pins_proc_start(m.owner_pid))
+		return;
+	remove_attachment(ctx, att->pin_dir, m.plugin, m.ifname, true);
+}
+
+/* ---- reading what is attached ---- */
 
 int ps_attachment_get(struct ps_ctx *ctx, const char *ifname,
 		      struct ps_attachment *out)
 {
+	char dir[PS_PATH_MAX], why[256];
 	struct ps_meta m;
-	char dir[512];
 
 	if (!ctx->plugin)
 		return -EINVAL;
 	if (snprintf(dir, sizeof(dir), "%s/pktscope/%s/%s", ctx->bpffs, ifname,
-		     ctx->plugin->name) >= (int)sizeof(dir))
+		     ctx->plugin->name) >= PS_PIN_DIR_MAX)
 		return -ENAMETOOLONG;
-	if (read_meta(dir, &m))
+	if (pins_meta_read(dir, &m, why, sizeof(why)))
 		return -ENOENT;
-	fill_attachment(out, &m, dir);
+	fill_attachment(out, &m, dir, true);
 	return 0;
 }
 
-int ps_detach(struct ps_ctx *ctx, const char *ifname)
+/*
+ * Each published attachment (staging: the folders being built instead),
+ * sorted by interface, then plugin.
+ */
+static int foreach_dir(struct ps_ctx *ctx, const char *plugin, bool staging,
+		       int (*cb)(struct ps_ctx *ctx,
+				 const struct ps_attachment *att, void *data),
+		       void *data)
 {
-	const struct ps_plugin *p = ctx->plugin;
-	char dir[512];
+	char root[PS_PATH_MAX], dir[PS_PATH_MAX], why[256], name[64];
+	char **ifs, **pls;
+	size_t nif, npl;
+	int r = 0;
 
-	if (!p)
-		return ps_err(ctx, "no plugin");
-	if (pin_path(ctx, dir, sizeof(dir), ifname, p->name, NULL))
-		return PS_ERR;
-	if (access(dir, F_OK))
-		return ps_err(ctx, "%s is not attached to %s", p->name, ifname);
-	return detach_dir(ctx, dir, ifname);
-}
+	if (pins_path(ctx, root, sizeof(root), NULL, NULL, NULL))
+		return -1;
+	nif = pins_list(root, &ifs, false);
+	for (size_t i = 0; i < nif && !r; i++) {
+		char ifdir[PS_PATH_MAX];
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static size_t list_dir(const char *path, char ***out)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	char **v = NULL;
-	size_t n = 0;
-
-	*out = NULL;
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char **q;
-
-		if (de->d_name[0] == '.')
+		if (pins_join(ifdir, sizeof(ifdir), root, ifs[i]))
 			continue;
-		q = realloc(v, (n + 1) * sizeof(*v));
-		if (!q)
-			break;
-		v = q;
-		v[n] = strdup(de->d_name);
-		if (v[n])
-			n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*out = v;
-	return n;
-}
+		npl = pins_list(ifdir, &pls, staging);
+		for (size_t j = 0; j < npl && !r; j++) {
+			struct ps_attachment att;
+			struct ps_meta m;
+			uint32_t pid = 0;
+			uint64_t start = 0;
+			bool valid;
 
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+			if (staging && !pins_stage_parse(pls[j], name,
+							 sizeof(name), &pid,
+							 &start))
+				continue;
+			if (plugin && strcmp(plugin, staging ? name : pls[j]))
+				continue;
+			if (pins_join(dir, sizeof(dir), ifdir, pls[j]))
+				continue;
+			valid = !staging &&
+				!pins_meta_read(dir, &m, why, sizeof(why));
+			if (!valid) {
+				memset(&m, 0, sizeof(m));
+				snprintf(m.ifname, sizeof(m.ifname), "%s", ifs[i]);
+				snprintf(m.plugin, sizeof(m.plugin), "%s",
+					 staging ? name : pls[j]);
+			}
+			fill_attachment(&att, &m, dir, valid);
+			if (staging) {
+				att.owner_pid = pid;
+				att.orphaned = !pins_owner_alive(pid, start);
+			}
+			r = cb(ctx, &att, data);
+		}
+		pins_list_free(pls, npl);
+	}
+	pins_list_free(ifs, nif);
+	return r;
 }
 
 int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
@@ -597,45 +753,13 @@ int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
 				    const struct ps_attachment *att, void *data),
 			  void *data)
 {
-	char root[512], dir[1024];
-	char **ifs, **pls;
-	size_t nif, npl;
-	int r = 0;
-
-	if (pin_path(ctx, root, sizeof(root), NULL, NULL, NULL))
-		return -1;
-	nif = list_dir(root, &ifs);
-	for (size_t i = 0; i < nif && !r; i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", root, ifs[i]);
-		npl = list_dir(dir, &pls);
-		for (size_t j = 0; j < npl && !r; j++) {
-			struct ps_attachment att;
-			struct ps_meta m;
-
-			/* ps_xdp_*: the interface's chain, not a plugin */
-			if ((plugin && strcmp(plugin, pls[j])) ||
-			    !strncmp(pls[j], "ps_", 3))
-				continue;
-			snprintf(dir, sizeof(dir), "%s/%s/%s", root, ifs[i], pls[j]);
-			if (read_meta(dir, &m)) {
-				/* half-made by a killed attach: show it as such */
-				memset(&m, 0, sizeof(m));
-				snprintf(m.ifname, sizeof(m.ifname), "%s", ifs[i]);
-				snprintf(m.plugin, sizeof(m.plugin), "%s", pls[j]);
-				m.mode = PS_MODE_AUTO;
-			}
-			fill_attachment(&att, &m, dir);
-			r = cb(ctx, &att, data);
-		}
-		free_list(pls, npl);
-	}
-	free_list(ifs, nif);
-	return r;
+	return foreach_dir(ctx, plugin, false, cb, data);
 }
 
 struct select_state {
 	struct ps_attachment *v;
 	size_t n;
+	bool all;	/* half-made ones too */
 };
 
 static int select_one(struct ps_ctx *ctx, const struct ps_attachment *att,
@@ -645,8 +769,8 @@ static int select_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct ps_attachment *v;
 
 	(void)ctx;
-	if (!att->since)
-		return 0;	/* half-made: nothing to read */
+	if (att->state == PS_ATT_INCOMPLETE && !s->all)
+		return 0;	/* nothing to read */
 	v = realloc(s->v, (s->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -659,7 +783,7 @@ int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
 			  struct ps_attachment **out, size_t *n)
 {
 	const struct ps_plugin *p = ctx->plugin;
-	struct select_state s = { NULL, 0 };
+	struct select_state s = { NULL, 0, false };
 	int r;
 
 	*out = NULL;
@@ -667,6 +791,8 @@ int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
 	if (!p)
 		return ps_err(ctx, "no plugin");
 	r = ps_need_root(ctx, p->name);
+	if (!r)
+		r = pins_bpffs_check(ctx);
 	if (r)
 		return r;
 	if (dev) {
@@ -694,77 +820,241 @@ int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
 	return PS_OK;
 }
 
+int ps_attachments_each(struct ps_ctx *ctx, const char *dev, const char *key,
+			unsigned int flags,
+			int (*cb)(struct ps_ctx *ctx,
+				  const struct ps_attachment *att, void *data),
+			void *data)
+{
+	struct ps_attachment *atts;
+	size_t n;
+	int r = PS_OK;
+
+	if (ps_attachments_select(ctx, dev, &atts, &n))
+		return PS_ERR;
+	ps_out_list(ctx, key, NULL);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (i && (flags & PS_EACH_SPACED))
+			ps_out_text(ctx, "\n");
+		r = cb(ctx, &atts[i], data);
+	}
+	ps_out_list_end(ctx);
+	free(atts);
+	return r;
+}
+
+/* ---- pinned maps, checked against the plugin's own object ---- */
+
+static struct bpf_object *shape_object(struct ps_ctx *ctx, const char *plugin)
+{
+	static struct {
+		const struct ps_plugin *p;
+		struct bpf_object *obj;
+	} cache[16];
+	const struct ps_plugin *p = plugin_by_name(ctx, plugin);
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	const void *bytes;
+	size_t size = 0, i;
+
+	if (!p || !p->bpf_elf)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(cache) && cache[i].p; i++)
+		if (cache[i].p == p)
+			return cache[i].obj;
+	bytes = p->bpf_elf(&size);
+	if (!bytes || !size)
+		return NULL;
+	opts.object_name = p->name;
+	struct bpf_object *obj = bpf_object__open_mem(bytes, size, &opts);
+
+	if (!obj)
+		return NULL;
+	if (i < ARRAY_SIZE(cache)) {
+		cache[i].p = p;
+		cache[i].obj = obj;
+	}
+	return obj;
+}
+
+static const char *type_str(enum bpf_map_type t)
+{
+	const char *s = libbpf_bpf_map_type_str(t);
+
+	return s ? s : "unknown";
+}
+
+static int check_shape(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       const char *map_name, int fd)
+{
+	struct bpf_object *obj = shape_object(ctx, att->plugin);
+	struct bpf_map *want = obj ? bpf_object__find_map_by_name(obj, map_name) :
+				     NULL;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	if (!want)
+		return 0;	/* not the object's: the caller knows its shape */
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return ps_err(ctx, "map '%s' of %s on %s: %s", map_name,
+			      att->plugin, att->ifname, strerror(errno));
+	if (info.type == (uint32_t)bpf_map__type(want) &&
+	    info.key_size == bpf_map__key_size(want) &&
+	    info.value_size == bpf_map__value_size(want))
+		return 0;
+	return ps_err(ctx,
+		"map '%s' of %s on %s: type %s, %u-byte keys, %u-byte values; this %s expects type %s, %u-byte keys, %u-byte values (pinned by another version or tool: detach and attach again)",
+		map_name, att->plugin, att->ifname,
+		type_str((enum bpf_map_type)info.type), info.key_size,
+		info.value_size, att->plugin, type_str(bpf_map__type(want)),
+		bpf_map__key_size(want), bpf_map__value_size(want));
+}
+
 int ps_map_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 		const char *map_name)
 {
-	char path[600];
+	char path[PS_PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", att->pin_dir, map_name);
+	if (pins_join(path, sizeof(path), att->pin_dir, map_name)) {
+		ps_err(ctx, "pin path %s/%s is too long", att->pin_dir, map_name);
+		return -1;
+	}
 	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (fd < 0) {
 		ps_err(ctx, "map '%s' of %s on %s cannot be opened: %s", map_name,
 		       att->plugin, att->ifname, strerror(errno));
+		return -1;
+	}
+	if (check_shape(ctx, att, map_name, fd)) {
+		close(fd);
+		return -1;
+	}
 	return fd;
+}
+
+/* ---- detach ---- */
+
+static int check_root(struct ps_ctx *ctx)
+{
+	char root[PS_PATH_MAX];
+	int r = pins_bpffs_check(ctx);
+
+	if (r || pins_path(ctx, root, sizeof(root), NULL, NULL, NULL))
+		return PS_ERR;
+	r = pins_dir_trusted(ctx, root, false);
+	return r == -ENOENT ? 0 : r;
+}
+
+int ps_detach(struct ps_ctx *ctx, const char *ifname)
+{
+	const struct ps_plugin *p = ctx->plugin;
+	char dir[PS_PATH_MAX];
+	int swept;
+
+	if (!p)
+		return ps_err(ctx, "no plugin");
+	if (check_root(ctx) ||
+	    pins_path(ctx, dir, sizeof(dir), ifname, p->name, NULL))
+		return PS_ERR;
+	swept = sweep_interface(ctx, ifname);
+	if (access(dir, F_OK)) {
+		if (swept)
+			return PS_OK;
+		return ps_err(ctx, "%s is not attached to %s", p->name, ifname);
+	}
+	return remove_attachment(ctx, dir, p->name, ifname, true);
 }
 
 /* ---- the core's attach / detach / status commands ---- */
 
+static void out_since(struct ps_ctx *ctx, const char *key, const char *label,
+		      uint64_t since)
+{
+	char when[64] = "-";
+	time_t t = (time_t)since;
+
+	if (since)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	ps_out_str(ctx, key, label, when);
+}
+
 int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	const struct ps_value *mv = ps_arg_get(args, "mode");
-	enum ps_mode mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO;
+	struct ps_attach_opts o = {
+		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		.flags = ps_arg_has(args, "replace") ? PS_ATTACH_REPLACE : 0,
+		.args = args,
+	};
 	const char *ifname = ps_arg_str(args, "dev", NULL);
 	struct ps_attachment att;
-	char when[64];
 	int r;
 
-	r = ps_attach(ctx, ifname, mode,
-		      ps_arg_has(args, "replace") ? PS_ATTACH_REPLACE : 0, args,
-		      &att);
+	r = ps_attach(ctx, ifname, &o, &att);
 	if (r)
 		return r;
-	time_t t = (time_t)att.since;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
 	ps_out_str(ctx, "plugin", "Plugin", att.plugin);
 	ps_out_str(ctx, "ifname", "Interface", att.ifname);
 	ps_out_u64(ctx, "ifindex", "Ifindex", (uint64_t)att.ifindex);
 	ps_out_str(ctx, "mode", "Mode", ps_mode_name(att.mode));
 	ps_out_u64(ctx, "prog_id", "Program id", att.prog_id);
 	ps_out_str(ctx, "pin_dir", "Pinned at", att.pin_dir);
-	ps_out_str(ctx, "since", "Since", when);
+	out_since(ctx, "since", "Since", att.since);
 	return PS_OK;
 }
+
+struct detach_all {
+	int n, failed;
+};
 
 static int detach_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      void *data)
 {
-	int *n = data;
+	struct detach_all *s = data;
 
-	(*n)++;
-	detach_dir(ctx, att->pin_dir, att->ifname);
+	if (remove_attachment(ctx, att->pin_dir, att->plugin, att->ifname,
+			      true)) {
+		s->failed++;
+		return 0;
+	}
+	s->n++;
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Detached from", att->ifname);
 	ps_out_item_end(ctx);
 	return 0;
 }
 
+static int sweep_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     void *data)
+{
+	(void)data;
+	sweep_interface(ctx, att->ifname);
+	return 0;
+}
+
 int ps_do_detach(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	const char *ifname = ps_arg_str(args, "dev", NULL);
-	int n = 0;
+	struct detach_all s = { 0, 0 };
+	int r;
 
 	if (!strcmp(ifname, "all")) {
+		if (check_root(ctx))
+			return PS_ERR;
+		/* what killed processes left, then every attachment, gone too */
+		foreach_dir(ctx, ctx->plugin->name, true, sweep_one, NULL);
 		ps_out_list(ctx, "detached", NULL);
-		ps_attachment_foreach(ctx, ctx->plugin->name, detach_one, &n);
+		ps_attachment_foreach(ctx, ctx->plugin->name, detach_one, &s);
 		ps_out_list_end(ctx);
-		if (!n)
+		if (s.failed)
+			return PS_ERR;
+		if (!s.n)
 			ps_out_text(ctx, "%s is not attached anywhere\n",
 				    ctx->plugin->name);
 		return PS_OK;
 	}
-	int r = ps_detach(ctx, ifname);
-
+	r = ps_detach(ctx, ifname);
 	if (r)
 		return r;
 	ps_out_list(ctx, "detached", NULL);
@@ -776,35 +1066,110 @@ int ps_do_detach(struct ps_ctx *ctx, const struct ps_args *args)
 }
 
 struct status_state {
-	struct ps_table *t;
+	struct ps_attachment *v;
+	size_t n;
 	const char *dev;
-	int n;
 };
 
-static int status_row(struct ps_ctx *ctx, const struct ps_attachment *att,
-		      void *data)
+static int status_collect(struct ps_ctx *ctx, const struct ps_attachment *att,
+			  void *data)
 {
 	struct status_state *s = data;
-	char when[64] = "-";
+	struct ps_attachment *v;
 
 	(void)ctx;
 	if (s->dev && strcmp(s->dev, att->ifname))
 		return 0;
-	if (att->since) {
-		time_t t = (time_t)att->since;
-
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
-	}
-	ps_table_str(s->t, att->ifname);
-	ps_table_str(s->t, att->plugin);
-	ps_table_str(s->t, att->mode ? ps_mode_name(att->mode) : "-");
-	ps_table_u64(s->t, att->prog_id);
-	ps_table_str(s->t, when);
-	ps_table_str(s->t, !att->since ? "incomplete (detach to clean up)" :
-		     att->ifindex ? "attached" : "interface gone");
-	ps_table_end_row(s->t);
-	s->n++;
+	v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	s->v[s->n++] = *att;
 	return 0;
+}
+
+static int hook_rank(enum ps_mode m)
+{
+	return mode_is_xdp(m) ? 0 : m == PS_MODE_TCX ? 1 : m == PS_MODE_TC ? 2 : 3;
+}
+
+/* by interface, then in the order a packet meets them */
+static int cmp_run_order(const void *a, const void *b)
+{
+	const struct ps_attachment *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	if (c)
+		return c;
+	if (hook_rank(x->mode) != hook_rank(y->mode))
+		return hook_rank(x->mode) - hook_rank(y->mode);
+	if (x->position != y->position)
+		return x->position < y->position ? -1 : 1;
+	return strcmp(x->plugin, y->plugin);
+}
+
+static void set_positions(struct ps_ctx *ctx, struct ps_attachment *v, size_t n)
+{
+	struct hook_peer peers[32];
+	char why[256];
+
+	for (size_t i = 0; i < n; i++) {
+		struct ps_meta m;
+		size_t np;
+
+		if ((v[i].state != PS_ATT_ATTACHED &&
+		     v[i].state != PS_ATT_RENAMED) ||
+		    pins_meta_read(v[i].pin_dir, &m, why, sizeof(why)))
+			continue;
+		if (mode_is_xdp((enum ps_mode)m.mode)) {
+			/* in the interface's XDP chain: its place there */
+			char ifdir[PS_PATH_MAX];
+
+			snprintf(ifdir, sizeof(ifdir), "%s", v[i].pin_dir);
+			*strrchr(ifdir, '/') = '\0';
+			v[i].position = ps_chain_position(ifdir, m.prog_id,
+							  m.ifindex);
+			if (v[i].position)
+				continue;
+		}
+		np = collect_peers(ctx, v[i].ifname, peers, ARRAY_SIZE(peers));
+		v[i].position = hooks_position(&m, peers, np);
+	}
+}
+
+static const char *state_text(const struct ps_attachment *a, char *buf,
+			      size_t len)
+{
+	char cur[IF_NAMESIZE];
+
+	switch (a->state) {
+	case PS_ATT_INCOMPLETE:
+		if (a->owner_pid && !a->orphaned)
+			snprintf(buf, len, "being attached (pid %u)", a->owner_pid);
+		else if (a->owner_pid)
+			snprintf(buf, len, "left by a killed attach (pid %u); the next attach or detach removes it",
+				 a->owner_pid);
+		else
+			snprintf(buf, len, "incomplete (detach to clean up)");
+		return buf;
+	case PS_ATT_GONE:
+		return "interface gone";
+	case PS_ATT_RENAMED:
+		snprintf(buf, len, "renamed to %s",
+			 if_indextoname((unsigned)a->ifindex, cur) ? cur : "?");
+		break;
+	case PS_ATT_ATTACHED:
+		snprintf(buf, len, "attached");
+		break;
+	}
+	if (a->owner_pid) {
+		size_t off = strlen(buf);
+
+		snprintf(buf + off, len - off, a->orphaned ?
+			 ", orphaned: temporary, its process (pid %u) died" :
+			 ", temporary (pid %u)", a->owner_pid);
+	}
+	return buf;
 }
 
 int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args)
@@ -813,27 +1178,55 @@ int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args)
 		{ "ifname", "INTERFACE", PS_LEFT },
 		{ "plugin", NULL, PS_LEFT },
 		{ "mode", NULL, PS_LEFT },
+		{ "position", "ORDER", PS_RIGHT },
+		{ "stage", NULL, PS_LEFT },
 		{ "prog_id", "PROG", PS_RIGHT },
 		{ "since", NULL, PS_LEFT },
+		{ "owner_pid", "OWNER", PS_RIGHT },
 		{ "state", NULL, PS_LEFT },
 	};
 	struct status_state s = { .dev = ps_arg_str(args, "dev", NULL) };
-	char root[512];
+	const char *plugin = ctx->plugin ? ctx->plugin->name : NULL;
+	struct ps_table *t;
 	int r;
 
 	r = ps_need_root(ctx, "status");
+	if (!r)
+		r = check_root(ctx);
 	if (r)
 		return r;
-	if (pin_path(ctx, root, sizeof(root), NULL, NULL, NULL))
-		return PS_ERR;
-	s.t = ps_table_new(ctx, "attachments", cols, ARRAY_SIZE(cols));
-	ps_attachment_foreach(ctx, ctx->plugin ? ctx->plugin->name : NULL,
-			      status_row, &s);
-	if (!ctx->json && !s.n) {
-		ps_table_end(s.t);
-		ps_out_text(ctx, "(no attachments)\n");
-		return PS_OK;
+	if (ps_attachment_foreach(ctx, plugin, status_collect, &s) ||
+	    foreach_dir(ctx, plugin, true, status_collect, &s)) {
+		free(s.v);
+		return ps_err(ctx, "out of memory");
 	}
-	ps_table_end(s.t);
+	set_positions(ctx, s.v, s.n);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_run_order);
+	t = ps_table_new(ctx, "attachments", cols, ARRAY_SIZE(cols));
+	for (size_t i = 0; i < s.n; i++) {
+		const struct ps_attachment *a = &s.v[i];
+		char when[64] = "-", state[160];
+		time_t tt = (time_t)a->since;
+
+		if (a->since)
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+				 gmtime(&tt));
+		ps_table_str(t, a->ifname);
+		ps_table_str(t, a->plugin);
+		ps_table_str(t, a->mode ? ps_mode_name(a->mode) : "-");
+		ps_table_u64(t, a->position);
+		ps_table_str(t, a->state == PS_ATT_INCOMPLETE ? "-" :
+			     a->stage == PS_STAGE_ENFORCE ? "enforce" : "observe");
+		ps_table_u64(t, a->prog_id);
+		ps_table_str(t, when);
+		ps_table_u64(t, a->owner_pid);
+		ps_table_str(t, state_text(a, state, sizeof(state)));
+		ps_table_end_row(t);
+	}
+	ps_table_end(t);
+	if (!ctx->json && !s.n)
+		ps_out_text(ctx, "(no attachments)\n");
+	free(s.v);
 	return PS_OK;
 }

@@ -361,6 +361,8 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 	r = ps_args_parse(ctx, path, cmd->args, argc, argv, args);
 	if (!r && (cmd->flags & PS_CMD_BPF))
 		r = ps_need_root(ctx, path);
+	if (!r && (cmd->flags & PS_CMD_BPF))
+		r = pins_bpffs_check(ctx);	/* a --bpffs that is not one */
 	if (!r) {
 		ctx->plugin = obj->plugin;
 		ctx->object = obj;

@@ -81,10 +81,6 @@ static void offer_objects(struct ps_ctx *ctx, struct emitter *e,
 static void offer_value(struct ps_ctx *ctx, struct emitter *e,
 			const struct ps_arg_spec *spec)
 {
-	static const char *const protos[] = {
-		"tcp", "udp", "icmp", "icmpv6", "sctp", "gre",
-	};
-
 	switch (spec->kind) {
 	case PS_KIND_IFACE:
 		offer_ifaces(ctx, e, spec->flags & PS_ARG_ALL);
@@ -94,8 +90,8 @@ static void offer_value(struct ps_ctx *ctx, struct emitter *e,
 			offer(e, spec->choices[i]);
 		break;
 	case PS_KIND_PROTO:
-		for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
-			offer(e, protos[i]);
+		for (size_t i = 0; ps_proto_names[i]; i++)
+			offer(e, ps_proto_names[i]);
 		break;
 	case PS_KIND_PLUGIN:
 		offer_objects(ctx, e, true);

@@ -86,6 +86,7 @@ const char *ps_kind_metavar(const struct ps_arg_spec *spec, char *buf,
 			    size_t len);
 const char *ps_kind_name(enum ps_kind kind);
 void ps_synopsis(const struct ps_arg_spec *specs, char *buf, size_t len);
+extern const char *const ps_proto_names[];	/* NULL-ended */
 /* keyword table lookup by unambiguous prefix: index, -1 none, -2 ambiguous */
 int ps_match_word(const char *word, const char *const *names, size_t n);
 const char *ps_suggest(const char *word, const char *const *names, size_t n);
@@ -148,11 +149,7 @@ int ps_feature_run(struct ps_ctx *ctx);
 int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_detach(struct ps_ctx *ctx, const struct ps_args *args);
 int ps_do_status(struct ps_ctx *ctx, const struct ps_args *args);
-/* an XDP link of prog_fd on ifindex; *mode becomes native or generic */
-int ps_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
-		const char *ifname, enum ps_mode *mode);
-
-/* hook.c: the attach-time probe */
+/* probe.c: the attach-time probe */
 /* 0 when prog_fd passes a harmless frame on (or cannot be run), else PS_ERR */
 int ps_hook_probe(struct ps_ctx *ctx, struct bpf_object *obj, int prog_fd,
 		  bool xdp);
@@ -182,6 +179,11 @@ void ps_chain_close(struct ps_chain *ch);	/* unlocks */
 /* Out of the chain, the program pinned in plugin_dir; nothing if not in. */
 void ps_chain_unlink(struct ps_ctx *ctx, const char *plugin_dir,
 		     const char *ifname);
+/* 1-based place of prog_id in the XDP chain pinned in ifdir, whose link
+ * still hooks ifindex; 0 when it is not in a live chain */
+unsigned int ps_chain_position(const char *ifdir, uint32_t prog_id,
+			       int ifindex);
+int pins_bpffs_check(struct ps_ctx *ctx);	/* pins.c */
 
 /* util */
 void ps_err_set(struct ps_ctx *ctx, const char *msg);

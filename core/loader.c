@@ -202,146 +202,160 @@ static int merge_cmds(struct ps_object *o, const struct ps_plugin *p)
 	return 0;
 }
 
-static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
-		    const char *name)
-{
-	char file[PATH_MAX], why[PATH_MAX + 64], fdpath[64];
+/* One plugin file on its way in; each step fills why when it refuses. */
+struct load_job {
+	char file[PATH_MAX];
+	char why[PATH_MAX + 64];
+	int fd;
+	void *handle;
 	const struct ps_plugin *p;
-	struct ps_object *o, *other;
+	struct ps_object *o;	/* registered, not yet counted */
+	bool counted;
+};
+
+#define REFUSE(j, ...) (snprintf((j)->why, sizeof((j)->why), __VA_ARGS__), -1)
+
+/* opened without following links, checked on the descriptor */
+static int load_open(struct load_job *j, int dirfd, const char *dir,
+		     const char *name)
+{
 	unsigned char magic[4];
 	struct stat st;
-	void *h;
-	int fd;
 
-	if (snprintf(file, sizeof(file), "%s/%s", dir, name) >= (int)sizeof(file))
-		return refuse(ctx, name, "path too long");
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, sizeof(why), "%s", errno == ELOOP ?
-			 "it is a symbolic link" : strerror(errno));
-		return refuse(ctx, file, why);
+	if (snprintf(j->file, sizeof(j->file), "%s/%s", dir, name) >=
+	    (int)sizeof(j->file)) {
+		snprintf(j->file, sizeof(j->file), "%s", name);
+		return REFUSE(j, "path too long");
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return refuse(ctx, file, "not a regular file");
-	}
-	if (!owner_ok(st.st_uid)) {
-		close(fd);
-		snprintf(why, sizeof(why),
-			 "owned by uid %u, neither root nor the caller",
-			 (unsigned)st.st_uid);
-		return refuse(ctx, file, why);
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		close(fd);
-		return refuse(ctx, file, "writable by group or others");
-	}
-	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4)) {
-		close(fd);
-		return refuse(ctx, file, "not an ELF shared object");
-	}
+	j->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (j->fd < 0)
+		return REFUSE(j, "%s", errno == ELOOP ? "it is a symbolic link" :
+			      strerror(errno));
+	if (fstat(j->fd, &st) || !S_ISREG(st.st_mode))
+		return REFUSE(j, "not a regular file");
+	if (!owner_ok(st.st_uid))
+		return REFUSE(j, "owned by uid %u, neither root nor the caller",
+			      (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return REFUSE(j, "writable by group or others");
+	if (pread(j->fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4))
+		return REFUSE(j, "not an ELF shared object");
+	return 0;
+}
+
+/* loaded through that descriptor: what was checked is what runs */
+static int load_dlopen(struct load_job *j)
+{
+	char fdpath[64];
+
 	/*
 	 * glibc finds an already-loaded object by its name first, and a
 	 * closed descriptor's number comes back: keep fd open while the
 	 * handle lives, so no two plugins share a /proc/self/fd name.
 	 */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		close(fd);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", j->fd);
+	j->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+	if (!j->handle) {
 		const char *e = dlerror();
 		const char *colon = e ? strstr(e, ": ") : NULL;
 
 		/* drop dlopen's /proc/self/fd/N prefix: the file is named */
-		snprintf(why, sizeof(why), "cannot load: %s",
-			 colon ? colon + 2 : (e ? e : "unknown error"));
-		return refuse(ctx, file, why);
+		return REFUSE(j, "cannot load: %s",
+			      colon ? colon + 2 : (e ? e : "unknown error"));
 	}
-	p = dlsym(h, PKTSCOPE_PLUGIN_SYMBOL);
-	if (!p) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "no '" PKTSCOPE_PLUGIN_SYMBOL
+	j->p = dlsym(j->handle, PKTSCOPE_PLUGIN_SYMBOL);
+	if (!j->p)
+		return REFUSE(j, "no '" PKTSCOPE_PLUGIN_SYMBOL
 			      "' symbol: not a pktscope plugin");
-	}
+	return 0;
+}
+
+/* the descriptor, before any of the plugin's code runs */
+static int load_check(struct ps_ctx *ctx, struct load_job *j)
+{
+	const struct ps_plugin *p = j->p;
+	struct ps_object *other;
+
 	if (p->abi_version != PKTSCOPE_ABI_VERSION ||
-	    p->size != sizeof(struct ps_plugin)) {
-		snprintf(why, sizeof(why),
-			 "built for plugin ABI %u (size %u), this pktscope has ABI %u (size %zu)",
-			 p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
-			 sizeof(struct ps_plugin));
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, why);
-	}
-	if (!p->name || !valid_name(p->name)) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "bad plugin name (want 1-63 of [a-z0-9-])");
-	}
+	    p->size != sizeof(struct ps_plugin))
+		return REFUSE(j, "built for plugin ABI %u (size %u), this pktscope has ABI %u (size %zu)",
+			      p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
+			      sizeof(struct ps_plugin));
+	if (!p->name || !valid_name(p->name))
+		return REFUSE(j, "bad plugin name (want 1-63 of [a-z0-9-])");
 	other = ps_find_object(ctx, p->name);
-	if (other) {
-		if (other->file)
-			snprintf(why, sizeof(why),
-				 "duplicate name '%s', already loaded from %s",
-				 p->name, other->file);
-		else
-			snprintf(why, sizeof(why),
-				 "name '%s' clashes with a built-in object",
-				 p->name);
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, why);
-	}
-	if (!p->cmds && !p->bpf_elf) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "no commands and no BPF object");
-	}
-	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "BPF object without XDP or TC program names");
-	}
-	o = new_object(ctx);
-	if (!o) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "out of memory");
-	}
+	if (other && other->file)
+		return REFUSE(j, "duplicate name '%s', already loaded from %s",
+			      p->name, other->file);
+	if (other)
+		return REFUSE(j, "name '%s' clashes with a built-in object",
+			      p->name);
+	if (!p->cmds && !p->bpf_elf)
+		return REFUSE(j, "no commands and no BPF object");
+	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog)
+		return REFUSE(j, "BPF object without XDP or TC program names");
+	return 0;
+}
+
+/* an object of the registry, then the plugin's init() */
+static int load_register(struct ps_ctx *ctx, struct load_job *j)
+{
+	const struct ps_plugin *p = j->p;
+	struct ps_object *o = new_object(ctx);
+	int r;
+
+	if (!o)
+		return REFUSE(j, "out of memory");
+	j->o = o;
 	o->name = p->name;
 	o->summary = p->summary ? p->summary : "";
 	o->cmds = p->cmds;
 	o->plugin = p;
-	o->handle = h;
-	o->fd = fd;
-	o->file = strdup(file);
-	if (!o->file || (p->bpf_elf && merge_cmds(o, p))) {
-		free(o->file);
-		free(o->merged);
-		free(o->attach_spec);
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "out of memory");
-	}
+	o->handle = j->handle;
+	o->fd = j->fd;
+	o->file = strdup(j->file);
+	if (!o->file || (p->bpf_elf && merge_cmds(o, p)))
+		return REFUSE(j, "out of memory");
 	ctx->nobjects++;
+	j->counted = true;
 	if (p->init) {
-		int r;
-
 		ctx->plugin = p;
 		r = p->init(ctx);
 		ctx->plugin = NULL;
-		if (r) {
-			ctx->nobjects--;
-			free(o->file);
-			free(o->merged);
-			free(o->attach_spec);
-			dlclose(h);
-			close(fd);
-			return refuse(ctx, file, "its init() failed");
-		}
+		if (r)
+			return REFUSE(j, "its init() failed");
 	}
 	return 0;
+}
+
+static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
+		    const char *name)
+{
+	struct load_job j = { .fd = -1 };
+	int r;
+
+	r = load_open(&j, dirfd, dir, name);
+	if (!r)
+		r = load_dlopen(&j);
+	if (!r)
+		r = load_check(ctx, &j);
+	if (!r)
+		r = load_register(ctx, &j);
+	if (!r)
+		return 0;
+	/* the one unwind */
+	if (j.o) {
+		if (j.counted)
+			ctx->nobjects--;
+		free(j.o->file);
+		free(j.o->merged);
+		free(j.o->attach_spec);
+	}
+	if (j.handle)
+		dlclose(j.handle);
+	if (j.fd >= 0)
+		close(j.fd);
+	return refuse(ctx, j.file, j.why);
 }
 
 static bool is_plugin_file(const struct dirent *d)

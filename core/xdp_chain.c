@@ -5,10 +5,10 @@
  * through a program array pinned per interface:
  *
  *	<bpffs>/pktscope/<ifname>/
- *		ps_xdp_chain   program array: [i] = the first program whose
+ *		_xdp_chain     program array: [i] = the first program whose
  *		               slot is >= i (what slot i - 1 tail-calls)
- *		ps_xdp_slots   array: [slot] = id of the program that has it
- *		ps_xdp_link    the XDP link, on the program of the lowest slot
+ *		_xdp_slots     array: [slot] = id of the program that has it
+ *		_xdp_link      the XDP link, on the program of the lowest slot
  *
  * A program's slot is fixed at load (ps_xdp_slot, in its own rodata map),
  * so a slot is taken once: observers get 0-7, enforcers 8-15, each after
@@ -28,10 +28,12 @@
 #include <linux/if_link.h>
 
 #include <pktscope/bpf/hook.h>
-#include "internal.h"
+#include "attach.h"
 
-#define SLOTS_MAP	"ps_xdp_slots"
-#define LINK_PIN	"ps_xdp_link"
+/* pinned hidden (a leading _), so attachment listings pass them by */
+#define CHAIN_PIN	"_xdp_chain"
+#define SLOTS_MAP	"_xdp_slots"
+#define LINK_PIN	"_xdp_link"
 
 static int if_dir(struct ps_ctx *ctx, const char *ifname, char *buf,
 		  size_t len)
@@ -165,7 +167,7 @@ static bool link_live(int link_fd, int ifindex)
 static void remove_chain_pins(const char *dir)
 {
 	unpin_at(dir, LINK_PIN);
-	unpin_at(dir, PS_XDP_CHAIN_MAP);
+	unpin_at(dir, CHAIN_PIN);
 	unpin_at(dir, SLOTS_MAP);
 }
 
@@ -272,14 +274,14 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	if (link_fd >= 0)
 		close(link_fd);
 
-	ch->chain_fd = map_get_checked(ch->dir, PS_XDP_CHAIN_MAP,
+	ch->chain_fd = map_get_checked(ch->dir, CHAIN_PIN,
 				       BPF_MAP_TYPE_PROG_ARRAY, 4);
 	ch->slots_fd = map_get_checked(ch->dir, SLOTS_MAP, BPF_MAP_TYPE_ARRAY,
 				       4);
 	if (ch->chain_fd == -EINVAL || ch->slots_fd == -EINVAL) {
 		ps_chain_close(ch);
 		return ps_err(ctx, "%s/%s or %s is not what pktscope pinned there",
-			      ch->dir, PS_XDP_CHAIN_MAP, SLOTS_MAP);
+			      ch->dir, CHAIN_PIN, SLOTS_MAP);
 	}
 	if ((ch->chain_fd < 0) != (ch->slots_fd < 0)) {
 		/* half a chain, from a killed attach: start again */
@@ -335,7 +337,7 @@ int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
 	id = prog_id_of_fd(prog_fd);
 	link_fd = obj_get_at(ch->dir, LINK_PIN);
 	if (link_fd < 0) {
-		link_fd = ps_link_xdp(ctx, prog_fd, ifindex, ifname, mode);
+		link_fd = hooks_link_xdp(ctx, prog_fd, ifindex, ifname, mode);
 		if (link_fd < 0)
 			return PS_ERR;
 		new_link = true;
@@ -345,7 +347,7 @@ int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
 	if (ch->chain_fd < 0)
 		ch->chain_fd = dup(bpf_map__fd(ch->map));
 	if (ch->new_chain &&
-	    (pin_at(ctx, ch->chain_fd, ch->dir, PS_XDP_CHAIN_MAP) ||
+	    (pin_at(ctx, ch->chain_fd, ch->dir, CHAIN_PIN) ||
 	     pin_at(ctx, ch->slots_fd, ch->dir, SLOTS_MAP)))
 		goto out;
 	if (new_link && pin_at(ctx, link_fd, ch->dir, LINK_PIN))
@@ -396,7 +398,7 @@ void ps_chain_unlink(struct ps_ctx *ctx, const char *plugin_dir,
 	lock_fd = lock_dir(ctx, dir);
 	if (lock_fd < 0)
 		return;
-	chain_fd = map_get_checked(dir, PS_XDP_CHAIN_MAP,
+	chain_fd = map_get_checked(dir, CHAIN_PIN,
 				   BPF_MAP_TYPE_PROG_ARRAY, 4);
 	slots_fd = map_get_checked(dir, SLOTS_MAP, BPF_MAP_TYPE_ARRAY, 4);
 	if (chain_fd < 0 || slots_fd < 0)
@@ -435,4 +437,34 @@ out:
 	if (slots_fd >= 0)
 		close(slots_fd);
 	close(lock_fd);
+}
+
+unsigned int ps_chain_position(const char *ifdir, uint32_t prog_id,
+			       int ifindex)
+{
+	uint32_t ids[PS_XDP_CHAIN_MAX];
+	unsigned int pos = 0, n = 0;
+	int link_fd, slots_fd;
+	bool live;
+
+	link_fd = obj_get_at(ifdir, LINK_PIN);
+	if (link_fd < 0)
+		return 0;
+	live = link_live(link_fd, ifindex);
+	close(link_fd);
+	if (!live || !prog_id)
+		return 0;
+	slots_fd = map_get_checked(ifdir, SLOTS_MAP, BPF_MAP_TYPE_ARRAY, 4);
+	if (slots_fd < 0)
+		return 0;
+	read_slots(slots_fd, ids);
+	close(slots_fd);
+	for (int i = 0; i < PS_XDP_CHAIN_MAX; i++) {
+		if (!ids[i])
+			continue;
+		n++;
+		if (ids[i] == prog_id)
+			pos = n;
+	}
+	return pos;
 }

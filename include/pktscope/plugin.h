@@ -150,6 +150,9 @@ uint64_t ps_arg_u64(const struct ps_args *args, const char *keyword,
 int ps_parse_value(const struct ps_arg_spec *spec, const char *word,
 		   struct ps_value *out, char *err, size_t errlen);
 
+/* The IP protocols pktscope names: "tcp", ... for 6, ...; NULL for others. */
+const char *ps_proto_name(unsigned int proto);
+
 /* Human formatting of the same units: 10mbit, 1.5KiB, 250ms. */
 const char *ps_fmt_rate(uint64_t bits_per_sec, char *buf, size_t len);
 const char *ps_fmt_size(uint64_t bytes, char *buf, size_t len);
@@ -189,6 +192,17 @@ enum ps_stage {
 	PS_STAGE_ENFORCE,	/* drops, redirects, polices: after observers */
 };
 
+/* What an attachment found in bpffs is doing now. */
+enum ps_att_state {
+	PS_ATT_ATTACHED = 0,	/* its program runs on ifname's hook */
+	PS_ATT_RENAMED,		/* it runs, on an interface renamed since */
+	PS_ATT_GONE,		/* the interface went (or was re-created):
+				 * nothing runs; the next attach cleans it */
+	PS_ATT_INCOMPLETE,	/* pins this pktscope cannot read */
+};
+
+#define PS_PIN_DIR_MAX 384	/* longest pin folder; longer --bpffs refused */
+
 struct ps_attachment {
 	char plugin[64];
 	char ifname[PS_IFNAMSIZ];
@@ -196,7 +210,12 @@ struct ps_attachment {
 	enum ps_mode mode;	/* never AUTO */
 	uint32_t prog_id;
 	uint64_t since;		/* attach time, seconds since the epoch */
-	char pin_dir[256];	/* <bpffs>/pktscope/<ifname>/<plugin> */
+	char pin_dir[PS_PIN_DIR_MAX];	/* <bpffs>/pktscope/<ifname>/<plugin> */
+	enum ps_att_state state;
+	enum ps_stage stage;
+	unsigned int position;	/* 1-based place in its hook's run order, 0: - */
+	uint32_t owner_pid;	/* a temporary attach's process, 0: plain */
+	bool orphaned;		/* temporary, and its process died */
 };
 
 struct ps_plugin {
@@ -216,9 +235,10 @@ struct ps_plugin {
 	/* extra keywords for the core's `attach` (filters and the like) */
 	const struct ps_arg_spec *attach_args;
 	/* after load and pinning, before the program is linked to the hook:
-	 * fill config maps from args.  Non-zero aborts the attach cleanly. */
+	 * fill config maps from args; data is ps_attach_opts.data (NULL from
+	 * the core's `attach`).  Non-zero aborts the attach cleanly. */
 	int (*configure)(struct ps_ctx *ctx, const struct ps_attachment *att,
-			 const struct ps_args *args);
+			 const struct ps_args *args, void *data);
 
 	int (*init)(struct ps_ctx *ctx);	/* optional; non-zero: refused */
 	void (*fini)(struct ps_ctx *ctx);	/* optional */
@@ -230,8 +250,12 @@ struct ps_plugin {
 	/*
 	 * optional (ABI 2): remove what configure() set up beyond the
 	 * program and its maps (an IFB device, qdiscs).  Called on detach, on
-	 * `detach dev all`, and for an attachment whose owner was killed;
-	 * must succeed when some or all of it is already gone.
+	 * `detach dev all`, when a fresh attach fails after configure(), and
+	 * for an attachment whose process was killed (a half-made attach, an
+	 * orphaned temporary one) by the next attach or detach on that
+	 * interface; must succeed when some or all of it is already gone.
+	 * Not called on `replace`: the new attachment's configure() takes
+	 * over what the old one set up.
 	 */
 	int (*teardown)(struct ps_ctx *ctx, const struct ps_attachment *att);
 };
@@ -394,6 +418,21 @@ uint64_t ps_mono_ns(void);
 int ps_percpu_sum(int map_fd, const void *key, uint64_t *sum, size_t n);
 
 /*
+ * One entry of an attachment's pinned array (key 4 bytes): read into val
+ * (size bytes; a per-CPU array's value is summed over the CPUs as u64
+ * counters), or written (plain arrays).  ps_map_zero(): every entry of an
+ * array or per-CPU array back to zero, every entry of a hash, LRU or LPM
+ * map deleted.  The pin's shape is checked; PS_OK or PS_ERR (reported).
+ */
+int ps_map_read_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    const char *map, uint32_t key, void *val, size_t size);
+int ps_map_write_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     const char *map, uint32_t key, const void *val,
+		     size_t size);
+int ps_map_zero(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map);
+
+/*
  * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,
  * count records, duration ns, cb returning non-zero or tick returning
  * non-zero; 0 in count or duration: no limit.  A round waits for the
@@ -426,12 +465,36 @@ const char *ps_mode_name(enum ps_mode mode);
 extern const char *const ps_mode_choices[];
 #define PS_MODE_FROM_CHOICE(i) ((enum ps_mode)((i) + 1))
 
-#define PS_ATTACH_REPLACE (1U << 0)
+#define PS_ATTACH_REPLACE	(1U << 0)	/* swap the plugin's attachment */
+#define PS_ATTACH_TEMPORARY	(1U << 1)	/* lasts while this process runs */
 
-/* Load the object, pin maps, link program, pin link.  All or nothing. */
-int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
-	      unsigned int flags, const struct ps_args *args,
-	      struct ps_attachment *out);
+struct ps_attach_opts {
+	enum ps_mode mode;		/* PS_MODE_AUTO: tcx, else tc */
+	unsigned int flags;		/* PS_ATTACH_* */
+	const struct ps_args *args;	/* handed to configure() */
+	void *data;			/* handed to configure() */
+};
+
+/*
+ * Load the object, pin maps, configure, link the program in stage order
+ * and publish the pins in one step.  All or nothing: on failure what was
+ * there before (a replaced attachment) is untouched.  opts NULL: defaults.
+ */
+int ps_attach(struct ps_ctx *ctx, const char *ifname,
+	      const struct ps_attach_opts *opts, struct ps_attachment *out);
+/*
+ * For a command that needs the plugin on ifname for as long as it runs
+ * (watch, record): the plugin's attachment there (*temporary false), or a
+ * temporary attach owned by this process (*temporary true), taking over
+ * one whose process died.  Refused while a live process owns one there.
+ * Pair with ps_attach_release(), which removes only a temporary attach
+ * that this process still owns.
+ */
+int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
+		   const struct ps_attach_opts *opts, struct ps_attachment *out,
+		   bool *temporary);
+void ps_attach_release(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       bool temporary);
 /* Remove link and pins; works when the interface is gone. */
 int ps_detach(struct ps_ctx *ctx, const char *ifname);
 /* 0 and *out filled, -ENOENT when not attached (not reported). */
@@ -453,7 +516,23 @@ int ps_attachment_foreach(struct ps_ctx *ctx, const char *plugin,
  */
 int ps_attachments_select(struct ps_ctx *ctx, const char *dev,
 			  struct ps_attachment **out, size_t *n);
-/* fd of a pinned map of an attachment, or -1 (reported) */
+/*
+ * The per-attachment loop of such a verb: cb for each attachment
+ * ps_attachments_select() gives, inside the JSON list key (PS_EACH_SPACED:
+ * a blank text line between two); stops at the first cb that does not
+ * return PS_OK and returns that.
+ */
+#define PS_EACH_SPACED (1U << 0)
+int ps_attachments_each(struct ps_ctx *ctx, const char *dev, const char *key,
+			unsigned int flags,
+			int (*cb)(struct ps_ctx *ctx,
+				  const struct ps_attachment *att, void *data),
+			void *data);
+/*
+ * fd of a pinned map of an attachment, or -1 (reported).  The map's type,
+ * key and value size are checked against the plugin's BPF object: a pin of
+ * another shape (another version, another tool) is refused, named.
+ */
 int ps_map_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 		const char *map_name);
 

@@ -57,18 +57,7 @@ static const struct group size_group = { "sizes", "Frame sizes", {
 static int read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 struct pstat_counters *c)
 {
-	uint32_t key = 0;
-	int fd, r;
-
-	fd = ps_map_open(ctx, att, "counters");
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_percpu_sum(fd, &key, (uint64_t *)c, sizeof(*c) / sizeof(uint64_t));
-	close(fd);
-	if (r)
-		return ps_err(ctx, "reading counters of %s: %s", att->ifname,
-			      strerror(-r));
-	return PS_OK;
+	return ps_map_read_one(ctx, att, "counters", 0, c, sizeof(*c));
 }
 
 static void out_val(struct ps_ctx *ctx, const char *key,
@@ -293,12 +282,9 @@ oom:
 
 static const char *proto_name(uint8_t p)
 {
-	switch (p) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 132: return "sctp";
-	}
-	return "other";
+	const char *name = ps_proto_name(p);
+
+	return name ? name : "other";
 }
 
 static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
@@ -405,121 +391,68 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 	return PS_OK;
 }
 
+static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   void *data)
+{
+	(void)data;
+	return show_one(ctx, att);
+}
+
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
+}
 
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = show_one(ctx, &atts[i]);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+static int top_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		  void *data)
+{
+	const struct ps_args *args = data;
+	const struct ps_value *by = ps_arg_get(args, "by");
+	size_t limit = (size_t)ps_arg_u64(args, "limit", 10);
+
+	ps_out_item(ctx, NULL);
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	ps_out_text(ctx, "\n");
+	out_top(ctx, att, true, by && by->u == 1, limit);
+	ps_out_text(ctx, "\n");
+	out_top(ctx, att, false, by && by->u == 1, limit);
+	ps_out_item_end(ctx);
+	return PS_OK;
 }
 
 static int do_top(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	const struct ps_value *by = ps_arg_get(args, "by");
-	size_t limit = (size_t)ps_arg_u64(args, "limit", 10);
-	struct ps_attachment *atts;
-	size_t n;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		ps_out_item(ctx, NULL);
-		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
-		ps_out_text(ctx, "\n");
-		out_top(ctx, &atts[i], true, by && by->u == 1, limit);
-		ps_out_text(ctx, "\n");
-		out_top(ctx, &atts[i], false, by && by->u == 1, limit);
-		ps_out_item_end(ctx);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return PS_OK;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, top_cb,
+				   (void *)args);
 }
 
 /* ---- reset ---- */
 
-static int clear_map(struct ps_ctx *ctx, const struct ps_attachment *att,
-		     const char *name, size_t key_size)
+static int reset_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    void *data)
 {
-	int fd = ps_map_open(ctx, att, name), r;
+	static const char *const maps[] = {
+		"counters", "cache", "top_src", "top_port",
+	};
+	int r = PS_OK;
 
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_map_clear(fd, key_size);
-	close(fd);
+	(void)data;
+	for (size_t m = 0; m < ARRAY_SIZE(maps) && !r; m++)
+		r = ps_map_zero(ctx, att, maps[m]);
 	if (r)
-		return ps_err(ctx, "clearing %s of %s: %s", name, att->ifname,
-			      strerror(-r));
+		return r;
+	ps_out_item(ctx, NULL);
+	ps_out_str(ctx, "ifname", "Reset", att->ifname);
+	ps_out_item_end(ctx);
 	return PS_OK;
-}
-
-static int zero_percpu(struct ps_ctx *ctx, const struct ps_attachment *att,
-		       const char *name, size_t value_size)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	void *zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), value_size);
-	uint32_t key = 0;
-	int fd, r = PS_OK;
-
-	if (!zero)
-		return ps_err(ctx, "out of memory");
-	fd = ps_map_open(ctx, att, name);
-	if (fd < 0) {
-		free(zero);
-		return PS_ERR;
-	}
-	if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
-		r = ps_err(ctx, "resetting %s of %s: %s", name, att->ifname,
-			   strerror(errno));
-	close(fd);
-	free(zero);
-	return r;
 }
 
 static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "reset", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		r = zero_percpu(ctx, &atts[i], "counters",
-				sizeof(struct pstat_counters));
-		if (!r)
-			r = zero_percpu(ctx, &atts[i], "cache",
-					sizeof(struct pstat_cache));
-		if (!r)
-			r = clear_map(ctx, &atts[i], "top_src",
-				      sizeof(struct pstat_src_key));
-		if (!r)
-			r = clear_map(ctx, &atts[i], "top_port",
-				      sizeof(struct pstat_port_key));
-		if (!r) {
-			ps_out_item(ctx, NULL);
-			ps_out_str(ctx, "ifname", "Reset", atts[i].ifname);
-			ps_out_item_end(ctx);
-		}
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL), "reset",
+				   0, reset_cb, NULL);
 }
 
 /* ---- watch ---- */
@@ -560,20 +493,70 @@ static void watch_header(struct ps_ctx *ctx)
 	ps_record_end(ctx);
 }
 
+/*
+ * One interface: proto-stats' attachment there, or a temporary one for as
+ * long as the watch runs.  None given: every live attachment; gone ones
+ * are skipped with a warning.
+ */
+static int watch_select(struct ps_ctx *ctx, const struct ps_args *args,
+			struct ps_attachment **atts, size_t *n, bool *temporary)
+{
+	const char *dev = ps_arg_str(args, "dev", NULL);
+	const struct ps_value *mv = ps_arg_get(args, "mode");
+	struct ps_attach_opts o = {
+		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		.args = args,
+	};
+	size_t k = 0;
+
+	if (dev) {
+		*atts = malloc(sizeof(**atts));
+		if (!*atts)
+			return ps_err(ctx, "out of memory");
+		*n = 1;
+		if (ps_attach_hold(ctx, dev, &o, *atts, temporary)) {
+			free(*atts);
+			return PS_ERR;
+		}
+		return PS_OK;
+	}
+	if (mv)
+		return ps_usage_err(ctx, "'mode' is for a temporary attach: it needs 'dev IF'");
+	if (ps_attachments_select(ctx, NULL, atts, n))
+		return PS_ERR;
+	for (size_t i = 0; i < *n; i++) {
+		if (!(*atts)[i].ifindex) {
+			ps_warn(ctx, "%s is attached to %s, which is gone; not watching it",
+				(*atts)[i].plugin, (*atts)[i].ifname);
+			continue;
+		}
+		(*atts)[k++] = (*atts)[i];
+	}
+	*n = k;
+	if (!k) {
+		free(*atts);
+		return ps_err(ctx, "proto-stats is attached to no interface that is still there");
+	}
+	return PS_OK;
+}
+
 static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
 	uint64_t count = ps_arg_u64(args, "count", 0);
+	const char *dev = ps_arg_str(args, "dev", NULL);
 	struct ps_attachment *atts;
 	struct pstat_counters *prev, cur;
 	size_t n, rows = 0;
 	uint64_t t0, t1;
+	bool temporary = false;
 	int r = PS_OK;
 
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+	if (watch_select(ctx, args, &atts, &n, &temporary))
 		return PS_ERR;
 	prev = calloc(n, sizeof(*prev));
 	if (!prev) {
+		ps_attach_release(ctx, &atts[0], temporary);
 		free(atts);
 		return ps_err(ctx, "out of memory");
 	}
@@ -597,9 +580,20 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 
 			if (!if_indextoname((unsigned)atts[i].ifindex, ifn) ||
 			    strcmp(ifn, atts[i].ifname)) {
-				r = ps_err(ctx, "interface %s vanished; its pins stay until 'detach dev %s'",
-					   atts[i].ifname, atts[i].ifname);
-				break;
+				if (dev) {
+					r = ps_err(ctx, "interface %s vanished; its pins stay until 'detach dev %s'",
+						   atts[i].ifname, atts[i].ifname);
+					break;
+				}
+				/* watching them all: the others go on */
+				ps_warn(ctx, "interface %s vanished; watching the others",
+					atts[i].ifname);
+				atts[i] = atts[--n];
+				prev[i] = prev[n];
+				i--;
+				if (!n)
+					r = ps_err(ctx, "no attached interface is left to watch");
+				continue;
 			}
 			r = read_counters(ctx, &atts[i], &cur);
 			if (r)
@@ -646,6 +640,8 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			rows++;
 		}
 	}
+	if (temporary)
+		ps_attach_release(ctx, &atts[0], temporary);
 	free(prev);
 	free(atts);
 	return r;
@@ -659,7 +655,11 @@ static const struct ps_arg_spec dev_args[] = {
 };
 
 static const struct ps_arg_spec watch_args[] = {
-	{ "dev", PS_KIND_IFACE, 0, NULL, "one interface (default: every one attached)" },
+	{ "dev", PS_KIND_IFACE, 0, NULL,
+	  "one interface, attached for the watch if proto-stats is not (default: every one attached)" },
+	{ "mode", PS_KIND_CHOICE, 0, NULL,
+	  "hook for a temporary attach (default tcx, else tc)",
+	  ps_mode_choices },
 	{ "interval", PS_KIND_DURATION, 0, NULL, "time between rows (default 1s)",
 	  NULL, 10000000ULL, 3600000000000ULL },
 	{ "count", PS_KIND_COUNT, 0, NULL, "stop after N rows", NULL, 1, 0 },

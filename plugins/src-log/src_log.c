@@ -130,37 +130,16 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct slog_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "config"), r = 0;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_lookup_elem(fd, &key, c))
-		r = ps_err(ctx, "reading src-log config on %s: %s", att->ifname,
-			   strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
 static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct slog_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "config"), r = 0;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_update_elem(fd, &key, c, BPF_ANY))
-		r = ps_err(ctx, "writing src-log config on %s: %s", att->ifname,
-			   strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_write_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
-/* pid of the watch that owns a temporary attach, 0 for a plain attach */
-static uint32_t next_owner;
-
-/* Filters from args into the config and tries; keeps reader and owner. */
+/* Filters from args into the config and tries; keeps the reader's beat. */
 static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 const struct ps_args *args, bool fresh)
 {
@@ -171,7 +150,8 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (!fresh && read_config(ctx, att, &c))
 		return PS_ERR;
 	uint64_t reader = c.reader_ns;
-	uint32_t owner = fresh ? next_owner : c.owner_pid;
+	/* shown by bpftool: the core's temporary owner, if any */
+	uint32_t owner = fresh ? att->owner_pid : c.owner_pid;
 
 	memset(&c, 0, sizeof(c));
 	c.reader_ns = reader;
@@ -215,8 +195,9 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 }
 
 static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
-		     const struct ps_args *args)
+		     const struct ps_args *args, void *data)
 {
+	(void)data;
 	return apply_filters(ctx, att, args, true);
 }
 
@@ -225,10 +206,6 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct slog_config *c)
 {
-	static const char *const pnames[256] = {
-		[1] = "icmp", [6] = "tcp", [17] = "udp", [47] = "gre",
-		[58] = "icmpv6", [132] = "sctp",
-	};
 	const char *protos[256];
 	char numbuf[256][4], ports[32];
 	size_t np = 0;
@@ -237,8 +214,8 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	for (unsigned p = 0; p < 256; p++) {
 		if (!(c->protos[p / 8] & (1U << (p % 8))))
 			continue;
-		if (pnames[p]) {
-			protos[np++] = pnames[p];
+		if (ps_proto_name(p)) {
+			protos[np++] = ps_proto_name(p);
 		} else {
 			snprintf(numbuf[p], sizeof(numbuf[p]), "%u", p);
 			protos[np++] = numbuf[p];
@@ -332,16 +309,19 @@ struct reader {
 	char hms[16];
 };
 
+/* per event: the core's names, looked up once each */
 static const char *proto_name(uint8_t p, char *buf, size_t len)
 {
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
+	static const char *names[256];
+	static bool filled;
+
+	if (!filled) {
+		for (unsigned i = 0; i < 256; i++)
+			names[i] = ps_proto_name(i);
+		filled = true;
 	}
+	if (names[p])
+		return names[p];
 	snprintf(buf, len, "proto-%u", p);
 	return buf;
 }
@@ -822,17 +802,7 @@ static int on_tick(void *data)
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "stats"), r;
-
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_percpu_sum(fd, &key, (uint64_t *)s, sizeof(*s) / sizeof(uint64_t));
-	close(fd);
-	if (r)
-		return ps_err(ctx, "reading src-log counters on %s: %s",
-			      att->ifname, strerror(-r));
-	return PS_OK;
+	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
 }
 
 #define STAT_FIELDS(X)							\
@@ -862,47 +832,27 @@ static void stats_delta(struct slog_stats *d, const struct slog_stats *a,
 }
 
 /*
- * Find or make the attachment a reader works on.  A temporary attach
- * (watch, record on an interface where src-log is not attached) belongs to
- * the reader's pid; one left by a reader that died is taken over.
+ * The attachment a reader works on: src-log's own on the interface, or a
+ * temporary attach of the core's for as long as the reader runs.
  */
 static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
 			 struct ps_attachment *att, bool *temporary)
 {
 	const char *dev = ps_arg_str(args, "dev", NULL);
-	struct slog_config c;
-	int r;
-
-	*temporary = false;
-	if (!ps_attachment_get(ctx, dev, att)) {
-		if (read_config(ctx, att, &c))
-			return PS_ERR;
-		if (c.owner_pid && c.owner_pid != (uint32_t)getpid() &&
-		    kill((pid_t)c.owner_pid, 0) && errno == ESRCH) {
-			ps_warn(ctx, "removing src-log left on %s by a reader that died (pid %u)",
-				dev, c.owner_pid);
-			if (ps_detach(ctx, dev))
-				return PS_ERR;
-		} else if (c.owner_pid) {
-			return ps_err(ctx, "another reader (pid %u) is using src-log on %s",
-				      c.owner_pid, dev);
-		} else {
-			if (has_filters(args))
-				return ps_usage_err(ctx,
-					"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
-					dev, dev);
-			return PS_OK;
-		}
-	}
 	const struct ps_value *mv = ps_arg_get(args, "mode");
+	struct ps_attach_opts o = {
+		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		.args = args,
+	};
 
-	next_owner = (uint32_t)getpid();
-	r = ps_attach(ctx, dev, mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
-		      0, args, att);
-	next_owner = 0;
-	if (r)
-		return r;
-	*temporary = true;
+	if (ps_attach_hold(ctx, dev, &o, att, temporary))
+		return PS_ERR;
+	if (!*temporary && has_filters(args)) {
+		ps_usage_err(ctx,
+			"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
+			dev, dev);
+		return PS_USAGE;
+	}
 	return PS_OK;
 }
 
@@ -993,8 +943,7 @@ out:
 		close(rd->config_fd);
 	if (ring_fd >= 0)
 		close(ring_fd);
-	if (temporary)
-		ps_detach(ctx, rd->att.ifname);
+	ps_attach_release(ctx, &rd->att, temporary);
 	return r;
 }
 
@@ -1018,28 +967,25 @@ static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
 	return run_reader(ctx, args, &rd);
 }
 
+static int counters_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       void *data)
+{
+	struct slog_stats s;
+
+	(void)data;
+	if (read_stats(ctx, att, &s))
+		return PS_ERR;
+	ps_out_item(ctx, att->ifname);
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	out_stats(ctx, &s);
+	ps_out_item_end(ctx);
+	return PS_OK;
+}
+
 static int do_counters(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	struct slog_stats s;
-	size_t n;
-	int r = PS_OK;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		r = read_stats(ctx, &atts[i], &s);
-		if (r)
-			break;
-		ps_out_item(ctx, atts[i].ifname);
-		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
-		out_stats(ctx, &s);
-		ps_out_item_end(ctx);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", 0, counters_cb, NULL);
 }
 
 /* ---- sources ---- */
@@ -1159,60 +1105,51 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	return PS_OK;
 }
 
+static int sources_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      void *data)
+{
+	const struct ps_args *args = data;
+
+	return sources_one(ctx, att, (size_t)ps_arg_u64(args, "limit", 20));
+}
+
 static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	const struct ps_value *by = ps_arg_get(args, "by");
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
 
 	src_sort_key = by ? (int)by->u : 0;
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, sources_cb,
+				   (void *)args);
+}
+
+static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   void *data)
+{
+	struct slog_stats st;
+	int r;
+
+	(void)data;
+	if (read_stats(ctx, att, &st))
 		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = sources_one(ctx, &atts[i],
-				(size_t)ps_arg_u64(args, "limit", 20));
-	}
+	ps_out_item(ctx, NULL);
+	ps_out_text(ctx, "%s (%s)\n", att->ifname, ps_mode_name(att->mode));
+	ps_out_section(ctx, "counters", "Counters");
+	out_stats(ctx, &st);
+	ps_out_section_end(ctx);
+	ps_out_text(ctx, "\n");
+	ps_out_list(ctx, "top", NULL);
+	r = sources_one(ctx, att, 10);
 	ps_out_list_end(ctx);
-	free(atts);
+	ps_out_item_end(ctx);
 	return r;
 }
 
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	struct slog_stats st;
-	size_t n;
-	int r = PS_OK;
-
 	src_sort_key = 0;
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = read_stats(ctx, &atts[i], &st);
-		if (r)
-			break;
-		ps_out_item(ctx, NULL);
-		ps_out_text(ctx, "%s (%s)\n", atts[i].ifname,
-			    ps_mode_name(atts[i].mode));
-		ps_out_section(ctx, "counters", "Counters");
-		out_stats(ctx, &st);
-		ps_out_section_end(ctx);
-		ps_out_text(ctx, "\n");
-		ps_out_list(ctx, "top", NULL);
-		r = sources_one(ctx, &atts[i], 10);
-		ps_out_list_end(ctx);
-		ps_out_item_end(ctx);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
 }
 
 /* ---- declarations ---- */

@@ -1060,7 +1060,7 @@ text_of_json() {
 	# a second reader is refused while the first lives
 	run_err "$PKTSCOPE" src-log watch dev "$IF" count 1
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "Error: another reader (pid $dead) is using src-log on $IF" ]
+	[ "$stderr" = "Error: another process (pid $dead) is using src-log on $IF" ]
 	kill -KILL "$dead"
 	wait "$dead" || true
 	BG_PIDS=${BG_PIDS/ $dead/}
@@ -1068,7 +1068,7 @@ text_of_json() {
 	[ "$(config_field owner_pid)" = "$dead" ]
 
 	watch_start -o "$T/w2.json" mode xdp
-	[ "$(cat "$T/w2.json.err")" = "Warning: removing src-log left on $IF by a reader that died (pid $dead)" ]
+	[ "$(cat "$T/w2.json.err")" = "Warning: removing src-log's temporary attach on $IF: its process (pid $dead) died" ]
 	assert_attached xdp
 	send_mix
 	watch_stop
