@@ -4,6 +4,7 @@
 #define PKTSCOPE_INTERNAL_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <pktscope/plugin.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -20,6 +21,8 @@ struct ps_object {
 	char *file;			/* plugin: the file it came from */
 	void *handle;			/* plugin: dlopen handle */
 	int fd;				/* plugin: the descriptor it was loaded from */
+	dev_t dev;			/* plugin: its file's inode */
+	ino_t ino;
 	struct ps_cmd *merged;		/* plugin: core verbs + its own (owned) */
 	struct ps_arg_spec *attach_spec; /* plugin: merged attach args (owned) */
 	bool hidden;			/* not listed, not completed */
@@ -105,6 +108,7 @@ void ps_unload_plugins(struct ps_ctx *ctx);
 const char *ps_plugin_dirs(struct ps_ctx *ctx, char *buf, size_t len);
 struct ps_object *ps_find_object(struct ps_ctx *ctx, const char *name);
 bool ps_running_from_build_tree(char *dir, size_t len);
+int ps_dir_trusted(const char *dir, uid_t also, char *why, size_t len);
 
 /* cmd.c */
 int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv);

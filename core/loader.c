@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Plugin loader.  pktscope runs as root, often through sudo with the
- * caller's environment, so a search path is only a hint: every file is
- * opened with O_NOFOLLOW, checked on that descriptor and loaded through
- * /proc/self/fd, so what was checked is what is loaded.  A refused plugin
+ * caller's environment, so a search path is only a hint: a plugin and
+ * every directory above it must be root's and closed to others (the trust
+ * rule of pktscope(8)); every file is checked on an O_PATH descriptor and
+ * loaded through /proc/self/fd, so what was checked is what is loaded.  A refused plugin
  * is reported with its file and reason; the others still load.
  */
 #include <dirent.h>
@@ -23,28 +24,35 @@
 #define PKTSCOPE_PLUGIN_DIR "/usr/local/lib/pktscope"
 #endif
 
-static uid_t caller_uid(void)
+/*
+ * With privileges, only root's files and folders are trusted: SUDO_UID and
+ * the rest of the caller's environment grant nothing, since sudo hands
+ * them over.  Without privileges a user's own files are theirs to run.
+ */
+static bool privileged(void)
 {
-	const char *s = getenv("SUDO_UID");
-
-	/* sudo's caller may own its own plugins; only root may say so */
-	if (getuid() == 0 && s && *s) {
-		char *end;
-		unsigned long v = strtoul(s, &end, 10);
-
-		if (!*end)
-			return (uid_t)v;
-	}
-	return getuid();
+	return geteuid() == 0 || geteuid() != getuid();
 }
 
-static bool owner_ok(uid_t uid)
+static bool owner_ok(uid_t uid, uid_t also)
 {
-	return uid == 0 || uid == caller_uid() || uid == geteuid();
+	return uid == 0 || uid == also ||
+	       (!privileged() && uid == geteuid());
 }
 
-/* Every directory from dir up to / must be safe from other users. */
-static int check_dirs(const char *dir, char *why, size_t len)
+/* Closed to others; a sticky bit only keeps others from renaming. */
+static bool mode_ok(mode_t mode, bool is_dir)
+{
+	if (!(mode & (S_IWGRP | S_IWOTH)))
+		return true;
+	return is_dir && !privileged() && (mode & S_ISVTX);
+}
+
+/*
+ * Every directory from dir up to / must be safe from other users: owned
+ * by root (or `also`, -1 for nobody more) and not writable by others.
+ */
+int ps_dir_trusted(const char *dir, uid_t also, char *why, size_t len)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -58,13 +66,12 @@ static int check_dirs(const char *dir, char *why, size_t len)
 			snprintf(why, len, "%s: %s", path, strerror(errno));
 			return -1;
 		}
-		if (!owner_ok(st.st_uid)) {
+		if (!owner_ok(st.st_uid, also)) {
 			snprintf(why, len, "directory %s is owned by uid %u",
 				 path, (unsigned)st.st_uid);
 			return -1;
 		}
-		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
-		    !(st.st_mode & S_ISVTX)) {
+		if (!mode_ok(st.st_mode, true)) {
 			snprintf(why, len,
 				 "directory %s is writable by group or others",
 				 path);
@@ -202,8 +209,70 @@ static int merge_cmds(struct ps_object *o, const struct ps_plugin *p)
 	return 0;
 }
 
+/* the plugin already loaded from this inode (a hard link, a copy of a path) */
+static const struct ps_object *loaded_inode(struct ps_ctx *ctx,
+					    const struct stat *st)
+{
+	for (size_t i = 0; i < ctx->nobjects; i++)
+		if (ctx->objects[i].plugin && ctx->objects[i].dev == st->st_dev &&
+		    ctx->objects[i].ino == st->st_ino)
+			return &ctx->objects[i];
+	return NULL;
+}
+
+/*
+ * The file's type and owner are checked on an O_PATH descriptor, which
+ * opens nothing: a FIFO or a device is refused before any open that could
+ * block or run driver code.  The checked inode is then opened through
+ * /proc/self/fd, so what was checked is what is read.
+ */
+static int open_checked(struct ps_ctx *ctx, int dirfd, const char *file,
+			const char *name, uid_t also, struct stat *st)
+{
+	char why[PATH_MAX + 64], fdpath[64];
+	const struct ps_object *other;
+	int pfd, fd;
+
+	pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return refuse(ctx, file, strerror(errno));
+	if (fstat(pfd, st)) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		close(pfd);
+		return refuse(ctx, file, why);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(pfd);
+		return refuse(ctx, file, S_ISLNK(st->st_mode) ?
+				"it is a symbolic link" : "not a regular file");
+	}
+	if (!owner_ok(st->st_uid, also)) {
+		close(pfd);
+		snprintf(why, sizeof(why), "owned by uid %u, not root",
+			 (unsigned)st->st_uid);
+		return refuse(ctx, file, why);
+	}
+	if (!mode_ok(st->st_mode, false)) {
+		close(pfd);
+		return refuse(ctx, file, "writable by group or others");
+	}
+	other = loaded_inode(ctx, st);
+	if (other) {
+		close(pfd);
+		snprintf(why, sizeof(why), "the same file as %s, already loaded",
+			 other->file);
+		return refuse(ctx, file, why);
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+	fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+	close(pfd);
+	if (fd < 0)
+		return refuse(ctx, file, strerror(errno));
+	return fd;
+}
+
 static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
-		    const char *name)
+		    const char *name, uid_t also)
 {
 	char file[PATH_MAX], why[PATH_MAX + 64], fdpath[64];
 	const struct ps_plugin *p;
@@ -215,27 +284,9 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 
 	if (snprintf(file, sizeof(file), "%s/%s", dir, name) >= (int)sizeof(file))
 		return refuse(ctx, name, "path too long");
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, sizeof(why), "%s", errno == ELOOP ?
-			 "it is a symbolic link" : strerror(errno));
-		return refuse(ctx, file, why);
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return refuse(ctx, file, "not a regular file");
-	}
-	if (!owner_ok(st.st_uid)) {
-		close(fd);
-		snprintf(why, sizeof(why),
-			 "owned by uid %u, neither root nor the caller",
-			 (unsigned)st.st_uid);
-		return refuse(ctx, file, why);
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		close(fd);
-		return refuse(ctx, file, "writable by group or others");
-	}
+	fd = open_checked(ctx, dirfd, file, name, also, &st);
+	if (fd < 0)
+		return -1;
 	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4)) {
 		close(fd);
 		return refuse(ctx, file, "not an ELF shared object");
@@ -256,6 +307,16 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 		snprintf(why, sizeof(why), "cannot load: %s",
 			 colon ? colon + 2 : (e ? e : "unknown error"));
 		return refuse(ctx, file, why);
+	}
+	/* glibc matched a name or inode it knows: never share a handle */
+	for (size_t i = 0; i < ctx->nobjects; i++) {
+		if (ctx->objects[i].handle == h) {
+			snprintf(why, sizeof(why), "the same object as %s",
+				 ctx->objects[i].file);
+			dlclose(h);
+			close(fd);
+			return refuse(ctx, file, why);
+		}
 	}
 	p = dlsym(h, PKTSCOPE_PLUGIN_SYMBOL);
 	if (!p) {
@@ -315,6 +376,8 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 	o->plugin = p;
 	o->handle = h;
 	o->fd = fd;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
 	o->file = strdup(file);
 	if (!o->file || (p->bpf_elf && merge_cmds(o, p))) {
 		free(o->file);
@@ -352,7 +415,48 @@ static bool is_plugin_file(const struct dirent *d)
 	       !strcmp(d->d_name + len - 3, ".so");
 }
 
-static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
+/* directories searched so far: one listed twice is searched once */
+struct dir_seen {
+	dev_t dev[64];
+	ino_t ino[64];
+	size_t n;
+};
+
+static bool seen_before(struct dir_seen *seen, int dirfd)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st))
+		return false;
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino)
+			return true;
+	if (seen->n < ARRAY_SIZE(seen->dev)) {
+		seen->dev[seen->n] = st.st_dev;
+		seen->ino[seen->n++] = st.st_ino;
+	}
+	return false;
+}
+
+/*
+ * The build tree is trusted as much as the pktscope running from it: a
+ * developer's own tree, run with sudo, is theirs either way.  Said aloud
+ * when that owner is not root.
+ */
+static uid_t build_tree_owner(struct ps_ctx *ctx)
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st) || st.st_uid == 0)
+		return 0;
+	if (privileged())
+		ps_warn(ctx, "trusting the build tree's plugins, owned by uid %u as the running pktscope is",
+			(unsigned)st.st_uid);
+	return st.st_uid;
+}
+
+static void load_dir(struct ps_ctx *ctx, struct dir_seen *seen,
+		     const char *dir, bool explicit, uid_t also)
 {
 	struct dirent **ents;
 	char why[PATH_MAX + 64];
@@ -366,7 +470,11 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 				strerror(errno));
 		return;
 	}
-	if (check_dirs(dir, why, sizeof(why))) {
+	if (seen_before(seen, dirfd)) {
+		close(dirfd);
+		return;
+	}
+	if (ps_dir_trusted(dir, also, why, sizeof(why))) {
 		ctx->refused++;
 		ps_warn(ctx, "plugin directory %s refused: %s", dir, why);
 		close(dirfd);
@@ -380,7 +488,7 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 	}
 	for (int i = 0; i < n; i++) {
 		if (is_plugin_file(ents[i]))
-			load_one(ctx, dirfd, dir, ents[i]->d_name);
+			load_one(ctx, dirfd, dir, ents[i]->d_name, also);
 		free(ents[i]);
 	}
 	free(ents);
@@ -388,7 +496,8 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 }
 
 /* Each directory of a colon-separated list, in order. */
-static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
+static void load_path(struct ps_ctx *ctx, struct dir_seen *seen,
+		      const char *list, bool explicit)
 {
 	char *copy = strdup(list), *save = NULL;
 
@@ -401,7 +510,7 @@ static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
 		if (strlen(d) >= PATH_MAX)
 			ps_warn(ctx, "plugin directory %.64s...: name too long, skipped", d);
 		else
-			load_dir(ctx, d, explicit);
+			load_dir(ctx, seen, d, explicit, (uid_t)-1);
 	}
 	free(copy);
 }
@@ -409,6 +518,7 @@ static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
 int ps_load_plugins(struct ps_ctx *ctx)
 {
 	const char *env = getenv("PKTSCOPE_PLUGIN_PATH");
+	struct dir_seen seen = { .n = 0 };
 	const struct ps_object *b;
 	char build[PATH_MAX];
 	size_t nb;
@@ -424,12 +534,14 @@ int ps_load_plugins(struct ps_ctx *ctx)
 
 	/* explicit directories first; those are reported when missing */
 	if (ctx->plugin_path)
-		load_path(ctx, ctx->plugin_path, true);
+		load_path(ctx, &seen, ctx->plugin_path, true);
 	if (env && *env)
-		load_path(ctx, env, true);
+		load_path(ctx, &seen, env, true);
 	/* the build tree's plugins stand in for the installed ones */
-	load_dir(ctx, ps_running_from_build_tree(build, sizeof(build)) ?
-			      build : PKTSCOPE_PLUGIN_DIR, false);
+	if (ps_running_from_build_tree(build, sizeof(build)))
+		load_dir(ctx, &seen, build, false, build_tree_owner(ctx));
+	else
+		load_dir(ctx, &seen, PKTSCOPE_PLUGIN_DIR, false, (uid_t)-1);
 	ctx->plugins_loaded = true;
 	return 0;
 }

@@ -12,7 +12,9 @@ setup_file() {
 
 setup() {
 	PKTSCOPE=${PKTSCOPE:-$TOP_BUILDDIR/pktscope}
-	DIR=$(mktemp -d)
+	# as root, every folder above a plugin must be closed to others: not /tmp
+	mkdir -p "$TOP_BUILDDIR/tests/scratch"
+	DIR=$(realpath "$(mktemp -d "$TOP_BUILDDIR/tests/scratch/loader.XXXXXX")")
 	local libs="$TOP_BUILDDIR/tests/plugins/.libs"
 	cp "$TOP_BUILDDIR/plugins/.libs/hello.so" "$DIR/a-hello.so"
 	for p in bad-abi no-symbol dup-name unresolved; do
@@ -86,7 +88,7 @@ list() {
 	cp "$TOP_BUILDDIR/plugins/.libs/hello.so" "$DIR/other.so"
 	chown 65534 "$DIR/other.so"
 	list --plugin-path "$DIR" plugin list
-	[[ "$stderr" == *"plugin $DIR/other.so refused: owned by uid 65534, neither root nor the caller"* ]]
+	[[ "$stderr" == *"plugin $DIR/other.so refused: owned by uid 65534, not root"* ]]
 }
 
 @test "a missing plugin directory given explicitly is reported" {
