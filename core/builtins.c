@@ -404,35 +404,23 @@ static void help_cmd_rows(struct ps_ctx *ctx, struct ps_table *t,
 	}
 }
 
-int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
+/* help on OBJECT [COMMAND...]: words as given, prefixes allowed */
+static int help_words(struct ps_ctx *ctx, int argc, char **argv)
 {
 	const struct ps_object *obj;
 	const struct ps_cmd *cmd;
-	char **argv, path[256], err[64];
-	int argc, r;
+	char path[256];
+	int r;
 
-	(void)unused;
-	if (!object) {
-		help_top(ctx);
-		return PS_OK;
-	}
-	if (ps_tokenize(object, &argc, &argv, err, sizeof(err)))
-		return ps_usage_err(ctx, "%s", err);
-	obj = argc ? ps_find_object(ctx, argv[0]) : NULL;
-	if (!obj) {
-		r = ps_usage_err(ctx, "no object named '%s' (see '%s help')",
-				 argc ? argv[0] : "", ctx->progname);
-		ps_free_tokens(argc, argv);
+	r = ps_match_object(ctx, argv[0], &obj);
+	if (r)
 		return r;
-	}
 	int n = argc - 1;
 	char **rest = argv + 1;
 
 	r = ps_resolve_cmd(ctx, obj, &n, &rest, &cmd, path, sizeof(path), false);
-	if (r) {
-		ps_free_tokens(argc, argv);
+	if (r)
 		return r;
-	}
 	if (cmd && cmd->name && strcmp(cmd->name, "help") && cmd->run) {
 		char syn[512];
 
@@ -480,21 +468,37 @@ int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
 		ps_out_text(ctx, "\nSee '%s help %s COMMAND' for a command's arguments.\n",
 			    ctx->progname, obj->name);
 	}
-	ps_free_tokens(argc, argv);
 	return PS_OK;
+}
+
+int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
+{
+	char **argv, err[64];
+	int argc, r;
+
+	(void)unused;
+	if (!object) {
+		help_top(ctx);
+		return PS_OK;
+	}
+	/* object is a path the core made of names: its words split on blanks */
+	if (ps_tokenize(object, &argc, &argv, err, sizeof(err)))
+		return ps_usage_err(ctx, "%s", err);
+	r = argc ? help_words(ctx, argc, argv) : (help_top(ctx), PS_OK);
+	ps_free_tokens(argc, argv);
+	return r;
 }
 
 static int do_help(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	char path[512] = "";
-	size_t off = 0;
+	size_t n = ps_arg_count(args, "words");
+	char *words[PS_MAX_ARGS];
 
-	for (size_t i = 0; i < ps_arg_count(args, "words"); i++)
-		off += snprintf(path + off, sizeof(path) - off, "%s%s",
-				i ? " " : "", ps_arg_nth(args, "words", i)->str);
-	if (off >= sizeof(path))
-		return ps_usage_err(ctx, "help topic too long");
-	return ps_print_help(ctx, off ? path : NULL, NULL);
+	if (!n)
+		return ps_print_help(ctx, NULL, NULL);
+	for (size_t i = 0; i < n && i < PS_MAX_ARGS; i++)
+		words[i] = (char *)ps_arg_nth(args, "words", i)->str;
+	return help_words(ctx, (int)n, words);
 }
 
 static const struct ps_arg_spec help_args[] = {

@@ -202,8 +202,8 @@ int ps_main_options(struct ps_ctx *ctx, int *argc, char ***argv)
 
 /* ---- resolving object and verb ---- */
 
-static int match_object(struct ps_ctx *ctx, const char *word,
-			const struct ps_object **out)
+int ps_match_object(struct ps_ctx *ctx, const char *word,
+		    const struct ps_object **out)
 {
 	*out = NULL;
 	const char *names[256];
@@ -334,7 +334,7 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 
 	if (argc < 1)
 		return ps_print_help(ctx, NULL, NULL);
-	r = match_object(ctx, argv[0], &obj);
+	r = ps_match_object(ctx, argv[0], &obj);
 	if (r)
 		return r;
 	argc--;

@@ -120,6 +120,9 @@ int ps_resolve_cmd(struct ps_ctx *ctx, const struct ps_object *obj,
 		   int *argc, char ***argv, const struct ps_cmd **cmd,
 		   char *path, size_t pathlen, bool quiet);
 const struct ps_cmd *ps_object_cmds(const struct ps_object *obj);
+/* object by unambiguous prefix; a usage error names the candidates */
+int ps_match_object(struct ps_ctx *ctx, const char *word,
+		    const struct ps_object **out);
 
 /* builtins.c */
 extern const struct ps_cmd ps_plugin_cmds[];
