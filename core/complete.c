@@ -192,8 +192,11 @@ int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
 	struct emitter e = { cur, emit, data };
 	const struct ps_object *obj;
 	const struct ps_cmd *cmds, *cmd;
-	int i = 0;
+	int i;
 
+	/* `help WORDS` completes WORDS: a loop, since a line may hold many */
+again:
+	i = 0;
 	/* leading options, as the parser takes them */
 	while (i < nwords && words[i][0] == '-') {
 		if (!strcmp(words[i], "--plugin-path") || !strcmp(words[i], "--bpffs")) {
@@ -219,8 +222,11 @@ int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
 	obj = object_for(ctx, words[0]);
 	if (!obj)
 		return 0;
-	if (obj->self == &ps_help_cmd)
-		return ps_complete(ctx, nwords - 1, words + 1, cur, emit, data);
+	if (obj->self == &ps_help_cmd) {
+		nwords--;
+		words++;
+		goto again;
+	}
 	cmd = obj->self;
 	cmds = obj->self ? NULL : ps_object_cmds(obj);
 	i = 1;
