@@ -483,6 +483,11 @@ int ps_run_line(struct ps_ctx *ctx, const char *line)
 	char **argv;
 	int argc, r;
 
+	if (strlen(line) > PS_MAX_LINE) {
+		r = ps_usage_err(ctx, "line longer than %d bytes", PS_MAX_LINE);
+		ps_out_doc_end(ctx);
+		return r;
+	}
 	if (ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
 		r = ps_usage_err(ctx, "%s", err);
 		ps_out_doc_end(ctx);
@@ -495,33 +500,87 @@ int ps_run_line(struct ps_ctx *ctx, const char *line)
 
 static bool in_batch;
 
+/*
+ * One line of a batch file into buf (PS_MAX_LINE bytes and a NUL): 1 read,
+ * 0 at the end or when asked to stop, -1 with err set.  Bounded, so an
+ * endless line is an error and not all memory; a signal that interrupts
+ * the read is looked at, so a batch waiting on a pipe can be stopped.
+ */
+static int read_line(FILE *f, char *buf, char *err, size_t errlen)
+{
+	size_t n = 0;
+	bool nul = false;
+	int c;
+
+	for (;;) {
+		if (ps_should_stop())
+			return 0;
+		c = getc(f);
+		if (c == EOF) {
+			if (ferror(f) && errno == EINTR) {
+				clearerr(f);
+				continue;
+			}
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s", strerror(errno));
+				return -1;
+			}
+			if (!n)
+				return 0;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (n == PS_MAX_LINE) {
+			snprintf(err, errlen, "line longer than %d bytes",
+				 PS_MAX_LINE);
+			return -1;
+		}
+		nul |= c == '\0';
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	if (nul) {
+		snprintf(err, errlen, "a NUL byte in the line");
+		return -1;
+	}
+	return 1;
+}
+
 int ps_run_batch(struct ps_ctx *ctx, const char *file)
 {
 	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
+	char *line;
 	unsigned long lineno = 0, done = 0;
 	int r = PS_OK;
 
 	if (in_batch)
 		return ps_usage_err(ctx, "batch cannot run inside a batch");
+	line = malloc(PS_MAX_LINE + 1);
+	if (!line)
+		return ps_err(ctx, "out of memory");
 	if (!strcmp(file, "-")) {
 		f = stdin;
 	} else {
 		f = fopen(file, "re");
-		if (!f)
+		if (!f) {
+			free(line);
 			return ps_err(ctx, "cannot open batch file '%s': %s", file,
 				      strerror(errno));
+		}
 	}
 	in_batch = true;
 	ps_out_batch_begin(ctx);
-	while (getline(&line, &cap, f) > 0) {
+	for (;;) {
 		char err[128];
 		char **argv;
-		int argc;
+		int argc, got;
 
+		got = read_line(f, line, err, sizeof(err));
+		if (!got)
+			break;
 		lineno++;
-		if (ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
+		if (got < 0 || ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
 			r = ps_usage_err(ctx, "%s:%lu: %s", file, lineno, err);
 			ps_out_doc_end(ctx);
 			break;
@@ -533,9 +592,9 @@ int ps_run_batch(struct ps_ctx *ctx, const char *file)
 		r = ps_run_argv(ctx, argc, argv);
 		ps_free_tokens(argc, argv);
 		if (r) {
+			/* the command said what failed: one Error: line */
 			fflush(ctx->w.f);
-			fprintf(stderr,
-				"Error: %s:%lu: command failed, stopping (%lu command%s done)\n",
+			fprintf(stderr, "%s:%lu: stopping here (%lu command%s done)\n",
 				file, lineno, done, done == 1 ? "" : "s");
 			break;
 		}
@@ -543,8 +602,6 @@ int ps_run_batch(struct ps_ctx *ctx, const char *file)
 		if (ps_should_stop())
 			break;
 	}
-	if (ferror(f) && !r)
-		r = ps_err(ctx, "reading batch file '%s': %s", file, strerror(errno));
 	ps_out_batch_end(ctx);
 	in_batch = false;
 	free(line);

@@ -10,6 +10,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PS_MAX_ARGS 64
 #define PS_MAX_DEPTH 16
+#define PS_MAX_LINE 65536	/* bytes in a batch or REPL line */
 
 /* An object on the command line: a built-in or a plugin. */
 struct ps_object {
