@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -502,7 +503,8 @@ static bool in_batch;
 
 /*
  * One line of a batch file into buf (PS_MAX_LINE bytes and a NUL): 1 read,
- * 0 at the end or when asked to stop, -1 with err set.  Bounded, so an
+ * 0 at the end or when asked to stop, -1 (bad line) or -2 (read error)
+ * with err set.  Bounded, so an
  * endless line is an error and not all memory; a signal that interrupts
  * the read is looked at, so a batch waiting on a pipe can be stopped.
  */
@@ -523,7 +525,7 @@ static int read_line(FILE *f, char *buf, char *err, size_t errlen)
 			}
 			if (ferror(f)) {
 				snprintf(err, errlen, "%s", strerror(errno));
-				return -1;
+				return -2;
 			}
 			if (!n)
 				return 0;
@@ -550,7 +552,7 @@ static int read_line(FILE *f, char *buf, char *err, size_t errlen)
 int ps_run_batch(struct ps_ctx *ctx, const char *file)
 {
 	FILE *f;
-	char *line;
+	char *line, where[PATH_MAX + 32];
 	unsigned long lineno = 0, done = 0;
 	int r = PS_OK;
 
@@ -579,9 +581,17 @@ int ps_run_batch(struct ps_ctx *ctx, const char *file)
 		got = read_line(f, line, err, sizeof(err));
 		if (!got)
 			break;
+		if (got == -2) {
+			r = ps_err(ctx, "reading batch file '%s': %s", file, err);
+			ps_out_doc_end(ctx);
+			break;
+		}
 		lineno++;
+		/* every error of this line names it: FILE:LINE: ... */
+		snprintf(where, sizeof(where), "%s:%lu", file, lineno);
+		ctx->err_where = where;
 		if (got < 0 || ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
-			r = ps_usage_err(ctx, "%s:%lu: %s", file, lineno, err);
+			r = ps_usage_err(ctx, "%s", err);
 			ps_out_doc_end(ctx);
 			break;
 		}
@@ -592,16 +602,17 @@ int ps_run_batch(struct ps_ctx *ctx, const char *file)
 		r = ps_run_argv(ctx, argc, argv);
 		ps_free_tokens(argc, argv);
 		if (r) {
-			/* the command said what failed: one Error: line */
+			/* the command's Error: line named FILE:LINE already */
 			fflush(ctx->w.f);
-			fprintf(stderr, "%s:%lu: stopping here (%lu command%s done)\n",
-				file, lineno, done, done == 1 ? "" : "s");
+			fprintf(stderr, "Stopped at %s (%lu command%s done)\n",
+				where, done, done == 1 ? "" : "s");
 			break;
 		}
 		done++;
 		if (ps_should_stop())
 			break;
 	}
+	ctx->err_where = NULL;
 	ps_out_batch_end(ctx);
 	in_batch = false;
 	free(line);

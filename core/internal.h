@@ -70,6 +70,7 @@ struct ps_ctx {
 			    size_t nlabels);
 	void *metric_data;
 	char last_error[512];
+	const char *err_where;		/* "FILE:LINE" before each error, in a batch */
 };
 
 /* args.c */
