@@ -37,6 +37,31 @@ static bool pretty(const struct ps_ctx *ctx)
 	return ctx->pretty && !ctx->w.compact;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, at most U+10FFFF), or 0.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned int cp, min;
+
+	if (*p < 0xc2 || *p > 0xf4)
+		return 0;
+	n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+	min = n == 4 ? 0x10000 : n == 3 ? 0x800 : 0x80;
+	cp = *p & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* JSON is UTF-8: a byte that is not part of a valid sequence becomes U+FFFD */
 static void j_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run;
@@ -44,12 +69,23 @@ static void j_string(FILE *f, const char *s)
 	fputc_unlocked('"', f);
 	while (p && *p) {
 		/* plain characters go out in one write: streams are hot */
-		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\';
+		     p++)
 			;
 		if (p > run)
 			fwrite_unlocked(run, 1, (size_t)(p - run), f);
 		if (!*p)
 			break;
+		if (*p >= 0x80) {
+			size_t n = utf8_len(p);
+
+			if (n)
+				fwrite_unlocked(p, 1, n, f);
+			else
+				fputs_unlocked("\\ufffd", f);
+			p += n ? n : 1;
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs_unlocked("\\\"", f); break;
 		case '\\': fputs_unlocked("\\\\", f); break;
@@ -239,9 +275,12 @@ static void rec_append(struct ps_writer *w, const char *s)
 	w->line_len += n;
 }
 
-/* bytes a JSON string must escape: controls, '"' and '\\' */
+/*
+ * bytes a JSON string must escape: controls, '"' and '\\'; and bytes above
+ * 0x7f, which j_string() checks for well-formed UTF-8
+ */
 static const bool j_escape[256] = {
-	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x80 ... 0xff] = true,
 };
 
 /*
