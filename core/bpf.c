@@ -267,7 +267,7 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		 */
 		if (n >= 0)
 			n = ring_buffer__consume(rb);
-		fflush(ctx->w.f);
+		ps_out_flush(ctx);
 		if (n == RING_DONE)
 			break;
 		if (n < 0 && n != -EINTR) {

@@ -99,6 +99,8 @@ void ps_list_names(const char *word, const char *const *names, size_t n,
 
 /* output.c */
 void ps_out_init(struct ps_ctx *ctx, FILE *f);
+/* fflush; a closed pipe (EPIPE) asks the command to stop */
+void ps_out_flush(struct ps_ctx *ctx);
 void ps_out_doc_end(struct ps_ctx *ctx);	/* after each command */
 void ps_out_error_json(struct ps_ctx *ctx, const char *msg);
 void ps_out_batch_begin(struct ps_ctx *ctx);

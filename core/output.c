@@ -5,6 +5,7 @@
  * JSON Lines for streams.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -35,6 +36,17 @@ static void j_newline(struct ps_writer *w)
 static bool pretty(const struct ps_ctx *ctx)
 {
 	return ctx->pretty && !ctx->w.compact;
+}
+
+/*
+ * Flush the writer's stream.  A reader that went away (`| head`) ends the
+ * command the way Ctrl-C does, so a stream stops cleanly and releases what
+ * it holds: SIGPIPE is ignored, EPIPE is the sign.
+ */
+void ps_out_flush(struct ps_ctx *ctx)
+{
+	if (fflush(ctx->w.f) && errno == EPIPE)
+		ps_stop_request();
 }
 
 /*
@@ -184,7 +196,7 @@ void ps_out_doc_end(struct ps_ctx *ctx)
 	w->depth = 0;
 	w->indent = 0;
 	w->tdepth = 0;
-	fflush(w->f);
+	ps_out_flush(ctx);
 }
 
 void ps_out_batch_begin(struct ps_ctx *ctx)
@@ -202,7 +214,7 @@ void ps_out_batch_end(struct ps_ctx *ctx)
 		return;
 	ctx->w.batch_array = false;
 	fputs_unlocked(ctx->pretty ? "\n]\n" : "]\n", ctx->w.f);
-	fflush(ctx->w.f);
+	ps_out_flush(ctx);
 }
 
 void ps_out_error_json(struct ps_ctx *ctx, const char *msg)
@@ -643,7 +655,7 @@ void ps_record_line(struct ps_ctx *ctx, const char *line, size_t len)
 	fwrite_unlocked(line, 1, len, w->f);
 	fputc_unlocked('\n', w->f);
 	if (!w->batching)
-		fflush(w->f);
+		ps_out_flush(ctx);
 	w->line_len = (size_t)-1;
 }
 
@@ -675,7 +687,7 @@ void ps_record_end(struct ps_ctx *ctx)
 		w->compact = false;
 		w->in_record = false;
 		if (!w->batching)
-			fflush(w->f);
+			ps_out_flush(ctx);
 		return;
 	}
 	if (w->line_len == (size_t)-1) {
@@ -686,7 +698,7 @@ void ps_record_end(struct ps_ctx *ctx)
 	if (w->in_record) {
 		fprintf(w->f, "%s\n", w->line ? w->line : "");
 		if (!w->batching)
-			fflush(w->f);
+			ps_out_flush(ctx);
 	}
 	w->in_record = false;
 	w->line_len = 0;
