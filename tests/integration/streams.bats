@@ -232,3 +232,21 @@ flood_bg() {
 	assert_identity
 	wait "$FLOOD_PID" || true
 }
+
+@test "streams: proto-stats reset during watch gives no absurd rate (D21)" {
+	"$PKTSCOPE" proto-stats attach dev "$IF"
+	lab_send --mix udp-flood --duration 3 --rate 5000 >/dev/null &
+	BG_PIDS+=" $!"
+	sleep 0.5
+	"$PKTSCOPE" -j proto-stats watch dev "$IF" interval 300ms count 8 >"$T/w" 2>"$T/w.err" &
+	BG_PID=$!
+	BG_PIDS+=" $BG_PID"
+	sleep 1.2
+	"$PKTSCOPE" proto-stats reset dev "$IF"
+	bg_wait 10
+	"$PKTSCOPE" proto-stats detach dev "$IF"
+	[ "$BG_RC" -eq 0 ]
+	cat "$T/w"
+	# 5000 pps sent: no interval may show more than 10 times that
+	[ "$(jq -s '[.[] | .total.pps, .total.bps / 8 / 64, .pps.udp] | max <= 50000' "$T/w")" = true ]
+}
