@@ -1259,6 +1259,61 @@ static void fmt_ktime(uint64_t ns, int64_t off, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
+static int cmp_newest(const void *a, const void *b)
+{
+	uint64_t x = ((const struct src_row *)a)->v.last_ns;
+	uint64_t y = ((const struct src_row *)b)->v.last_ns;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * The sources table, by batches of buckets.  get_next_key() restarts
+ * from the first key when the cursor's entry is evicted, which under LRU
+ * churn listed sources twice and more than the table holds; a batch walk
+ * goes bucket by bucket and never goes back.
+ */
+static struct src_row *read_sources(int fd, size_t *n)
+{
+	struct slog_src_key keys[1024];
+	struct slog_src_val vals[1024];
+	struct src_row *rows = NULL;
+	uint32_t batch, *in = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (;;) {
+		__u32 cnt = ARRAY_SIZE(keys);
+		int err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &cnt,
+					       NULL);
+
+		if (err && errno != ENOENT) {
+			free(rows);
+			return NULL;
+		}
+		if (*n + cnt > cap) {
+			struct src_row *p;
+
+			cap = (*n + cnt) * 2;
+			p = realloc(rows, cap * sizeof(*p));
+			if (!p) {
+				free(rows);
+				errno = ENOMEM;
+				return NULL;
+			}
+			rows = p;
+		}
+		for (__u32 i = 0; i < cnt; i++) {
+			rows[*n].k = keys[i];
+			rows[(*n)++].v = vals[i];
+		}
+		if (err)
+			break;
+		in = &batch;
+	}
+	return rows ? rows : calloc(1, sizeof(*rows));
+}
+
 static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       size_t limit)
 {
@@ -1270,36 +1325,23 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		{ "first_seen", "FIRST SEEN", PS_LEFT },
 		{ "last_seen", "LAST SEEN", PS_LEFT },
 	};
-	struct slog_src_key key, next;
-	struct src_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
+	struct src_row *rows;
+	size_t n = 0;
 	int64_t off = mono_to_real();
 	int fd = ps_map_open(ctx, att, "sources");
 
 	if (fd < 0)
 		return PS_ERR;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (n == cap) {
-			struct src_row *p;
-
-			cap = cap ? cap * 2 : 256;
-			p = realloc(rows, cap * sizeof(*p));
-			if (!p) {
-				free(rows);
-				close(fd);
-				return ps_err(ctx, "out of memory");
-			}
-			rows = p;
-		}
-		rows[n].k = key;
-		/* LRU: the entry may be gone since next_key */
-		if (!bpf_map_lookup_elem(fd, &key, &rows[n].v))
-			n++;
-	}
+	rows = read_sources(fd, &n);
 	close(fd);
+	if (!rows)
+		return ps_err(ctx, "reading src-log sources on %s: %s",
+			      att->ifname, strerror(errno));
+	/* a walk under churn spans more than one table: the newest it holds */
+	if (n > SLOG_SOURCES_MAX) {
+		qsort(rows, n, sizeof(*rows), cmp_newest);
+		n = SLOG_SOURCES_MAX;
+	}
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_src);
 	ps_out_item(ctx, NULL);

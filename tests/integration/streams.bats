@@ -250,3 +250,23 @@ flood_bg() {
 	# 5000 pps sent: no interval may show more than 10 times that
 	[ "$(jq -s '[.[] | .total.pps, .total.bps / 8 / 64, .pps.udp] | max <= 50000' "$T/w")" = true ]
 }
+
+@test "streams: src-log sources under LRU churn: one row per source, no more than the table holds (D22)" {
+	require_cmd hping3 || return
+	"$PKTSCOPE" src-log attach dev "$IF"
+	# a new random source a packet, as fast as hping3 goes: the table
+	# (16384 sources) turns over many times a second
+	lab_exec timeout 12 hping3 --flood --rand-source -2 -p 9 -q "$LAB_HOST_IP4" \
+		>/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	sleep 1
+	# each bpf() call 50 us late: the walk takes seconds, the table
+	# turns over while it runs
+	strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_enter=50 \
+		"$PKTSCOPE" -j src-log sources dev "$IF" limit 1000000 >"$T/s"
+	jq -c '.interfaces[0] | [.distinct, .capacity, (.sources | length), (.sources | map(.addr) | unique | length)]' "$T/s"
+	jq -e '.interfaces[0] | .distinct <= .capacity' "$T/s"
+	jq -e '.interfaces[0] | (.sources | length) == .distinct' "$T/s"
+	jq -e '.interfaces[0].sources | (map(.addr) | unique | length) == length' "$T/s"
+	"$PKTSCOPE" src-log detach dev "$IF"
+}
