@@ -290,24 +290,23 @@ static void help_options(struct ps_ctx *ctx)
 		{ "option", "", PS_LEFT },
 		{ "help", "", PS_LEFT },
 	};
-	static const char *const opts[][2] = {
-		{ "-j, --json", "JSON output (streams: JSON Lines)" },
-		{ "-p, --pretty", "indented JSON" },
-		{ "-d, --debug", "libbpf and loader diagnostics" },
-		{ "-q, --quiet", "no warnings" },
-		{ "-V, --version", "version and exit" },
-		{ "-h, --help", "this help" },
-		{ "--plugin-path DIR[:DIR]", "look for plugins here first" },
-		{ "--bpffs DIR", "bpffs mount (default /sys/fs/bpf)" },
-	};
 	struct ps_table *t;
 
 	ps_out_text(ctx, "\nOptions:\n");
 	ctx->w.indent += 2;
 	t = ps_table_new(ctx, "options", cols, ARRAY_SIZE(cols));
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-		ps_table_str(t, opts[i][0]);
-		ps_table_str(t, opts[i][1]);
+	for (size_t i = 0; i < PS_OPT_COUNT; i++) {
+		const struct ps_global_opt *o = &ps_global_opts[i];
+		char name[64];
+
+		if (o->short_name)
+			snprintf(name, sizeof(name), "-%c, --%s", o->short_name,
+				 o->long_name);
+		else
+			snprintf(name, sizeof(name), "--%s%s%s", o->long_name,
+				 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+		ps_table_str(t, name);
+		ps_table_str(t, o->help);
 		ps_table_end_row(t);
 	}
 	ps_table_end(t);

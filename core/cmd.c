@@ -80,110 +80,181 @@ static void opts_restore(struct ps_ctx *ctx, const struct opt_state *s)
 
 enum { OPT_NONE, OPT_VERSION, OPT_HELP };
 
-/*
- * Leading options.  at_startup: --plugin-path is allowed (it decides what
- * loads).  Returns PS_OK, PS_USAGE, or sets *special for -V/-h.
- */
-static int parse_options(struct ps_ctx *ctx, int *argc, char ***argv,
-			 bool at_startup, int *special)
+/* The global options: parsing, help and completion all read this table. */
+const struct ps_global_opt ps_global_opts[] = {
+	[PS_OPT_JSON] = { 'j', "json", NULL, "JSON output (streams: JSON Lines)" },
+	[PS_OPT_PRETTY] = { 'p', "pretty", NULL, "indented JSON" },
+	[PS_OPT_DEBUG] = { 'd', "debug", NULL, "libbpf and loader diagnostics" },
+	[PS_OPT_QUIET] = { 'q', "quiet", NULL, "no warnings" },
+	[PS_OPT_VERSION] = { 'V', "version", NULL, "version and exit" },
+	[PS_OPT_HELP] = { 'h', "help", NULL, "this help" },
+	[PS_OPT_PLUGIN_PATH] = { 0, "plugin-path", "DIR[:DIR]",
+				 "look for plugins here first", true },
+	[PS_OPT_BPFFS] = { 0, "bpffs", "DIR", "bpffs mount (default /sys/fs/bpf)" },
+	{ 0 }
+};
+
+/* A word the option parser takes: -x..., --x...; not "-", "--" or "-1". */
+bool ps_is_option_word(const char *w)
 {
-	static const char *const longs[] = {
-		"--json", "--pretty", "--debug", "--quiet", "--version",
-		"--help", "--plugin-path", "--bpffs",
-	};
+	return w[0] == '-' && w[1] && strcmp(w, "--") &&
+	       !isdigit((unsigned char)w[1]) &&
+	       !(w[1] == '.' && isdigit((unsigned char)w[2]));
+}
+
+/* the table entry for "--name[=...]" by unambiguous prefix; -1, -2 */
+int ps_match_long_option(const char *word)
+{
+	const char *names[PS_OPT_COUNT];
+	char name[64];
+	const char *eq = strchr(word, '=');
+	size_t len = eq ? (size_t)(eq - word) : strlen(word);
+
+	if (len < 2 || len - 2 >= sizeof(name))
+		return -1;
+	memcpy(name, word + 2, len - 2);
+	name[len - 2] = '\0';
+	for (size_t i = 0; i < PS_OPT_COUNT; i++)
+		names[i] = ps_global_opts[i].long_name;
+	return ps_match_word(name, names, PS_OPT_COUNT);
+}
+
+static int set_option(struct ps_ctx *ctx, int id, const char *val,
+		      bool at_startup, int *special)
+{
+	switch (id) {
+	case PS_OPT_JSON: ctx->json = true; break;
+	case PS_OPT_PRETTY: ctx->json = ctx->pretty = true; break;
+	case PS_OPT_DEBUG: ctx->debug = true; break;
+	case PS_OPT_QUIET: ctx->quiet = true; break;
+	case PS_OPT_VERSION: *special = OPT_VERSION; break;
+	case PS_OPT_HELP: *special = OPT_HELP; break;
+	case PS_OPT_PLUGIN_PATH: {
+		char *p;
+
+		if (!at_startup)
+			return ps_usage_err(ctx,
+				"--plugin-path is only taken at start-up");
+		p = strdup(val);
+		if (!p)
+			return ps_err(ctx, "out of memory");
+		free(ctx->plugin_path);
+		ctx->plugin_path = p;
+		break;
+	}
+	case PS_OPT_BPFFS: ctx->bpffs = val; break;
+	}
+	return PS_OK;
+}
+
+/* one long option at argv[*i]; its value may be the next word */
+static int long_option(struct ps_ctx *ctx, int argc, char **argv, int *i,
+		       bool at_startup, int *special)
+{
+	const char *a = argv[*i], *eq = strchr(a, '=');
+	const struct ps_global_opt *o;
+	const char *val = NULL;
+	int m = ps_match_long_option(a);
+
+	if (m == -2)
+		return ps_usage_err(ctx, "ambiguous option '%s'", a);
+	if (m < 0) {
+		const char *names[PS_OPT_COUNT];
+		char name[64];
+
+		for (size_t k = 0; k < PS_OPT_COUNT; k++)
+			names[k] = ps_global_opts[k].long_name;
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(eq ? eq - a - 2 : (int)strlen(a) - 2), a + 2);
+		const char *s = ps_suggest(name, names, PS_OPT_COUNT);
+
+		if (s)
+			return ps_usage_err(ctx,
+				"unknown option '%s'; did you mean '--%s'?", a, s);
+		return ps_usage_err(ctx, "unknown option '%s'", a);
+	}
+	o = &ps_global_opts[m];
+	if (o->metavar) {
+		if (eq)
+			val = eq + 1;
+		else if (*i + 1 < argc)
+			val = argv[++*i];
+		if (!val || !*val || strlen(val) >= 4096)
+			return ps_usage_err(ctx, "option '--%s' needs a directory",
+					    o->long_name);
+	} else if (eq) {
+		return ps_usage_err(ctx, "option '--%s' takes no value",
+				    o->long_name);
+	}
+	return set_option(ctx, m, val, at_startup, special);
+}
+
+static int short_options(struct ps_ctx *ctx, const char *a, bool at_startup,
+			 int *special)
+{
+	for (const char *p = a + 1; *p; p++) {
+		size_t k = 0;
+
+		while (k < PS_OPT_COUNT && ps_global_opts[k].short_name != *p)
+			k++;
+		if (k == PS_OPT_COUNT)
+			return ps_usage_err(ctx,
+				"unknown option '-%c' (see '%s help')",
+				*p, ctx->progname);
+		int r = set_option(ctx, (int)k, NULL, at_startup, special);
+
+		if (r)
+			return r;
+	}
+	return PS_OK;
+}
+
+/*
+ * Options anywhere on the line, as bpftool takes them, until `--`; the
+ * other words stay in order in *rest (a new array of the same strings,
+ * the caller frees it).  stop_at: a word after which nothing is an option
+ * (`__complete`: its words are a line being typed).  at_startup:
+ * --plugin-path is allowed (it decides what loads).
+ */
+static int parse_options(struct ps_ctx *ctx, int argc, char **argv,
+			 bool at_startup, int *special, int *nrest,
+			 char ***rest)
+{
+	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	bool plain = false;
+	int n = 0, r = PS_OK;
 
 	*special = OPT_NONE;
-	while (*argc > 0 && (*argv)[0][0] == '-' && (*argv)[0][1]) {
-		char *a = (*argv)[0];
-		char *val = NULL;
+	if (!out)
+		return ps_err(ctx, "out of memory");
+	for (int i = 0; i < argc && !r; i++) {
+		char *a = argv[i];
 
-		if (!strcmp(a, "--")) {
-			(*argc)--;
-			(*argv)++;
-			break;
+		if (!plain && !strcmp(a, "--")) {
+			/* at start-up the line is parsed again: keep the mark */
+			if (at_startup)
+				out[n++] = a;
+			plain = true;
+			continue;
 		}
-		if (a[1] == '-') {
-			char name[64];
-			char *eq = strchr(a, '=');
-			size_t len = eq ? (size_t)(eq - a) : strlen(a);
-			int m;
-
-			if (len >= sizeof(name))
-				return ps_usage_err(ctx, "unknown option '%s'", a);
-			memcpy(name, a, len);
-			name[len] = '\0';
-			m = ps_match_word(name, longs, ARRAY_SIZE(longs));
-			if (m == -2)
-				return ps_usage_err(ctx, "ambiguous option '%s'", a);
-			if (m < 0) {
-				const char *s = ps_suggest(name, longs,
-							   ARRAY_SIZE(longs));
-
-				if (s)
-					return ps_usage_err(ctx,
-						"unknown option '%s'; did you mean '%s'?",
-						a, s);
-				return ps_usage_err(ctx, "unknown option '%s'", a);
-			}
-			if (m >= 6) {
-				if (eq) {
-					val = eq + 1;
-				} else if (*argc > 1) {
-					val = (*argv)[1];
-					(*argc)--;
-					(*argv)++;
-				} else {
-					return ps_usage_err(ctx, "option '%s' needs a directory",
-							    longs[m]);
-				}
-				if (!*val || strlen(val) >= 4096)
-					return ps_usage_err(ctx, "option '%s' needs a directory",
-							    longs[m]);
-			} else if (eq) {
-				return ps_usage_err(ctx, "option '%s' takes no value",
-						    longs[m]);
-			}
-			switch (m) {
-			case 0: ctx->json = true; break;
-			case 1: ctx->json = ctx->pretty = true; break;
-			case 2: ctx->debug = true; break;
-			case 3: ctx->quiet = true; break;
-			case 4: *special = OPT_VERSION; break;
-			case 5: *special = OPT_HELP; break;
-			case 6:
-				if (!at_startup)
-					return ps_usage_err(ctx,
-						"--plugin-path is only taken at start-up");
-				{
-					char *p = strdup(val);
-
-					if (!p)
-						return ps_err(ctx, "out of memory");
-					free(ctx->plugin_path);
-					ctx->plugin_path = p;
-				}
-				break;
-			case 7: ctx->bpffs = val; break;
-			}
-		} else {
-			for (char *p = a + 1; *p; p++) {
-				switch (*p) {
-				case 'j': ctx->json = true; break;
-				case 'p': ctx->json = ctx->pretty = true; break;
-				case 'd': ctx->debug = true; break;
-				case 'q': ctx->quiet = true; break;
-				case 'V': *special = OPT_VERSION; break;
-				case 'h': *special = OPT_HELP; break;
-				default:
-					return ps_usage_err(ctx,
-						"unknown option '-%c' (see '%s help')",
-						*p, ctx->progname);
-				}
-			}
+		if (plain || !ps_is_option_word(a)) {
+			out[n++] = a;
+			/* a hidden command's words are its data */
+			if (n == 1 && !strcmp(a, "__complete"))
+				plain = true;
+			continue;
 		}
-		(*argc)--;
-		(*argv)++;
+		if (a[1] == '-')
+			r = long_option(ctx, argc, argv, &i, at_startup, special);
+		else
+			r = short_options(ctx, a, at_startup, special);
 	}
+	if (r) {
+		free(out);
+		return r;
+	}
+	*nrest = n;
+	*rest = out;
 	return PS_OK;
 }
 
@@ -191,7 +262,7 @@ int ps_main_options(struct ps_ctx *ctx, int *argc, char ***argv)
 {
 	int special, r;
 
-	r = parse_options(ctx, argc, argv, true, &special);
+	r = parse_options(ctx, *argc, *argv, true, &special, argc, argv);
 	if (r)
 		return r;
 	if (special == OPT_VERSION)
@@ -377,18 +448,20 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 int ps_run_argv(struct ps_ctx *ctx, int argc, char **argv)
 {
 	struct opt_state saved;
-	int special, r;
+	char **rest = NULL;
+	int special, nrest, r;
 
 	opts_save(ctx, &saved);
-	r = parse_options(ctx, &argc, &argv, false, &special);
+	r = parse_options(ctx, argc, argv, false, &special, &nrest, &rest);
 	if (!r) {
 		if (special == OPT_VERSION)
 			r = ps_version_cmd.run(ctx, NULL);
 		else if (special == OPT_HELP)
 			r = ps_print_help(ctx, NULL, NULL);
 		else
-			r = ps_dispatch(ctx, argc, argv);
+			r = ps_dispatch(ctx, nrest, rest);
 	}
+	free(rest);
 	ps_out_doc_end(ctx);
 	opts_restore(ctx, &saved);
 	return r;

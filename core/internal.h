@@ -115,6 +115,21 @@ bool ps_running_from_build_tree(char *dir, size_t len);
 int ps_dir_trusted(const char *dir, uid_t also, char *why, size_t len);
 
 /* cmd.c */
+enum ps_opt_id {
+	PS_OPT_JSON, PS_OPT_PRETTY, PS_OPT_DEBUG, PS_OPT_QUIET, PS_OPT_VERSION,
+	PS_OPT_HELP, PS_OPT_PLUGIN_PATH, PS_OPT_BPFFS, PS_OPT_COUNT
+};
+/* a global option: -short, --long[=VALUE] or --long VALUE */
+struct ps_global_opt {
+	char short_name;	/* 0: none */
+	const char *long_name;	/* without the dashes */
+	const char *metavar;	/* takes a value; NULL: a flag */
+	const char *help;
+	bool startup_only;	/* only on the command line (--plugin-path) */
+};
+extern const struct ps_global_opt ps_global_opts[];	/* PS_OPT_COUNT */
+bool ps_is_option_word(const char *word);
+int ps_match_long_option(const char *word);	/* index, -1 none, -2 ambiguous */
 int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv);
 int ps_tokenize(const char *line, int *argc, char ***argv, char *err,
 		size_t errlen);
