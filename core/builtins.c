@@ -565,25 +565,45 @@ static void emit_line(void *data, const char *cand)
 	fprintf((FILE *)data, "%s\n", cand);
 }
 
+struct cand_list {
+	char *store[256];
+	size_t n;
+};
+
+static void emit_json(void *data, const char *cand)
+{
+	struct cand_list *l = data;
+
+	if (l->n < ARRAY_SIZE(l->store) && (l->store[l->n] = strdup(cand)))
+		l->n++;
+}
+
+/* plain lines for the shell scripts; under -j (a -j batch) one document */
 static int do_complete(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	size_t n = ps_arg_count(args, "words");
-	char **words;
+	struct cand_list l = { .n = 0 };
+	char **words = NULL;
 
+	if (n) {
+		words = calloc(n, sizeof(*words));
+		if (!words)
+			return ps_err(ctx, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			words[i] = (char *)ps_arg_nth(args, "words", i)->str;
+	}
 	/* the last word is the one being completed, maybe empty */
-	if (!n) {
-		ps_complete(ctx, 0, NULL, "", emit_line, ctx->w.f);
+	ps_complete(ctx, n ? (int)n - 1 : 0, words, n ? words[n - 1] : "",
+		    ctx->json ? emit_json : emit_line,
+		    ctx->json ? (void *)&l : (void *)ctx->w.f);
+	free(words);
+	if (!ctx->json) {
 		ctx->w.stream = true;
 		return PS_OK;
 	}
-	words = calloc(n, sizeof(*words));
-	if (!words)
-		return ps_err(ctx, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		words[i] = (char *)ps_arg_nth(args, "words", i)->str;
-	ps_complete(ctx, (int)n - 1, words, words[n - 1], emit_line, ctx->w.f);
-	free(words);
-	ctx->w.stream = true;	/* plain lines even under -j */
+	ps_out_strv(ctx, "candidates", NULL, (const char *const *)l.store, l.n);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.store[i]);
 	return PS_OK;
 }
 

@@ -64,7 +64,7 @@ load ../lib/cli
 	run --separate-stderr "$PKTSCOPE" __complete hello greet name x --
 	[ "$status" -eq 0 ]
 	[[ $output == *--json* && $output == *--bpffs* ]]
-	run --separate-stderr "$PKTSCOPE" __complete hello -j gr
+	run --separate-stderr "$PKTSCOPE" __complete hello -q gr
 	[ "$output" = greet ]
 	run --separate-stderr "$PKTSCOPE" __complete hello greet --bpffs ""
 	[ "$output" = @dir ]
