@@ -132,8 +132,7 @@ static int do_plugin_info(struct ps_ctx *ctx, const struct ps_args *args)
 	ctx->plugin = p;
 	struct bpf_object *obj = ps_bpf_open(ctx);
 	if (!obj)
-		return ps_err(ctx, "cannot open the embedded BPF object of '%s'",
-			      p->name);
+		return PS_ERR;	/* ps_bpf_open() said why */
 	ps_out_text(ctx, "\n");
 	t = ps_table_new(ctx, "programs", pcols, ARRAY_SIZE(pcols));
 	struct bpf_program *prog;

@@ -179,9 +179,13 @@ static int long_option(struct ps_ctx *ctx, int argc, char **argv, int *i,
 			val = eq + 1;
 		else if (*i + 1 < argc)
 			val = argv[++*i];
-		if (!val || !*val || strlen(val) >= 4096)
+		if (!val || !*val)
 			return ps_usage_err(ctx, "option '--%s' needs a directory",
 					    o->long_name);
+		if (strlen(val) >= 4096)
+			return ps_usage_err(ctx,
+				"option '--%s': the value is too long (at most 4095 bytes)",
+				o->long_name);
 	} else if (eq) {
 		return ps_usage_err(ctx, "option '--%s' takes no value",
 				    o->long_name);

@@ -9,6 +9,8 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -271,6 +273,45 @@ static int open_checked(struct ps_ctx *ctx, int dirfd, const char *file,
 	return fd;
 }
 
+/*
+ * dlopen() says "No such file or directory" for an object of another
+ * machine: compare its ELF header with our own first.
+ */
+static int elf_mismatch(int fd, char *why, size_t len)
+{
+	static ElfW(Ehdr) self;
+	ElfW(Ehdr) eh;
+
+	if (!self.e_machine) {
+		int sfd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+		if (sfd < 0 || pread(sfd, &self, sizeof(self), 0) != sizeof(self))
+			memset(&self, 0, sizeof(self));
+		if (sfd >= 0)
+			close(sfd);
+	}
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
+		snprintf(why, len, "a truncated ELF file");
+		return -1;
+	}
+	if (!self.e_machine)
+		return 0;
+	if (eh.e_ident[EI_CLASS] != self.e_ident[EI_CLASS] ||
+	    eh.e_ident[EI_DATA] != self.e_ident[EI_DATA] ||
+	    eh.e_machine != self.e_machine) {
+		snprintf(why, len,
+			 "built for another machine (ELF machine %u, this one is %u)",
+			 (unsigned)eh.e_machine, (unsigned)self.e_machine);
+		return -1;
+	}
+	if (eh.e_type != ET_DYN) {
+		snprintf(why, len, "not a shared object (ELF type %u)",
+			 (unsigned)eh.e_type);
+		return -1;
+	}
+	return 0;
+}
+
 static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 		    const char *name, uid_t also)
 {
@@ -290,6 +331,10 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4)) {
 		close(fd);
 		return refuse(ctx, file, "not an ELF shared object");
+	}
+	if (elf_mismatch(fd, why, sizeof(why))) {
+		close(fd);
+		return refuse(ctx, file, why);
 	}
 	/*
 	 * glibc finds an already-loaded object by its name first, and a
