@@ -399,7 +399,8 @@ static int check_bounds(const struct ps_arg_spec *spec, const char *word,
 	    (spec->kind == PS_KIND_RATE || spec->kind == PS_KIND_SIZE ||
 	     spec->kind == PS_KIND_DURATION)) {
 		snprintf(err, errlen, "%s '%s' must be greater than zero",
-			 ps_kind_name(spec->kind), word);
+			 spec->keyword ? spec->keyword : ps_kind_name(spec->kind),
+			 word);
 		return -1;
 	}
 	if ((min || max) && (v < min || (max && v > max))) {

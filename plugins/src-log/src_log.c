@@ -1415,6 +1415,11 @@ static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 		ps_out_item(ctx, NULL);
 		ps_out_text(ctx, "%s (%s)\n", atts[i].ifname,
 			    ps_mode_name(atts[i].mode));
+		/* text names them in the line above */
+		if (ps_json(ctx)) {
+			ps_out_str(ctx, "ifname", NULL, atts[i].ifname);
+			ps_out_str(ctx, "mode", NULL, ps_mode_name(atts[i].mode));
+		}
 		ps_out_section(ctx, "counters", "Counters");
 		out_stats(ctx, &st);
 		ps_out_section_end(ctx);

@@ -141,3 +141,9 @@ one_error()
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"ambiguous"*icmp*icmpv6* ]]
 }
+
+@test "hostile: a zero duration names its keyword (D36)" {
+	run --separate-stderr "$PKTSCOPE" src-log watch dev lo flow-timeout 0
+	[ "$status" -eq 2 ]
+	[[ $stderr == "Error: flow-timeout '0' must be greater than zero" ]]
+}

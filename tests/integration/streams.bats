@@ -270,3 +270,12 @@ flood_bg() {
 	jq -e '.interfaces[0].sources | (map(.addr) | unique | length) == length' "$T/s"
 	"$PKTSCOPE" src-log detach dev "$IF"
 }
+
+@test "streams: src-log -j show names each interface and its mode (D36)" {
+	"$PKTSCOPE" src-log attach dev "$IF" mode tc
+	run "$PKTSCOPE" -j src-log show dev "$IF"
+	"$PKTSCOPE" src-log detach dev "$IF"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.interfaces[0].ifname' <<<"$output")" = "$IF" ]
+	[ "$(jq -r '.interfaces[0].mode' <<<"$output")" = tc ]
+}
