@@ -147,3 +147,22 @@ one_error()
 	[ "$status" -eq 2 ]
 	[[ $stderr == "Error: flow-timeout '0' must be greater than zero" ]]
 }
+
+@test "hostile: a REPL line longer than the limit is an error; the shell goes on (D3)" {
+	cli_need python3
+	local l
+	l=$(long a 70000)
+	run repl <<EOF2
+expect pktscope> 
+send hello greet name $l\r
+expect Error: line longer than 65536 bytes
+expect pktscope> 
+send hello greet name short\r
+expect hello, short
+expect pktscope> 
+send quit\r
+eof
+EOF2
+	pty_check
+	[ "${lines[-1]}" = exit=0 ]
+}
