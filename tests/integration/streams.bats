@@ -279,3 +279,26 @@ flood_bg() {
 	[ "$(jq -r '.interfaces[0].ifname' <<<"$output")" = "$IF" ]
 	[ "$(jq -r '.interfaces[0].mode' <<<"$output")" = tc ]
 }
+
+@test "streams: a reader slowed by its output still beats: no_reader stays 0 (D29)" {
+	cat >"$T/slow.py" <<'PY'
+import sys, time
+out = open(sys.argv[1], "wb")
+while True:
+    b = sys.stdin.buffer.read1(16384)
+    if not b:
+        break
+    out.write(b)
+    time.sleep(0.01)
+PY
+	lab_send --mix udp-flood --src-random --duration 4 >"$T/flood.json" &
+	BG_PIDS+=" $!"
+	FLOOD_PID=$!
+	sleep 0.3
+	timeout 120 bash -c '"$1" -j src-log watch dev "$2" duration 5s | python3 "$3" "$4"' \
+		_ "$PKTSCOPE" "$IF" "$T/slow.py" "$T/w"
+	wait "$FLOOD_PID" || true
+	summary_of "$T/w"
+	[ "$(f no_reader)" -eq 0 ]
+	assert_identity
+}
