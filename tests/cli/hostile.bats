@@ -57,7 +57,11 @@ one_error()
 }
 
 @test "hostile: a batch line longer than the limit is an error, not all memory (D3)" {
-	run --separate-stderr prlimit --as=629145600 timeout 20 "$PKTSCOPE" batch file /dev/zero
+	# an address-space limit keeps a build without the limit from eating
+	# the machine; an ASan build cannot start under one (its shadow)
+	local lim=(prlimit --as=629145600)
+	"${lim[@]}" "$PKTSCOPE" version >/dev/null 2>&1 || lim=()
+	run --separate-stderr "${lim[@]}" timeout 20 "$PKTSCOPE" batch file /dev/zero
 	[ "$status" -eq 2 ]
 	one_error
 	[[ $stderr == *"/dev/zero:1: line longer than 65536 bytes"* ]]
