@@ -714,8 +714,8 @@ static ssize_t raw_cookie_write(void *cookie, const char *buf, size_t size)
  * destroys nothing: a file is made if missing (and then ours to remove),
  * an existing plain file is cut only after the checks, and a FIFO or a
  * device is written as it is.  O_NOFOLLOW: a root process is not walked
- * into a symbolic link; a plain file with another hard link could be
- * anybody's, it is refused.
+ * into a symbolic link; a plain file with another hard link, or another
+ * user's, could be a trap laid for root: refused.
  */
 static int open_log(struct reader *rd)
 {
@@ -741,6 +741,12 @@ static int open_log(struct reader *rd)
 		close(fd);
 		return ps_err(rd->ctx, "cannot write %s: it has another hard link",
 			      rd->path);
+	}
+	/* root does not write into a file another user made for it */
+	if (rd->regular && !rd->created && st.st_uid != geteuid()) {
+		close(fd);
+		return ps_err(rd->ctx, "cannot write %s: it belongs to uid %u",
+			      rd->path, (unsigned)st.st_uid);
 	}
 	if ((rd->regular && !rd->created && ftruncate(fd, 0)) ||
 	    fcntl(fd, F_SETFL, O_WRONLY)) {

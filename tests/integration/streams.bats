@@ -220,6 +220,13 @@ flood_bg() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"hard link"* ]]
 	[ "$(cat "$T/p.log")" = precious ]
+	# nor a file another user made
+	rm "$T/p2.log"
+	chown 65534 "$T/p.log"
+	run "$PKTSCOPE" src-log record dev "$IF" file "$T/p.log" duration 200ms
+	[ "$status" -eq 1 ]
+	[[ $output == *"belongs to uid 65534"* ]]
+	[ "$(cat "$T/p.log")" = precious ]
 }
 
 @test "streams: record to a device node writes, exits 0 and leaves the node (D30)" {
