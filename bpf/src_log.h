@@ -116,7 +116,7 @@ struct slog_config {
 	__u64 flow_timeout_ns;	/* idle time after which a flow is new again */
 	__u64 reader_ns;	/* ktime of the reader's last poll, 0: none */
 	__u32 owner_pid;	/* watch's temporary attach: its pid, else 0 */
-	__u32 pad;
+	__u32 reader_pid;	/* the one reader (watch, record), 0: none */
 	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
 	struct slog_nets allow;	/* SLOG_F_SRC_ALLOW, if used; else src_allow */
 	struct slog_nets deny;	/* SLOG_F_SRC_DENY, if used; else src_deny */

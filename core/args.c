@@ -209,7 +209,13 @@ static int parse_scaled(const char *word, const struct unit *units,
 			 word, what);
 		return -1;
 	}
-	*out = (uint64_t)llround(floor(v + 0.5));
+	/* llround() stops at 2^63; a double up to 2^64 converts exactly */
+	v = floor(v + 0.5);
+	if (v >= 18446744073709551616.0) {
+		snprintf(err, errlen, "'%s' is too large a %s", word, what);
+		return -1;
+	}
+	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -403,7 +409,8 @@ static int check_bounds(const struct ps_arg_spec *spec, const char *word,
 	    (spec->kind == PS_KIND_RATE || spec->kind == PS_KIND_SIZE ||
 	     spec->kind == PS_KIND_DURATION)) {
 		snprintf(err, errlen, "%s '%s' must be greater than zero",
-			 ps_kind_name(spec->kind), word);
+			 spec->keyword ? spec->keyword : ps_kind_name(spec->kind),
+			 word);
 		return -1;
 	}
 	if ((min || max) && (v < min || (max && v > max))) {
@@ -499,6 +506,14 @@ static int parse_proto(const char *word, struct ps_value *out, char *err,
 	if (i >= 0) {
 		out->u = proto_numbers[i];
 		return 0;
+	}
+	if (i == -2) {
+		char list[128];
+
+		ps_list_names(word, proto_names, ARRAY_SIZE(proto_names) - 1,
+			      list, sizeof(list));
+		snprintf(err, errlen, "ambiguous protocol '%s': %s", word, list);
+		return -1;
 	}
 	const char *s = ps_suggest(word, proto_names, ARRAY_SIZE(proto_names) - 1);
 

@@ -56,8 +56,12 @@ struct bpf_object *ps_bpf_open(struct ps_ctx *ctx)
 	ps_libbpf_log_setup(ctx);
 	obj = bpf_object__open_mem(bytes, size, &opts);
 	if (!obj) {
+		char msg[128];
+
+		/* libbpf's own codes (4000 and up) are not errno values */
+		libbpf_strerror(errno, msg, sizeof(msg));
 		ps_err(ctx, "cannot open the BPF object of '%s': %s", p->name,
-		       strerror(errno));
+		       msg);
 		return NULL;
 	}
 	return obj;
@@ -267,7 +271,7 @@ int ps_ringbuf_run(struct ps_ctx *ctx, int map_fd,
 		 */
 		if (n >= 0)
 			n = ring_buffer__consume(rb);
-		fflush(ctx->w.f);
+		ps_out_flush(ctx);
 		if (n == RING_DONE)
 			break;
 		if (n < 0 && n != -EINTR) {

@@ -132,8 +132,7 @@ static int do_plugin_info(struct ps_ctx *ctx, const struct ps_args *args)
 	ctx->plugin = p;
 	struct bpf_object *obj = ps_bpf_open(ctx);
 	if (!obj)
-		return ps_err(ctx, "cannot open the embedded BPF object of '%s'",
-			      p->name);
+		return PS_ERR;	/* ps_bpf_open() said why */
 	ps_out_text(ctx, "\n");
 	t = ps_table_new(ctx, "programs", pcols, ARRAY_SIZE(pcols));
 	struct bpf_program *prog;
@@ -290,24 +289,23 @@ static void help_options(struct ps_ctx *ctx)
 		{ "option", "", PS_LEFT },
 		{ "help", "", PS_LEFT },
 	};
-	static const char *const opts[][2] = {
-		{ "-j, --json", "JSON output (streams: JSON Lines)" },
-		{ "-p, --pretty", "indented JSON" },
-		{ "-d, --debug", "libbpf and loader diagnostics" },
-		{ "-q, --quiet", "no warnings" },
-		{ "-V, --version", "version and exit" },
-		{ "-h, --help", "this help" },
-		{ "--plugin-path DIR[:DIR]", "look for plugins here first" },
-		{ "--bpffs DIR", "bpffs mount (default /sys/fs/bpf)" },
-	};
 	struct ps_table *t;
 
 	ps_out_text(ctx, "\nOptions:\n");
 	ctx->w.indent += 2;
 	t = ps_table_new(ctx, "options", cols, ARRAY_SIZE(cols));
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-		ps_table_str(t, opts[i][0]);
-		ps_table_str(t, opts[i][1]);
+	for (size_t i = 0; i < PS_OPT_COUNT; i++) {
+		const struct ps_global_opt *o = &ps_global_opts[i];
+		char name[64];
+
+		if (o->short_name)
+			snprintf(name, sizeof(name), "-%c, --%s", o->short_name,
+				 o->long_name);
+		else
+			snprintf(name, sizeof(name), "--%s%s%s", o->long_name,
+				 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+		ps_table_str(t, name);
+		ps_table_str(t, o->help);
 		ps_table_end_row(t);
 	}
 	ps_table_end(t);
@@ -404,35 +402,23 @@ static void help_cmd_rows(struct ps_ctx *ctx, struct ps_table *t,
 	}
 }
 
-int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
+/* help on OBJECT [COMMAND...]: words as given, prefixes allowed */
+static int help_words(struct ps_ctx *ctx, int argc, char **argv)
 {
 	const struct ps_object *obj;
 	const struct ps_cmd *cmd;
-	char **argv, path[256], err[64];
-	int argc, r;
+	char path[256];
+	int r;
 
-	(void)unused;
-	if (!object) {
-		help_top(ctx);
-		return PS_OK;
-	}
-	if (ps_tokenize(object, &argc, &argv, err, sizeof(err)))
-		return ps_usage_err(ctx, "%s", err);
-	obj = argc ? ps_find_object(ctx, argv[0]) : NULL;
-	if (!obj) {
-		r = ps_usage_err(ctx, "no object named '%s' (see '%s help')",
-				 argc ? argv[0] : "", ctx->progname);
-		ps_free_tokens(argc, argv);
+	r = ps_match_object(ctx, argv[0], &obj);
+	if (r)
 		return r;
-	}
 	int n = argc - 1;
 	char **rest = argv + 1;
 
 	r = ps_resolve_cmd(ctx, obj, &n, &rest, &cmd, path, sizeof(path), false);
-	if (r) {
-		ps_free_tokens(argc, argv);
+	if (r)
 		return r;
-	}
 	if (cmd && cmd->name && strcmp(cmd->name, "help") && cmd->run) {
 		char syn[512];
 
@@ -480,21 +466,37 @@ int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
 		ps_out_text(ctx, "\nSee '%s help %s COMMAND' for a command's arguments.\n",
 			    ctx->progname, obj->name);
 	}
-	ps_free_tokens(argc, argv);
 	return PS_OK;
+}
+
+int ps_print_help(struct ps_ctx *ctx, const char *object, const char *unused)
+{
+	char **argv, err[64];
+	int argc, r;
+
+	(void)unused;
+	if (!object) {
+		help_top(ctx);
+		return PS_OK;
+	}
+	/* object is a path the core made of names: its words split on blanks */
+	if (ps_tokenize(object, &argc, &argv, err, sizeof(err)))
+		return ps_usage_err(ctx, "%s", err);
+	r = argc ? help_words(ctx, argc, argv) : (help_top(ctx), PS_OK);
+	ps_free_tokens(argc, argv);
+	return r;
 }
 
 static int do_help(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	char path[512] = "";
-	size_t off = 0;
+	size_t n = ps_arg_count(args, "words");
+	char *words[PS_MAX_ARGS];
 
-	for (size_t i = 0; i < ps_arg_count(args, "words"); i++)
-		off += snprintf(path + off, sizeof(path) - off, "%s%s",
-				i ? " " : "", ps_arg_nth(args, "words", i)->str);
-	if (off >= sizeof(path))
-		return ps_usage_err(ctx, "help topic too long");
-	return ps_print_help(ctx, off ? path : NULL, NULL);
+	if (!n)
+		return ps_print_help(ctx, NULL, NULL);
+	for (size_t i = 0; i < n && i < PS_MAX_ARGS; i++)
+		words[i] = (char *)ps_arg_nth(args, "words", i)->str;
+	return help_words(ctx, (int)n, words);
 }
 
 static const struct ps_arg_spec help_args[] = {
@@ -562,25 +564,45 @@ static void emit_line(void *data, const char *cand)
 	fprintf((FILE *)data, "%s\n", cand);
 }
 
+struct cand_list {
+	char *store[256];
+	size_t n;
+};
+
+static void emit_json(void *data, const char *cand)
+{
+	struct cand_list *l = data;
+
+	if (l->n < ARRAY_SIZE(l->store) && (l->store[l->n] = strdup(cand)))
+		l->n++;
+}
+
+/* plain lines for the shell scripts; under -j (a -j batch) one document */
 static int do_complete(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	size_t n = ps_arg_count(args, "words");
-	char **words;
+	struct cand_list l = { .n = 0 };
+	char **words = NULL;
 
+	if (n) {
+		words = calloc(n, sizeof(*words));
+		if (!words)
+			return ps_err(ctx, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			words[i] = (char *)ps_arg_nth(args, "words", i)->str;
+	}
 	/* the last word is the one being completed, maybe empty */
-	if (!n) {
-		ps_complete(ctx, 0, NULL, "", emit_line, ctx->w.f);
+	ps_complete(ctx, n ? (int)n - 1 : 0, words, n ? words[n - 1] : "",
+		    ctx->json ? emit_json : emit_line,
+		    ctx->json ? (void *)&l : (void *)ctx->w.f);
+	free(words);
+	if (!ctx->json) {
 		ctx->w.stream = true;
 		return PS_OK;
 	}
-	words = calloc(n, sizeof(*words));
-	if (!words)
-		return ps_err(ctx, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		words[i] = (char *)ps_arg_nth(args, "words", i)->str;
-	ps_complete(ctx, (int)n - 1, words, words[n - 1], emit_line, ctx->w.f);
-	free(words);
-	ctx->w.stream = true;	/* plain lines even under -j */
+	ps_out_strv(ctx, "candidates", NULL, (const char *const *)l.store, l.n);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.store[i]);
 	return PS_OK;
 }
 

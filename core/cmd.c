@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,110 +80,185 @@ static void opts_restore(struct ps_ctx *ctx, const struct opt_state *s)
 
 enum { OPT_NONE, OPT_VERSION, OPT_HELP };
 
-/*
- * Leading options.  at_startup: --plugin-path is allowed (it decides what
- * loads).  Returns PS_OK, PS_USAGE, or sets *special for -V/-h.
- */
-static int parse_options(struct ps_ctx *ctx, int *argc, char ***argv,
-			 bool at_startup, int *special)
+/* The global options: parsing, help and completion all read this table. */
+const struct ps_global_opt ps_global_opts[] = {
+	[PS_OPT_JSON] = { 'j', "json", NULL, "JSON output (streams: JSON Lines)" },
+	[PS_OPT_PRETTY] = { 'p', "pretty", NULL, "indented JSON" },
+	[PS_OPT_DEBUG] = { 'd', "debug", NULL, "libbpf and loader diagnostics" },
+	[PS_OPT_QUIET] = { 'q', "quiet", NULL, "no warnings" },
+	[PS_OPT_VERSION] = { 'V', "version", NULL, "version and exit" },
+	[PS_OPT_HELP] = { 'h', "help", NULL, "this help" },
+	[PS_OPT_PLUGIN_PATH] = { 0, "plugin-path", "DIR[:DIR]",
+				 "look for plugins here first", true },
+	[PS_OPT_BPFFS] = { 0, "bpffs", "DIR", "bpffs mount (default /sys/fs/bpf)" },
+	{ 0 }
+};
+
+/* A word the option parser takes: -x..., --x...; not "-", "--" or "-1". */
+bool ps_is_option_word(const char *w)
 {
-	static const char *const longs[] = {
-		"--json", "--pretty", "--debug", "--quiet", "--version",
-		"--help", "--plugin-path", "--bpffs",
-	};
+	return w[0] == '-' && w[1] && strcmp(w, "--") &&
+	       !isdigit((unsigned char)w[1]) &&
+	       !(w[1] == '.' && isdigit((unsigned char)w[2]));
+}
+
+/* the table entry for "--name[=...]" by unambiguous prefix; -1, -2 */
+int ps_match_long_option(const char *word)
+{
+	const char *names[PS_OPT_COUNT];
+	char name[64];
+	const char *eq = strchr(word, '=');
+	size_t len = eq ? (size_t)(eq - word) : strlen(word);
+
+	if (len < 2 || len - 2 >= sizeof(name))
+		return -1;
+	memcpy(name, word + 2, len - 2);
+	name[len - 2] = '\0';
+	for (size_t i = 0; i < PS_OPT_COUNT; i++)
+		names[i] = ps_global_opts[i].long_name;
+	return ps_match_word(name, names, PS_OPT_COUNT);
+}
+
+static int set_option(struct ps_ctx *ctx, int id, const char *val,
+		      bool at_startup, int *special)
+{
+	switch (id) {
+	case PS_OPT_JSON: ctx->json = true; break;
+	case PS_OPT_PRETTY: ctx->json = ctx->pretty = true; break;
+	case PS_OPT_DEBUG: ctx->debug = true; break;
+	case PS_OPT_QUIET: ctx->quiet = true; break;
+	case PS_OPT_VERSION: *special = OPT_VERSION; break;
+	case PS_OPT_HELP: *special = OPT_HELP; break;
+	case PS_OPT_PLUGIN_PATH: {
+		char *p;
+
+		if (!at_startup)
+			return ps_usage_err(ctx,
+				"--plugin-path is only taken at start-up");
+		p = strdup(val);
+		if (!p)
+			return ps_err(ctx, "out of memory");
+		free(ctx->plugin_path);
+		ctx->plugin_path = p;
+		break;
+	}
+	case PS_OPT_BPFFS: ctx->bpffs = val; break;
+	}
+	return PS_OK;
+}
+
+/* one long option at argv[*i]; its value may be the next word */
+static int long_option(struct ps_ctx *ctx, int argc, char **argv, int *i,
+		       bool at_startup, int *special)
+{
+	const char *a = argv[*i], *eq = strchr(a, '=');
+	const struct ps_global_opt *o;
+	const char *val = NULL;
+	int m = ps_match_long_option(a);
+
+	if (m == -2)
+		return ps_usage_err(ctx, "ambiguous option '%s'", a);
+	if (m < 0) {
+		const char *names[PS_OPT_COUNT];
+		char name[64];
+
+		for (size_t k = 0; k < PS_OPT_COUNT; k++)
+			names[k] = ps_global_opts[k].long_name;
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(eq ? eq - a - 2 : (int)strlen(a) - 2), a + 2);
+		const char *s = ps_suggest(name, names, PS_OPT_COUNT);
+
+		if (s)
+			return ps_usage_err(ctx,
+				"unknown option '%s'; did you mean '--%s'?", a, s);
+		return ps_usage_err(ctx, "unknown option '%s'", a);
+	}
+	o = &ps_global_opts[m];
+	if (o->metavar) {
+		if (eq)
+			val = eq + 1;
+		else if (*i + 1 < argc)
+			val = argv[++*i];
+		if (!val || !*val)
+			return ps_usage_err(ctx, "option '--%s' needs a directory",
+					    o->long_name);
+		if (strlen(val) >= 4096)
+			return ps_usage_err(ctx,
+				"option '--%s': the value is too long (at most 4095 bytes)",
+				o->long_name);
+	} else if (eq) {
+		return ps_usage_err(ctx, "option '--%s' takes no value",
+				    o->long_name);
+	}
+	return set_option(ctx, m, val, at_startup, special);
+}
+
+static int short_options(struct ps_ctx *ctx, const char *a, bool at_startup,
+			 int *special)
+{
+	for (const char *p = a + 1; *p; p++) {
+		size_t k = 0;
+
+		while (k < PS_OPT_COUNT && ps_global_opts[k].short_name != *p)
+			k++;
+		if (k == PS_OPT_COUNT)
+			return ps_usage_err(ctx,
+				"unknown option '-%c' (see '%s help')",
+				*p, ctx->progname);
+		int r = set_option(ctx, (int)k, NULL, at_startup, special);
+
+		if (r)
+			return r;
+	}
+	return PS_OK;
+}
+
+/*
+ * Options anywhere on the line, as bpftool takes them, until `--`; the
+ * other words stay in order in *rest (a new array of the same strings,
+ * the caller frees it).  stop_at: a word after which nothing is an option
+ * (`__complete`: its words are a line being typed).  at_startup:
+ * --plugin-path is allowed (it decides what loads).
+ */
+static int parse_options(struct ps_ctx *ctx, int argc, char **argv,
+			 bool at_startup, int *special, int *nrest,
+			 char ***rest)
+{
+	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	bool plain = false;
+	int n = 0, r = PS_OK;
 
 	*special = OPT_NONE;
-	while (*argc > 0 && (*argv)[0][0] == '-' && (*argv)[0][1]) {
-		char *a = (*argv)[0];
-		char *val = NULL;
+	if (!out)
+		return ps_err(ctx, "out of memory");
+	for (int i = 0; i < argc && !r; i++) {
+		char *a = argv[i];
 
-		if (!strcmp(a, "--")) {
-			(*argc)--;
-			(*argv)++;
-			break;
+		if (!plain && !strcmp(a, "--")) {
+			/* at start-up the line is parsed again: keep the mark */
+			if (at_startup)
+				out[n++] = a;
+			plain = true;
+			continue;
 		}
-		if (a[1] == '-') {
-			char name[64];
-			char *eq = strchr(a, '=');
-			size_t len = eq ? (size_t)(eq - a) : strlen(a);
-			int m;
-
-			if (len >= sizeof(name))
-				return ps_usage_err(ctx, "unknown option '%s'", a);
-			memcpy(name, a, len);
-			name[len] = '\0';
-			m = ps_match_word(name, longs, ARRAY_SIZE(longs));
-			if (m == -2)
-				return ps_usage_err(ctx, "ambiguous option '%s'", a);
-			if (m < 0) {
-				const char *s = ps_suggest(name, longs,
-							   ARRAY_SIZE(longs));
-
-				if (s)
-					return ps_usage_err(ctx,
-						"unknown option '%s'; did you mean '%s'?",
-						a, s);
-				return ps_usage_err(ctx, "unknown option '%s'", a);
-			}
-			if (m >= 6) {
-				if (eq) {
-					val = eq + 1;
-				} else if (*argc > 1) {
-					val = (*argv)[1];
-					(*argc)--;
-					(*argv)++;
-				} else {
-					return ps_usage_err(ctx, "option '%s' needs a directory",
-							    longs[m]);
-				}
-				if (!*val || strlen(val) >= 4096)
-					return ps_usage_err(ctx, "option '%s' needs a directory",
-							    longs[m]);
-			} else if (eq) {
-				return ps_usage_err(ctx, "option '%s' takes no value",
-						    longs[m]);
-			}
-			switch (m) {
-			case 0: ctx->json = true; break;
-			case 1: ctx->json = ctx->pretty = true; break;
-			case 2: ctx->debug = true; break;
-			case 3: ctx->quiet = true; break;
-			case 4: *special = OPT_VERSION; break;
-			case 5: *special = OPT_HELP; break;
-			case 6:
-				if (!at_startup)
-					return ps_usage_err(ctx,
-						"--plugin-path is only taken at start-up");
-				{
-					char *p = strdup(val);
-
-					if (!p)
-						return ps_err(ctx, "out of memory");
-					free(ctx->plugin_path);
-					ctx->plugin_path = p;
-				}
-				break;
-			case 7: ctx->bpffs = val; break;
-			}
-		} else {
-			for (char *p = a + 1; *p; p++) {
-				switch (*p) {
-				case 'j': ctx->json = true; break;
-				case 'p': ctx->json = ctx->pretty = true; break;
-				case 'd': ctx->debug = true; break;
-				case 'q': ctx->quiet = true; break;
-				case 'V': *special = OPT_VERSION; break;
-				case 'h': *special = OPT_HELP; break;
-				default:
-					return ps_usage_err(ctx,
-						"unknown option '-%c' (see '%s help')",
-						*p, ctx->progname);
-				}
-			}
+		if (plain || !ps_is_option_word(a)) {
+			out[n++] = a;
+			/* a hidden command's words are its data */
+			if (n == 1 && !strcmp(a, "__complete"))
+				plain = true;
+			continue;
 		}
-		(*argc)--;
-		(*argv)++;
+		if (a[1] == '-')
+			r = long_option(ctx, argc, argv, &i, at_startup, special);
+		else
+			r = short_options(ctx, a, at_startup, special);
 	}
+	if (r) {
+		free(out);
+		return r;
+	}
+	*nrest = n;
+	*rest = out;
 	return PS_OK;
 }
 
@@ -190,7 +266,7 @@ int ps_main_options(struct ps_ctx *ctx, int *argc, char ***argv)
 {
 	int special, r;
 
-	r = parse_options(ctx, argc, argv, true, &special);
+	r = parse_options(ctx, *argc, *argv, true, &special, argc, argv);
 	if (r)
 		return r;
 	if (special == OPT_VERSION)
@@ -202,8 +278,8 @@ int ps_main_options(struct ps_ctx *ctx, int *argc, char ***argv)
 
 /* ---- resolving object and verb ---- */
 
-static int match_object(struct ps_ctx *ctx, const char *word,
-			const struct ps_object **out)
+int ps_match_object(struct ps_ctx *ctx, const char *word,
+		    const struct ps_object **out)
 {
 	*out = NULL;
 	const char *names[256];
@@ -334,7 +410,7 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 
 	if (argc < 1)
 		return ps_print_help(ctx, NULL, NULL);
-	r = match_object(ctx, argv[0], &obj);
+	r = ps_match_object(ctx, argv[0], &obj);
 	if (r)
 		return r;
 	argc--;
@@ -378,18 +454,20 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 int ps_run_argv(struct ps_ctx *ctx, int argc, char **argv)
 {
 	struct opt_state saved;
-	int special, r;
+	char **rest = NULL;
+	int special, nrest, r;
 
 	opts_save(ctx, &saved);
-	r = parse_options(ctx, &argc, &argv, false, &special);
+	r = parse_options(ctx, argc, argv, false, &special, &nrest, &rest);
 	if (!r) {
 		if (special == OPT_VERSION)
 			r = ps_version_cmd.run(ctx, NULL);
 		else if (special == OPT_HELP)
 			r = ps_print_help(ctx, NULL, NULL);
 		else
-			r = ps_dispatch(ctx, argc, argv);
+			r = ps_dispatch(ctx, nrest, rest);
 	}
+	free(rest);
 	ps_out_doc_end(ctx);
 	opts_restore(ctx, &saved);
 	return r;
@@ -485,6 +563,11 @@ int ps_run_line(struct ps_ctx *ctx, const char *line)
 	char **argv;
 	int argc, r;
 
+	if (strlen(line) > PS_MAX_LINE) {
+		r = ps_usage_err(ctx, "line longer than %d bytes", PS_MAX_LINE);
+		ps_out_doc_end(ctx);
+		return r;
+	}
 	if (ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
 		r = ps_usage_err(ctx, "%s", err);
 		ps_out_doc_end(ctx);
@@ -497,34 +580,97 @@ int ps_run_line(struct ps_ctx *ctx, const char *line)
 
 static bool in_batch;
 
+/*
+ * One line of a batch file into buf (PS_MAX_LINE bytes and a NUL): 1 read,
+ * 0 at the end or when asked to stop, -1 (bad line) or -2 (read error)
+ * with err set.  Bounded, so an
+ * endless line is an error and not all memory; a signal that interrupts
+ * the read is looked at, so a batch waiting on a pipe can be stopped.
+ */
+static int read_line(FILE *f, char *buf, char *err, size_t errlen)
+{
+	size_t n = 0;
+	bool nul = false;
+	int c;
+
+	for (;;) {
+		if (ps_should_stop())
+			return 0;
+		c = getc(f);
+		if (c == EOF) {
+			if (ferror(f) && errno == EINTR) {
+				clearerr(f);
+				continue;
+			}
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s", strerror(errno));
+				return -2;
+			}
+			if (!n)
+				return 0;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (n == PS_MAX_LINE) {
+			snprintf(err, errlen, "line longer than %d bytes",
+				 PS_MAX_LINE);
+			return -1;
+		}
+		nul |= c == '\0';
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	if (nul) {
+		snprintf(err, errlen, "a NUL byte in the line");
+		return -1;
+	}
+	return 1;
+}
+
 int ps_run_batch(struct ps_ctx *ctx, const char *file)
 {
 	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
+	char *line, where[PATH_MAX + 32];
 	unsigned long lineno = 0, done = 0;
 	int r = PS_OK;
 
 	if (in_batch)
 		return ps_usage_err(ctx, "batch cannot run inside a batch");
+	line = malloc(PS_MAX_LINE + 1);
+	if (!line)
+		return ps_err(ctx, "out of memory");
 	if (!strcmp(file, "-")) {
 		f = stdin;
 	} else {
 		f = fopen(file, "re");
-		if (!f)
+		if (!f) {
+			free(line);
 			return ps_err(ctx, "cannot open batch file '%s': %s", file,
 				      strerror(errno));
+		}
 	}
 	in_batch = true;
 	ps_out_batch_begin(ctx);
-	while (getline(&line, &cap, f) > 0) {
+	for (;;) {
 		char err[128];
 		char **argv;
-		int argc;
+		int argc, got;
 
+		got = read_line(f, line, err, sizeof(err));
+		if (!got)
+			break;
+		if (got == -2) {
+			r = ps_err(ctx, "reading batch file '%s': %s", file, err);
+			ps_out_doc_end(ctx);
+			break;
+		}
 		lineno++;
-		if (ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
-			r = ps_usage_err(ctx, "%s:%lu: %s", file, lineno, err);
+		/* every error of this line names it: FILE:LINE: ... */
+		snprintf(where, sizeof(where), "%s:%lu", file, lineno);
+		ctx->err_where = where;
+		if (got < 0 || ps_tokenize(line, &argc, &argv, err, sizeof(err))) {
+			r = ps_usage_err(ctx, "%s", err);
 			ps_out_doc_end(ctx);
 			break;
 		}
@@ -535,18 +681,17 @@ int ps_run_batch(struct ps_ctx *ctx, const char *file)
 		r = ps_run_argv(ctx, argc, argv);
 		ps_free_tokens(argc, argv);
 		if (r) {
+			/* the command's Error: line named FILE:LINE already */
 			fflush(ctx->w.f);
-			fprintf(stderr,
-				"Error: %s:%lu: command failed, stopping (%lu command%s done)\n",
-				file, lineno, done, done == 1 ? "" : "s");
+			fprintf(stderr, "Stopped at %s (%lu command%s done)\n",
+				where, done, done == 1 ? "" : "s");
 			break;
 		}
 		done++;
 		if (ps_should_stop())
 			break;
 	}
-	if (ferror(f) && !r)
-		r = ps_err(ctx, "reading batch file '%s': %s", file, strerror(errno));
+	ctx->err_where = NULL;
 	ps_out_batch_end(ctx);
 	in_batch = false;
 	free(line);

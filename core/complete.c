@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -178,48 +179,81 @@ static void complete_args(struct ps_ctx *ctx, struct emitter *e,
 		offer_value(ctx, e, &specs[next_pos]);
 }
 
-int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
+static void offer_options(struct emitter *e)
+{
+	char name[64];
+
+	for (size_t k = 0; k < PS_OPT_COUNT; k++) {
+		snprintf(name, sizeof(name), "--%s", ps_global_opts[k].long_name);
+		offer(e, name);
+	}
+}
+
+/*
+ * The words without the global options (taken anywhere until `--`, as the
+ * parser takes them) into out; 1 when the last word is an option that
+ * waits for its value.
+ */
+static int strip_options(int nwords, char **words, char **out, int *nout)
+{
+	bool plain = false;
+
+	*nout = 0;
+	for (int i = 0; i < nwords; i++) {
+		if (!plain && !strcmp(words[i], "--")) {
+			plain = true;
+			continue;
+		}
+		if (plain || !ps_is_option_word(words[i])) {
+			out[(*nout)++] = words[i];
+			continue;
+		}
+		int m = words[i][1] == '-' ? ps_match_long_option(words[i]) : -1;
+
+		if (m >= 0 && ps_global_opts[m].metavar && !strchr(words[i], '=')) {
+			if (i + 1 == nwords)
+				return 1;
+			i++;
+		}
+	}
+	return 0;
+}
+
+int ps_complete(struct ps_ctx *ctx, int nwords, char **all, const char *cur,
 		void (*emit)(void *data, const char *cand), void *data)
 {
-	static const char *const opts[] = {
-		"--json", "--pretty", "--debug", "--quiet", "--version", "--help",
-		"--plugin-path", "--bpffs",
-	};
 	struct emitter e = { cur, emit, data };
 	const struct ps_object *obj;
 	const struct ps_cmd *cmds, *cmd;
-	int i = 0;
+	char **words;
+	int i, r = 0;
 
-	/* leading options, as the parser takes them */
-	while (i < nwords && words[i][0] == '-') {
-		if (!strcmp(words[i], "--plugin-path") || !strcmp(words[i], "--bpffs")) {
-			if (i + 1 == nwords) {
-				emit(data, "@dir");
-				return 0;
-			}
-			i++;
-		}
+	words = calloc((size_t)nwords + 1, sizeof(*words));
+	if (!words)
+		return -1;
+	if (strip_options(nwords, all, words, &nwords)) {
+		emit(data, "@dir");
+		goto out;
+	}
+	if (cur[0] == '-') {
+		offer_options(&e);
+		goto out;
+	}
+	/* `help WORDS` completes WORDS: a loop, since a line may hold many */
+	i = 0;
+	while (i < nwords && object_for(ctx, words[i]) &&
+	       object_for(ctx, words[i])->self == &ps_help_cmd)
 		i++;
-	}
-	words += i;
-	nwords -= i;
-	if (nwords == 0) {
-		if (cur[0] == '-') {
-			for (size_t k = 0; k < ARRAY_SIZE(opts); k++)
-				offer(&e, opts[k]);
-			return 0;
-		}
+	if (i == nwords) {
 		offer_objects(ctx, &e, false);
-		return 0;
+		goto out;
 	}
-	obj = object_for(ctx, words[0]);
+	obj = object_for(ctx, words[i]);
 	if (!obj)
-		return 0;
-	if (obj->self == &ps_help_cmd)
-		return ps_complete(ctx, nwords - 1, words + 1, cur, emit, data);
+		goto out;
 	cmd = obj->self;
 	cmds = obj->self ? NULL : ps_object_cmds(obj);
-	i = 1;
+	i++;
 	while (cmds) {
 		const char *names[65];
 		size_t n = 0;
@@ -231,16 +265,18 @@ int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
 			for (size_t k = 0; k < n; k++)
 				offer(&e, names[k]);
 			offer(&e, "help");
-			return 0;
+			goto out;
 		}
 		m = match_quiet(words[i], names, n);
 		if (m < 0)
-			return 0;
+			goto out;
 		cmd = &cmds[m];
 		cmds = cmd->sub;
 		i++;
 	}
 	if (cmd)
 		complete_args(ctx, &e, cmd->args, nwords - i, words + i);
-	return 0;
+out:
+	free(words);
+	return r;
 }

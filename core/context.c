@@ -73,7 +73,12 @@ static void report(struct ps_ctx *ctx, const char *fmt, va_list ap)
 {
 	char msg[512];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int off = ctx->err_where ?
+			  snprintf(msg, sizeof(msg), "%s: ", ctx->err_where) : 0;
+
+	if (off < 0 || (size_t)off >= sizeof(msg))
+		off = 0;
+	vsnprintf(msg + off, sizeof(msg) - off, fmt, ap);
 	ps_err_set(ctx, msg);
 	/* stdout first, so interleaved output reads in order */
 	fflush(ctx->w.f);

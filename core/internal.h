@@ -4,11 +4,13 @@
 #define PKTSCOPE_INTERNAL_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <pktscope/plugin.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PS_MAX_ARGS 64
 #define PS_MAX_DEPTH 16
+#define PS_MAX_LINE 65536	/* bytes in a batch or REPL line */
 
 /* An object on the command line: a built-in or a plugin. */
 struct ps_object {
@@ -20,6 +22,8 @@ struct ps_object {
 	char *file;			/* plugin: the file it came from */
 	void *handle;			/* plugin: dlopen handle */
 	int fd;				/* plugin: the descriptor it was loaded from */
+	dev_t dev;			/* plugin: its file's inode */
+	ino_t ino;
 	struct ps_cmd *merged;		/* plugin: core verbs + its own (owned) */
 	struct ps_arg_spec *attach_spec; /* plugin: merged attach args (owned) */
 	bool hidden;			/* not listed, not completed */
@@ -66,6 +70,7 @@ struct ps_ctx {
 			    size_t nlabels);
 	void *metric_data;
 	char last_error[512];
+	const char *err_where;		/* "FILE:LINE" before each error, in a batch */
 };
 
 /* args.c */
@@ -95,6 +100,8 @@ void ps_list_names(const char *word, const char *const *names, size_t n,
 
 /* output.c */
 void ps_out_init(struct ps_ctx *ctx, FILE *f);
+/* fflush; a closed pipe (EPIPE) asks the command to stop */
+void ps_out_flush(struct ps_ctx *ctx);
 void ps_out_doc_end(struct ps_ctx *ctx);	/* after each command */
 void ps_out_error_json(struct ps_ctx *ctx, const char *msg);
 void ps_out_batch_begin(struct ps_ctx *ctx);
@@ -106,8 +113,24 @@ void ps_unload_plugins(struct ps_ctx *ctx);
 const char *ps_plugin_dirs(struct ps_ctx *ctx, char *buf, size_t len);
 struct ps_object *ps_find_object(struct ps_ctx *ctx, const char *name);
 bool ps_running_from_build_tree(char *dir, size_t len);
+int ps_dir_trusted(const char *dir, uid_t also, char *why, size_t len);
 
 /* cmd.c */
+enum ps_opt_id {
+	PS_OPT_JSON, PS_OPT_PRETTY, PS_OPT_DEBUG, PS_OPT_QUIET, PS_OPT_VERSION,
+	PS_OPT_HELP, PS_OPT_PLUGIN_PATH, PS_OPT_BPFFS, PS_OPT_COUNT
+};
+/* a global option: -short, --long[=VALUE] or --long VALUE */
+struct ps_global_opt {
+	char short_name;	/* 0: none */
+	const char *long_name;	/* without the dashes */
+	const char *metavar;	/* takes a value; NULL: a flag */
+	const char *help;
+	bool startup_only;	/* only on the command line (--plugin-path) */
+};
+extern const struct ps_global_opt ps_global_opts[];	/* PS_OPT_COUNT */
+bool ps_is_option_word(const char *word);
+int ps_match_long_option(const char *word);	/* index, -1 none, -2 ambiguous */
 int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv);
 int ps_tokenize(const char *line, int *argc, char ***argv, char *err,
 		size_t errlen);
@@ -117,6 +140,9 @@ int ps_resolve_cmd(struct ps_ctx *ctx, const struct ps_object *obj,
 		   int *argc, char ***argv, const struct ps_cmd **cmd,
 		   char *path, size_t pathlen, bool quiet);
 const struct ps_cmd *ps_object_cmds(const struct ps_object *obj);
+/* object by unambiguous prefix; a usage error names the candidates */
+int ps_match_object(struct ps_ctx *ctx, const char *word,
+		    const struct ps_object **out);
 
 /* builtins.c */
 extern const struct ps_cmd ps_plugin_cmds[];

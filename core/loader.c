@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Plugin loader.  pktscope runs as root, often through sudo with the
- * caller's environment, so a search path is only a hint: every file is
- * opened with O_NOFOLLOW, checked on that descriptor and loaded through
- * /proc/self/fd, so what was checked is what is loaded.  A refused plugin
+ * caller's environment, so a search path is only a hint: a plugin and
+ * every directory above it must be root's and closed to others (the trust
+ * rule of pktscope(8)); every file is checked on an O_PATH descriptor and
+ * loaded through /proc/self/fd, so what was checked is what is loaded.  A refused plugin
  * is reported with its file and reason; the others still load.
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,28 +26,35 @@
 #define PKTSCOPE_PLUGIN_DIR "/usr/local/lib/pktscope"
 #endif
 
-static uid_t caller_uid(void)
+/*
+ * With privileges, only root's files and folders are trusted: SUDO_UID and
+ * the rest of the caller's environment grant nothing, since sudo hands
+ * them over.  Without privileges a user's own files are theirs to run.
+ */
+static bool privileged(void)
 {
-	const char *s = getenv("SUDO_UID");
-
-	/* sudo's caller may own its own plugins; only root may say so */
-	if (getuid() == 0 && s && *s) {
-		char *end;
-		unsigned long v = strtoul(s, &end, 10);
-
-		if (!*end)
-			return (uid_t)v;
-	}
-	return getuid();
+	return geteuid() == 0 || geteuid() != getuid();
 }
 
-static bool owner_ok(uid_t uid)
+static bool owner_ok(uid_t uid, uid_t also)
 {
-	return uid == 0 || uid == caller_uid() || uid == geteuid();
+	return uid == 0 || uid == also ||
+	       (!privileged() && uid == geteuid());
 }
 
-/* Every directory from dir up to / must be safe from other users. */
-static int check_dirs(const char *dir, char *why, size_t len)
+/* Closed to others; a sticky bit only keeps others from renaming. */
+static bool mode_ok(mode_t mode, bool is_dir)
+{
+	if (!(mode & (S_IWGRP | S_IWOTH)))
+		return true;
+	return is_dir && !privileged() && (mode & S_ISVTX);
+}
+
+/*
+ * Every directory from dir up to / must be safe from other users: owned
+ * by root (or `also`, -1 for nobody more) and not writable by others.
+ */
+int ps_dir_trusted(const char *dir, uid_t also, char *why, size_t len)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -58,13 +68,12 @@ static int check_dirs(const char *dir, char *why, size_t len)
 			snprintf(why, len, "%s: %s", path, strerror(errno));
 			return -1;
 		}
-		if (!owner_ok(st.st_uid)) {
+		if (!owner_ok(st.st_uid, also)) {
 			snprintf(why, len, "directory %s is owned by uid %u",
 				 path, (unsigned)st.st_uid);
 			return -1;
 		}
-		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
-		    !(st.st_mode & S_ISVTX)) {
+		if (!mode_ok(st.st_mode, true)) {
 			snprintf(why, len,
 				 "directory %s is writable by group or others",
 				 path);
@@ -202,160 +211,245 @@ static int merge_cmds(struct ps_object *o, const struct ps_plugin *p)
 	return 0;
 }
 
-/* One plugin file on its way in; each step fills why when it refuses. */
-struct load_job {
-	char file[PATH_MAX];
-	char why[PATH_MAX + 64];
-	int fd;
-	void *handle;
-	const struct ps_plugin *p;
-	struct ps_object *o;	/* registered, not yet counted */
-	bool counted;
-};
-
-#define REFUSE(j, ...) (snprintf((j)->why, sizeof((j)->why), __VA_ARGS__), -1)
-
-/* opened without following links, checked on the descriptor */
-static int load_open(struct load_job *j, int dirfd, const char *dir,
-		     const char *name)
+/* the plugin already loaded from this inode (a hard link, a copy of a path) */
+static const struct ps_object *loaded_inode(struct ps_ctx *ctx,
+					    const struct stat *st)
 {
-	unsigned char magic[4];
-	struct stat st;
+	for (size_t i = 0; i < ctx->nobjects; i++)
+		if (ctx->objects[i].plugin && ctx->objects[i].dev == st->st_dev &&
+		    ctx->objects[i].ino == st->st_ino)
+			return &ctx->objects[i];
+	return NULL;
+}
 
-	if (snprintf(j->file, sizeof(j->file), "%s/%s", dir, name) >=
-	    (int)sizeof(j->file)) {
-		snprintf(j->file, sizeof(j->file), "%s", name);
-		return REFUSE(j, "path too long");
+/*
+ * The file's type and owner are checked on an O_PATH descriptor, which
+ * opens nothing: a FIFO or a device is refused before any open that could
+ * block or run driver code.  The checked inode is then opened through
+ * /proc/self/fd, so what was checked is what is read.
+ */
+static int open_checked(struct ps_ctx *ctx, int dirfd, const char *file,
+			const char *name, uid_t also, struct stat *st)
+{
+	char why[PATH_MAX + 64], fdpath[64];
+	const struct ps_object *other;
+	int pfd, fd;
+
+	pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return refuse(ctx, file, strerror(errno));
+	if (fstat(pfd, st)) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		close(pfd);
+		return refuse(ctx, file, why);
 	}
-	j->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (j->fd < 0)
-		return REFUSE(j, "%s", errno == ELOOP ? "it is a symbolic link" :
-			      strerror(errno));
-	if (fstat(j->fd, &st) || !S_ISREG(st.st_mode))
-		return REFUSE(j, "not a regular file");
-	if (!owner_ok(st.st_uid))
-		return REFUSE(j, "owned by uid %u, neither root nor the caller",
-			      (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return REFUSE(j, "writable by group or others");
-	if (pread(j->fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4))
-		return REFUSE(j, "not an ELF shared object");
-	return 0;
-}
-
-/* loaded through that descriptor: what was checked is what runs */
-static int load_dlopen(struct load_job *j)
-{
-	char fdpath[64];
-
-	/*
-	 * glibc finds an already-loaded object by its name first, and a
-	 * closed descriptor's number comes back: keep fd open while the
-	 * handle lives, so no two plugins share a /proc/self/fd name.
-	 */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", j->fd);
-	j->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-	if (!j->handle) {
-		const char *e = dlerror();
-		const char *colon = e ? strstr(e, ": ") : NULL;
-
-		/* drop dlopen's /proc/self/fd/N prefix: the file is named */
-		return REFUSE(j, "cannot load: %s",
-			      colon ? colon + 2 : (e ? e : "unknown error"));
+	if (!S_ISREG(st->st_mode)) {
+		close(pfd);
+		return refuse(ctx, file, S_ISLNK(st->st_mode) ?
+				"it is a symbolic link" : "not a regular file");
 	}
-	j->p = dlsym(j->handle, PKTSCOPE_PLUGIN_SYMBOL);
-	if (!j->p)
-		return REFUSE(j, "no '" PKTSCOPE_PLUGIN_SYMBOL
-			      "' symbol: not a pktscope plugin");
-	return 0;
+	if (!owner_ok(st->st_uid, also)) {
+		close(pfd);
+		snprintf(why, sizeof(why), "owned by uid %u, not root",
+			 (unsigned)st->st_uid);
+		return refuse(ctx, file, why);
+	}
+	if (!mode_ok(st->st_mode, false)) {
+		close(pfd);
+		return refuse(ctx, file, "writable by group or others");
+	}
+	other = loaded_inode(ctx, st);
+	if (other) {
+		close(pfd);
+		snprintf(why, sizeof(why), "the same file as %s, already loaded",
+			 other->file);
+		return refuse(ctx, file, why);
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+	fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+	close(pfd);
+	if (fd < 0)
+		return refuse(ctx, file, strerror(errno));
+	return fd;
 }
 
-/* the descriptor, before any of the plugin's code runs */
-static int load_check(struct ps_ctx *ctx, struct load_job *j)
+/*
+ * dlopen() says "No such file or directory" for an object of another
+ * machine: compare its ELF header with our own first.
+ */
+static int elf_mismatch(int fd, char *why, size_t len)
 {
-	const struct ps_plugin *p = j->p;
-	struct ps_object *other;
+	static ElfW(Ehdr) self;
+	ElfW(Ehdr) eh;
 
-	if (p->abi_version != PKTSCOPE_ABI_VERSION ||
-	    p->size != sizeof(struct ps_plugin))
-		return REFUSE(j, "built for plugin ABI %u (size %u), this pktscope has ABI %u (size %zu)",
-			      p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
-			      sizeof(struct ps_plugin));
-	if (!p->name || !valid_name(p->name))
-		return REFUSE(j, "bad plugin name (want 1-63 of [a-z0-9-])");
-	other = ps_find_object(ctx, p->name);
-	if (other && other->file)
-		return REFUSE(j, "duplicate name '%s', already loaded from %s",
-			      p->name, other->file);
-	if (other)
-		return REFUSE(j, "name '%s' clashes with a built-in object",
-			      p->name);
-	if (!p->cmds && !p->bpf_elf)
-		return REFUSE(j, "no commands and no BPF object");
-	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog)
-		return REFUSE(j, "BPF object without XDP or TC program names");
-	return 0;
-}
+	if (!self.e_machine) {
+		int sfd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
-/* an object of the registry, then the plugin's init() */
-static int load_register(struct ps_ctx *ctx, struct load_job *j)
-{
-	const struct ps_plugin *p = j->p;
-	struct ps_object *o = new_object(ctx);
-	int r;
-
-	if (!o)
-		return REFUSE(j, "out of memory");
-	j->o = o;
-	o->name = p->name;
-	o->summary = p->summary ? p->summary : "";
-	o->cmds = p->cmds;
-	o->plugin = p;
-	o->handle = j->handle;
-	o->fd = j->fd;
-	o->file = strdup(j->file);
-	if (!o->file || (p->bpf_elf && merge_cmds(o, p)))
-		return REFUSE(j, "out of memory");
-	ctx->nobjects++;
-	j->counted = true;
-	if (p->init) {
-		ctx->plugin = p;
-		r = p->init(ctx);
-		ctx->plugin = NULL;
-		if (r)
-			return REFUSE(j, "its init() failed");
+		if (sfd < 0 || pread(sfd, &self, sizeof(self), 0) != sizeof(self))
+			memset(&self, 0, sizeof(self));
+		if (sfd >= 0)
+			close(sfd);
+	}
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
+		snprintf(why, len, "a truncated ELF file");
+		return -1;
+	}
+	if (!self.e_machine)
+		return 0;
+	if (eh.e_ident[EI_CLASS] != self.e_ident[EI_CLASS] ||
+	    eh.e_ident[EI_DATA] != self.e_ident[EI_DATA] ||
+	    eh.e_machine != self.e_machine) {
+		snprintf(why, len,
+			 "built for another machine (ELF machine %u, this one is %u)",
+			 (unsigned)eh.e_machine, (unsigned)self.e_machine);
+		return -1;
+	}
+	if (eh.e_type != ET_DYN) {
+		snprintf(why, len, "not a shared object (ELF type %u)",
+			 (unsigned)eh.e_type);
+		return -1;
 	}
 	return 0;
 }
 
 static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
-		    const char *name)
+		    const char *name, uid_t also)
 {
-	struct load_job j = { .fd = -1 };
-	int r;
+	char file[PATH_MAX], why[PATH_MAX + 64], fdpath[64];
+	const struct ps_plugin *p;
+	struct ps_object *o, *other;
+	unsigned char magic[4];
+	struct stat st;
+	void *h;
+	int fd;
 
-	r = load_open(&j, dirfd, dir, name);
-	if (!r)
-		r = load_dlopen(&j);
-	if (!r)
-		r = load_check(ctx, &j);
-	if (!r)
-		r = load_register(ctx, &j);
-	if (!r)
-		return 0;
-	/* the one unwind */
-	if (j.o) {
-		if (j.counted)
-			ctx->nobjects--;
-		free(j.o->file);
-		free(j.o->merged);
-		free(j.o->attach_spec);
+	if (snprintf(file, sizeof(file), "%s/%s", dir, name) >= (int)sizeof(file))
+		return refuse(ctx, name, "path too long");
+	fd = open_checked(ctx, dirfd, file, name, also, &st);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4)) {
+		close(fd);
+		return refuse(ctx, file, "not an ELF shared object");
 	}
-	if (j.handle)
-		dlclose(j.handle);
-	if (j.fd >= 0)
-		close(j.fd);
-	return refuse(ctx, j.file, j.why);
+	if (elf_mismatch(fd, why, sizeof(why))) {
+		close(fd);
+		return refuse(ctx, file, why);
+	}
+	/*
+	 * glibc finds an already-loaded object by its name first, and a
+	 * closed descriptor's number comes back: keep fd open while the
+	 * handle lives, so no two plugins share a /proc/self/fd name.
+	 */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		close(fd);
+		const char *e = dlerror();
+		const char *colon = e ? strstr(e, ": ") : NULL;
+
+		/* drop dlopen's /proc/self/fd/N prefix: the file is named */
+		snprintf(why, sizeof(why), "cannot load: %s",
+			 colon ? colon + 2 : (e ? e : "unknown error"));
+		return refuse(ctx, file, why);
+	}
+	/* glibc matched a name or inode it knows: never share a handle */
+	for (size_t i = 0; i < ctx->nobjects; i++) {
+		if (ctx->objects[i].handle == h) {
+			snprintf(why, sizeof(why), "the same object as %s",
+				 ctx->objects[i].file);
+			dlclose(h);
+			close(fd);
+			return refuse(ctx, file, why);
+		}
+	}
+	p = dlsym(h, PKTSCOPE_PLUGIN_SYMBOL);
+	if (!p) {
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, "no '" PKTSCOPE_PLUGIN_SYMBOL
+			      "' symbol: not a pktscope plugin");
+	}
+	if (p->abi_version != PKTSCOPE_ABI_VERSION ||
+	    p->size != sizeof(struct ps_plugin)) {
+		snprintf(why, sizeof(why),
+			 "built for plugin ABI %u (size %u), this pktscope has ABI %u (size %zu)",
+			 p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
+			 sizeof(struct ps_plugin));
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, why);
+	}
+	if (!p->name || !valid_name(p->name)) {
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, "bad plugin name (want 1-63 of [a-z0-9-])");
+	}
+	other = ps_find_object(ctx, p->name);
+	if (other) {
+		if (other->file)
+			snprintf(why, sizeof(why),
+				 "duplicate name '%s', already loaded from %s",
+				 p->name, other->file);
+		else
+			snprintf(why, sizeof(why),
+				 "name '%s' clashes with a built-in object",
+				 p->name);
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, why);
+	}
+	if (!p->cmds && !p->bpf_elf) {
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, "no commands and no BPF object");
+	}
+	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog) {
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, "BPF object without XDP or TC program names");
+	}
+	o = new_object(ctx);
+	if (!o) {
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, "out of memory");
+	}
+	o->name = p->name;
+	o->summary = p->summary ? p->summary : "";
+	o->cmds = p->cmds;
+	o->plugin = p;
+	o->handle = h;
+	o->fd = fd;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->file = strdup(file);
+	if (!o->file || (p->bpf_elf && merge_cmds(o, p))) {
+		free(o->file);
+		free(o->merged);
+		free(o->attach_spec);
+		dlclose(h);
+		close(fd);
+		return refuse(ctx, file, "out of memory");
+	}
+	ctx->nobjects++;
+	if (p->init) {
+		int r;
+
+		ctx->plugin = p;
+		r = p->init(ctx);
+		ctx->plugin = NULL;
+		if (r) {
+			ctx->nobjects--;
+			free(o->file);
+			free(o->merged);
+			free(o->attach_spec);
+			dlclose(h);
+			close(fd);
+			return refuse(ctx, file, "its init() failed");
+		}
+	}
+	return 0;
 }
 
 static bool is_plugin_file(const struct dirent *d)
@@ -366,7 +460,48 @@ static bool is_plugin_file(const struct dirent *d)
 	       !strcmp(d->d_name + len - 3, ".so");
 }
 
-static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
+/* directories searched so far: one listed twice is searched once */
+struct dir_seen {
+	dev_t dev[64];
+	ino_t ino[64];
+	size_t n;
+};
+
+static bool seen_before(struct dir_seen *seen, int dirfd)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st))
+		return false;
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino)
+			return true;
+	if (seen->n < ARRAY_SIZE(seen->dev)) {
+		seen->dev[seen->n] = st.st_dev;
+		seen->ino[seen->n++] = st.st_ino;
+	}
+	return false;
+}
+
+/*
+ * The build tree is trusted as much as the pktscope running from it: a
+ * developer's own tree, run with sudo, is theirs either way.  Said aloud
+ * when that owner is not root.
+ */
+static uid_t build_tree_owner(struct ps_ctx *ctx)
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st) || st.st_uid == 0)
+		return 0;
+	if (privileged())
+		ps_warn(ctx, "trusting the build tree's plugins, owned by uid %u as the running pktscope is",
+			(unsigned)st.st_uid);
+	return st.st_uid;
+}
+
+static void load_dir(struct ps_ctx *ctx, struct dir_seen *seen,
+		     const char *dir, bool explicit, uid_t also)
 {
 	struct dirent **ents;
 	char why[PATH_MAX + 64];
@@ -380,7 +515,11 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 				strerror(errno));
 		return;
 	}
-	if (check_dirs(dir, why, sizeof(why))) {
+	if (seen_before(seen, dirfd)) {
+		close(dirfd);
+		return;
+	}
+	if (ps_dir_trusted(dir, also, why, sizeof(why))) {
 		ctx->refused++;
 		ps_warn(ctx, "plugin directory %s refused: %s", dir, why);
 		close(dirfd);
@@ -394,7 +533,7 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 	}
 	for (int i = 0; i < n; i++) {
 		if (is_plugin_file(ents[i]))
-			load_one(ctx, dirfd, dir, ents[i]->d_name);
+			load_one(ctx, dirfd, dir, ents[i]->d_name, also);
 		free(ents[i]);
 	}
 	free(ents);
@@ -402,7 +541,8 @@ static void load_dir(struct ps_ctx *ctx, const char *dir, bool explicit)
 }
 
 /* Each directory of a colon-separated list, in order. */
-static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
+static void load_path(struct ps_ctx *ctx, struct dir_seen *seen,
+		      const char *list, bool explicit)
 {
 	char *copy = strdup(list), *save = NULL;
 
@@ -415,7 +555,7 @@ static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
 		if (strlen(d) >= PATH_MAX)
 			ps_warn(ctx, "plugin directory %.64s...: name too long, skipped", d);
 		else
-			load_dir(ctx, d, explicit);
+			load_dir(ctx, seen, d, explicit, (uid_t)-1);
 	}
 	free(copy);
 }
@@ -423,6 +563,7 @@ static void load_path(struct ps_ctx *ctx, const char *list, bool explicit)
 int ps_load_plugins(struct ps_ctx *ctx)
 {
 	const char *env = getenv("PKTSCOPE_PLUGIN_PATH");
+	struct dir_seen seen = { .n = 0 };
 	const struct ps_object *b;
 	char build[PATH_MAX];
 	size_t nb;
@@ -438,12 +579,14 @@ int ps_load_plugins(struct ps_ctx *ctx)
 
 	/* explicit directories first; those are reported when missing */
 	if (ctx->plugin_path)
-		load_path(ctx, ctx->plugin_path, true);
+		load_path(ctx, &seen, ctx->plugin_path, true);
 	if (env && *env)
-		load_path(ctx, env, true);
+		load_path(ctx, &seen, env, true);
 	/* the build tree's plugins stand in for the installed ones */
-	load_dir(ctx, ps_running_from_build_tree(build, sizeof(build)) ?
-			      build : PKTSCOPE_PLUGIN_DIR, false);
+	if (ps_running_from_build_tree(build, sizeof(build)))
+		load_dir(ctx, &seen, build, false, build_tree_owner(ctx));
+	else
+		load_dir(ctx, &seen, PKTSCOPE_PLUGIN_DIR, false, (uid_t)-1);
 	ctx->plugins_loaded = true;
 	return 0;
 }

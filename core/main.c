@@ -52,8 +52,13 @@ int main(int argc, char **argv)
 
 	if (r == -1) {			/* -V */
 		r = ps_run_line(ctx, "version");
-	} else if (r == -2) {		/* -h */
-		r = ps_run_line(ctx, "help");
+	} else if (r == -2) {		/* -h, after an object: its help */
+		char *words[PS_MAX_ARGS + 1] = { "help" };
+		int n = 1;
+
+		for (int i = 0; i < argc && n < PS_MAX_ARGS; i++)
+			words[n++] = argv[i];
+		r = ps_run_argv(ctx, n, words);
 	} else if (argc > 0) {
 		r = ps_run_argv(ctx, argc, argv);
 	} else if (isatty(STDIN_FILENO)) {
@@ -63,5 +68,6 @@ int main(int argc, char **argv)
 		r = ps_run_line(ctx, "batch file -");
 	}
 	ps_ctx_free(ctx);
+	free(argv);		/* ps_main_options() made it */
 	return r;
 }

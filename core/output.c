@@ -5,6 +5,7 @@
  * JSON Lines for streams.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -37,6 +38,42 @@ static bool pretty(const struct ps_ctx *ctx)
 	return ctx->pretty && !ctx->w.compact;
 }
 
+/*
+ * Flush the writer's stream.  A reader that went away (`| head`) ends the
+ * command the way Ctrl-C does, so a stream stops cleanly and releases what
+ * it holds: SIGPIPE is ignored, EPIPE is the sign.
+ */
+void ps_out_flush(struct ps_ctx *ctx)
+{
+	if (fflush(ctx->w.f) && errno == EPIPE)
+		ps_stop_request();
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, at most U+10FFFF), or 0.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned int cp, min;
+
+	if (*p < 0xc2 || *p > 0xf4)
+		return 0;
+	n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+	min = n == 4 ? 0x10000 : n == 3 ? 0x800 : 0x80;
+	cp = *p & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* JSON is UTF-8: a byte that is not part of a valid sequence becomes U+FFFD */
 static void j_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run;
@@ -44,12 +81,23 @@ static void j_string(FILE *f, const char *s)
 	fputc_unlocked('"', f);
 	while (p && *p) {
 		/* plain characters go out in one write: streams are hot */
-		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\';
+		     p++)
 			;
 		if (p > run)
 			fwrite_unlocked(run, 1, (size_t)(p - run), f);
 		if (!*p)
 			break;
+		if (*p >= 0x80) {
+			size_t n = utf8_len(p);
+
+			if (n)
+				fwrite_unlocked(p, 1, n, f);
+			else
+				fputs_unlocked("\\ufffd", f);
+			p += n ? n : 1;
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs_unlocked("\\\"", f); break;
 		case '\\': fputs_unlocked("\\\\", f); break;
@@ -148,7 +196,7 @@ void ps_out_doc_end(struct ps_ctx *ctx)
 	w->depth = 0;
 	w->indent = 0;
 	w->tdepth = 0;
-	fflush(w->f);
+	ps_out_flush(ctx);
 }
 
 void ps_out_batch_begin(struct ps_ctx *ctx)
@@ -166,7 +214,7 @@ void ps_out_batch_end(struct ps_ctx *ctx)
 		return;
 	ctx->w.batch_array = false;
 	fputs_unlocked(ctx->pretty ? "\n]\n" : "]\n", ctx->w.f);
-	fflush(ctx->w.f);
+	ps_out_flush(ctx);
 }
 
 void ps_out_error_json(struct ps_ctx *ctx, const char *msg)
@@ -239,9 +287,12 @@ static void rec_append(struct ps_writer *w, const char *s)
 	w->line_len += n;
 }
 
-/* bytes a JSON string must escape: controls, '"' and '\\' */
+/*
+ * bytes a JSON string must escape: controls, '"' and '\\'; and bytes above
+ * 0x7f, which j_string() checks for well-formed UTF-8
+ */
 static const bool j_escape[256] = {
-	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x80 ... 0xff] = true,
 };
 
 /*
@@ -604,7 +655,7 @@ void ps_record_line(struct ps_ctx *ctx, const char *line, size_t len)
 	fwrite_unlocked(line, 1, len, w->f);
 	fputc_unlocked('\n', w->f);
 	if (!w->batching)
-		fflush(w->f);
+		ps_out_flush(ctx);
 	w->line_len = (size_t)-1;
 }
 
@@ -636,7 +687,7 @@ void ps_record_end(struct ps_ctx *ctx)
 		w->compact = false;
 		w->in_record = false;
 		if (!w->batching)
-			fflush(w->f);
+			ps_out_flush(ctx);
 		return;
 	}
 	if (w->line_len == (size_t)-1) {
@@ -647,7 +698,7 @@ void ps_record_end(struct ps_ctx *ctx)
 	if (w->in_record) {
 		fprintf(w->f, "%s\n", w->line ? w->line : "");
 		if (!w->batching)
-			fflush(w->f);
+			ps_out_flush(ctx);
 	}
 	w->in_record = false;
 	w->line_len = 0;

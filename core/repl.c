@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <limits.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -107,16 +109,64 @@ static char **complete(const char *text, int start, int end)
 	return rl_completion_matches(text, generator);
 }
 
-static char *history_path(void)
+/*
+ * Root never writes through a path another user controls: HOME may be the
+ * caller's (sudo -E), so the folder must pass the loader's trust rule and
+ * the file must be a plain file of ours, never a symbolic link.  Checked
+ * before every write, since readline opens the file by name.
+ */
+static bool history_safe(struct ps_ctx *ctx, const char *path, bool say)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return true;
+		if (say)
+			ps_warn(ctx, "history %s: %s; not kept", path,
+				strerror(errno));
+		return false;
+	}
+	if (S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_nlink == 1)
+		return true;
+	if (say)
+		ps_warn(ctx, "history %s is %s; not kept", path,
+			S_ISLNK(st.st_mode) ? "a symbolic link" :
+			!S_ISREG(st.st_mode) ? "not a regular file" :
+			st.st_uid != geteuid() ? "another user's file" :
+						 "a hard link");
+	return false;
+}
+
+static char *history_path(struct ps_ctx *ctx)
 {
 	const char *home = getenv("HOME");
+	char why[PATH_MAX + 64];
 	char *p;
 
 	if (!home || !*home)
 		return NULL;
+	if (geteuid() == 0 && ps_dir_trusted(home, (uid_t)-1, why, sizeof(why))) {
+		ps_warn(ctx, "history not kept in %s: %s", home, why);
+		return NULL;
+	}
 	if (asprintf(&p, "%s/.pktscope_history", home) < 0)
 		return NULL;
+	if (!history_safe(ctx, p, true)) {
+		free(p);
+		return NULL;
+	}
 	return p;
+}
+
+static void history_save(struct ps_ctx *ctx, const char *hist)
+{
+	if (!hist || !history_safe(ctx, hist, false))
+		return;
+	if (!append_history(1, hist))
+		history_truncate_file(hist, 1000);
+	else
+		write_history(hist);
 }
 
 static bool is_quit(const char *s)
@@ -126,7 +176,7 @@ static bool is_quit(const char *s)
 
 int ps_repl(struct ps_ctx *ctx)
 {
-	char *hist = history_path();
+	char *hist = history_path(ctx);
 	int status = PS_OK;
 
 	repl_ctx = ctx;
@@ -184,10 +234,7 @@ int ps_repl(struct ps_ctx *ctx)
 			s++;
 		if (*s) {
 			add_history(s);
-			if (hist && !append_history(1, hist))
-				history_truncate_file(hist, 1000);
-			else if (hist)
-				write_history(hist);
+			history_save(ctx, hist);
 		}
 		if (is_quit(s)) {
 			free(line);

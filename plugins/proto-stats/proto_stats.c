@@ -467,15 +467,21 @@ static const struct {
 	{ "icmpv6", PSTAT_L4_ICMPV6 }, { "bad", -1 },
 };
 
+/* a counter that went back was reset: what it holds came since */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now >= then ? now - then : now;
+}
+
 static uint64_t col_delta(const struct pstat_counters *now,
 			  const struct pstat_counters *then, int idx)
 {
 	if (idx < 0)
-		return now->c[PSTAT_MALFORMED].packets +
-		       now->c[PSTAT_TRUNCATED].packets -
-		       then->c[PSTAT_MALFORMED].packets -
-		       then->c[PSTAT_TRUNCATED].packets;
-	return now->c[idx].packets - then->c[idx].packets;
+		return since(now->c[PSTAT_MALFORMED].packets,
+			     then->c[PSTAT_MALFORMED].packets) +
+		       since(now->c[PSTAT_TRUNCATED].packets,
+			     then->c[PSTAT_TRUNCATED].packets);
+	return since(now->c[idx].packets, then->c[idx].packets);
 }
 
 static void watch_header(struct ps_ctx *ctx)
@@ -598,10 +604,10 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			r = read_counters(ctx, &atts[i], &cur);
 			if (r)
 				break;
-			double pps = (double)(cur.c[PSTAT_TOTAL].packets -
-					      prev[i].c[PSTAT_TOTAL].packets) / secs;
-			double bps = 8.0 * (double)(cur.c[PSTAT_TOTAL].bytes -
-						    prev[i].c[PSTAT_TOTAL].bytes) / secs;
+			double pps = (double)since(cur.c[PSTAT_TOTAL].packets,
+						   prev[i].c[PSTAT_TOTAL].packets) / secs;
+			double bps = 8.0 * (double)since(cur.c[PSTAT_TOTAL].bytes,
+							 prev[i].c[PSTAT_TOTAL].bytes) / secs;
 
 			ps_record_begin(ctx);
 			if (!ps_json(ctx)) {

@@ -152,10 +152,12 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	uint64_t reader = c.reader_ns;
 	/* shown by bpftool: the core's temporary owner, if any */
 	uint32_t owner = fresh ? att->owner_pid : c.owner_pid;
+	uint32_t reader_pid = c.reader_pid;
 
 	memset(&c, 0, sizeof(c));
 	c.reader_ns = reader;
 	c.owner_pid = owner;
+	c.reader_pid = reader_pid;
 	c.sport_hi = c.dport_hi = 65535;
 	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
 		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
@@ -290,13 +292,19 @@ struct reader {
 	int config_fd;
 	struct slog_config *config;	/* the map, mmap()ed; NULL if not */
 	int64_t mono_to_real_ns;	/* realtime - monotonic at start */
-	uint64_t delivered;
+	uint64_t delivered;	/* events handed to the writer */
+	uint64_t unread;	/* taken from the ring after count, or a failed write */
+	uint64_t count;		/* count N: deliver at most N */
+	uint64_t lines_out;	/* record: event lines that reached the file */
 	uint64_t last_beat;
 	bool vanished;
 	/* record */
 	const char *path;
+	bool created;		/* the file is ours: we made it */
+	bool regular;		/* a plain file (not a FIFO or a device) */
+	int fd;
 	gzFile gz;
-	FILE *raw;
+	bool raw;		/* a plain (not gzip) log, on fd */
 	FILE *out;		/* what the writer writes to */
 	uint64_t rotate;	/* bytes, 0: never */
 	uint64_t keep;
@@ -623,6 +631,16 @@ static void gz_failed(struct reader *rd)
 		snprintf(rd->write_msg, sizeof(rd->write_msg), "%s", msg);
 }
 
+static uint64_t count_lines(const char *buf, size_t n)
+{
+	uint64_t lines = 0;
+
+	for (const char *p = buf; (p = memchr(p, '\n', n - (size_t)(p - buf)));
+	     p++)
+		lines++;
+	return lines;
+}
+
 static ssize_t gz_cookie_write(void *cookie, const char *buf, size_t size)
 {
 	struct reader *rd = cookie;
@@ -636,36 +654,86 @@ static ssize_t gz_cookie_write(void *cookie, const char *buf, size_t size)
 		errno = rd->write_err;
 		return -1;
 	}
+	rd->lines_out += count_lines(buf, (size_t)n);
 	rd->file_bytes = (uint64_t)gzoffset(rd->gz);
 	return n;
 }
 
+/*
+ * Straight to the descriptor, no second buffer: what write() took is
+ * what reached the file, so the lines it held are the events delivered.
+ */
 static ssize_t raw_cookie_write(void *cookie, const char *buf, size_t size)
 {
 	struct reader *rd = cookie;
-	size_t n = fwrite(buf, 1, size, rd->raw);
+	size_t off = 0;
 
-	if (n < size || fflush(rd->raw)) {
-		if (!rd->write_err)
-			rd->write_err = errno ? errno : EIO;
-		errno = rd->write_err;
-		return -1;
+	while (off < size) {
+		ssize_t n = write(rd->fd, buf + off, size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!rd->write_err)
+				rd->write_err = n < 0 ? errno : ENOSPC;
+			break;
+		}
+		off += (size_t)n;
 	}
-	rd->file_bytes += n;
-	return (ssize_t)n;
+	rd->lines_out += count_lines(buf, off);
+	rd->file_bytes += off;
+	if (off < size) {
+		errno = rd->write_err;
+		return off ? (ssize_t)off : -1;
+	}
+	return (ssize_t)off;
 }
 
+/*
+ * Open the log only once the reader may run, so a refused record
+ * destroys nothing: a file is made if missing (and then ours to remove),
+ * an existing plain file is cut only after the checks, and a FIFO or a
+ * device is written as it is.  O_NOFOLLOW: a root process is not walked
+ * into a symbolic link; a plain file with another hard link, or another
+ * user's, could be a trap laid for root: refused.
+ */
 static int open_log(struct reader *rd)
 {
 	cookie_io_functions_t io = { 0 };
+	int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	struct stat st;
 	int fd;
 
-	/* O_NOFOLLOW: a root process must not be walked into a symlink */
-	fd = open(rd->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0640);
+	fd = open(rd->path, flags | O_CREAT | O_EXCL, 0640);
+	rd->created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(rd->path, flags);
 	if (fd < 0)
 		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+			      strerror(errno == ELOOP ? ELOOP : errno));
+	if (fstat(fd, &st)) {
+		close(fd);
+		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
 			      strerror(errno));
+	}
+	rd->regular = S_ISREG(st.st_mode);
+	if (rd->regular && st.st_nlink > 1) {
+		close(fd);
+		return ps_err(rd->ctx, "cannot write %s: it has another hard link",
+			      rd->path);
+	}
+	/* root does not write into a file another user made for it */
+	if (rd->regular && !rd->created && st.st_uid != geteuid()) {
+		close(fd);
+		return ps_err(rd->ctx, "cannot write %s: it belongs to uid %u",
+			      rd->path, (unsigned)st.st_uid);
+	}
+	if ((rd->regular && !rd->created && ftruncate(fd, 0)) ||
+	    fcntl(fd, F_SETFL, O_WRONLY)) {
+		close(fd);
+		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+			      strerror(errno));
+	}
 	rd->file_bytes = 0;
 	if (is_gz(rd->path)) {
 		rd->gz = gzdopen(fd, "wb6");
@@ -676,12 +744,8 @@ static int open_log(struct reader *rd)
 		}
 		io.write = gz_cookie_write;
 	} else {
-		rd->raw = fdopen(fd, "w");
-		if (!rd->raw) {
-			close(fd);
-			return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
-				      strerror(errno));
-		}
+		rd->fd = fd;
+		rd->raw = true;
 		io.write = raw_cookie_write;
 	}
 	rd->out = fopencookie(rd, "w", io);
@@ -713,10 +777,12 @@ static int close_log(struct reader *rd)
 		rd->gz = NULL;
 	}
 	if (rd->raw) {
-		if ((fflush(rd->raw) || fsync(fileno(rd->raw)) || fclose(rd->raw)) &&
+		/* fsync() is for files: a FIFO or a device says EINVAL */
+		if (((rd->regular && fsync(rd->fd)) || close(rd->fd)) &&
 		    !rd->write_err)
 			rd->write_err = errno ? errno : EIO;
-		rd->raw = NULL;
+		rd->raw = false;
+		rd->fd = -1;
 	}
 	if (rd->write_err)
 		r = ps_err(rd->ctx, "writing %s: %s", rd->path,
@@ -755,6 +821,10 @@ static int on_event(void *data, void *rec, size_t len)
 		return 0;
 	write_event(rd, rec);
 	rd->delivered++;
+	/* a long drain (a slow terminal) must not look like a dead reader */
+	if (!(rd->delivered & 1023) &&
+	    ps_mono_ns() - rd->last_beat > 200000000ULL)
+		heartbeat(rd, true);
 	if (rd->out) {
 		if (rd->write_err)
 			return -1;
@@ -832,6 +902,91 @@ static void stats_delta(struct slog_stats *d, const struct slog_stats *a,
 }
 
 /*
+ * One reader an attachment: two would split the ring between them, each
+ * missing part of the events.  The claim is reader_pid in the mmap()ed
+ * config, taken by compare-and-swap; a dead reader's claim is taken over.
+ */
+static int claim_reader(struct ps_ctx *ctx, struct reader *rd)
+{
+	uint32_t me = (uint32_t)getpid(), cur;
+	struct slog_config c;
+	uint32_t key = 0;
+
+	if (!rd->config) {
+		/* an older attach without BPF_F_MMAPABLE: not atomic */
+		if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
+			return ps_err(ctx, "reading src-log config on %s: %s",
+				      rd->att.ifname, strerror(errno));
+		cur = c.reader_pid;
+		if (cur && cur != me && !(kill((pid_t)cur, 0) && errno == ESRCH))
+			goto busy;
+		c.reader_pid = me;
+		bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
+		return PS_OK;
+	}
+	for (;;) {
+		cur = __atomic_load_n(&rd->config->reader_pid, __ATOMIC_ACQUIRE);
+		if (cur && cur != me && !(kill((pid_t)cur, 0) && errno == ESRCH))
+			goto busy;
+		if (__atomic_compare_exchange_n(&rd->config->reader_pid, &cur, me,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return PS_OK;
+	}
+busy:
+	return ps_err(ctx, "another reader (pid %u) is using src-log on %s",
+		      cur, rd->att.ifname);
+}
+
+static void release_reader(struct reader *rd)
+{
+	uint32_t me = (uint32_t)getpid();
+	struct slog_config c;
+	uint32_t key = 0;
+
+	if (rd->config) {
+		__atomic_compare_exchange_n(&rd->config->reader_pid, &me, 0,
+					    false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+	} else if (rd->config_fd >= 0 &&
+		   !bpf_map_lookup_elem(rd->config_fd, &key, &c) &&
+		   c.reader_pid == me) {
+		c.reader_pid = 0;
+		bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
+	}
+}
+
+static int drain_one(void *data, void *rec, size_t len)
+{
+	struct reader *rd = data;
+
+	if ((rd->count && rd->delivered >= rd->count) || rd->write_err) {
+		rd->unread++;
+		return 0;
+	}
+	on_event(rd, rec, len);
+	return 0;
+}
+
+/*
+ * After the last beat the BPF side makes no more events: what the ring
+ * still holds is delivered (duration, a signal) or counted unread (past
+ * count, after a failed write), so made = events + unread + unwritten.
+ */
+static void drain_rest(struct reader *rd, int ring_fd)
+{
+	struct ring_buffer *rb;
+
+	/* a packet already past the reader check may still submit */
+	usleep(2000);
+	rb = ring_buffer__new(ring_fd, drain_one, rd, NULL);
+	if (!rb)
+		return;
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+}
+
+/*
  * The attachment a reader works on: src-log's own on the interface, or a
  * temporary attach of the core's for as long as the reader runs.
  */
@@ -866,23 +1021,19 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		.tick = on_tick,
 	};
 	struct slog_stats before, after, d;
-	bool temporary;
+	bool temporary, claimed = false;
 	int ring_fd = -1, r;
 
 	rd->config_fd = -1;
 	rd->config = NULL;
+	rd->fd = -1;
+	rd->count = opts.count;
 	if (!if_nametoindex(ps_arg_str(args, "dev", NULL)))
 		return ps_err(ctx, "interface '%s' not found",
 			      ps_arg_str(args, "dev", NULL));
-	if (rd->path && open_log(rd))
-		return PS_ERR;
 	r = reader_attach(ctx, args, &rd->att, &temporary);
-	if (r) {
-		close_log(rd);
-		if (rd->path && !rd->delivered)
-			unlink(rd->path);
+	if (r)
 		return r;
-	}
 	rd->ctx = ctx;
 	rd->mono_to_real_ns = mono_to_real();
 	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
@@ -893,21 +1044,41 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		goto out;
 	}
 	rd->config = map_config(rd->config_fd);
+	r = claim_reader(ctx, rd);
+	if (r)
+		goto out;
+	claimed = true;
+	/* only now that the reader can run: nothing is cut before */
+	if (rd->path && (r = open_log(rd)))
+		goto out;
+	if (rd->path && rd->rotate && !rd->regular) {
+		r = ps_usage_err(ctx, "rotate needs a plain file; %s is not one",
+				 rd->path);
+		goto out;
+	}
 	heartbeat(rd, true);
 	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
 	heartbeat(rd, false);
+	drain_rest(rd, ring_fd);
 	if (close_log(rd) && !r)
 		r = PS_ERR;
 	if (!r && rd->vanished)
 		r = ps_err(ctx, "interface %s vanished", rd->att.ifname);
 	if (!read_stats(ctx, &rd->att, &after)) {
+		/* a file: the lines that reached it; the rest was not written */
+		uint64_t events = rd->path ? rd->lines_out : rd->delivered;
+		uint64_t unwritten = rd->delivered - events;
+
 		stats_delta(&d, &before, &after);
 		/* the summary goes to the terminal: last line of the stream */
 		ps_record_begin(ctx);
 		if (!ps_json(ctx)) {
 			ps_record_text(ctx,
-				"%llu events delivered; %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP, %llu without reader (%llu packets seen)",
-				(unsigned long long)rd->delivered,
+				"%llu events delivered, %llu unread, %llu unwritten (%llu made); %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP, %llu without reader (%llu packets seen)",
+				(unsigned long long)events,
+				(unsigned long long)rd->unread,
+				(unsigned long long)unwritten,
+				(unsigned long long)d.events,
 				(unsigned long long)d.filtered,
 				(unsigned long long)d.sampled_out,
 				(unsigned long long)d.rate_capped,
@@ -918,7 +1089,9 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				(unsigned long long)d.seen);
 		} else {
 			ps_out_section(ctx, "summary", NULL);
-			ps_out_u64(ctx, "events", NULL, rd->delivered);
+			ps_out_u64(ctx, "events", NULL, events);
+			ps_out_u64(ctx, "unread", NULL, rd->unread);
+			ps_out_u64(ctx, "unwritten", NULL, unwritten);
 			ps_out_u64(ctx, "lost", NULL, d.lost);
 			ps_out_u64(ctx, "filtered", NULL, d.filtered);
 			ps_out_u64(ctx, "sampled_out", NULL, d.sampled_out);
@@ -938,6 +1111,11 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	}
 out:
 	close_log(rd);
+	/* a file we made and wrote nothing to goes; nothing else does */
+	if (r && rd->created && !rd->delivered)
+		unlink(rd->path);
+	if (claimed)
+		release_reader(rd);
 	unmap_config(rd->config);
 	if (rd->config_fd >= 0)
 		close(rd->config_fd);
@@ -1033,6 +1211,61 @@ static void fmt_ktime(uint64_t ns, int64_t off, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
+static int cmp_newest(const void *a, const void *b)
+{
+	uint64_t x = ((const struct src_row *)a)->v.last_ns;
+	uint64_t y = ((const struct src_row *)b)->v.last_ns;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * The sources table, by batches of buckets.  get_next_key() restarts
+ * from the first key when the cursor's entry is evicted, which under LRU
+ * churn listed sources twice and more than the table holds; a batch walk
+ * goes bucket by bucket and never goes back.
+ */
+static struct src_row *read_sources(int fd, size_t *n)
+{
+	struct slog_src_key keys[1024];
+	struct slog_src_val vals[1024];
+	struct src_row *rows = NULL;
+	uint32_t batch, *in = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (;;) {
+		__u32 cnt = ARRAY_SIZE(keys);
+		int err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &cnt,
+					       NULL);
+
+		if (err && errno != ENOENT) {
+			free(rows);
+			return NULL;
+		}
+		if (*n + cnt > cap) {
+			struct src_row *p;
+
+			cap = (*n + cnt) * 2;
+			p = realloc(rows, cap * sizeof(*p));
+			if (!p) {
+				free(rows);
+				errno = ENOMEM;
+				return NULL;
+			}
+			rows = p;
+		}
+		for (__u32 i = 0; i < cnt; i++) {
+			rows[*n].k = keys[i];
+			rows[(*n)++].v = vals[i];
+		}
+		if (err)
+			break;
+		in = &batch;
+	}
+	return rows ? rows : calloc(1, sizeof(*rows));
+}
+
 static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       size_t limit)
 {
@@ -1044,36 +1277,23 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		{ "first_seen", "FIRST SEEN", PS_LEFT },
 		{ "last_seen", "LAST SEEN", PS_LEFT },
 	};
-	struct slog_src_key key, next;
-	struct src_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
+	struct src_row *rows;
+	size_t n = 0;
 	int64_t off = mono_to_real();
 	int fd = ps_map_open(ctx, att, "sources");
 
 	if (fd < 0)
 		return PS_ERR;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (n == cap) {
-			struct src_row *p;
-
-			cap = cap ? cap * 2 : 256;
-			p = realloc(rows, cap * sizeof(*p));
-			if (!p) {
-				free(rows);
-				close(fd);
-				return ps_err(ctx, "out of memory");
-			}
-			rows = p;
-		}
-		rows[n].k = key;
-		/* LRU: the entry may be gone since next_key */
-		if (!bpf_map_lookup_elem(fd, &key, &rows[n].v))
-			n++;
-	}
+	rows = read_sources(fd, &n);
 	close(fd);
+	if (!rows)
+		return ps_err(ctx, "reading src-log sources on %s: %s",
+			      att->ifname, strerror(errno));
+	/* a walk under churn spans more than one table: the newest it holds */
+	if (n > SLOG_SOURCES_MAX) {
+		qsort(rows, n, sizeof(*rows), cmp_newest);
+		n = SLOG_SOURCES_MAX;
+	}
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_src);
 	ps_out_item(ctx, NULL);
@@ -1134,6 +1354,11 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 		return PS_ERR;
 	ps_out_item(ctx, NULL);
 	ps_out_text(ctx, "%s (%s)\n", att->ifname, ps_mode_name(att->mode));
+	/* text names them in the line above */
+	if (ps_json(ctx)) {
+		ps_out_str(ctx, "ifname", NULL, att->ifname);
+		ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
+	}
 	ps_out_section(ctx, "counters", "Counters");
 	out_stats(ctx, &st);
 	ps_out_section_end(ctx);

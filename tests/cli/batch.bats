@@ -89,9 +89,9 @@ EOF
 	# earlier output present, later commands not run
 	[ "$(greetings)" = "hello, before" ]
 	[[ $output != *after* ]]
-	# the command's own error, then the line it was on
-	[[ $stderr == *"Error: unknown command 'nosuchverb'"* ]]
-	grep -q "^Error: $B:4: " <<< "$stderr"
+	# the command's own error, naming the line it was on: one Error: line
+	[[ $stderr == *"Error: $B:4: unknown command 'nosuchverb'"* ]]
+	[ "$(grep -c '^Error: ' <<< "$stderr")" -eq 1 ]
 	! grep -q ":5:" <<< "$stderr"
 }
 
@@ -99,8 +99,8 @@ EOF
 	printf 'hello greet name first\nhello nosuchverb\n' > "$B"
 	run bash -c '"$PKTSCOPE" batch file "$1" 2>&1 | cat' _ "$B"
 	[[ ${lines[0]} =~ ^Greeting\ +hello,\ first$ ]]
-	[[ ${lines[1]} == "Error: unknown command 'nosuchverb'"* ]]
-	[[ ${lines[2]} == "Error: $B:2: "* ]]
+	[[ ${lines[1]} == "Error: $B:2: unknown command 'nosuchverb'"* ]]
+	[[ ${lines[2]} == "Stopped at $B:2 (1 command done)" ]]
 	[ "${#lines[@]}" -eq 3 ]
 }
 

@@ -25,7 +25,10 @@ build_var()
 setup_file()
 {
 	umask 022
-	INST=$(mktemp -d "${TMPDIR:-/tmp}/pktscope-install.XXXXXX")
+	# as root the loader trusts no plugin below /tmp: stage in the build tree
+	mkdir -p "$TOP_BUILDDIR/tests/scratch"
+	INST=$(realpath "$(mktemp -d "$TOP_BUILDDIR/tests/scratch/install.XXXXXX")")
+	chmod 755 "$INST"
 	export INST
 	printf 'print-%%:\n\t@echo $($*)\n' > "$INST/print.mk"
 

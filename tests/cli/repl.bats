@@ -257,6 +257,5 @@ EOF
 	[ "$status" -eq 2 ]
 	[[ $output == *"hello, world"* ]]
 	[[ $output != *"pktscope v"* ]]
-	[[ $stderr == *"Error: unknown object 'nosuch'"* ]]
-	[[ $stderr == *":2: "* ]]
+	[[ $stderr == *"Error: -:2: unknown object 'nosuch'"* ]]
 }

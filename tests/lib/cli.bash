@@ -11,8 +11,9 @@
 # Run standalone (`bats tests/cli/x.bats`), they default to the tree the
 # test file lives in.
 #
-#   cli_tmpdir              make a private temporary directory (0700),
-#                           export CLI_TMP; cli_cleanup removes it
+#   cli_tmpdir              make a private temporary directory (0700) in
+#                           the build tree, export CLI_TMP; cli_cleanup
+#                           removes it
 #   cli_cleanup             remove CLI_TMP (call it from teardown)
 #   cli_need CMD...         skip the test unless every CMD is installed
 #   pty_drive [OPTS] -- CMD...
@@ -44,7 +45,10 @@ unset PKTSCOPE_PLUGIN_PATH
 
 cli_tmpdir()
 {
-	CLI_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pktscope-cli.XXXXXX")
+	# in the build tree: run as root, pktscope keeps no history and loads
+	# no plugin in a folder below /tmp (sticky, writable by others)
+	mkdir -p "$TOP_BUILDDIR/tests/scratch"
+	CLI_TMP=$(realpath "$(mktemp -d "$TOP_BUILDDIR/tests/scratch/cli.XXXXXX")")
 	export CLI_TMP
 }
 
@@ -129,4 +133,25 @@ _pktscope "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" \
 	"${COMP_WORDS[COMP_CWORD-1]}"
 (( ${#COMPREPLY[@]} == 0 )) || printf "%s\n" "${COMPREPLY[@]}"
 ' bash_comp "$script" "$1"
+}
+
+# cli_trusted_dir: a fresh directory (0755, exported as TRUSTED) whose every
+# parent is root's and closed to others, as the loader asks of a plugin
+# directory when it runs as root (/tmp, sticky and world-writable, is not).
+# Made in the build tree; cli_trusted_cleanup removes it.
+cli_trusted_dir()
+{
+	mkdir -p "$TOP_BUILDDIR/tests/scratch"
+	chmod 755 "$TOP_BUILDDIR/tests/scratch"
+	TRUSTED=$(realpath "$(mktemp -d "$TOP_BUILDDIR/tests/scratch/t.XXXXXX")")
+	chmod 755 "$TRUSTED"
+	export TRUSTED
+}
+
+cli_trusted_cleanup()
+{
+	if [[ -n ${TRUSTED:-} && -d $TRUSTED ]]; then
+		rm -rf -- "$TRUSTED"
+	fi
+	TRUSTED=
 }
