@@ -369,6 +369,8 @@ struct ps_label {
 void ps_metric(struct ps_ctx *ctx, const char *name, enum ps_metric_type type,
 	       const char *help, double value, const struct ps_label *labels,
 	       size_t nlabels);
+/* How many per-source series a metrics callback may give (default 20). */
+size_t ps_metric_top_n(const struct ps_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Stopping: Ctrl-C, SIGTERM, count and duration                      */
