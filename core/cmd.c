@@ -21,6 +21,8 @@ static const struct ps_object builtin_objects[] = {
 	  .self = &ps_status_cmd },
 	{ .name = "metrics", .summary = "every attachment's metrics (text, JSON)",
 	  .self = &ps_metrics_cmd },
+	{ .name = "serve", .summary = "Prometheus metrics: HTTP, or a textfile",
+	  .self = &ps_serve_cmd },
 	{ .name = "help", .summary = "help on objects and commands",
 	  .self = &ps_help_cmd },
 	{ .name = "version", .summary = "versions, plugin directory, features",

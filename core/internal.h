@@ -127,8 +127,8 @@ extern const struct ps_cmd ps_core_bpf_cmds[];	/* attach, detach, status */
 extern const struct ps_arg_spec ps_attach_core_args[];
 int ps_print_help(struct ps_ctx *ctx, const char *object, const char *cmd);
 
-/* metrics.c */
-extern const struct ps_cmd ps_metrics_cmd;
+/* metrics.c, serve.c */
+extern const struct ps_cmd ps_metrics_cmd, ps_serve_cmd;
 
 /* complete.c */
 int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
