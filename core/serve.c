@@ -473,7 +473,8 @@ static int parse_listen(struct ps_ctx *ctx, const char *spec,
 		h[n - 1] = '\0';
 		h++;
 	}
-	if (!*port || strspn(port, "0123456789") != strlen(port))
+	if (!*port || strspn(port, "0123456789") != strlen(port) ||
+	    strlen(port) > 5 || atoi(port) > 65535)
 		return ps_usage_err(ctx, "bad port in listen address '%s'", spec);
 	r = getaddrinfo(*h ? h : NULL, port, &hints, &res);
 	if (r)
