@@ -646,5 +646,5 @@ static const struct ps_arg_spec serve_args[] = {
 
 const struct ps_cmd ps_serve_cmd = {
 	"serve", "Prometheus metrics over HTTP, or a textfile for node_exporter",
-	serve_args, do_serve, NULL, PS_CMD_BPF | PS_CMD_STREAM,
+	serve_args, do_serve, NULL, PS_CMD_STREAM,
 };
