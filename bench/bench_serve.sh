@@ -111,34 +111,26 @@ read -r series m i ratio < <(scrape_bench)
 printf '%-28s %8s %12s %10s %7s  %s\n' "top 1000 (random sources)" "$series" "$m" "$i" "${ratio}x" "10k series < 50 ms"
 stop_serve
 
-# CPU while scraped once a second
-start_serve 5s
-hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/$SERVE_PID/stat"; }
-sleep 1
-c0=$(ticks)
-t0=$(date +%s%N)
-for _ in $(seq "$CPU_SECONDS"); do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics"
+# CPU of the server over CPU_SECONDS of one scrape a second: % of a core
+cpu_while_scraped() {
+	local hz c0 c1 t0 t1
+	hz=$(getconf CLK_TCK)
+	c0=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+	t0=$(date +%s%N)
+	for _ in $(seq "$CPU_SECONDS"); do
+		curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics"
+		sleep 1
+	done
+	c1=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+	t1=$(date +%s%N)
+	awk -v c=$((c1 - c0)) -v hz="$hz" -v ns=$((t1 - t0)) \
+		'BEGIN {printf "%.3f", 100 * (c / hz) / (ns / 1e9)}'
+}
+
+for iv in 5s 0; do
+	start_serve "$iv"
 	sleep 1
+	printf 'serve CPU, scraped every 1 s for %s s (interval %s): %s%% of a core  (goal < 1%%)\n' \
+		"$CPU_SECONDS" "$iv" "$(cpu_while_scraped)"
+	stop_serve
 done
-c1=$(ticks)
-t1=$(date +%s%N)
-pct=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v ns=$((t1 - t0)) \
-	'BEGIN {printf "%.3f", 100 * (c / hz) / (ns / 1e9)}')
-printf 'serve CPU, scraped every 1 s for %s s (interval 5s): %s%% of a core  (goal < 1%%)\n' \
-	"$CPU_SECONDS" "$pct"
-stop_serve
-start_serve 0
-c0=$(ticks)
-t0=$(date +%s%N)
-for _ in $(seq "$CPU_SECONDS"); do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics"
-	sleep 1
-done
-c1=$(ticks)
-t1=$(date +%s%N)
-pct=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v ns=$((t1 - t0)) \
-	'BEGIN {printf "%.3f", 100 * (c / hz) / (ns / 1e9)}')
-printf 'serve CPU, scraped every 1 s for %s s (interval 0, fresh each): %s%% of a core  (goal < 1%%)\n' \
-	"$CPU_SECONDS" "$pct"

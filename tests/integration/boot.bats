@@ -78,12 +78,7 @@ with_unit_caps() {
 	require_cmd capsh jq
 	lab_up boot
 	IF=$LAB_HOST_IF
-	BPFFS=$BATS_TEST_TMPDIR/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
-	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$REAL_PKTSCOPE" "$BPFFS" \
-		>"$BIN/pktscope"
-	chmod +x "$BIN/pktscope"
+	private_bpffs "$BIN"
 	# the example, its proto-stats and src-log lines switched on
 	sed -e "s/^# \(proto-stats attach dev\) eth0/\1 $IF/" \
 	    -e "s/^# \(src-log attach dev\) eth0/\1 $IF/" \
@@ -119,12 +114,7 @@ with_unit_caps() {
 	require_cmd capsh curl
 	lab_up bootserve
 	IF=$LAB_HOST_IF
-	BPFFS=$BATS_TEST_TMPDIR/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
-	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$REAL_PKTSCOPE" "$BPFFS" \
-		>"$BIN/pktscope"
-	chmod +x "$BIN/pktscope"
+	private_bpffs "$BIN"
 	"$BIN/pktscope" proto-stats attach dev "$IF" >/dev/null
 	# the unit's command on a free port instead of 9877
 	cmd=$(unit_cmd pktscope-serve ExecStart | sed -e "s/127.0.0.1:9877/127.0.0.1:0/" -e "s|pktscope serve|pktscope -j serve|")

@@ -23,13 +23,7 @@ setup() {
 		pktscope_unavailable "needs python3-prometheus-client"
 	lab_up serve
 	IF=$LAB_HOST_IF
-	BPFFS=$BATS_TEST_TMPDIR/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
-	REAL_PKTSCOPE=$(pktscope_bin)
-	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$REAL_PKTSCOPE" "$BPFFS" \
-		>"$BATS_TEST_TMPDIR/pktscope"
-	chmod +x "$BATS_TEST_TMPDIR/pktscope"
+	private_bpffs "$BATS_TEST_TMPDIR"
 	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
 	PIDS=()
 }
@@ -235,13 +229,13 @@ attach_both() {
 	mkdir -p "$BATS_TEST_TMPDIR/out"
 	"$PKTSCOPE" serve textfile "$F" count 1
 	want=$("$PY" "$CHECK" parse "$F")
-	"$PKTSCOPE" serve textfile "$F" interval 2ms count 1500 &
+	"$PKTSCOPE" serve textfile "$F" interval 1ms count 150 &
 	PIDS+=($!)
-	run "$PY" "$CHECK" textfile "$F" 20000
+	run "$PY" "$CHECK" textfile "$F" "${PIDS[-1]}" 100000
 	echo "$output"
 	wait "${PIDS[-1]}"
 	[ "$(jq .bad <<<"$output")" -eq 0 ]
-	[ "$(jq .reads <<<"$output")" -eq 20000 ]
+	[ "$(jq .reads <<<"$output")" -ge 1000 ]
 	[ "$(jq -c .sample_counts <<<"$output")" = "[$want]" ]
 	# no temporary file left; readable by node_exporter's user
 	[ "$(ls -A "$BATS_TEST_TMPDIR/out")" = pktscope.prom ]

@@ -21,6 +21,9 @@
 #   assert_json_eq EXPECTED_JSON ACTUAL_JSON [WHAT]   (compared with jq -S)
 #   pktscope_bin                  path of the built pktscope binary ($PKTSCOPE
 #                                 under make check)
+#   private_bpffs DIR             mount a bpffs of its own at DIR/bpffs and
+#                                 write DIR/pktscope, pktscope run on it;
+#                                 sets BPFFS (umount it in teardown)
 #
 # Exported paths: PKTSCOPE_SRCDIR (top of the source tree: $TOP_SRCDIR under
 # make check), PKTSCOPE_BUILDDIR (top of the build tree: $TOP_BUILDDIR under
@@ -113,4 +116,17 @@ pktscope_bin() {
 		fi
 	done
 	return 1
+}
+
+# A test that lists or detaches "all" must not see what other tests and
+# other people attach at the same time in /sys/fs/bpf.
+private_bpffs() {
+	local real
+	real=$(pktscope_bin) || return 1
+	BPFFS=$1/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
+	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$real" "$BPFFS" \
+		>"$1/pktscope"
+	chmod +x "$1/pktscope"
 }

@@ -3,7 +3,7 @@
 """Checks of `pktscope serve` from outside, for tests/integration/serve.bats.
 
   serve_check.py abuse PORT PID     hostile clients; prints a JSON report
-  serve_check.py textfile PATH N    read PATH in a tight loop N times
+  serve_check.py textfile PATH PID N  read PATH in a tight loop while PID runs
   serve_check.py parse FILE|-       parse with prometheus_client; sample count
   serve_check.py query URL EXPR     a Prometheus instant query: JSON {labels: value}
 """
@@ -117,10 +117,11 @@ def abuse(port, pid):
     print(json.dumps(rep))
 
 
-def textfile(path, n):
-    """Every read is one whole exposition: the same samples, newline-ended."""
+def textfile(path, pid, n):
+    """While pid writes, every read is one whole exposition: newline-ended,
+    the same lines (all of them parsed now and then)."""
     bad, counts, reads = 0, set(), 0
-    for _ in range(n):
+    while reads < n and os.path.exists(f"/proc/{pid}"):
         try:
             with open(path) as f:
                 text = f.read()
@@ -130,10 +131,12 @@ def textfile(path, n):
         if not text.endswith("\n"):
             bad += 1
             continue
-        try:
-            counts.add(samples(text))
-        except Exception:
-            bad += 1
+        counts.add(sum(1 for l in text.split("\n") if l and l[0] != "#"))
+        if reads % 100 == 1:
+            try:
+                counts.add(samples(text))
+            except Exception:
+                bad += 1
     print(json.dumps({"reads": reads, "bad": bad, "sample_counts":
                       sorted(counts)}))
 
@@ -156,7 +159,7 @@ def main():
     if cmd == "abuse":
         abuse(int(sys.argv[2]), int(sys.argv[3]))
     elif cmd == "textfile":
-        textfile(sys.argv[2], int(sys.argv[3]))
+        textfile(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "parse":
         src = sys.stdin if sys.argv[2] == "-" else open(sys.argv[2])
         print(samples(src.read()))
