@@ -104,7 +104,7 @@ for i in 1 2 3 4; do
 	lab_use "bench$i"
 	"$BPFTOOL" map update pinned "$BPFFS/pktscope/$LAB_HOST_IF/proto-stats/config" \
 		key 0 0 0 0 value 1 0 0 0 1 0 0 0
-	lab_send --mix udp-flood --src-random --count 1500 >/dev/null
+	lab_send --mix udp-flood --family 6 --src-random --count 2500 >/dev/null
 done
 start_serve 0 top 1000
 read -r series m i ratio < <(scrape_bench)
