@@ -617,6 +617,9 @@ static int do_serve(struct ps_ctx *ctx, const struct ps_args *args)
 	uint64_t count = ps_arg_u64(args, "count", 0);
 
 	ctx->metric_top = (size_t)ps_arg_u64(args, "top", PS_METRIC_TOP_DEFAULT);
+	if (geteuid())
+		ps_warn(ctx, "serve runs as uid %u, but the pins are root's (mode 0600): it will see no attachment",
+			(unsigned)geteuid());
 	if (textfile && listen)
 		return ps_usage_err(ctx, "serve: give 'listen' or 'textfile', not both");
 	if (textfile)
