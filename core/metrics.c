@@ -487,21 +487,30 @@ static void text_attachment(struct ps_ctx *ctx, const struct ps_mset *set,
 		{ "labels", NULL, PS_LEFT },
 		{ "value", NULL, PS_RIGHT },
 	};
-	int wname = 6, wvalue = 5;
+	int wname = 6, wlabels = 6, wvalue = 5;
+	const char *prefix = "pktscope_";
 	char num[64], buf[1024];
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct ps_msample *s = &set->v[i];
+		int w;
 
 		if (s->att != att)
 			continue;
-		if ((int)strlen(s->name) + 9 > wname)
-			wname = (int)strlen(s->name) + 9;
-		int wv = (int)strlen(ps_metric_value_str(s->value, num,
-							 sizeof(num)));
-		if (wv > wvalue)
-			wvalue = wv;
+		if ((int)strlen(s->name) > wname)
+			wname = (int)strlen(s->name);
+		own_labels(s, buf, sizeof(buf));
+		if ((int)strlen(buf) > wlabels)
+			wlabels = (int)strlen(buf);
+		w = (int)strlen(ps_metric_value_str(s->value, num, sizeof(num)));
+		if (w > wvalue)
+			wvalue = w;
 	}
+	/* a narrow terminal: names without the prefix, then cut labels */
+	if (columns && wname + 9 + wlabels + wvalue + 4 > columns)
+		prefix = "";
+	else
+		wname += 9;
 	struct ps_table *t = ps_table_new(ctx, "metrics", cols,
 					  ARRAY_SIZE(cols));
 
@@ -510,7 +519,7 @@ static void text_attachment(struct ps_ctx *ctx, const struct ps_mset *set,
 
 		if (s->att != att)
 			continue;
-		snprintf(buf, sizeof(buf), "pktscope_%s", s->name);
+		snprintf(buf, sizeof(buf), "%s%s", prefix, s->name);
 		ps_table_str(t, buf);
 		own_labels(s, buf, sizeof(buf));
 		if (columns)
