@@ -20,6 +20,10 @@ static const struct ps_object builtin_objects[] = {
 	  .self = &ps_feature_cmd },
 	{ .name = "status", .summary = "every pktscope attachment in bpffs",
 	  .self = &ps_status_cmd },
+	{ .name = "metrics", .summary = "every attachment's metrics (text, JSON)",
+	  .self = &ps_metrics_cmd },
+	{ .name = "serve", .summary = "Prometheus metrics: HTTP, or a textfile",
+	  .self = &ps_serve_cmd },
 	{ .name = "help", .summary = "help on objects and commands",
 	  .self = &ps_help_cmd },
 	{ .name = "version", .summary = "versions, plugin directory, features",
@@ -442,6 +446,10 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 	if (!r) {
 		ctx->plugin = obj->plugin;
 		ctx->object = obj;
+		/* a stream is JSON Lines from the start: stopped before its
+		 * first record, it printed nothing, not an empty document */
+		if (cmd->flags & PS_CMD_STREAM)
+			ctx->w.stream = true;
 		ps_stop_reset();
 		r = cmd->run(ctx, args);
 		ctx->plugin = NULL;

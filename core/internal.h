@@ -69,6 +69,7 @@ struct ps_ctx {
 			    double value, const struct ps_label *labels,
 			    size_t nlabels);
 	void *metric_data;
+	size_t metric_top;		/* per-source series cap; 0: default */
 	char last_error[512];
 	const char *err_where;		/* "FILE:LINE" before each error, in a batch */
 };
@@ -152,6 +153,9 @@ extern const struct ps_cmd ps_version_cmd, ps_feature_cmd, ps_status_cmd,
 extern const struct ps_cmd ps_core_bpf_cmds[];	/* attach, detach, status */
 extern const struct ps_arg_spec ps_attach_core_args[];
 int ps_print_help(struct ps_ctx *ctx, const char *object, const char *cmd);
+
+/* metrics.c, serve.c */
+extern const struct ps_cmd ps_metrics_cmd, ps_serve_cmd;
 
 /* complete.c */
 int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,

@@ -388,11 +388,18 @@ struct ps_label {
  * units (bytes, seconds) and says them (`packets_total`, `rx_bytes_total`,
  * `queue_seconds`); labels are the plugin's own (`proto`, `detector`,
  * `rule`): the core adds ifname, plugin and mode.  Per-source series only
- * as a capped top-N.  Outside a metrics callback this does nothing.
+ * as a capped top-N (ps_metric_top_n()).  The core leaves out, with a
+ * warning from `pktscope metrics`, a sample that breaks these rules: a
+ * counter not ending in _total, a gauge ending in it, a label it sets
+ * itself, more than 9 labels, over 10000 samples an attachment.  Samples
+ * of one name should have one type and help; the first one seen wins.
+ * Outside a metrics callback this does nothing.
  */
 void ps_metric(struct ps_ctx *ctx, const char *name, enum ps_metric_type type,
 	       const char *help, double value, const struct ps_label *labels,
 	       size_t nlabels);
+/* How many per-source series a metrics callback may give (default 20). */
+size_t ps_metric_top_n(const struct ps_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Stopping: Ctrl-C, SIGTERM, count and duration                      */

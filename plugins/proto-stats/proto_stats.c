@@ -653,6 +653,107 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	return r;
 }
 
+/* ---- metrics (pktscope metrics, serve) ---- */
+
+static void metric_pair(struct ps_ctx *ctx, const char *base,
+			const char *what, const struct pstat_val *v,
+			const struct ps_label *l, size_t nl)
+{
+	char name[96], help[160];
+
+	snprintf(name, sizeof(name), "proto_stats_%spackets_total", base);
+	snprintf(help, sizeof(help), "Packets %s.", what);
+	ps_metric(ctx, name, PS_METRIC_COUNTER, help, (double)v->packets, l, nl);
+	snprintf(name, sizeof(name), "proto_stats_%sbytes_total", base);
+	snprintf(help, sizeof(help), "Bytes (whole frames) %s.", what);
+	ps_metric(ctx, name, PS_METRIC_COUNTER, help, (double)v->bytes, l, nl);
+}
+
+static void metric_group(struct ps_ctx *ctx, const struct group *g,
+			 const char *base, const char *label, const char *what,
+			 const struct pstat_counters *c)
+{
+	for (size_t i = 0; g->rows[i].key; i++) {
+		struct ps_label l = { label, g->rows[i].key };
+
+		metric_pair(ctx, base, what, &c->c[g->rows[i].idx], &l, 1);
+	}
+}
+
+/* the busiest sources and ports only: never one series per address seen */
+static void metric_top(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       bool is_src)
+{
+	size_t limit = ps_metric_top_n(ctx);
+	struct top_list l;
+
+	if (read_top(ctx, att, is_src, &l))
+		return;
+	if (l.n)
+		qsort(l.v, l.n, sizeof(l.v[0]), by_packets);
+	for (size_t i = 0; i < l.n && i < limit; i++) {
+		char a[INET6_ADDRSTRLEN], port[8];
+		struct ps_label lb[2];
+		size_t nl;
+
+		if (is_src) {
+			const struct pstat_src_key *k = (const void *)l.v[i].key;
+
+			inet_ntop(k->family == 10 ? AF_INET6 : AF_INET, k->addr,
+				  a, sizeof(a));
+			lb[0] = (struct ps_label){ "source", a };
+			nl = 1;
+		} else {
+			const struct pstat_port_key *k = (const void *)l.v[i].key;
+
+			snprintf(port, sizeof(port), "%u", k->port);
+			lb[0] = (struct ps_label){ "proto", proto_name(k->proto) };
+			lb[1] = (struct ps_label){ "port", port };
+			nl = 2;
+		}
+		metric_pair(ctx, is_src ? "top_source_" : "top_port_",
+			    is_src ? "from one of the busiest sources (top-N by packets)" :
+				     "to one of the busiest destination ports (top-N by packets)",
+			    &l.v[i].v, lb, nl);
+	}
+	free(l.v);
+}
+
+static int metrics(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	static const struct {
+		const char *base, *what;
+		int idx;
+	} singles[] = {
+		{ "", "seen at the hook", PSTAT_TOTAL },
+		{ "malformed_", "the parser found malformed", PSTAT_MALFORMED },
+		{ "truncated_", "cut short before a header ended", PSTAT_TRUNCATED },
+		{ "vlan_", "with at least one VLAN tag", PSTAT_VLAN },
+		{ "fragment_", "that are IP fragments", PSTAT_FRAG },
+		{ "untracked_source_", "not counted in the top sources table",
+		  PSTAT_SRC_SKIP },
+		{ "untracked_port_", "not counted in the top ports table",
+		  PSTAT_PORT_SKIP },
+	};
+	struct pstat_counters c;
+
+	if (read_counters(ctx, att, &c))
+		return PS_ERR;
+	for (size_t i = 0; i < ARRAY_SIZE(singles); i++)
+		metric_pair(ctx, singles[i].base, singles[i].what,
+			    &c.c[singles[i].idx], NULL, 0);
+	metric_group(ctx, &l3_group, "l3_", "proto", "by EtherType", &c);
+	metric_group(ctx, &l4_group, "l4_", "proto",
+		     "by IP protocol (IPv4 and IPv6)", &c);
+	metric_group(ctx, &tcp_group, "tcp_", "flags",
+		     "of TCP by flags (exclusive, first match)", &c);
+	metric_group(ctx, &size_group, "size_", "size",
+		     "by frame size in bytes", &c);
+	metric_top(ctx, att, true);
+	metric_top(ctx, att, false);
+	return PS_OK;
+}
+
 /* ---- declarations ---- */
 
 static const struct ps_arg_spec dev_args[] = {
@@ -704,4 +805,5 @@ PKTSCOPE_PLUGIN(
 	.tc_prog = "ps_tc",
 	.stage = PS_STAGE_OBSERVE,
 	.cmds = cmds,
+	.metrics = metrics,
 );

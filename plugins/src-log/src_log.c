@@ -987,6 +987,38 @@ static void drain_rest(struct reader *rd, int ring_fd)
 }
 
 /*
+ * Metrics: every packet seen ends in exactly one outcome (the path in
+ * bpf/src_log.h), so sum(packets_total) by outcome == seen_packets_total.
+ */
+#define OUTCOME_FIELDS(X)						\
+	X(not_ip) X(filtered) X(not_new) X(no_reader) X(sampled_out)	\
+	X(rate_capped) X(lost)
+
+static int metrics(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	struct slog_stats s;
+
+	if (read_stats(ctx, att, &s))
+		return PS_ERR;
+	ps_metric(ctx, "src_log_seen_packets_total", PS_METRIC_COUNTER,
+		  "Packets the src-log program saw.", (double)s.seen, NULL, 0);
+#define OUTCOME(f) {							\
+		struct ps_label l = { "outcome", #f };			\
+		ps_metric(ctx, "src_log_packets_total", PS_METRIC_COUNTER,	\
+			  "Packets seen, by where each went (event: logged).", \
+			  (double)s.f, &l, 1);				\
+	}
+	OUTCOME_FIELDS(OUTCOME)
+#undef OUTCOME
+	struct ps_label ev = { "outcome", "event" };
+
+	ps_metric(ctx, "src_log_packets_total", PS_METRIC_COUNTER,
+		  "Packets seen, by where each went (event: logged).",
+		  (double)s.events, &ev, 1);
+	return PS_OK;
+}
+
+/*
  * The attachment a reader works on: src-log's own on the interface, or a
  * temporary attach of the core's for as long as the reader runs.
  */
@@ -1458,4 +1490,5 @@ PKTSCOPE_PLUGIN(
 	.cmds = cmds,
 	.attach_args = attach_args,
 	.configure = configure,
+	.metrics = metrics,
 );

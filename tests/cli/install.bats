@@ -34,7 +34,8 @@ setup_file()
 
 	local v
 	for v in prefix bindir libdir includedir pkgincludedir pkglibdir \
-		 pkgconfigdir datadir bashcompletiondir zshcompletiondir; do
+		 pkgconfigdir datadir bashcompletiondir zshcompletiondir \
+		 systemdsystemunitdir pkgdatadir sysconfdir; do
 		local val
 		val=$(build_var "$v") && [[ $val == /* ]] || {
 			echo "cannot read '$v' from $TOP_BUILDDIR/Makefile: '$val'" >&2
@@ -144,6 +145,21 @@ installed_pktscope()
 	   $I_bashcompletiondir == "$I_datadir/bash-completion/completions" ]]
 	[[ $I_zshcompletiondir == "$I_prefix/share/zsh/vendor-completions" ||
 	   $I_zshcompletiondir == "$I_datadir/zsh/vendor-completions" ]]
+}
+
+@test "install: systemd units name the installed binary and configuration; examples beside them" {
+	local u=$DEST$I_systemdsystemunitdir
+	[ "$I_systemdsystemunitdir" = "$I_prefix/lib/systemd/system" ]
+	grep -qx "ExecStart=$I_bindir/pktscope -q batch file $I_sysconfdir/pktscope/pktscope.conf" \
+		"$u/pktscope.service"
+	grep -qx "ExecStart=$I_bindir/pktscope serve listen 127.0.0.1:9877" \
+		"$u/pktscope-serve.service"
+	! grep -q @ "$u/pktscope.service" "$u/pktscope-serve.service"
+	for f in pktscope.conf pktscope-rules.yml pktscope-rules.test.yml; do
+		[ -f "$DEST$I_pkgdatadir/examples/$f" ]
+	done
+	# never the administrator's own configuration
+	[ ! -e "$DEST$I_sysconfdir/pktscope/pktscope.conf" ]
 }
 
 @test "install: the completion scripts are installed unchanged" {

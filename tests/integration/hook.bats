@@ -18,8 +18,10 @@ setup() {
 	require_lab
 	lab_up hook
 	IF=$LAB_HOST_IF
-	PLUGINS=$BATS_TEST_TMPDIR/plugins
-	mkdir -p "$PLUGINS"
+	# a folder the loader trusts as root (not below /tmp): in the build tree
+	mkdir -p "$TOP_BUILDDIR/tests/scratch"
+	chmod 755 "$TOP_BUILDDIR/tests/scratch"
+	PLUGINS=$(realpath "$(mktemp -d "$TOP_BUILDDIR/tests/scratch/hook.XXXXXX")")
 	cp "$TOP_BUILDDIR/tests/plugins/.libs/chain-end.so" \
 		"$TOP_BUILDDIR/tests/plugins/.libs/pass-all.so" "$PLUGINS/"
 	chmod 755 "$PLUGINS"
@@ -36,6 +38,7 @@ teardown() {
 	done
 	lab_cleanup
 	private_bpffs_cleanup
+	[[ -z ${PLUGINS:-} ]] || rm -rf -- "$PLUGINS"
 }
 
 # packets a plugin passed on IF (its ps_verdicts[PS_PASS], all CPUs): the

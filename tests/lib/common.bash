@@ -24,7 +24,9 @@
 #   private_bpffs [OPTION...]     mount a bpffs of the test's own ($BPFFS) and
 #                                 point $PKTSCOPE at a wrapper that passes
 #                                 --bpffs $BPFFS and the OPTIONs; for tests
-#                                 that list or detach "all"
+#                                 that list or detach "all"; both go in
+#                                 $PRIVATE_BPFFS_DIR (default: the test's
+#                                 tmpdir)
 #   private_bpffs_cleanup         unmount it (in teardown)
 #   run_err CMD...                bats' run, with stderr apart in $stderr
 #
@@ -122,18 +124,18 @@ pktscope_bin() {
 }
 
 private_bpffs() {
-	local real
-	BPFFS=$BATS_TEST_TMPDIR/bpffs
+	local real dir=${PRIVATE_BPFFS_DIR:-$BATS_TEST_TMPDIR}
+	BPFFS=$dir/bpffs
 	mkdir -p "$BPFFS"
 	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs" || return
 	real=$(pktscope_bin) || fail "no pktscope binary" || return
 	{
 		printf '#!/bin/sh\nexec "%s" --bpffs "%s"' "$real" "$BPFFS"
-		printf ' "%s"' "$@"
+		(($# == 0)) || printf ' "%s"' "$@"
 		printf ' "$@"\n'
-	} >"$BATS_TEST_TMPDIR/pktscope"
-	chmod +x "$BATS_TEST_TMPDIR/pktscope"
-	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
+	} >"$dir/pktscope"
+	chmod +x "$dir/pktscope"
+	PKTSCOPE=$dir/pktscope
 }
 
 private_bpffs_cleanup() {
