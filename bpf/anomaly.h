@@ -178,6 +178,8 @@ struct an_config {
 	__u32 alert_max;	/* alerts a window, all detectors */
 	/* limits a window: [detector][scope]; 0 is off */
 	__u64 limit[AN_RATE_N][2];
+	/* the same as the user set them, a second (bytes: bit/s); for show */
+	__u64 rate[AN_RATE_N][2];
 	/* own addresses, network order */
 	__u32 n4, n6;
 	__u32 local4[AN_LOCAL_MAX];
