@@ -114,7 +114,7 @@ static const struct rate_key {
 	  NULL, 1, 1000000000 }
 #define BPS_KEY(k, what)						\
 	{ k, PS_KIND_RATE, 0, NULL, what " (bit/s, e.g. 500mbit)",	\
-	  NULL, 8, 256000000000ULL }
+	  NULL, 8, 32000000000ULL }
 
 #define THRESHOLD_ARGS							\
 	PPS_KEY("syn-src", "TCP SYNs from one source"),			\
@@ -135,7 +135,7 @@ static const struct rate_key {
 	{ "scan", PS_KIND_CHOICE, 0, NULL,				\
 	  "port-scan detection (socket lookups; default on)", onoff },	\
 	{ "window", PS_KIND_DURATION, 0, NULL,				\
-	  "rate window (default 1s)", NULL, 100000000ULL, 10 * NSEC },	\
+	  "rate window (default 1s)", NULL, 100000000ULL, NSEC },	\
 	{ "alert-max", PS_KIND_COUNT, 0, NULL,				\
 	  "alerts a window, every detector together (default 1000)",	\
 	  NULL, 1, 1000000 },						\
