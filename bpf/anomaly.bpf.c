@@ -99,6 +99,16 @@ struct {
 	__type(value, __u8);
 } allow SEC(".maps");
 
+#ifdef AN_BENCH
+/*
+ * Benchmark-only (bench/bench_anomaly.c, built with -DAN_BENCH): test_run
+ * repeats one frame, so bench_new_src makes each packet's IPv4 source a
+ * new one.  The production object contains none of this.
+ */
+const volatile __u32 bench_new_src = 0;
+__u32 bench_seq = 0;
+#endif
+
 /* what one packet's steps share */
 struct an_run {
 	struct ps_hook *h;
@@ -717,13 +727,23 @@ static __always_inline struct an_scan *an_scan_get(struct an_addr *k,
 	return bpf_map_lookup_elem(&scans, k);
 }
 
+/* the port's bit in a scan entry: ports equal modulo 1024 share one */
+static __always_inline __u64 *an_scan_word(struct an_scan *s, __u16 port,
+					   __u64 *mask)
+{
+	__u32 bit = port & (AN_SCAN_BITS - 1);
+
+	*mask = 1ULL << (bit & 63);
+	return &s->bits[(bit >> 6) & (AN_SCAN_BITS / 64 - 1)];
+}
+
 static __always_inline void an_scan(struct an_run *r)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
 					    AN_NSEC_PER_SEC;
-	__u32 swin = r->now / sw, port, n;
-	__u64 mask, old;
+	__u32 swin = r->now / sw, n;
+	__u64 mask, old, *word;
 	struct an_addr k;
 	struct an_scan *s;
 	int tcp = pkt->l4 == PS_L4_TCP;
@@ -735,10 +755,19 @@ static __always_inline void an_scan(struct an_run *r)
 	      (tcp && (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) ==
 			      PS_TCP_SYN)))
 		return;
+	an_key(&k, pkt->saddr, pkt->family);
+	/*
+	 * A port this source already tried in this window counts no more:
+	 * a SYN flood to one closed port costs a hash lookup, not a socket
+	 * lookup a packet.
+	 */
+	s = bpf_map_lookup_elem(&scans, &k);
+	if (s && s->win == swin && (*an_scan_word(s, pkt->dport, &mask) & mask))
+		return;
 	if (an_sock_open(r, tcp))
 		return;
-	an_key(&k, pkt->saddr, pkt->family);
-	s = an_scan_get(&k, swin);
+	if (!s)
+		s = an_scan_get(&k, swin);
 	if (!s)
 		return;
 	if (s->win != swin) {
@@ -749,10 +778,8 @@ static __always_inline void an_scan(struct an_run *r)
 			s->bits[i] = 0;
 	}
 	/* ports equal modulo 1024 count once: a scan may count low, never high */
-	port = pkt->dport & (AN_SCAN_BITS - 1);
-	mask = 1ULL << (port & 63);
-	old = __sync_fetch_and_or(&s->bits[(port >> 6) & (AN_SCAN_BITS / 64 - 1)],
-				  mask);
+	word = an_scan_word(s, pkt->dport, &mask);
+	old = __sync_fetch_and_or(word, mask);
 	if (old & mask)
 		return;
 	n = __sync_fetch_and_add(&s->ports, 1) + 1;
@@ -813,6 +840,15 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	__u32 zero = 0, why, cls;
 	__u64 wl;
 
+#ifdef AN_BENCH
+	if (bench_new_src) {
+		__u32 seq = ++bench_seq;
+
+		pkt->saddr[1] = (__u8)(seq >> 16);
+		pkt->saddr[2] = (__u8)(seq >> 8);
+		pkt->saddr[3] = (__u8)seq;
+	}
+#endif
 	r.cfg = bpf_map_lookup_elem(&config, &zero);
 	r.st = bpf_map_lookup_elem(&stats, &zero);
 	if (!r.cfg || !r.st)
