@@ -118,6 +118,7 @@ struct an_run {
 	__u64 now;		/* coarse (or the test clock) */
 	__u32 win;		/* rate window number */
 	__u8 own;		/* the source is one of our addresses */
+	__u8 flood;		/* the destination is over its class's limit */
 	__u8 drop;		/* this packet is to be dropped */
 };
 
@@ -476,7 +477,7 @@ static __always_inline void an_offender(struct an_run *r,
 	__sync_fetch_and_add(&o->alerts, 1);
 }
 
-static __always_inline void an_alert(struct an_run *r, const struct an_hit *a)
+static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 {
 	struct ps_pkt *pkt = r->pkt;
 	struct an_global *g;
@@ -484,6 +485,8 @@ static __always_inline void an_alert(struct an_run *r, const struct an_hit *a)
 	__u32 zero = 0, idx;
 	__u8 repeat = 0;
 
+	if (a->scope == AN_SCOPE_DST)
+		a->key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
 	if (!an_dedup(r, a, &repeat))
 		return;
 	g = bpf_map_lookup_elem(&global, &zero);
@@ -667,15 +670,20 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
 		d->cnt[3] = d->cnt[4] = 0;
 	}
-	a.key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
+	/* the key's hash only for an alert: an_alert() makes it */
 	a.det = AN_DET_PPS;
 	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_PPS], 1) + 1, 1);
 	a.det = AN_DET_BPS;
 	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_BPS], len) + len,
 		 len);
 	if (cls < AN_RATE_N) {
+		__u64 n = __sync_fetch_and_add(&d->cnt[cls], 1) + 1;
+
 		a.det = cls;
-		an_check(r, &a, __sync_fetch_and_add(&d->cnt[cls], 1) + 1, 1);
+		an_check(r, &a, n, 1);
+		if (r->cfg->limit[cls][AN_SCOPE_DST] &&
+		    n > r->cfg->limit[cls][AN_SCOPE_DST])
+			r->flood = 1;
 	}
 }
 
@@ -764,6 +772,10 @@ static __always_inline void an_scan(struct an_run *r)
 	s = bpf_map_lookup_elem(&scans, &k);
 	if (s && s->win == swin && (*an_scan_word(s, pkt->dport, &mask) & mask))
 		return;
+	if (!s && r->flood) {
+		r->st->scan_untracked++;
+		return;
+	}
 	if (an_sock_open(r, tcp))
 		return;
 	if (!s)
@@ -862,9 +874,9 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	}
 	r.now = r.cfg->clock_ns ? r.cfg->clock_ns : ps_hook_coarse(h);
 	wl = r.cfg->window_ns ? r.cfg->window_ns : AN_NSEC_PER_SEC;
-	r.win = r.now / wl;
 	/* without a parsed IP header there is no source to look up */
 	if (!pkt->family) {
+		r.win = r.now / wl;
 		why = an_malformed(h, pkt);
 		if (why)
 			an_class_alert(&r, AN_DET_MALFORMED, why);
@@ -878,6 +890,8 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	/* 3 */
 	if ((r.cfg->flags & (AN_F_BLOCK | AN_F_BLOCKS)) && an_blocked(&r))
 		return PS_DROP;
+	/* after the block check: a blocked packet needs no window */
+	r.win = r.now / wl;
 	r.own = an_is_own(r.cfg, pkt);
 	/* 4 */
 	why = an_martian(&r);

@@ -45,7 +45,10 @@
  *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
  *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
  *      the source's scan entry; the scan_ports-th distinct port in a
- *      scan window makes the alert.
+ *      scan window makes the alert.  A port the source already tried in
+ *      the window skips the lookup.  While its destination is over its
+ *      SYN (UDP) flood limit, a source without a scan entry gets none
+ *      (scan_untracked++): a forged flood must not churn the table.
  *   With action block, a per-source rate or scan alert blocks the source
  *   for block_ns, unless it is one of the host's own addresses.  A
  *   destination is never blocked: it is the victim.
@@ -237,6 +240,7 @@ struct an_stats {
 	__u64 alerts_capped;	/* past alert_max in a window */
 	__u64 ring_lost;	/* the ring was full */
 	__u64 lookups;		/* socket lookups made (port-scan) */
+	__u64 scan_untracked;	/* a new scanning source not tracked: flood */
 	__u64 alerts[AN_DET_MAX];
 	__u64 drops[AN_DET_MAX];	/* packets dropped, by detector */
 	__u64 reasons[AN_R_MAX];	/* packets, by reason */

@@ -881,6 +881,30 @@ static void t_port_scan(void **state)
 	close(ufd);
 }
 
+/* a forged SYN flood does not fill the scan table */
+static void t_scan_flood(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+	uint8_t b[4];
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 3;
+	set_config();
+	for (__u32 i = 0; i < 6; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47180,
+				     .flags = PS_TCP_SYN,
+				     .src = nth_src(AN_SCOPE_DST, i, b),
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	/* the 4th SYN takes the destination over its limit */
+	assert_int_equal(count_keys(env.an->maps.scans), 3);
+	assert_int_equal(read_stats().scan_untracked, 3);
+}
+
 /* ---- fixed memory under a million sources ---- */
 
 static __u64 map_memlock(struct bpf_map *m)
@@ -959,6 +983,7 @@ int main(void)
 		T(t_allowlist),
 		T(t_own_protected),
 		T(t_port_scan),
+		T(t_scan_flood),
 		T(t_million_sources),
 	};
 
