@@ -401,11 +401,11 @@ static void out_config(struct ps_ctx *ctx, const struct an_config *c)
 			 ps_fmt_duration);
 	ps_out_bool(ctx, "port_scan", "Port-scan detection",
 		    !(c->flags & AN_F_NO_SCAN));
-	ps_out_u64(ctx, "scan_ports", "Port scan: closed ports", c->scan_ports);
-	ps_out_u64_human(ctx, "scan_window_ns", "Port scan: window",
+	ps_out_u64(ctx, "scan_ports", "Scan: closed ports", c->scan_ports);
+	ps_out_u64_human(ctx, "scan_window_ns", "Scan window",
 			 c->scan_window_ns, ps_fmt_duration);
-	ps_out_u64(ctx, "alert_max", "Alerts a window at most", c->alert_max);
-	ps_out_u64(ctx, "own_addresses", "Own addresses protected",
+	ps_out_u64(ctx, "alert_max", "Alerts/window max", c->alert_max);
+	ps_out_u64(ctx, "own_addresses", "Own addresses",
 		   c->n4 + c->n6);
 	ps_out_text(ctx, "\n");
 	t = ps_table_new(ctx, "thresholds", cols, ARRAY_SIZE(cols));
@@ -792,20 +792,21 @@ static void out_counters(struct ps_ctx *ctx, const struct an_stats *s)
 
 	ps_out_u64(ctx, "seen", "Packets seen", s->seen);
 	ps_out_u64(ctx, "allowed", "Allowlisted", s->allowed);
-	ps_out_u64(ctx, "block_drops", "Dropped (source blocked)",
+	ps_out_u64(ctx, "block_drops", "Dropped: blocked",
 		   s->block_drops);
 	ps_out_u64(ctx, "blocks_expired", "Blocks expired", s->block_expired);
-	ps_out_u64(ctx, "block_full", "Blocks not made (table full)",
+	ps_out_u64(ctx, "block_full", "Block table full",
 		   s->block_full);
-	ps_out_u64(ctx, "own_protected", "Blocks refused (own address)",
+	ps_out_u64(ctx, "own_protected", "Own not blocked",
 		   s->own_protected);
-	ps_out_u64(ctx, "dst_full", "Destinations not counted (table full)",
+	ps_out_u64(ctx, "dst_full", "Dst table full",
 		   s->dst_full);
 	ps_out_u64(ctx, "deduped", "Alerts deduplicated", s->deduped);
-	ps_out_u64(ctx, "alerts_capped", "Alerts over alert-max",
+	ps_out_u64(ctx, "alerts_capped", "Alerts capped",
 		   s->alerts_capped);
-	ps_out_u64(ctx, "ring_lost", "Alerts lost (ring full)", s->ring_lost);
+	ps_out_u64(ctx, "ring_lost", "Alerts lost (ring)", s->ring_lost);
 	ps_out_u64(ctx, "socket_lookups", "Socket lookups", s->lookups);
+	ps_out_u64(ctx, "scan_untracked", "Scans untracked", s->scan_untracked);
 	ps_out_text(ctx, "\n");
 	t = ps_table_new(ctx, "detectors", cols, ARRAY_SIZE(cols));
 	for (int d = 0; d < AN_DET_MAX; d++) {
