@@ -7,7 +7,8 @@
 # tcpdump on the host end is the oracle for their timestamps.
 #
 #   - nmap -sS over closed ports: one port-scan alert naming the scanner, at
-#     the 15th closed port (the capture's time of that SYN within 1 ms);
+#     the 15th closed port (the capture's time of that SYN within 1 ms),
+#     printed by watch within 100 ms of it;
 #     scans of an open port alone raise none.
 #   - hping3 -S: syn-flood per source; with --rand-source, per destination
 #     and no per-source alert.
@@ -73,9 +74,20 @@ attach() {
 		fail "attach $* failed"
 }
 
-# watch in the background into $T/alerts.json for at most $1 seconds
+# watch in the background for at most $1 seconds: the lines into
+# $T/alerts.json, the time each line arrived into $T/arrivals.txt
 watch_start() {
-	PS -j anomaly watch dev "$IF" duration "$1" >"$T/alerts.json" &
+	: >"$T/alerts.json"
+	: >"$T/arrivals.txt"
+	PS -j anomaly watch dev "$IF" duration "$1" > >("$PY" -u -c '
+import sys, time
+out, times = open(sys.argv[1], "w"), open(sys.argv[2], "w")
+for line in sys.stdin:
+    times.write("%.6f\n" % time.time())
+    times.flush()
+    out.write(line)
+    out.flush()
+' "$T/alerts.json" "$T/arrivals.txt") &
 	WATCH_PID=$!
 	BG_PIDS+=" $WATCH_PID"
 	sleep 0.3
@@ -85,6 +97,7 @@ watch_stop() {
 	# TERM: an asynchronous job of a script ignores SIGINT
 	kill -TERM "$WATCH_PID" 2>/dev/null || true
 	wait "$WATCH_PID" 2>/dev/null || true
+	sleep 0.2	# the time stamper drains
 }
 
 # alerts of a jq selection
@@ -170,13 +183,17 @@ second_addr() {
 	read -r t15 p15 < <(awk '!seen[$2]++ { if (++n == 15) print }' "$T/syns.txt")
 	assert_eq "$p15" "$(jq -r .dport <<<"$a")" "the port that crossed"
 	ts=$(jq -r .ts <<<"$a")
-	"$PY" - "$ts" "$t15" <<'EOF'
+	# the line of the alert (the only one) and when watch printed it
+	arrived=$(grep -m1 . "$T/arrivals.txt")
+	"$PY" - "$ts" "$t15" "$arrived" <<'EOF'
 import sys, datetime as d
 a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
 a = a.replace(tzinfo=d.timezone.utc).timestamp()
 delta = abs(a - float(sys.argv[2]))
-print("alert - capture: %.6f s" % delta, file=sys.stderr)
-sys.exit(0 if delta < 0.001 else 1)
+late = float(sys.argv[3]) - a
+print("alert - capture: %.6f s, watch printed it %.6f s later" %
+      (delta, late), file=sys.stderr)
+sys.exit(0 if delta < 0.001 and 0 <= late < 0.1 else 1)
 EOF
 }
 
