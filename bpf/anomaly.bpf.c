@@ -510,7 +510,7 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	e.repeat = repeat;
 	e.tcp_flags = pkt->tcp_flags;
 	if (r->cfg->flags & AN_F_BLOCK) {
-		if (a->det >= AN_DET_MALFORMED) {
+		if (a->det == AN_DET_MALFORMED || a->det == AN_DET_MARTIAN) {
 			e.action = AN_ACT_DROP;
 		} else if (a->scope == AN_SCOPE_SRC) {
 			e.block_until_ns = an_block(r, a->det);
@@ -631,6 +631,25 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	}
 }
 
+/* step 8: the window's count reaching spike_factor x the baseline */
+static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
+				     __u64 base, __u64 cnt)
+{
+	__u64 limit;
+
+	if (!r->cfg->spike_factor || !base)
+		return;
+	limit = base * r->cfg->spike_factor;
+	if (limit < r->cfg->spike_min)
+		limit = r->cfg->spike_min;
+	if (cnt != limit)
+		return;
+	a->det = AN_DET_SPIKE;
+	a->count = cnt;
+	a->limit = limit;
+	an_alert(r, a);
+}
+
 static __always_inline struct an_dst *an_dst_get(struct an_run *r,
 						 struct an_addr *k)
 {
@@ -658,7 +677,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	struct an_addr k;
 	struct an_dst *d;
 	__u32 w;
-	__u64 len = pkt->len;
+	__u64 len = pkt->len, n;
 
 	an_key(&k, pkt->daddr, pkt->family);
 	d = an_dst_get(r, &k);
@@ -667,18 +686,27 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	w = d->win;
 	if (w != r->win &&
 	    __sync_val_compare_and_swap(&d->win, w, r->win) == w) {
+		__u64 last = d->cnt[AN_DET_PPS], base = d->base;
+
+		/* the window that ended into the baseline; a gap halves it */
+		if (r->win - w != 1)
+			base /= 2;
+		else
+			base = base ? (base * 7 + last) / 8 : last;
+		d->base = base;
 		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
 		d->cnt[3] = d->cnt[4] = 0;
 	}
 	/* the key's hash only for an alert: an_alert() makes it */
 	a.det = AN_DET_PPS;
-	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_PPS], 1) + 1, 1);
+	n = __sync_fetch_and_add(&d->cnt[AN_DET_PPS], 1) + 1;
+	an_check(r, &a, n, 1);
+	an_spike(r, &a, d->base, n);
 	a.det = AN_DET_BPS;
 	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_BPS], len) + len,
 		 len);
 	if (cls < AN_RATE_N) {
-		__u64 n = __sync_fetch_and_add(&d->cnt[cls], 1) + 1;
-
+		n = __sync_fetch_and_add(&d->cnt[cls], 1) + 1;
 		a.det = cls;
 		an_check(r, &a, n, 1);
 		if (r->cfg->limit[cls][AN_SCOPE_DST] &&

@@ -49,6 +49,10 @@
  *      the window skips the lookup.  While its destination is over its
  *      SYN (UDP) flood limit, a source without a scan entry gets none
  *      (scan_untracked++): a forged flood must not churn the table.
+ *   8. spike, per destination: a window's packets reaching spike_factor
+ *      times the destination's baseline (an average over its past
+ *      windows, 7/8 old and 1/8 new at each window, halved over a gap),
+ *      and at least spike_min; no baseline, no spike.
  *   With action block, a per-source rate or scan alert blocks the source
  *   for block_ns, unless it is one of the host's own addresses.  A
  *   destination is never blocked: it is the victim.
@@ -103,6 +107,7 @@ enum an_detector {
 	AN_DET_BPS,		/* bytes per window */
 	AN_RATE_N,
 	AN_DET_PORT_SCAN = AN_RATE_N,
+	AN_DET_SPIKE,		/* a destination's packets over its baseline */
 	AN_DET_MALFORMED,
 	AN_DET_MARTIAN,
 	AN_DET_MAX,
@@ -179,6 +184,10 @@ struct an_config {
 	__u64 block_ns;		/* how long action block blocks */
 	__u32 scan_ports;	/* distinct closed ports that make a scan */
 	__u32 alert_max;	/* alerts a window, all detectors */
+	__u32 spike_factor;	/* 0: spike off */
+	__u32 pad;
+	__u64 spike_min;	/* packets a window */
+	__u64 spike_min_rate;	/* the same a second, as set; for show */
 	/* limits a window: [detector][scope]; 0 is off */
 	__u64 limit[AN_RATE_N][2];
 	/* the same as the user set them, a second (bytes: bit/s); for show */
@@ -262,6 +271,7 @@ struct an_dst {
 	__u32 win;
 	__u32 pad;
 	__u64 cnt[AN_RATE_N];
+	__u64 base;		/* packets a window, moving average */
 };
 
 struct an_scan {

@@ -36,6 +36,7 @@ static const char *const det_names[AN_DET_MAX] = {
 	[AN_DET_PPS] = "pps",
 	[AN_DET_BPS] = "bytes",
 	[AN_DET_PORT_SCAN] = "port-scan",
+	[AN_DET_SPIKE] = "spike",
 	[AN_DET_MALFORMED] = "malformed",
 	[AN_DET_MARTIAN] = "martian",
 };
@@ -108,6 +109,8 @@ static const struct rate_key {
 #define DEF_SCAN_PORTS		15
 #define DEF_BLOCK_NS		(60 * NSEC)
 #define DEF_ALERT_MAX		1000
+#define DEF_SPIKE_FACTOR	10
+#define DEF_SPIKE_MIN		10000	/* packets a second */
 
 #define PPS_KEY(k, what)						\
 	{ k, PS_KIND_COUNT, 0, NULL, what " a second (default in show)",	\
@@ -134,6 +137,12 @@ static const struct rate_key {
 	  "port-scan window (default 5m)", NULL, NSEC, 3600 * NSEC },	\
 	{ "scan", PS_KIND_CHOICE, 0, NULL,				\
 	  "port-scan detection (socket lookups; default on)", onoff },	\
+	{ "spike-factor", PS_KIND_COUNT, 0, NULL,			\
+	  "a destination's packets this many times its baseline make a spike (default 10)", \
+	  NULL, 2, 1000 },						\
+	{ "spike-min", PS_KIND_COUNT, 0, NULL,				\
+	  "and at least this many a second (default 10000)",		\
+	  NULL, 1, 1000000000 },					\
 	{ "window", PS_KIND_DURATION, 0, NULL,				\
 	  "rate window (default 1s)", NULL, 100000000ULL, NSEC },	\
 	{ "alert-max", PS_KIND_COUNT, 0, NULL,				\
@@ -324,6 +333,8 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		c->scan_ports = DEF_SCAN_PORTS;
 		c->block_ns = DEF_BLOCK_NS;
 		c->alert_max = DEF_ALERT_MAX;
+		c->spike_factor = DEF_SPIKE_FACTOR;
+		c->spike_min_rate = DEF_SPIKE_MIN;
 		for (size_t i = 0; i < ARRAY_SIZE(rate_keys); i++)
 			c->rate[rate_keys[i].det][rate_keys[i].scope] =
 				rate_keys[i].def;
@@ -336,6 +347,11 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		c->scan_ports = (uint32_t)v;
 	if (arg_u64_if(args, "alert-max", &v))
 		c->alert_max = (uint32_t)v;
+	if (arg_u64_if(args, "spike-factor", &v))
+		c->spike_factor = (uint32_t)v;
+	if (arg_u64_if(args, "spike-min", &v))
+		c->spike_min_rate = v;
+	c->spike_min = per_window(c->spike_min_rate, AN_DET_PPS, c->window_ns);
 	if (arg_u64_if(args, "block-time", &v))
 		c->block_ns = v;
 	if (arg_u64_if(args, "action", &v))
@@ -405,6 +421,9 @@ static void out_config(struct ps_ctx *ctx, const struct an_config *c)
 	ps_out_u64_human(ctx, "scan_window_ns", "Scan window",
 			 c->scan_window_ns, ps_fmt_duration);
 	ps_out_u64(ctx, "alert_max", "Alerts/window max", c->alert_max);
+	ps_out_u64(ctx, "spike_factor", "Spike: x baseline", c->spike_factor);
+	ps_out_u64(ctx, "spike_min_packets_per_second", "Spike: at least/s",
+		   c->spike_min_rate);
 	ps_out_u64(ctx, "own_addresses", "Own addresses",
 		   c->n4 + c->n6);
 	ps_out_text(ctx, "\n");

@@ -881,6 +881,54 @@ static void t_port_scan(void **state)
 	close(ufd);
 }
 
+/* a destination's packets jumping to spike_factor x its baseline */
+static void t_spike(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+
+	need_bpf();
+	cfg.spike_factor = 4;
+	cfg.spike_min = 50;
+	set_config();
+	/* three windows of 100 make a baseline of 100; the first has none */
+	for (int w = 0; w < 3; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 399);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].detector, AN_DET_SPIKE);
+	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
+	assert_int_equal(env.ev[0].count, 400);
+	assert_int_equal(env.ev[0].threshold, 400);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
+	assert_int_equal(consume(), 0);
+	/* a window skipped halves the baseline: 50, so 4 x 50 = 200 */
+	set_clock(cfg.clock_ns + 2 * NSEC);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 199);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].threshold, 200);
+	/* spike_min is the floor */
+	reset();
+	cfg.spike_factor = 4;
+	cfg.spike_min = 1000;
+	set_config();
+	for (int w = 0; w < 2; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 999);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].threshold, 1000);
+}
+
 /* a forged SYN flood does not fill the scan table */
 static void t_scan_flood(void **state)
 {
@@ -983,6 +1031,7 @@ int main(void)
 		T(t_allowlist),
 		T(t_own_protected),
 		T(t_port_scan),
+		T(t_spike),
 		T(t_scan_flood),
 		T(t_million_sources),
 	};
