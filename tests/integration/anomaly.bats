@@ -32,7 +32,7 @@ load ../lib/common
 
 setup() {
 	require_lab || return
-	require_cmd nmap hping3 tcpdump tshark jq iperf3 curl || return
+	require_cmd nmap hping3 tcpdump tshark jq iperf3 || return
 	# Debian's python3, which has python3-scapy, whatever PATH says
 	PY=/usr/bin/python3
 	[[ -x $PY ]] || PY=$(command -v python3)
