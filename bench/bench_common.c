@@ -133,6 +133,12 @@ void bench_frame(struct frame *f, int v6, uint16_t vlan, uint8_t proto)
 int bench_run(int fd, enum hook h, const struct frame *f,
 	      unsigned long long n, double *ns)
 {
+	return bench_run_want(fd, hook_pass_ret(h), f, n, ns);
+}
+
+int bench_run_want(int fd, int want, const struct frame *f,
+		   unsigned long long n, double *ns)
+{
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = f->buf,
 		.data_size_in = f->len,
@@ -143,9 +149,9 @@ int bench_run(int fd, enum hook h, const struct frame *f,
 		fprintf(stderr, "Error: test_run: %s\n", strerror(errno));
 		return -1;
 	}
-	if ((int)opts.retval != hook_pass_ret(h)) {
+	if ((int)opts.retval != want) {
 		fprintf(stderr, "Error: program returned %d, want %d\n",
-			(int)opts.retval, hook_pass_ret(h));
+			(int)opts.retval, want);
 		return -1;
 	}
 	*ns = opts.duration;

@@ -46,6 +46,9 @@ void bench_frame(struct frame *f, int v6, uint16_t vlan, uint8_t proto);
 /* One timed test_run of fd over f, n times; -1 after saying what failed. */
 int bench_run(int fd, enum hook h, const struct frame *f,
 	      unsigned long long n, double *ns);
+/* the same for a program that must return want (a drop, say) */
+int bench_run_want(int fd, int want, const struct frame *f,
+		   unsigned long long n, double *ns);
 /* sorts v */
 double bench_median(double *v, int n);
 

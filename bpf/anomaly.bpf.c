@@ -1,0 +1,943 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * anomaly: floods, scans, malformed packets and forged sources, detected at
+ * the packet that crosses the line, and blocked there on request.  The
+ * maps, the record and the order of the steps are the contract in
+ * anomaly.h; this file follows it step by step.
+ *
+ * The clock is read once a packet, the coarse one (windows need no more);
+ * the precise one only for an alert's timestamp.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include <pktscope/bpf/hook.h>
+#include "anomaly.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct an_config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct an_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, AN_RING_BYTES);
+} alerts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_LOG_MAX);
+	__type(key, __u32);
+	__type(value, struct an_alert);
+} alog SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct an_global);
+} global SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_CMS_ROWS * AN_CMS_COLS);
+	__type(key, __u32);
+	__type(value, struct an_cell);
+} sketch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AN_DSTS_MAX);
+	__type(key, struct an_addr);
+	__type(value, struct an_dst);
+} dsts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_DEDUP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} dedup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AN_SCANS_MAX);
+	__type(key, struct an_addr);
+	__type(value, struct an_scan);
+} scans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AN_OFFENDERS_MAX);
+	__type(key, struct an_addr);
+	__type(value, struct an_offender);
+} offenders SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AN_BLOCKS_MAX);
+	__type(key, struct an_addr);
+	__type(value, struct an_block);
+} blocks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, AN_ALLOW_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct an_lpm_key);
+	__type(value, __u8);
+} allow SEC(".maps");
+
+#ifdef AN_BENCH
+/*
+ * Benchmark-only (bench/bench_anomaly.c, built with -DAN_BENCH): test_run
+ * repeats one frame, so bench_new_src makes each packet's IPv4 source a
+ * new one.  The production object contains none of this.
+ */
+const volatile __u32 bench_new_src = 0;
+__u32 bench_seq = 0;
+#endif
+
+/* what one packet's steps share */
+struct an_run {
+	struct ps_hook *h;
+	struct ps_pkt *pkt;
+	struct an_config *cfg;
+	struct an_stats *st;
+	__u64 now;		/* coarse (or the test clock) */
+	__u32 win;		/* rate window number */
+	__u8 own;		/* the source is one of our addresses */
+	__u8 flood;		/* the destination is over its class's limit */
+	__u8 drop;		/* this packet is to be dropped */
+};
+
+/* ---- hashing: fasthash64's mixer; the seed is random per attach ---- */
+
+static __always_inline __u64 an_mix(__u64 h)
+{
+	h ^= h >> 23;
+	h *= 0x2127599bf4325c37ULL;
+	h ^= h >> 47;
+	return h;
+}
+
+static __always_inline __u64 an_hash(const __u8 *a, __u8 family, __u32 seed,
+				     __u32 extra)
+{
+	const __u64 m = 0x880355f21e6d1965ULL;
+	__u64 w0, w1, h;
+
+	__builtin_memcpy(&w0, a, 8);
+	__builtin_memcpy(&w1, a + 8, 8);
+	h = (seed ^ (16 * m)) ^ family ^ ((__u64)extra << 8);
+	h ^= an_mix(w0);
+	h *= m;
+	h ^= an_mix(w1);
+	h *= m;
+	return an_mix(h);
+}
+
+static __always_inline void an_key(struct an_addr *k, const __u8 *addr,
+				   __u8 family)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	__builtin_memcpy(k->addr, addr, 16);
+	k->family = family;
+}
+
+/* ---- own addresses (in the config: a few compares, no lookup) ---- */
+
+static __always_inline int an_is_own(const struct an_config *cfg,
+				     const struct ps_pkt *pkt)
+{
+	if (pkt->family == PS_AF_INET) {
+		__u32 a, n = cfg->n4;
+
+		__builtin_memcpy(&a, pkt->saddr, 4);
+		for (__u32 i = 0; i < AN_LOCAL_MAX; i++) {
+			if (i >= n)
+				break;
+			if (cfg->local4[i] == a)
+				return 1;
+		}
+	} else {
+		__u64 a[2], b[2], n = cfg->n6;
+
+		__builtin_memcpy(a, pkt->saddr, 16);
+		for (__u32 i = 0; i < AN_LOCAL_MAX; i++) {
+			if (i >= n)
+				break;
+			__builtin_memcpy(b, cfg->local6[i], 16);
+			if (a[0] == b[0] && a[1] == b[1])
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- step 4: martian sources ---- */
+
+static __always_inline __u32 an_martian4(const struct an_run *r)
+{
+	const __u8 *s = r->pkt->saddr, *d = r->pkt->daddr;
+	__u32 sa, da;
+
+	__builtin_memcpy(&sa, s, 4);
+	__builtin_memcpy(&da, d, 4);
+	/* DHCP: 0.0.0.0 to 255.255.255.255 is how a client starts */
+	if (s[0] == 0 && !(sa == 0 && da == 0xffffffff))
+		return AN_R_MARTIAN_ZERONET;
+	if (s[0] == 127 && !(r->cfg->flags & AN_F_LOOPBACK))
+		return AN_R_MARTIAN_LOOPBACK;
+	if (s[0] >= 224 && s[0] <= 239)
+		return AN_R_MARTIAN_MULTICAST;
+	if (sa == 0xffffffff)
+		return AN_R_MARTIAN_BROADCAST;
+	if (s[0] >= 240)
+		return AN_R_MARTIAN_CLASS_E;
+	if (sa == da)
+		return AN_R_MARTIAN_LAND;
+	return AN_R_NONE;
+}
+
+static __always_inline __u32 an_martian6(const struct an_run *r)
+{
+	__u64 s[2], d[2];
+	const __u8 *b = r->pkt->saddr;
+
+	__builtin_memcpy(s, r->pkt->saddr, 16);
+	__builtin_memcpy(d, r->pkt->daddr, 16);
+	if (s[0] == 0 && s[1] == bpf_cpu_to_be64(1) &&
+	    !(r->cfg->flags & AN_F_LOOPBACK))
+		return AN_R_MARTIAN_LOOPBACK6;
+	if (b[0] == 0xff)
+		return AN_R_MARTIAN_MULTICAST6;
+	if (s[0] == 0 && b[8] == 0 && b[9] == 0 && b[10] == 0xff &&
+	    b[11] == 0xff)
+		return AN_R_MARTIAN_V4MAPPED;
+	if (s[0] == d[0] && s[1] == d[1])
+		return AN_R_MARTIAN_LAND;
+	return AN_R_NONE;
+}
+
+static __always_inline __u32 an_martian(const struct an_run *r)
+{
+	__u32 why = r->pkt->family == PS_AF_INET ? an_martian4(r) :
+						    an_martian6(r);
+
+	if (why == AN_R_NONE && r->own)
+		why = AN_R_MARTIAN_OWN_ADDRESS;
+	return why;
+}
+
+/* ---- step 5: malformed packets ---- */
+
+static __always_inline int an_load(struct ps_hook *h, __u32 off, void *buf,
+				   __u32 len)
+{
+	if (h->xdp)
+		return bpf_xdp_load_bytes(h->ctx, off, buf, len);
+	return bpf_skb_load_bytes(h->ctx, off, buf, len);
+}
+
+/* the frame's bytes from the L3 header on */
+static __always_inline __u32 an_l3_left(const struct ps_pkt *pkt)
+{
+	return pkt->len > pkt->l3_off ? pkt->len - pkt->l3_off : 0;
+}
+
+/* The parser said MALFORMED: which header, and why. */
+static __always_inline __u32 an_why_malformed(struct ps_hook *h,
+					      const struct ps_pkt *pkt)
+{
+	__u8 b = 0;
+
+	if (pkt->l3 == PS_L3_IPV4 && !pkt->family) {
+		if (an_load(h, pkt->l3_off, &b, 1))
+			return AN_R_MALFORMED_OTHER;
+		if (b >> 4 != 4)
+			return AN_R_IPV4_WRONG_IP_VERSION;
+		if ((b & 0xf) < 5)
+			return AN_R_IPV4_HLEN_TOO_SMALL;
+		return AN_R_IPV4_IPLEN_SMALLER_THAN_HLEN;
+	}
+	if (pkt->l3 == PS_L3_IPV6 && !pkt->family)
+		return AN_R_IPV6_WRONG_IP_VERSION;
+	if (pkt->l4 == PS_L4_TCP)
+		return AN_R_TCP_HLEN_TOO_SMALL;
+	if (pkt->l4 == PS_L4_GRE)
+		return AN_R_GRE_WRONG_VERSION;
+	if (pkt->l3 == PS_L3_IPV6 && pkt->l4 == PS_L4_NONE)
+		return pkt->ext_count >= PS_MAX_EXTHDR ?
+		       AN_R_IPV6_EXTHDR_TOO_MANY : AN_R_IPV6_EXTHDR_INVALID;
+	return AN_R_MALFORMED_OTHER;
+}
+
+/* The parser said TRUNCATED: a header, or the IP payload, is cut short. */
+static __always_inline __u32 an_why_truncated(const struct ps_pkt *pkt)
+{
+	if (pkt->l3 == PS_L3_NONE)
+		return AN_R_VLAN_HEADER_TOO_SMALL;
+	if (!pkt->family) {
+		if (pkt->l3 == PS_L3_IPV4)
+			return an_l3_left(pkt) < 20 ? AN_R_IPV4_PKT_TOO_SMALL :
+						      AN_R_IPV4_TRUNC_PKT;
+		return an_l3_left(pkt) < 40 ? AN_R_IPV6_PKT_TOO_SMALL :
+					      AN_R_IPV6_TRUNC_PKT;
+	}
+	if (pkt->l4 == PS_L4_NONE)
+		return AN_R_IPV6_TRUNC_EXTHDR;
+	if (pkt->frag == PS_FRAG_FIRST)
+		return pkt->family == PS_AF_INET ? AN_R_IPV4_FRAG_TOO_SMALL :
+						   AN_R_IPV6_FRAG_TOO_SMALL;
+	switch (pkt->l4) {
+	case PS_L4_TCP:
+		return AN_R_TCP_PKT_TOO_SMALL;
+	case PS_L4_UDP:
+		return AN_R_UDP_PKT_TOO_SMALL;
+	case PS_L4_ICMP:
+	case PS_L4_ICMPV6:
+		return AN_R_ICMP_PKT_TOO_SMALL;
+	case PS_L4_SCTP:
+		return AN_R_SCTP_PKT_TOO_SMALL;
+	case PS_L4_GRE:
+		return AN_R_GRE_PKT_TOO_SMALL;
+	}
+	return AN_R_MALFORMED_OTHER;
+}
+
+/* flag sets no TCP stack sends (nmap's -sN, -sX, -sF and old tricks) */
+static __always_inline __u32 an_why_flags(__u8 flags)
+{
+	__u8 f = flags & (PS_TCP_FIN | PS_TCP_SYN | PS_TCP_RST | PS_TCP_PSH |
+			  PS_TCP_ACK | PS_TCP_URG);
+
+	if (!f)
+		return AN_R_TCP_FLAGS_NULL;
+	if ((f & (PS_TCP_FIN | PS_TCP_PSH | PS_TCP_URG)) ==
+	    (PS_TCP_FIN | PS_TCP_PSH | PS_TCP_URG))
+		return AN_R_TCP_FLAGS_XMAS;
+	if ((f & (PS_TCP_SYN | PS_TCP_FIN)) == (PS_TCP_SYN | PS_TCP_FIN))
+		return AN_R_TCP_FLAGS_SYN_FIN;
+	if ((f & (PS_TCP_SYN | PS_TCP_RST)) == (PS_TCP_SYN | PS_TCP_RST))
+		return AN_R_TCP_FLAGS_SYN_RST;
+	if ((f & (PS_TCP_FIN | PS_TCP_ACK)) == PS_TCP_FIN)
+		return AN_R_TCP_FLAGS_FIN_NO_ACK;
+	return AN_R_NONE;
+}
+
+/*
+ * The UDP length against the IP payload's.  Not for fragments (the UDP
+ * length is the datagram's) nor for a GSO skb (one header for many).
+ */
+static __always_inline __u32 an_why_udp(struct ps_hook *h,
+					const struct ps_pkt *pkt)
+{
+	struct __sk_buff *skb = ps_hook_skb(h);
+	__u16 ulen, iplen;
+	__u32 l3 = pkt->l3_off, l4 = pkt->l4_off, payload;
+
+	if (pkt->frag != PS_FRAG_NONE || (skb && skb->gso_segs > 1))
+		return AN_R_NONE;
+	if (an_load(h, l4 + 4, &ulen, 2))
+		return AN_R_NONE;
+	if (an_load(h, l3 + (pkt->family == PS_AF_INET ? 2 : 4), &iplen, 2))
+		return AN_R_NONE;
+	ulen = bpf_ntohs(ulen);
+	iplen = bpf_ntohs(iplen);
+	/* what follows the UDP header's start, by the IP header */
+	if (pkt->family == PS_AF_INET)
+		payload = (__u32)iplen - (l4 - l3);
+	else
+		payload = (__u32)iplen - (l4 - l3 - 40);
+	if (ulen < 8)
+		return AN_R_UDP_HLEN_TOO_SMALL;
+	if (ulen != payload)
+		return AN_R_UDP_HLEN_INVALID;
+	return AN_R_NONE;
+}
+
+static __always_inline __u32 an_malformed(struct ps_hook *h,
+					  const struct ps_pkt *pkt)
+{
+	if (pkt->status == PS_PKT_MALFORMED)
+		return an_why_malformed(h, pkt);
+	if (pkt->status == PS_PKT_TRUNCATED)
+		return an_why_truncated(pkt);
+	if (!pkt->l4_off)
+		return AN_R_NONE;
+	if (pkt->l4 == PS_L4_TCP)
+		return an_why_flags(pkt->tcp_flags);
+	if (pkt->l4 == PS_L4_UDP)
+		return an_why_udp(h, pkt);
+	return AN_R_NONE;
+}
+
+/* ---- alerts ---- */
+
+struct an_hit {
+	__u64 key;		/* the key's hash: dedup slot */
+	__u64 count;
+	__u64 limit;
+	__u64 window_ns;
+	__u32 win;		/* the window the count is in */
+	__u8 det, scope, reason;
+};
+
+/* 1 if this is the first alert of the key in the window */
+static __always_inline int an_dedup(struct an_run *r, const struct an_hit *a,
+				    __u8 *repeat)
+{
+	__u32 idx = ((__u32)a->det * 2 + a->scope) * AN_DEDUP_PER +
+		    (__u32)(a->key & (AN_DEDUP_PER - 1));
+	__u32 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
+
+	if (!slot)
+		return 0;
+	old = *slot;
+	/* the slot holds window + 1: 0 is "never" */
+	if (old == a->win + 1 ||
+	    __sync_val_compare_and_swap(slot, old, a->win + 1) != old) {
+		r->st->deduped++;
+		return 0;
+	}
+	*repeat = old && old == a->win;
+	return 1;
+}
+
+/* at most alert_max alerts a rate window, every detector together */
+static __always_inline int an_under_cap(struct an_run *r, struct an_global *g)
+{
+	__u64 w = g->alert_win;
+
+	if (!r->cfg->alert_max)
+		return 1;
+	if (w != r->win &&
+	    __sync_val_compare_and_swap(&g->alert_win, w, r->win) == w)
+		g->alert_count = 0;
+	if (__sync_fetch_and_add(&g->alert_count, 1) >= r->cfg->alert_max) {
+		r->st->alerts_capped++;
+		return 0;
+	}
+	return 1;
+}
+
+/* block the packet's source; its expiry, or 0 when not blocked */
+static __always_inline __u64 an_block(struct an_run *r, __u8 det)
+{
+	struct an_block b = {
+		.until_ns = r->now + r->cfg->block_ns,
+		.detector = det,
+	};
+	struct an_addr k;
+
+	if (r->own) {
+		r->st->own_protected++;
+		return 0;
+	}
+	an_key(&k, r->pkt->saddr, r->pkt->family);
+	if (bpf_map_update_elem(&blocks, &k, &b, BPF_ANY)) {
+		r->st->block_full++;
+		return 0;
+	}
+	return b.until_ns;
+}
+
+static __always_inline void an_offender(struct an_run *r,
+					const struct an_alert *e)
+{
+	struct an_offender *o, no = {
+		.last_ns = e->ts_ns,
+		.count = e->count,
+		.alerts = 1,
+		.detector = e->detector,
+	};
+	struct an_addr k;
+
+	an_key(&k, r->pkt->saddr, r->pkt->family);
+	o = bpf_map_lookup_elem(&offenders, &k);
+	if (!o) {
+		bpf_map_update_elem(&offenders, &k, &no, BPF_ANY);
+		return;
+	}
+	o->last_ns = e->ts_ns;
+	o->count = e->count;
+	o->detector = e->detector;
+	__sync_fetch_and_add(&o->alerts, 1);
+}
+
+static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
+{
+	struct ps_pkt *pkt = r->pkt;
+	struct an_global *g;
+	struct an_alert e, *slot;
+	__u32 zero = 0, idx;
+	__u8 repeat = 0;
+
+	if (a->scope == AN_SCOPE_DST)
+		a->key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
+	if (!an_dedup(r, a, &repeat))
+		return;
+	g = bpf_map_lookup_elem(&global, &zero);
+	if (!g || !an_under_cap(r, g))
+		return;
+	__builtin_memset(&e, 0, sizeof(e));
+	/* the precise clock only here, at the packet that crossed */
+	e.ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
+	e.count = a->count;
+	e.threshold = a->limit;
+	e.window_ns = a->window_ns;
+	__builtin_memcpy(e.saddr, pkt->saddr, 16);
+	__builtin_memcpy(e.daddr, pkt->daddr, 16);
+	e.ifindex = r->h->ifindex;
+	e.dport = pkt->dport;
+	e.family = pkt->family;
+	e.proto = pkt->ip_proto;
+	e.detector = a->det;
+	e.scope = a->scope;
+	e.reason = a->reason;
+	e.repeat = repeat;
+	e.tcp_flags = pkt->tcp_flags;
+	if (r->cfg->flags & AN_F_BLOCK) {
+		if (a->det == AN_DET_MALFORMED || a->det == AN_DET_MARTIAN) {
+			e.action = AN_ACT_DROP;
+		} else if (a->scope == AN_SCOPE_SRC) {
+			e.block_until_ns = an_block(r, a->det);
+			if (e.block_until_ns)
+				e.action = AN_ACT_BLOCK;
+		}
+	}
+	if (a->det < AN_DET_MAX)
+		r->st->alerts[a->det]++;
+	if (bpf_ringbuf_output(&alerts, &e, sizeof(e), 0))
+		r->st->ring_lost++;
+	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
+	slot = bpf_map_lookup_elem(&alog, &idx);
+	if (slot)
+		__builtin_memcpy(slot, &e, sizeof(e));
+	if (a->scope == AN_SCOPE_SRC && a->det < AN_DET_MALFORMED)
+		an_offender(r, &e);
+}
+
+/* an alert of a packet-class detector (martian, malformed): once a window */
+static __always_inline void an_class_alert(struct an_run *r, __u8 det,
+					   __u32 reason)
+{
+	struct an_hit a = {
+		.count = 1,
+		.limit = 1,
+		.window_ns = r->cfg->window_ns,
+		.win = r->win,
+		.det = det,
+		.scope = AN_SCOPE_SRC,
+		.reason = reason,
+	};
+
+	if (reason < AN_R_MAX)
+		r->st->reasons[reason]++;
+	a.key = an_hash(r->pkt->saddr, r->pkt->family, r->cfg->seed, reason);
+	an_alert(r, &a);
+	if (r->cfg->flags & AN_F_BLOCK) {
+		r->drop = 1;
+		if (det < AN_DET_MAX)
+			r->st->drops[det]++;
+	}
+}
+
+/* ---- step 6: rates ---- */
+
+/* the detector of a packet's own class, or AN_RATE_N for none */
+static __always_inline __u32 an_class(const struct ps_pkt *pkt)
+{
+	if (pkt->l4 == PS_L4_TCP && pkt->l4_off &&
+	    (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) == PS_TCP_SYN)
+		return AN_DET_SYN_FLOOD;
+	if (pkt->l4 == PS_L4_UDP)
+		return AN_DET_UDP_FLOOD;
+	if (pkt->l4 == PS_L4_ICMP || pkt->l4 == PS_L4_ICMPV6)
+		return AN_DET_ICMP_FLOOD;
+	return AN_RATE_N;
+}
+
+/* an alert if a count of add that ended at cnt crossed the limit */
+static __always_inline void an_check(struct an_run *r, struct an_hit *a,
+				     __u64 cnt, __u64 add)
+{
+	__u64 limit;
+
+	if (a->det >= AN_RATE_N)
+		return;
+	limit = r->cfg->limit[a->det][a->scope & 1];
+	if (!limit || cnt < limit || cnt - add >= limit)
+		return;
+	a->count = cnt;
+	a->limit = limit;
+	an_alert(r, a);
+}
+
+static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
+{
+	struct ps_pkt *pkt = r->pkt;
+	__u64 h = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
+	__u32 h1 = (__u32)h, h2 = (__u32)(h >> 32) | 1, len = pkt->len;
+	__u32 mp = ~0U, mb = ~0U, mc = ~0U;
+	struct an_hit a = {
+		.key = h,
+		.window_ns = r->cfg->window_ns,
+		.win = r->win,
+		.scope = AN_SCOPE_SRC,
+	};
+
+#pragma unroll
+	for (__u32 i = 0; i < AN_CMS_ROWS; i++) {
+		__u32 idx = i * AN_CMS_COLS + ((h1 + i * h2) & (AN_CMS_COLS - 1));
+		struct an_cell *c = bpf_map_lookup_elem(&sketch, &idx);
+		__u32 v;
+
+		if (!c)
+			return;
+		if (c->win != r->win) {
+			c->win = r->win;
+			c->cnt[0] = c->cnt[1] = c->cnt[2] = 0;
+			c->cnt[3] = c->cnt[4] = 0;
+		}
+		v = ++c->cnt[AN_DET_PPS];
+		mp = v < mp ? v : mp;
+		v = c->cnt[AN_DET_BPS] += len;
+		mb = v < mb ? v : mb;
+		if (cls < AN_RATE_N) {
+			v = ++c->cnt[cls];
+			mc = v < mc ? v : mc;
+		}
+	}
+	a.det = AN_DET_PPS;
+	an_check(r, &a, mp, 1);
+	a.det = AN_DET_BPS;
+	an_check(r, &a, mb, len);
+	if (cls < AN_RATE_N) {
+		a.det = cls;
+		an_check(r, &a, mc, 1);
+	}
+}
+
+/* step 8: the window's count reaching spike_factor x the baseline */
+static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
+				     __u64 base, __u64 cnt)
+{
+	__u64 limit;
+
+	if (!r->cfg->spike_factor || !base)
+		return;
+	limit = base * r->cfg->spike_factor;
+	if (limit < r->cfg->spike_min)
+		limit = r->cfg->spike_min;
+	if (cnt != limit)
+		return;
+	a->det = AN_DET_SPIKE;
+	a->count = cnt;
+	a->limit = limit;
+	an_alert(r, a);
+}
+
+static __always_inline struct an_dst *an_dst_get(struct an_run *r,
+						 struct an_addr *k)
+{
+	struct an_dst *d = bpf_map_lookup_elem(&dsts, k), nd = {};
+
+	if (d)
+		return d;
+	nd.win = r->win;
+	/* EEXIST: another CPU was first, which is fine */
+	bpf_map_update_elem(&dsts, k, &nd, BPF_NOEXIST);
+	d = bpf_map_lookup_elem(&dsts, k);
+	if (!d)
+		r->st->dst_full++;
+	return d;
+}
+
+static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
+{
+	struct ps_pkt *pkt = r->pkt;
+	struct an_hit a = {
+		.window_ns = r->cfg->window_ns,
+		.win = r->win,
+		.scope = AN_SCOPE_DST,
+	};
+	struct an_addr k;
+	struct an_dst *d;
+	__u32 w;
+	__u64 len = pkt->len, n;
+
+	an_key(&k, pkt->daddr, pkt->family);
+	d = an_dst_get(r, &k);
+	if (!d)
+		return;
+	w = d->win;
+	if (w != r->win &&
+	    __sync_val_compare_and_swap(&d->win, w, r->win) == w) {
+		__u64 last = d->cnt[AN_DET_PPS], base = d->base;
+
+		/* the window that ended into the baseline; a gap halves it */
+		if (r->win - w != 1)
+			base /= 2;
+		else
+			base = base ? (base * 7 + last) / 8 : last;
+		d->base = base;
+		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
+		d->cnt[3] = d->cnt[4] = 0;
+	}
+	/* the key's hash only for an alert: an_alert() makes it */
+	a.det = AN_DET_PPS;
+	n = __sync_fetch_and_add(&d->cnt[AN_DET_PPS], 1) + 1;
+	an_check(r, &a, n, 1);
+	an_spike(r, &a, d->base, n);
+	a.det = AN_DET_BPS;
+	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_BPS], len) + len,
+		 len);
+	if (cls < AN_RATE_N) {
+		n = __sync_fetch_and_add(&d->cnt[cls], 1) + 1;
+		a.det = cls;
+		an_check(r, &a, n, 1);
+		if (r->cfg->limit[cls][AN_SCOPE_DST] &&
+		    n > r->cfg->limit[cls][AN_SCOPE_DST])
+			r->flood = 1;
+	}
+}
+
+/* ---- step 7: port scans ---- */
+
+/* whether a socket takes the packet: a listener, a connection, a UDP bind */
+static __always_inline int an_sock_open(struct an_run *r, int tcp)
+{
+	struct ps_pkt *pkt = r->pkt;
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 size;
+
+	if (pkt->family == PS_AF_INET) {
+		__builtin_memcpy(&t.ipv4.saddr, pkt->saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, pkt->daddr, 4);
+		t.ipv4.sport = bpf_htons(pkt->sport);
+		t.ipv4.dport = bpf_htons(pkt->dport);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, pkt->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, pkt->daddr, 16);
+		t.ipv6.sport = bpf_htons(pkt->sport);
+		t.ipv6.dport = bpf_htons(pkt->dport);
+		size = sizeof(t.ipv6);
+	}
+	r->st->lookups++;
+	if (tcp)
+		sk = bpf_skc_lookup_tcp(r->h->ctx, &t, size,
+					BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_udp(r->h->ctx, &t, size,
+				       BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	bpf_sk_release(sk);
+	return 1;
+}
+
+static __always_inline struct an_scan *an_scan_get(struct an_addr *k,
+						   __u32 swin)
+{
+	struct an_scan *s = bpf_map_lookup_elem(&scans, k), ns = {};
+
+	if (s)
+		return s;
+	ns.win = swin;
+	bpf_map_update_elem(&scans, k, &ns, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&scans, k);
+}
+
+/* the port's bit in a scan entry: ports equal modulo 1024 share one */
+static __always_inline __u64 *an_scan_word(struct an_scan *s, __u16 port,
+					   __u64 *mask)
+{
+	__u32 bit = port & (AN_SCAN_BITS - 1);
+
+	*mask = 1ULL << (bit & 63);
+	return &s->bits[(bit >> 6) & (AN_SCAN_BITS / 64 - 1)];
+}
+
+static __always_inline void an_scan(struct an_run *r)
+{
+	struct ps_pkt *pkt = r->pkt;
+	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
+					    AN_NSEC_PER_SEC;
+	__u32 swin = r->now / sw, n;
+	__u64 mask, old, *word;
+	struct an_addr k;
+	struct an_scan *s;
+	int tcp = pkt->l4 == PS_L4_TCP;
+
+	if (r->cfg->flags & AN_F_NO_SCAN || r->own || !pkt->l4_off ||
+	    pkt->frag != PS_FRAG_NONE)
+		return;
+	if (!(pkt->l4 == PS_L4_UDP ||
+	      (tcp && (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) ==
+			      PS_TCP_SYN)))
+		return;
+	an_key(&k, pkt->saddr, pkt->family);
+	/*
+	 * A port this source already tried in this window counts no more:
+	 * a SYN flood to one closed port costs a hash lookup, not a socket
+	 * lookup a packet.
+	 */
+	s = bpf_map_lookup_elem(&scans, &k);
+	if (s && s->win == swin && (*an_scan_word(s, pkt->dport, &mask) & mask))
+		return;
+	if (!s && r->flood) {
+		r->st->scan_untracked++;
+		return;
+	}
+	if (an_sock_open(r, tcp))
+		return;
+	if (!s)
+		s = an_scan_get(&k, swin);
+	if (!s)
+		return;
+	if (s->win != swin) {
+		s->win = swin;
+		s->ports = 0;
+#pragma unroll
+		for (int i = 0; i < AN_SCAN_BITS / 64; i++)
+			s->bits[i] = 0;
+	}
+	/* ports equal modulo 1024 count once: a scan may count low, never high */
+	word = an_scan_word(s, pkt->dport, &mask);
+	old = __sync_fetch_and_or(word, mask);
+	if (old & mask)
+		return;
+	n = __sync_fetch_and_add(&s->ports, 1) + 1;
+	if (n != r->cfg->scan_ports)
+		return;
+	struct an_hit a = {
+		.key = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0),
+		.count = n,
+		.limit = n,
+		.window_ns = sw,
+		.win = swin,
+		.det = AN_DET_PORT_SCAN,
+		.scope = AN_SCOPE_SRC,
+	};
+	an_alert(r, &a);
+}
+
+/* ---- steps 2 and 3 ---- */
+
+static __always_inline int an_allowed(const struct ps_pkt *pkt)
+{
+	struct an_lpm_key k = {
+		.prefixlen = 8 + 128,
+		.family = pkt->family,
+	};
+
+	__builtin_memcpy(k.addr, pkt->saddr, 16);
+	return bpf_map_lookup_elem(&allow, &k) != NULL;
+}
+
+/* 1 when the source is blocked now: drop */
+static __always_inline int an_blocked(struct an_run *r)
+{
+	struct an_addr k;
+	struct an_block *b;
+
+	an_key(&k, r->pkt->saddr, r->pkt->family);
+	b = bpf_map_lookup_elem(&blocks, &k);
+	if (!b)
+		return 0;
+	if ((__s64)(b->until_ns - r->now) <= 0) {
+		bpf_map_delete_elem(&blocks, &k);
+		r->st->block_expired++;
+		return 0;
+	}
+	__sync_fetch_and_add(&b->drops, 1);
+	__sync_fetch_and_add(&b->bytes, r->pkt->len);
+	r->st->block_drops++;
+	if (b->detector < AN_DET_MAX)
+		r->st->drops[b->detector]++;
+	return 1;
+}
+
+static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
+						 struct ps_pkt *pkt)
+{
+	struct an_run r = { .h = h, .pkt = pkt };
+	__u32 zero = 0, why, cls;
+	__u64 wl;
+
+#ifdef AN_BENCH
+	if (bench_new_src) {
+		__u32 seq = ++bench_seq;
+
+		pkt->saddr[1] = (__u8)(seq >> 16);
+		pkt->saddr[2] = (__u8)(seq >> 8);
+		pkt->saddr[3] = (__u8)seq;
+	}
+#endif
+	r.cfg = bpf_map_lookup_elem(&config, &zero);
+	r.st = bpf_map_lookup_elem(&stats, &zero);
+	if (!r.cfg || !r.st)
+		return PS_PASS;
+	/* 1 */
+	r.st->seen++;
+	if (pkt->l3 != PS_L3_IPV4 && pkt->l3 != PS_L3_IPV6 &&
+	    !(pkt->l3 == PS_L3_NONE && pkt->status == PS_PKT_TRUNCATED)) {
+		r.st->not_ip++;
+		return PS_PASS;
+	}
+	r.now = r.cfg->clock_ns ? r.cfg->clock_ns : ps_hook_coarse(h);
+	wl = r.cfg->window_ns ? r.cfg->window_ns : AN_NSEC_PER_SEC;
+	/* without a parsed IP header there is no source to look up */
+	if (!pkt->family) {
+		r.win = r.now / wl;
+		why = an_malformed(h, pkt);
+		if (why)
+			an_class_alert(&r, AN_DET_MALFORMED, why);
+		return r.drop ? PS_DROP : PS_PASS;
+	}
+	/* 2 */
+	if ((r.cfg->flags & AN_F_ALLOW) && an_allowed(pkt)) {
+		r.st->allowed++;
+		return PS_PASS;
+	}
+	/* 3 */
+	if ((r.cfg->flags & (AN_F_BLOCK | AN_F_BLOCKS)) && an_blocked(&r))
+		return PS_DROP;
+	/* after the block check: a blocked packet needs no window */
+	r.win = r.now / wl;
+	r.own = an_is_own(r.cfg, pkt);
+	/* 4 */
+	why = an_martian(&r);
+	if (why)
+		an_class_alert(&r, AN_DET_MARTIAN, why);
+	/* 5 */
+	why = an_malformed(h, pkt);
+	if (why)
+		an_class_alert(&r, AN_DET_MALFORMED, why);
+	if (r.drop)
+		return PS_DROP;
+	/* 6 */
+	cls = an_class(pkt);
+	an_rate_src(&r, cls);
+	an_rate_dst(&r, cls);
+	/* 7 */
+	an_scan(&r);
+	return PS_PASS;
+}
+
+PS_HOOK(an, an_decide)

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Layout of the anomaly BPF object, shared by bpf/anomaly.bpf.c and the
+ * anomaly plugin.  One object instance per interface; the core pins its
+ * maps as <bpffs>/pktscope/<if>/anomaly/<map>.
+ *
+ * Maps:
+ *
+ *   config    ARRAY         key 0, struct an_config (thresholds, live)
+ *   stats     PERCPU_ARRAY  key 0, struct an_stats
+ *   alerts    RINGBUF       struct an_alert records
+ *   alog      ARRAY         AN_LOG_MAX struct an_alert: the recent alerts,
+ *                           slot = alog_head % AN_LOG_MAX (struct an_global)
+ *   global    ARRAY         key 0, struct an_global (shared by all CPUs)
+ *   sketch    ARRAY         AN_CMS_ROWS * AN_CMS_COLS struct an_cell: the
+ *                           per-source counts (count-min sketch)
+ *   dsts      HASH          key struct an_addr, value struct an_dst: exact
+ *                           per-destination counts; full: dst_full++
+ *   dedup     ARRAY         AN_DEDUP_SLOTS __u32: the window an alert of a
+ *                           (detector, scope, key hash) was last made in
+ *   scans     LRU_HASH      key struct an_addr, value struct an_scan
+ *   offenders LRU_HASH      key struct an_addr, value struct an_offender:
+ *                           the sources that alerted most recently
+ *   blocks    HASH          key struct an_addr, value struct an_block;
+ *                           full: block_full++ (never evicts)
+ *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
+ *                           alerted on, never blocked
+ *
+ * The path of one IP packet (ARP and other EtherTypes pass untouched):
+ *
+ *   1. seen++.  The clock: config.clock_ns when set (tests), else the
+ *      coarse clock, read once.
+ *   2. allowlist (only while AN_F_ALLOW): a match passes, allowed++.
+ *   3. block table (only while AN_F_BLOCK or AN_F_BLOCKS): a source blocked
+ *      until later than now is dropped (the entry's drops and the
+ *      detector's drops counted); an expired entry is deleted.
+ *   4. martian source (own address included): reason counted, alert; with
+ *      action block the packet is dropped (the source is not blocked: it
+ *      is forged).
+ *   5. malformed (the parser's status, TCP flags, UDP length): likewise.
+ *   6. rate detectors per source (sketch) and per destination (dsts):
+ *      syn-flood (TCP SYN without ACK), udp-flood, icmp-flood (ICMP and
+ *      ICMPv6), pps and bytes, each counted in fixed windows of window_ns.
+ *      A count that reaches its limit makes the alert, at that packet.
+ *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
+ *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
+ *      the source's scan entry; the scan_ports-th distinct port in a
+ *      scan window makes the alert.  A port the source already tried in
+ *      the window skips the lookup.  While its destination is over its
+ *      SYN (UDP) flood limit, a source without a scan entry gets none
+ *      (scan_untracked++): a forged flood must not churn the table.
+ *   8. spike, per destination: a window's packets reaching spike_factor
+ *      times the destination's baseline (an average over its past
+ *      windows, 7/8 old and 1/8 new at each window, halved over a gap),
+ *      and at least spike_min; no baseline, no spike.
+ *   With action block, a per-source rate or scan alert blocks the source
+ *   for block_ns, unless it is one of the host's own addresses.  A
+ *   destination is never blocked: it is the victim.
+ *
+ * One alert per (detector, scope, key) and window: the dedup slot of the
+ * key's hash holds the window it alerted in (a colliding key in the same
+ * window is suppressed too: AN_DEDUP_SLOTS per detector and scope make
+ * that rare, and it is counted as deduped).  At most alert_max alerts a
+ * window in all, the rest counted in alerts_capped, so a flood of forged
+ * martian sources cannot flood the ring.
+ *
+ * The sketch: AN_CMS_ROWS rows of AN_CMS_COLS cells, each cell a window
+ * number and the counts of that window.  A source's estimate is the least
+ * of its cells; it never undercounts (but see races below) and, for a
+ * window holding N packets in all, it overcounts by more than
+ * e * N / AN_CMS_COLS with probability at most e^-AN_CMS_ROWS (Cormode and
+ * Muthukrishnan 2005): with 8192 columns and 4 rows, 1 M packets in a
+ * window overcount a source by more than 332 packets with a probability
+ * under 2%.  Its memory is fixed (768 KiB) whatever the number of sources.
+ * The cells are updated without atomics, as rakelimit's: two CPUs updating
+ * one cell at the same instant can lose an increment, so an estimate may
+ * lag by the number of concurrent updates.  Per-destination counts are
+ * exact (atomic adds); a window's reset by the CPU that starts it can lose
+ * the adds other CPUs make in that instant.
+ */
+#ifndef PKTSCOPE_BPF_ANOMALY_H
+#define PKTSCOPE_BPF_ANOMALY_H
+
+#include <linux/types.h>
+
+#define AN_NSEC_PER_SEC		1000000000ULL
+#define AN_RING_BYTES		(256U << 10)
+#define AN_LOG_MAX		256
+#define AN_CMS_ROWS		4
+#define AN_CMS_COLS		8192	/* a power of two */
+#define AN_DEDUP_BITS		12
+#define AN_DEDUP_PER		(1U << AN_DEDUP_BITS)
+#define AN_DSTS_MAX		4096
+#define AN_SCANS_MAX		4096
+#define AN_OFFENDERS_MAX	1024
+#define AN_BLOCKS_MAX		16384
+#define AN_ALLOW_MAX		1024
+#define AN_LOCAL_MAX		16	/* own addresses per family, in config */
+#define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
+
+/* detectors; the first AN_RATE_N are the windowed rate counters */
+enum an_detector {
+	AN_DET_SYN_FLOOD = 0,
+	AN_DET_UDP_FLOOD,
+	AN_DET_ICMP_FLOOD,
+	AN_DET_PPS,
+	AN_DET_BPS,		/* bytes per window */
+	AN_RATE_N,
+	AN_DET_PORT_SCAN = AN_RATE_N,
+	AN_DET_SPIKE,		/* a destination's packets over its baseline */
+	AN_DET_MALFORMED,
+	AN_DET_MARTIAN,
+	AN_DET_MAX,
+};
+
+#define AN_DEDUP_SLOTS		(AN_DET_MAX * 2 * AN_DEDUP_PER)
+
+enum an_scope {
+	AN_SCOPE_SRC = 0,
+	AN_SCOPE_DST,
+};
+
+/* why a packet is malformed or its source martian (Suricata's names) */
+enum an_reason {
+	AN_R_NONE = 0,
+	AN_R_IPV4_PKT_TOO_SMALL,
+	AN_R_IPV4_WRONG_IP_VERSION,
+	AN_R_IPV4_HLEN_TOO_SMALL,
+	AN_R_IPV4_IPLEN_SMALLER_THAN_HLEN,
+	AN_R_IPV4_TRUNC_PKT,
+	AN_R_IPV4_FRAG_TOO_SMALL,
+	AN_R_IPV6_PKT_TOO_SMALL,
+	AN_R_IPV6_WRONG_IP_VERSION,
+	AN_R_IPV6_TRUNC_PKT,
+	AN_R_IPV6_TRUNC_EXTHDR,
+	AN_R_IPV6_EXTHDR_INVALID,
+	AN_R_IPV6_EXTHDR_TOO_MANY,
+	AN_R_IPV6_FRAG_TOO_SMALL,
+	AN_R_TCP_PKT_TOO_SMALL,
+	AN_R_TCP_HLEN_TOO_SMALL,
+	AN_R_TCP_FLAGS_NULL,
+	AN_R_TCP_FLAGS_XMAS,
+	AN_R_TCP_FLAGS_SYN_FIN,
+	AN_R_TCP_FLAGS_SYN_RST,
+	AN_R_TCP_FLAGS_FIN_NO_ACK,
+	AN_R_UDP_PKT_TOO_SMALL,
+	AN_R_UDP_HLEN_TOO_SMALL,
+	AN_R_UDP_HLEN_INVALID,
+	AN_R_ICMP_PKT_TOO_SMALL,
+	AN_R_SCTP_PKT_TOO_SMALL,
+	AN_R_GRE_WRONG_VERSION,
+	AN_R_GRE_PKT_TOO_SMALL,
+	AN_R_VLAN_HEADER_TOO_SMALL,
+	AN_R_MALFORMED_OTHER,
+	/* martian sources */
+	AN_R_MARTIAN_ZERONET,
+	AN_R_MARTIAN_LOOPBACK,
+	AN_R_MARTIAN_MULTICAST,
+	AN_R_MARTIAN_BROADCAST,
+	AN_R_MARTIAN_CLASS_E,
+	AN_R_MARTIAN_LOOPBACK6,
+	AN_R_MARTIAN_MULTICAST6,
+	AN_R_MARTIAN_V4MAPPED,
+	AN_R_MARTIAN_LAND,
+	AN_R_MARTIAN_OWN_ADDRESS,
+	AN_R_MAX,
+};
+
+#define AN_R_FIRST_MARTIAN	AN_R_MARTIAN_ZERONET
+
+/* config.flags */
+#define AN_F_BLOCK	(1U << 0)	/* action block */
+#define AN_F_ALLOW	(1U << 1)	/* the allowlist has entries */
+#define AN_F_BLOCKS	(1U << 2)	/* manual blocks exist (alert mode) */
+#define AN_F_LOOPBACK	(1U << 3)	/* on a loopback device: 127/8 is fine */
+#define AN_F_NO_SCAN	(1U << 4)	/* port-scan off: no socket lookups */
+
+struct an_config {
+	__u32 flags;
+	__u32 seed;		/* of the key hash, random at attach */
+	__u64 clock_ns;		/* tests only: the clock when != 0 */
+	__u64 window_ns;	/* rate windows (default 1 s) */
+	__u64 scan_window_ns;	/* port-scan window */
+	__u64 block_ns;		/* how long action block blocks */
+	__u32 scan_ports;	/* distinct closed ports that make a scan */
+	__u32 alert_max;	/* alerts a window, all detectors */
+	__u32 spike_factor;	/* 0: spike off */
+	__u32 pad;
+	__u64 spike_min;	/* packets a window */
+	__u64 spike_min_rate;	/* the same a second, as set; for show */
+	/* limits a window: [detector][scope]; 0 is off */
+	__u64 limit[AN_RATE_N][2];
+	/* the same as the user set them, a second (bytes: bit/s); for show */
+	__u64 rate[AN_RATE_N][2];
+	/* own addresses, network order */
+	__u32 n4, n6;
+	__u32 local4[AN_LOCAL_MAX];
+	__u8 local6[AN_LOCAL_MAX][16];
+};
+
+struct an_addr {
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
+	__u8 family;		/* 2 or 10 */
+	__u8 pad[3];
+};
+
+/* One trie for both families: the family byte is part of the prefix. */
+struct an_lpm_key {
+	__u32 prefixlen;	/* 8 + the CIDR's length */
+	__u8 family;
+	__u8 addr[16];
+};
+
+struct an_alert {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (config.clock_ns in tests) */
+	__u64 count;		/* in the window, at the crossing packet */
+	__u64 threshold;	/* the limit a window */
+	__u64 window_ns;
+	__u64 block_until_ns;	/* 0: not blocked */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 ifindex;
+	__u16 dport;		/* 0 without ports */
+	__u8 family;
+	__u8 proto;		/* IP protocol */
+	__u8 detector;		/* enum an_detector */
+	__u8 scope;		/* enum an_scope */
+	__u8 reason;		/* enum an_reason, malformed and martian */
+	__u8 action;		/* AN_ACT_* */
+	__u8 repeat;		/* the same key alerted in the window before */
+	__u8 tcp_flags;
+	__u8 pad[6];
+};				/* 96 bytes */
+
+#define AN_ACT_ALERT	0
+#define AN_ACT_BLOCK	1	/* the source is now blocked */
+#define AN_ACT_DROP	2	/* this packet is dropped (martian, malformed) */
+
+struct an_stats {
+	__u64 seen;
+	__u64 not_ip;
+	__u64 allowed;		/* allowlisted: passed before any counter */
+	__u64 block_drops;	/* dropped because the source is blocked */
+	__u64 block_expired;
+	__u64 block_full;	/* a block not made: table full */
+	__u64 dst_full;		/* a destination not counted: table full */
+	__u64 own_protected;	/* a block not made: own address */
+	__u64 deduped;		/* an alert suppressed in its window */
+	__u64 alerts_capped;	/* past alert_max in a window */
+	__u64 ring_lost;	/* the ring was full */
+	__u64 lookups;		/* socket lookups made (port-scan) */
+	__u64 scan_untracked;	/* a new scanning source not tracked: flood */
+	__u64 alerts[AN_DET_MAX];
+	__u64 drops[AN_DET_MAX];	/* packets dropped, by detector */
+	__u64 reasons[AN_R_MAX];	/* packets, by reason */
+};
+
+struct an_global {
+	__u64 alog_head;	/* alerts written to alog so far */
+	__u64 alert_win;	/* window of alert_count */
+	__u64 alert_count;
+};
+
+/* a sketch cell: the window it counts, and its counts */
+struct an_cell {
+	__u32 win;
+	__u32 cnt[AN_RATE_N];
+};
+
+struct an_dst {
+	__u32 win;
+	__u32 pad;
+	__u64 cnt[AN_RATE_N];
+	__u64 base;		/* packets a window, moving average */
+};
+
+struct an_scan {
+	__u32 win;
+	__u32 ports;		/* distinct closed ports in the window */
+	__u64 bits[AN_SCAN_BITS / 64];
+};
+
+struct an_offender {
+	__u64 last_ns;		/* the last alert */
+	__u64 count;		/* its count */
+	__u64 alerts;
+	__u8 detector;
+	__u8 pad[7];
+};
+
+struct an_block {
+	__u64 until_ns;		/* same clock as the packets' */
+	__u64 drops;
+	__u64 bytes;
+	__u8 detector;		/* AN_DET_MAX: manual */
+	__u8 pad[7];
+};
+
+#ifndef __bpf__
+#include <string.h>
+
+static inline void an_addr_set(struct an_addr *k, int family,
+			       const void *addr)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (__u8)family;
+	memcpy(k->addr, addr, family == 2 ? 4 : 16);
+}
+
+static inline void an_lpm_key_set(struct an_lpm_key *k, int family,
+				  const void *addr, unsigned int plen)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 8 + plen;
+	k->family = (__u8)family;
+	memcpy(k->addr, addr, family == 2 ? 4 : 16);
+}
+#endif
+
+#endif /* PKTSCOPE_BPF_ANOMALY_H */

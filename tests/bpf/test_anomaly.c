@@ -1,0 +1,1041 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * BPF_PROG_TEST_RUN tests of the anomaly object (bpf/anomaly.bpf.c), every
+ * case once through the XDP and once through the TC entry point.
+ *
+ * Time is injected: config.clock_ns, when not 0, is the clock the program
+ * uses for its windows, its blocks and its alerts' timestamps (the
+ * production path reads it and, being 0, reads the coarse clock).  So a
+ * window ends when a test moves the clock, never because the machine was
+ * slow.
+ *
+ * Each case starts from empty maps and a configuration with every
+ * detector off (limit 0) but the one it tests, and reads what user space
+ * would: the alert records from the ring buffer, the recent-alert log,
+ * the stats counters and the blocks table.
+ *
+ * test_run runs on the loopback device (ifindex 1); TC refuses an IPv4
+ * (IPv6) EtherType with less than 20 (40) bytes after it, so those frames
+ * are fed to XDP only.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+
+#include "bpf_harness.h"
+#include <cmocka.h>
+#include <pktscope/bpf/parse.h>
+#include "anomaly.h"
+#include "anomaly.skel.h"
+
+#define XDP_DROP_RET	1
+#define TC_SHOT_RET	2
+#define T0		(1000 * NSEC)	/* the injected clock's start */
+#define MAX_EV		64
+
+static struct {
+	struct anomaly *an;
+	struct ring_buffer *rb;
+	struct an_alert ev[MAX_EV];
+	int nev;
+	int bad_size;
+} env;
+
+static int on_alert(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size != sizeof(struct an_alert))
+		env.bad_size++;
+	else if (env.nev < MAX_EV)
+		memcpy(&env.ev[env.nev], data, size);
+	env.nev++;
+	return 0;
+}
+
+static void env_setup(void)
+{
+	if (!harness_setup())
+		return;
+	env.an = anomaly__open_and_load();
+	if (!harness_loaded(env.an, "anomaly.bpf.o"))
+		return;
+	env.rb = ring_buffer__new(bpf_map__fd(env.an->maps.alerts), on_alert,
+				  NULL, NULL);
+	if (!env.rb)
+		harness_unusable("cannot open the alerts ring buffer: %s",
+				 strerror(errno));
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(env.rb);
+	anomaly__destroy(env.an);
+	return 0;
+}
+
+/* ---- maps ---- */
+
+static struct an_config cfg;
+
+static void set_config(void)
+{
+	array_set(env.an->maps.config, &cfg);
+}
+
+static void set_clock(__u64 ns)
+{
+	cfg.clock_ns = ns;
+	set_config();
+}
+
+static struct an_stats read_stats(void)
+{
+	struct an_stats s;
+	__u32 zero = 0;
+
+	assert_int_equal(percpu_sum(env.an->maps.stats, &zero, &s), 0);
+	return s;
+}
+
+static int consume(void)
+{
+	int n;
+
+	env.nev = 0;
+	env.bad_size = 0;
+	n = ring_buffer__consume(env.rb);
+	assert_true(n >= 0);
+	assert_int_equal(env.bad_size, 0);
+	return env.nev;
+}
+
+static void zero_array(struct bpf_map *m, size_t vsize)
+{
+	static __u8 zero[4096];
+	__u32 n = bpf_map__max_entries(m);
+
+	assert_true(vsize <= sizeof(zero));
+	for (__u32 i = 0; i < n; i++)
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(m), &i, zero,
+						     0), 0);
+}
+
+/*
+ * Empty tables and the default configuration.  The sketch, the dedup slots
+ * and the scan entries are not cleared (32768 and 65536 entries): each
+ * case starts its clock a day after the last one's, and a cell or slot of
+ * another window counts from zero, for the program as for the test.
+ */
+static void reset(void)
+{
+	static __u64 day;
+
+	percpu_zero(env.an->maps.stats);
+	clear_map(env.an->maps.dsts);
+	clear_map(env.an->maps.scans);
+	clear_map(env.an->maps.offenders);
+	clear_map(env.an->maps.blocks);
+	clear_map(env.an->maps.allow);
+	zero_array(env.an->maps.global, sizeof(struct an_global));
+	consume();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.seed = 0x5eed;
+	cfg.window_ns = NSEC;
+	cfg.scan_window_ns = 300 * NSEC;
+	cfg.block_ns = 60 * NSEC;
+	cfg.flags = AN_F_NO_SCAN;
+	cfg.clock_ns = T0 + ++day * 86400 * NSEC;
+	set_config();
+}
+
+static int case_setup(void **state)
+{
+	(void)state;
+	if (!harness.why[0])
+		reset();
+	return 0;
+}
+
+/* ---- frames ---- */
+
+struct pk {
+	int v6;
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint8_t flags;
+	const uint8_t *src, *dst;
+	size_t len;
+};
+
+static void mk(struct frame *f, const struct pk *p)
+{
+	frame_init(f);
+	if (p->v6) {
+		struct frame_ipv6 ip = { .nexthdr = p->proto };
+
+		frame_eth(f, ETH_P_IPV6);
+		if (p->src)
+			memcpy(ip.src, p->src, 16);
+		if (p->dst)
+			memcpy(ip.dst, p->dst, 16);
+		frame_ipv6(f, &ip);
+	} else {
+		struct frame_ipv4 ip = { .proto = p->proto };
+
+		frame_eth(f, ETH_P_IP);
+		if (p->src)
+			memcpy(ip.src, p->src, 4);
+		if (p->dst)
+			memcpy(ip.dst, p->dst, 4);
+		frame_ipv4(f, &ip);
+	}
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		frame_tcp(f, p->sport ? p->sport : 40000, p->dport, p->flags, 0);
+		break;
+	case IPPROTO_UDP:
+		frame_udp(f, p->sport ? p->sport : 40000, p->dport);
+		break;
+	case IPPROTO_ICMP:
+		frame_icmp(f, 8, 0);
+		break;
+	case IPPROTO_ICMPV6:
+		frame_icmpv6(f, 128, 0);
+		break;
+	}
+	frame_pad(f, p->len ? p->len : 64);
+	frame_finish(f);
+	assert_false(f->error);
+}
+
+static int prog_fd(enum hook h)
+{
+	return hook_prog_fd(h, env.an->progs.an_xdp, env.an->progs.an_tc);
+}
+
+static int run_ret(enum hook h, const struct frame *f, size_t len)
+{
+	int ret = 0;
+
+	assert_false(f->error);
+	assert_int_equal(test_run(prog_fd(h), f->buf, len, 1, &ret), 0);
+	return ret;
+}
+
+static void run(enum hook h, const struct frame *f)
+{
+	assert_int_equal(run_ret(h, f, f->len), hook_pass_ret(h));
+}
+
+static void run_n(enum hook h, const struct frame *f, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		run(h, f);
+}
+
+static void run_dropped(enum hook h, const struct frame *f)
+{
+	assert_int_equal(run_ret(h, f, f->len),
+			 h == XDP ? XDP_DROP_RET : TC_SHOT_RET);
+}
+
+static const uint8_t src_a[4] = { 198, 51, 100, 7 };
+static const uint8_t src_b[4] = { 198, 51, 100, 8 };
+static const uint8_t dst_v[4] = { 192, 0, 2, 1 };
+
+/* ---- well-formed traffic ---- */
+
+static void expect_quiet(void)
+{
+	struct an_stats s = read_stats();
+
+	for (int d = 0; d < AN_DET_MAX; d++)
+		assert_int_equal(s.alerts[d], 0);
+	for (int r = 0; r < AN_R_MAX; r++)
+		if (s.reasons[r])
+			fail_msg("reason %d counted %llu times", r,
+				 (unsigned long long)s.reasons[r]);
+	assert_int_equal(consume(), 0);
+}
+
+static void t_wellformed(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const struct pk pks[] = {
+		{ .proto = IPPROTO_TCP, .dport = 80, .flags = PS_TCP_SYN },
+		{ .proto = IPPROTO_TCP, .dport = 80, .flags = PS_TCP_ACK },
+		{ .proto = IPPROTO_TCP, .dport = 80,
+		  .flags = PS_TCP_FIN | PS_TCP_ACK },
+		{ .proto = IPPROTO_TCP, .dport = 80,
+		  .flags = PS_TCP_RST },
+		{ .proto = IPPROTO_UDP, .dport = 53 },
+		{ .proto = IPPROTO_UDP, .dport = 53, .len = 300 },
+		{ .proto = IPPROTO_ICMP },
+		{ .v6 = 1, .proto = IPPROTO_TCP, .dport = 443,
+		  .flags = PS_TCP_SYN | PS_TCP_ECE | PS_TCP_CWR },
+		{ .v6 = 1, .proto = IPPROTO_UDP, .dport = 53 },
+		{ .v6 = 1, .proto = IPPROTO_ICMPV6 },
+	};
+	static const uint8_t zero4[4], bcast[4] = { 255, 255, 255, 255 };
+	struct frame f;
+
+	need_bpf();
+	for (size_t i = 0; i < sizeof(pks) / sizeof(pks[0]); i++) {
+		mk(&f, &pks[i]);
+		run_n(h, &f, 3);
+	}
+	/* a DHCP client's first packet: 0.0.0.0 to the broadcast address */
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .sport = 68, .dport = 67,
+			     .src = zero4, .dst = bcast });
+	run(h, &f);
+	expect_quiet();
+	assert_int_equal(read_stats().seen, 31);
+}
+
+/* ---- malformed: each class its own reason, and only it ---- */
+
+/* exactly one alert, of det and reason, and that reason counted once */
+static void expect_reason(int det, int reason, const char *what)
+{
+	struct an_stats s = read_stats();
+
+	for (int r = 0; r < AN_R_MAX; r++)
+		if (s.reasons[r] != (r == reason))
+			fail_msg("%s: reason %d counted %llu times (want %d)",
+				 what, r, (unsigned long long)s.reasons[r],
+				 reason);
+	for (int d = 0; d < AN_DET_MAX; d++)
+		if (s.alerts[d] != (d == det))
+			fail_msg("%s: detector %d alerted %llu times", what, d,
+				 (unsigned long long)s.alerts[d]);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].detector, det);
+	assert_int_equal(env.ev[0].reason, reason);
+}
+
+enum mal {
+	M_IHL, M_VERSION, M_TOTLEN_SMALL, M_TOTLEN_BIG, M_IPV4_SHORT,
+	M_DOFF, M_NULL, M_XMAS, M_SYNFIN, M_SYNRST, M_FIN, M_UDPLEN,
+	M_UDPLEN_SMALL, M_FRAG_SMALL, M_EXT_MANY, M_HBH_LATE, M_TCP_CUT,
+	M_V6_VERSION, M__MAX,
+};
+
+/* frame f of class m; its length to feed (a cut frame is shorter) */
+static size_t mk_malformed(struct frame *f, enum mal m)
+{
+	struct pk tcp = { .proto = IPPROTO_TCP, .dport = 80,
+			  .flags = PS_TCP_SYN };
+	const struct frame_hdr *hd;
+
+	frame_init(f);
+	switch (m) {
+	case M_IHL:
+	case M_VERSION:
+	case M_TOTLEN_SMALL:
+	case M_TOTLEN_BIG:
+	case M_TCP_CUT:
+		frame_eth(f, ETH_P_IP);
+		frame_ipv4(f, &(struct frame_ipv4){
+			.proto = IPPROTO_TCP,
+			.ihl = m == M_IHL ? 4 : 0,
+			.version = m == M_VERSION ? 5 : 0,
+			.tot_len = m == M_TOTLEN_SMALL ? 12 :
+				   m == M_TOTLEN_BIG ? 200 :
+				   /* 10 bytes of TCP by the IP header */
+				   m == M_TCP_CUT ? 30 : 0 });
+		frame_tcp(f, 1234, 80, PS_TCP_SYN, 0);
+		break;
+	case M_IPV4_SHORT:
+		mk(f, &tcp);
+		return 14 + 12;
+	case M_DOFF:
+		frame_eth(f, ETH_P_IP);
+		frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_TCP });
+		frame_tcp(f, 1234, 80, PS_TCP_SYN, 4);
+		break;
+	case M_NULL:
+	case M_XMAS:
+	case M_SYNFIN:
+	case M_SYNRST:
+	case M_FIN:
+		tcp.flags = m == M_NULL ? 0 :
+			    m == M_XMAS ? PS_TCP_FIN | PS_TCP_PSH | PS_TCP_URG :
+			    m == M_SYNFIN ? PS_TCP_SYN | PS_TCP_FIN :
+			    m == M_SYNRST ? PS_TCP_SYN | PS_TCP_RST : PS_TCP_FIN;
+		mk(f, &tcp);
+		return f->len;
+	case M_UDPLEN:
+	case M_UDPLEN_SMALL:
+		mk(f, &(struct pk){ .proto = IPPROTO_UDP, .dport = 53 });
+		hd = frame_find(f, FH_UDP);
+		f->buf[hd->off + 4] = 0;
+		f->buf[hd->off + 5] = m == M_UDPLEN ? 20 : 4;
+		return f->len;
+	case M_FRAG_SMALL:
+		frame_eth(f, ETH_P_IP);
+		frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_TCP,
+						    .frag = 0x2000 });
+		frame_payload(f, 8);	/* 8 bytes of a 20-byte TCP header */
+		frame_finish(f);
+		frame_pad(f, 64);
+		return f->len;
+	case M_EXT_MANY:
+		frame_eth(f, ETH_P_IPV6);
+		frame_ipv6(f, &(struct frame_ipv6){ .nexthdr = 60 });
+		for (int i = 0; i < PS_MAX_EXTHDR; i++)
+			frame_ipv6_opt(f, 60, 8);
+		frame_ipv6_opt(f, IPPROTO_TCP, 8);
+		frame_tcp(f, 1234, 80, PS_TCP_SYN, 0);
+		break;
+	case M_HBH_LATE:
+		frame_eth(f, ETH_P_IPV6);
+		frame_ipv6(f, &(struct frame_ipv6){ .nexthdr = 60 });
+		frame_ipv6_opt(f, 0, 8);
+		frame_ipv6_opt(f, IPPROTO_TCP, 8);
+		frame_tcp(f, 1234, 80, PS_TCP_SYN, 0);
+		break;
+	case M_V6_VERSION:
+		frame_eth(f, ETH_P_IPV6);
+		frame_ipv6(f, &(struct frame_ipv6){ .nexthdr = IPPROTO_TCP,
+						    .version = 4 });
+		frame_tcp(f, 1234, 80, PS_TCP_SYN, 0);
+		break;
+	default:
+		break;
+	}
+	frame_pad(f, 80);
+	frame_finish(f);
+	return f->len;
+}
+
+static const int mal_reason[M__MAX] = {
+	[M_IHL] = AN_R_IPV4_HLEN_TOO_SMALL,
+	[M_VERSION] = AN_R_IPV4_WRONG_IP_VERSION,
+	[M_TOTLEN_SMALL] = AN_R_IPV4_IPLEN_SMALLER_THAN_HLEN,
+	[M_TOTLEN_BIG] = AN_R_IPV4_TRUNC_PKT,
+	[M_IPV4_SHORT] = AN_R_IPV4_PKT_TOO_SMALL,
+	[M_DOFF] = AN_R_TCP_HLEN_TOO_SMALL,
+	[M_NULL] = AN_R_TCP_FLAGS_NULL,
+	[M_XMAS] = AN_R_TCP_FLAGS_XMAS,
+	[M_SYNFIN] = AN_R_TCP_FLAGS_SYN_FIN,
+	[M_SYNRST] = AN_R_TCP_FLAGS_SYN_RST,
+	[M_FIN] = AN_R_TCP_FLAGS_FIN_NO_ACK,
+	[M_UDPLEN] = AN_R_UDP_HLEN_INVALID,
+	[M_UDPLEN_SMALL] = AN_R_UDP_HLEN_TOO_SMALL,
+	[M_FRAG_SMALL] = AN_R_IPV4_FRAG_TOO_SMALL,
+	[M_EXT_MANY] = AN_R_IPV6_EXTHDR_TOO_MANY,
+	[M_HBH_LATE] = AN_R_IPV6_EXTHDR_INVALID,
+	[M_TCP_CUT] = AN_R_TCP_PKT_TOO_SMALL,
+	[M_V6_VERSION] = AN_R_IPV6_WRONG_IP_VERSION,
+};
+
+static void t_malformed(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+
+	need_bpf();
+	for (int m = 0; m < M__MAX; m++) {
+		size_t len = mk_malformed(&f, m);
+		char what[32];
+
+		/* TC refuses IPv4 frames of less than 20 bytes of IP */
+		if (h == TC && m == M_IPV4_SHORT)
+			continue;
+		reset();
+		snprintf(what, sizeof(what), "class %d", m);
+		assert_int_equal(run_ret(h, &f, len), hook_pass_ret(h));
+		/* the same again in the window: counted, not alerted */
+		assert_int_equal(run_ret(h, &f, len), hook_pass_ret(h));
+		{
+			struct an_stats s = read_stats();
+
+			if (s.reasons[mal_reason[m]] != 2)
+				fail_msg("%s: reason %d counted %llu, want 2",
+					 what, mal_reason[m],
+					 (unsigned long long)s.reasons[mal_reason[m]]);
+			assert_int_equal(s.deduped, 1);
+		}
+		assert_int_equal(consume(), 1);
+		percpu_zero(env.an->maps.stats);
+		set_clock(cfg.clock_ns + NSEC);
+		assert_int_equal(run_ret(h, &f, len), hook_pass_ret(h));
+		expect_reason(AN_DET_MALFORMED, mal_reason[m], what);
+		/* a repeat, the window after */
+		assert_int_equal(env.ev[0].repeat, 1);
+	}
+}
+
+/* ---- martian sources ---- */
+
+static void t_martian(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const struct {
+		int v6;
+		uint8_t src[16];
+		int reason;
+	} cases[] = {
+		{ 0, { 0, 1, 2, 3 }, AN_R_MARTIAN_ZERONET },
+		{ 0, { 127, 0, 0, 1 }, AN_R_MARTIAN_LOOPBACK },
+		{ 0, { 224, 0, 0, 5 }, AN_R_MARTIAN_MULTICAST },
+		{ 0, { 239, 255, 255, 250 }, AN_R_MARTIAN_MULTICAST },
+		{ 0, { 255, 255, 255, 255 }, AN_R_MARTIAN_BROADCAST },
+		{ 0, { 240, 0, 0, 1 }, AN_R_MARTIAN_CLASS_E },
+		{ 0, { 192, 0, 2, 1 }, AN_R_MARTIAN_LAND },
+		{ 0, { 203, 0, 113, 9 }, AN_R_MARTIAN_OWN_ADDRESS },
+		{ 1, { [15] = 1 }, AN_R_MARTIAN_LOOPBACK6 },
+		{ 1, { 0xff, 0x02, [15] = 1 }, AN_R_MARTIAN_MULTICAST6 },
+		{ 1, { [10] = 0xff, 0xff, 198, 51, 100, 1 },
+		  AN_R_MARTIAN_V4MAPPED },
+		{ 1, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 },
+		  AN_R_MARTIAN_OWN_ADDRESS },
+	};
+	static const uint8_t own6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 };
+	static const uint8_t own4[4] = { 203, 0, 113, 9 };
+	struct frame f;
+
+	need_bpf();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char what[32];
+
+		reset();
+		memcpy(&cfg.local4[0], own4, 4);
+		cfg.n4 = 1;
+		memcpy(cfg.local6[0], own6, 16);
+		cfg.n6 = 1;
+		set_config();
+		mk(&f, &(struct pk){ .v6 = cases[i].v6, .proto = IPPROTO_UDP,
+				     .dport = 53, .src = cases[i].src,
+				     .dst = cases[i].v6 ? NULL : dst_v });
+		run(h, &f);
+		snprintf(what, sizeof(what), "martian %zu", i);
+		expect_reason(AN_DET_MARTIAN, cases[i].reason, what);
+		assert_memory_equal(env.ev[0].saddr, cases[i].src,
+				    cases[i].v6 ? 16 : 4);
+	}
+	/* on a loopback device 127/8 and ::1 are at home */
+	reset();
+	cfg.flags |= AN_F_LOOPBACK;
+	set_config();
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = 53,
+			     .src = cases[1].src, .dst = dst_v });
+	run(h, &f);
+	mk(&f, &(struct pk){ .v6 = 1, .proto = IPPROTO_UDP, .dport = 53,
+			     .src = cases[8].src });
+	run(h, &f);
+	expect_quiet();
+}
+
+/* ---- rate thresholds: at the limit, not one below; once a window ---- */
+
+/* one packet of detector det from src to dst */
+static void mk_det(struct frame *f, int det, const uint8_t *src,
+		   const uint8_t *dst)
+{
+	struct pk p = { .proto = IPPROTO_TCP, .dport = 80,
+			.flags = PS_TCP_SYN, .src = src, .dst = dst };
+
+	if (det == AN_DET_UDP_FLOOD)
+		p.proto = IPPROTO_UDP;
+	else if (det == AN_DET_ICMP_FLOOD)
+		p.proto = IPPROTO_ICMP;
+	else if (det == AN_DET_PPS || det == AN_DET_BPS)
+		p.flags = PS_TCP_ACK;
+	mk(f, &p);
+}
+
+/* a different source for packet i (for the destination aggregates) */
+static const uint8_t *nth_src(int scope, __u32 i, uint8_t buf[4])
+{
+	if (scope == AN_SCOPE_SRC)
+		return src_a;
+	buf[0] = 10;
+	buf[1] = (uint8_t)(i >> 16);
+	buf[2] = (uint8_t)(i >> 8);
+	buf[3] = (uint8_t)i;
+	return buf;
+}
+
+static void run_det(enum hook h, int det, int scope, __u32 n)
+{
+	struct frame f;
+	uint8_t b[4];
+
+	for (__u32 i = 0; i < n; i++) {
+		mk_det(&f, det, nth_src(scope, i, b), dst_v);
+		run(h, &f);
+	}
+}
+
+static void check_alert(const struct an_alert *e, int det, int scope,
+			__u64 count, __u64 limit)
+{
+	assert_int_equal(e->detector, det);
+	assert_int_equal(e->scope, scope);
+	assert_int_equal(e->count, count);
+	assert_int_equal(e->threshold, limit);
+	assert_int_equal(e->window_ns, NSEC);
+	assert_int_equal(e->ts_ns, cfg.clock_ns);
+	assert_int_equal(e->family, PS_AF_INET);
+	assert_memory_equal(e->daddr, dst_v, 4);
+	if (scope == AN_SCOPE_SRC)
+		assert_memory_equal(e->saddr, src_a, 4);
+}
+
+static void threshold_case(enum hook h, int det, int scope)
+{
+	/* the frames are 64 bytes: the bytes limit is 10 frames' worth */
+	__u64 unit = det == AN_DET_BPS ? 64 : 1, limit = 10 * unit;
+	struct an_stats s;
+
+	reset();
+	cfg.limit[det][scope] = limit;
+	set_config();
+	run_det(h, det, scope, 9);
+	assert_int_equal(consume(), 0);
+	run_det(h, det, scope, 1);
+	assert_int_equal(consume(), 1);
+	check_alert(&env.ev[0], det, scope, limit, limit);
+	assert_int_equal(env.ev[0].repeat, 0);
+	/* the rest of the window is quiet */
+	run_det(h, det, scope, 20);
+	assert_int_equal(consume(), 0);
+	s = read_stats();
+	assert_int_equal(s.alerts[det], 1);
+	/* the next window starts from zero and says it is a repeat */
+	set_clock(cfg.clock_ns + NSEC);
+	run_det(h, det, scope, 9);
+	assert_int_equal(consume(), 0);
+	run_det(h, det, scope, 1);
+	assert_int_equal(consume(), 1);
+	check_alert(&env.ev[0], det, scope, limit, limit);
+	assert_int_equal(env.ev[0].repeat, 1);
+	/* one above: the 10th packet does not reach it, the 11th does */
+	set_clock(cfg.clock_ns + 5 * NSEC);
+	cfg.limit[det][scope] = limit + 1;
+	set_config();
+	run_det(h, det, scope, 10);
+	assert_int_equal(consume(), 0);
+	run_det(h, det, scope, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].count, limit + unit);
+}
+
+static void t_thresholds(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+
+	need_bpf();
+	for (int det = 0; det < AN_RATE_N; det++)
+		for (int scope = 0; scope < 2; scope++)
+			threshold_case(h, det, scope);
+}
+
+/* per source: another source's packets do not add up */
+static void t_per_source(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame fa, fb;
+
+	need_bpf();
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 5;
+	set_config();
+	mk_det(&fa, AN_DET_SYN_FLOOD, src_a, dst_v);
+	mk_det(&fb, AN_DET_SYN_FLOOD, src_b, dst_v);
+	for (int i = 0; i < 4; i++) {
+		run(h, &fa);
+		run(h, &fb);
+	}
+	assert_int_equal(consume(), 0);
+	run(h, &fb);
+	assert_int_equal(consume(), 1);
+	assert_memory_equal(env.ev[0].saddr, src_b, 4);
+	/* the recent-alert log has it too */
+	{
+		struct an_alert a;
+		__u32 zero = 0;
+
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.alog), &zero, &a), 0);
+		assert_memory_equal(&a, &env.ev[0], sizeof(a));
+	}
+}
+
+/* ---- blocking ---- */
+
+static struct an_block get_block(const uint8_t *src, int *found)
+{
+	struct an_block b = { 0 };
+	struct an_addr k;
+
+	an_addr_set(&k, 2, src);
+	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.blocks), &k,
+				      &b);
+	return b;
+}
+
+static void t_block(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame fa, fb;
+	struct an_block b;
+	struct an_stats s;
+	int found;
+
+	need_bpf();
+	cfg.flags |= AN_F_BLOCK;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 5;
+	set_config();
+	mk_det(&fa, AN_DET_SYN_FLOOD, src_a, dst_v);
+	mk_det(&fb, AN_DET_SYN_FLOOD, src_b, dst_v);
+	run_n(h, &fa, 5);	/* the 5th alerts and blocks, and passes */
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].action, AN_ACT_BLOCK);
+	assert_int_equal(env.ev[0].block_until_ns, cfg.clock_ns + 60 * NSEC);
+	b = get_block(src_a, &found);
+	assert_true(found);
+	assert_int_equal(b.until_ns, cfg.clock_ns + 60 * NSEC);
+	assert_int_equal(b.detector, AN_DET_SYN_FLOOD);
+	/* later packets are dropped, counted; another source passes */
+	run_dropped(h, &fa);
+	run_dropped(h, &fa);
+	run(h, &fb);
+	b = get_block(src_a, &found);
+	assert_int_equal(b.drops, 2);
+	assert_int_equal(b.bytes, 2 * fa.len);
+	s = read_stats();
+	assert_int_equal(s.block_drops, 2);
+	assert_int_equal(s.drops[AN_DET_SYN_FLOOD], 2);
+	/* a tick before expiry still dropped; at expiry it passes again */
+	set_clock(b.until_ns - 1);
+	run_dropped(h, &fa);
+	set_clock(b.until_ns);
+	run(h, &fa);
+	get_block(src_a, &found);
+	assert_false(found);
+	assert_int_equal(read_stats().block_expired, 1);
+}
+
+/* manual blocks work in alert mode through AN_F_BLOCKS */
+static void t_manual_block(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct an_block b = { .detector = AN_DET_MAX };
+	struct an_addr k;
+	struct frame f;
+
+	need_bpf();
+	b.until_ns = cfg.clock_ns + 3600 * NSEC;
+	an_addr_set(&k, 2, src_a);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.blocks),
+					     &k, &b, 0), 0);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run(h, &f);	/* not looked up without the flag */
+	cfg.flags |= AN_F_BLOCKS;
+	set_config();
+	run_dropped(h, &f);
+	assert_int_equal(read_stats().block_drops, 1);
+}
+
+static void t_allowlist(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct an_lpm_key k;
+	struct frame f;
+	__u8 one = 1;
+	static const uint8_t lo[4] = { 127, 0, 0, 1 };
+
+	need_bpf();
+	cfg.flags |= AN_F_BLOCK | AN_F_ALLOW;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 5;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 5;
+	set_config();
+	an_lpm_key_set(&k, 2, src_a, 24);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
+					     &k, &one, 0), 0);
+	an_lpm_key_set(&k, 2, lo, 8);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
+					     &k, &one, 0), 0);
+	mk_det(&f, AN_DET_SYN_FLOOD, src_a, dst_v);
+	run_n(h, &f, 20);
+	mk_det(&f, AN_DET_SYN_FLOOD, lo, dst_v);
+	run_n(h, &f, 2);
+	expect_quiet();
+	assert_int_equal(read_stats().allowed, 22);
+	/* checked before any counter: the destination counted nothing */
+	assert_int_equal(count_keys(env.an->maps.dsts), 0);
+	assert_int_equal(count_keys(env.an->maps.blocks), 0);
+	/* a source outside the prefix is counted and blocked */
+	mk_det(&f, AN_DET_SYN_FLOOD, (const uint8_t[4]){ 198, 51, 101, 7 },
+	       dst_v);
+	run_n(h, &f, 5);
+	assert_int_equal(count_keys(env.an->maps.blocks), 1);
+}
+
+/* the host's own address is never blocked, whatever it sends */
+static void t_own_protected(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+
+	need_bpf();
+	cfg.flags |= AN_F_BLOCK;
+	cfg.limit[AN_DET_PPS][AN_SCOPE_SRC] = 3;
+	memcpy(&cfg.local4[0], src_a, 4);
+	cfg.n4 = 1;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	/* martian (own address from outside): the packet is dropped ... */
+	run_dropped(h, &f);
+	run_dropped(h, &f);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].reason, AN_R_MARTIAN_OWN_ADDRESS);
+	assert_int_equal(env.ev[0].action, AN_ACT_DROP);
+	/* ... but the address never enters the block table */
+	assert_int_equal(count_keys(env.an->maps.blocks), 0);
+	assert_int_equal(read_stats().drops[AN_DET_MARTIAN], 2);
+}
+
+/* ---- port scans ---- */
+
+static int listen_on(int type, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	int fd = socket(AF_INET, type, 0), one = 1;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		fail_msg("bind port %u: %s", port, strerror(errno));
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static void t_port_scan(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	/* closed: nothing on the machine listens there (checked by lookups) */
+	const uint16_t base = 47100;
+	int tfd, ufd;
+	struct frame f;
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	set_config();
+	tfd = listen_on(SOCK_STREAM, 47090);
+	ufd = listen_on(SOCK_DGRAM, 47091);
+	/* open ports never count, however often */
+	for (int i = 0; i < 20; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47090,
+				     .flags = PS_TCP_SYN, .src = src_a,
+				     .dst = dst_v });
+		run(h, &f);
+		mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = 47091,
+				     .src = src_a, .dst = dst_v });
+		run(h, &f);
+	}
+	assert_int_equal(count_keys(env.an->maps.scans), 0);
+	/* 14 closed ports, each twice, and ACKs (not attempts): no alert */
+	for (int i = 0; i < 14; i++) {
+		mk(&f, &(struct pk){ .proto = i & 1 ? IPPROTO_UDP : IPPROTO_TCP,
+				     .dport = base + i, .flags = PS_TCP_SYN,
+				     .src = src_a, .dst = dst_v });
+		run_n(h, &f, 2);
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + 50 + i,
+				     .flags = PS_TCP_ACK, .src = src_a,
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	assert_int_equal(consume(), 0);
+	/* the 15th distinct closed port */
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + 14,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].detector, AN_DET_PORT_SCAN);
+	assert_int_equal(env.ev[0].count, 15);
+	assert_int_equal(env.ev[0].dport, base + 14);
+	assert_memory_equal(env.ev[0].saddr, src_a, 4);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + 15,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(consume(), 0);
+	/* another scan window starts over */
+	set_clock(cfg.clock_ns + 300 * NSEC);
+	for (int i = 0; i < 14; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + i,
+				     .flags = PS_TCP_SYN, .src = src_a,
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	assert_int_equal(consume(), 0);
+	close(tfd);
+	close(ufd);
+}
+
+/* a destination's packets jumping to spike_factor x its baseline */
+static void t_spike(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+
+	need_bpf();
+	cfg.spike_factor = 4;
+	cfg.spike_min = 50;
+	set_config();
+	/* three windows of 100 make a baseline of 100; the first has none */
+	for (int w = 0; w < 3; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 399);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].detector, AN_DET_SPIKE);
+	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
+	assert_int_equal(env.ev[0].count, 400);
+	assert_int_equal(env.ev[0].threshold, 400);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
+	assert_int_equal(consume(), 0);
+	/* a window skipped halves the baseline: 50, so 4 x 50 = 200 */
+	set_clock(cfg.clock_ns + 2 * NSEC);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 199);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].threshold, 200);
+	/* spike_min is the floor */
+	reset();
+	cfg.spike_factor = 4;
+	cfg.spike_min = 1000;
+	set_config();
+	for (int w = 0; w < 2; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 999);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].threshold, 1000);
+}
+
+/* a forged SYN flood does not fill the scan table */
+static void t_scan_flood(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+	uint8_t b[4];
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 3;
+	set_config();
+	for (__u32 i = 0; i < 6; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47180,
+				     .flags = PS_TCP_SYN,
+				     .src = nth_src(AN_SCOPE_DST, i, b),
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	/* the 4th SYN takes the destination over its limit */
+	assert_int_equal(count_keys(env.an->maps.scans), 3);
+	assert_int_equal(read_stats().scan_untracked, 3);
+}
+
+/* ---- fixed memory under a million sources ---- */
+
+static __u64 map_memlock(struct bpf_map *m)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(m));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void t_million_sources(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct bpf_map *maps[] = {
+		env.an->maps.sketch, env.an->maps.dsts, env.an->maps.scans,
+		env.an->maps.offenders, env.an->maps.blocks,
+	};
+	__u64 before[5];
+	const __u32 n = 1000000;
+	struct frame f;
+	struct an_stats s;
+
+	need_bpf();
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 1000;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = n;
+	set_config();
+	for (int i = 0; i < 5; i++)
+		before[i] = map_memlock(maps[i]);
+	mk_det(&f, AN_DET_SYN_FLOOD, src_a, dst_v);
+	for (__u32 i = 0; i < n; i++) {
+		/* the source's last three bytes: every packet a new one */
+		const struct frame_hdr *ip = frame_find(&f, FH_IPV4);
+		int ret = 0;
+
+		f.buf[ip->off + 13] = (uint8_t)(i >> 16);
+		f.buf[ip->off + 14] = (uint8_t)(i >> 8);
+		f.buf[ip->off + 15] = (uint8_t)i;
+		assert_int_equal(test_run(prog_fd(h), f.buf, f.len, 1, &ret),
+				 0);
+		if (ret != hook_pass_ret(h))
+			fail_msg("packet %u: verdict %d", i, ret);
+	}
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(map_memlock(maps[i]), before[i]);
+	s = read_stats();
+	assert_int_equal(s.seen, n);
+	/* the destination aggregate trips once, at its limit */
+	assert_int_equal(s.alerts[AN_DET_SYN_FLOOD], 1);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
+	assert_int_equal(env.ev[0].count, n);
+	assert_int_equal(count_keys(env.an->maps.dsts), 1);
+	assert_int_equal(s.dst_full, 0);
+}
+
+#define T(fn)	HOOK_TESTS(fn, case_setup, NULL)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(t_wellformed),
+		T(t_malformed),
+		T(t_martian),
+		T(t_thresholds),
+		T(t_per_source),
+		T(t_block),
+		T(t_manual_block),
+		T(t_allowlist),
+		T(t_own_protected),
+		T(t_port_scan),
+		T(t_spike),
+		T(t_scan_flood),
+		T(t_million_sources),
+	};
+
+	env_setup();
+	return run_hook_tests("anomaly", tests, group_teardown);
+}

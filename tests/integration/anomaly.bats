@@ -1,0 +1,384 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# anomaly end to end, through the binary, with real attack tools in the lab
+# (tests/lib/lab.bash): nmap, hping3 and scapy in the namespace send to the
+# host end, where anomaly is attached; `-j watch` reads the alerts and
+# tcpdump on the host end is the oracle for their timestamps.
+#
+#   - nmap -sS over closed ports: one port-scan alert naming the scanner, at
+#     the 15th closed port (the capture's time of that SYN within 1 ms),
+#     printed by watch within 100 ms of it;
+#     scans of an open port alone raise none.
+#   - hping3 -S: syn-flood per source; with --rand-source, per destination
+#     and no per-source alert.
+#   - scapy: NULL, XMAS and SYN+FIN flags, a bad IPv4 header length, a bad
+#     UDP length, a 127.0.0.1 source: each its own reason.
+#   - a benign suite (iperf3 TCP and UDP below the thresholds, HTTP requests
+#     on new and kept-alive connections, pings, DNS-like UDP with retries to
+#     an open port) raises zero alerts.
+#   - action block: the scanner's packets are dropped (counted), another
+#     address of the namespace still gets through, the block expires at its
+#     TTL; an allowlisted scanner is never blocked.
+#   - bad input: one clear sentence, a non-zero exit, the configuration
+#     unchanged.
+#
+# Every run is bounded in count and time.  A private bpffs keeps other
+# agents' attachments out of sight.
+#
+# shellcheck disable=SC2153 # LAB_* come from lab_up
+
+load ../lib/common
+
+setup() {
+	require_lab || return
+	require_cmd nmap hping3 tcpdump tshark jq iperf3 || return
+	# Debian's python3, which has python3-scapy, whatever PATH says
+	PY=/usr/bin/python3
+	[[ -x $PY ]] || PY=$(command -v python3)
+	"$PY" -c 'import scapy' 2>/dev/null ||
+		pktscope_unavailable "needs python3-scapy" || return
+	REAL_PKTSCOPE=$(pktscope_bin) || fail "pktscope is not built"
+	T=$BATS_TEST_TMPDIR
+	BPFFS=$T/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
+	PS() { "$REAL_PKTSCOPE" --bpffs "$BPFFS" "$@"; }
+	BG_PIDS=
+	lab_up anomaly
+	IF=$LAB_HOST_IF
+}
+
+teardown() {
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [[ -n ${REAL_PKTSCOPE:-} && -n ${IF:-} ]]; then
+		"$REAL_PKTSCOPE" --bpffs "$BPFFS" -q anomaly detach dev "$IF" \
+			>/dev/null 2>&1 || true
+	fi
+	if [[ -n ${BPFFS:-} ]] && mountpoint -q "$BPFFS"; then
+		umount "$BPFFS" || umount -l "$BPFFS" || true
+	fi
+	if declare -F lab_cleanup >/dev/null; then
+		lab_cleanup
+	fi
+}
+
+# ------------------------------------------------------------------ helpers
+
+attach() {
+	PS -q anomaly attach dev "$IF" "$@" >/dev/null ||
+		fail "attach $* failed"
+}
+
+# watch in the background for at most $1 seconds: the lines into
+# $T/alerts.json, the time each line arrived into $T/arrivals.txt
+watch_start() {
+	: >"$T/alerts.json"
+	: >"$T/arrivals.txt"
+	PS -j anomaly watch dev "$IF" duration "$1" > >("$PY" -u -c '
+import sys, time
+out, times = open(sys.argv[1], "w"), open(sys.argv[2], "w")
+for line in sys.stdin:
+    times.write("%.6f\n" % time.time())
+    times.flush()
+    out.write(line)
+    out.flush()
+' "$T/alerts.json" "$T/arrivals.txt") &
+	WATCH_PID=$!
+	BG_PIDS+=" $WATCH_PID"
+	sleep 0.3
+}
+
+watch_stop() {
+	# TERM: an asynchronous job of a script ignores SIGINT
+	kill -TERM "$WATCH_PID" 2>/dev/null || true
+	wait "$WATCH_PID" 2>/dev/null || true
+	sleep 0.2	# the time stamper drains
+}
+
+# alerts of a jq selection
+alerts() {
+	jq -c "select(.detector and (${1:-true}))" "$T/alerts.json"
+}
+
+n_alerts() {
+	alerts "$@" | wc -l
+}
+
+# the sum of every detector's alerts, from show
+total_alerts() {
+	PS -j anomaly show dev "$IF" |
+		jq '[.interfaces[0].counters.detectors[].alerts] | add'
+}
+
+# scapy in the namespace, sending on the peer end: $1 a python expression
+# for a list of packets (IP layer and up)
+scapy_send() {
+	lab_exec "$PY" -c "
+import logging; logging.getLogger('scapy').setLevel(logging.ERROR)
+from scapy.all import *
+conf.verb = 0
+src, dst = '$LAB_PEER_IP4', '$LAB_HOST_IP4'
+pkts = $1
+sendp([Ether(src='$LAB_PEER_MAC', dst='$LAB_HOST_MAC') / p for p in pkts],
+      iface='$LAB_PEER_IF')
+"
+}
+
+# whether a TCP connection from the namespace (source address $1) to the
+# host's address $2, port $3 is made within two seconds
+tcp_reach() {
+	lab_exec "$PY" -c "
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in '$2' else socket.AF_INET)
+s.settimeout(2)
+s.bind(('$1', 0))
+try:
+    s.connect(('$2', $3))
+except OSError:
+    sys.exit(1)
+"
+}
+
+# ------------------------------------------------------------------ tests
+
+@test "nmap -sS over closed ports: one port-scan alert, at the 15th port" {
+	attach
+	"$PY" -m http.server --bind "$LAB_HOST_IP4" 48080 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	sleep 0.5
+	lab_capture_start "$T/cap.pcap" tcp
+	watch_start 30
+	# an open port alone, scanned again and again: nothing
+	for _ in 1 2 3; do
+		lab_exec timeout 20 nmap -n -Pn -sS -p 48080 --max-retries 0 \
+			"$LAB_HOST_IP4" >/dev/null
+	done
+	# 30 closed ports, one at a time so that their order is known
+	lab_exec timeout 60 nmap -n -Pn -sS -p 47200-47229 --max-retries 0 \
+		--max-parallelism 1 -r "$LAB_HOST_IP4" >/dev/null
+	sleep 0.3
+	watch_stop
+	lab_capture_stop "$T/cap.pcap"
+	cat "$T/alerts.json" >&2
+	assert_eq 1 "$(n_alerts)" "alerts"
+	assert_eq 1 "$(n_alerts '.detector == "port-scan"')" "port-scan alerts"
+	a=$(alerts)
+	assert_eq "$LAB_PEER_IP4" "$(jq -r .src <<<"$a")" "scanner"
+	assert_eq 15 "$(jq -r .count <<<"$a")" "count"
+	assert_eq 15 "$(jq -r .threshold <<<"$a")" "threshold"
+	# the 15th distinct closed port's SYN, from the capture
+	tshark -r "$T/cap.pcap" -T fields -e frame.time_epoch -e tcp.dstport \
+		-Y "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport >= 47200 && tcp.dstport < 47230" \
+		>"$T/syns.txt"
+	read -r t15 p15 < <(awk '!seen[$2]++ { if (++n == 15) print }' "$T/syns.txt")
+	assert_eq "$p15" "$(jq -r .dport <<<"$a")" "the port that crossed"
+	ts=$(jq -r .ts <<<"$a")
+	# the line of the alert (the only one) and when watch printed it
+	arrived=$(grep -m1 . "$T/arrivals.txt")
+	"$PY" - "$ts" "$t15" "$arrived" <<'EOF'
+import sys, datetime as d
+a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
+a = a.replace(tzinfo=d.timezone.utc).timestamp()
+delta = abs(a - float(sys.argv[2]))
+late = float(sys.argv[3]) - a
+print("alert - capture: %.6f s, watch printed it %.6f s later" %
+      (delta, late), file=sys.stderr)
+sys.exit(0 if delta < 0.001 and 0 <= late < 0.1 else 1)
+EOF
+}
+
+@test "hping3 -S: syn-flood per source; random sources: per destination" {
+	attach syn-src 200 syn-dst 400 scan off
+	watch_start 30
+	lab_exec timeout 20 hping3 -q -S -p 47300 -c 1000 -i u100 \
+		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	# the next window: the first flood's destination alert is behind
+	sleep 1.1
+	# hping3 --rand-source would make the host answer addresses outside
+	# the lab (out of its default route): sendpkts' random sources come
+	# from the lab's pool, which is routed back into the namespace
+	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 1000 --dport 47301 \
+		>/dev/null
+	sleep 0.3
+	watch_stop
+	cat "$T/alerts.json" >&2
+	# a flood that straddles a window boundary may alert in both
+	n=$(n_alerts '.scope == "source"')
+	[[ $n -ge 1 && $n -le 2 ]] || fail "$n per-source alerts"
+	assert_eq "$LAB_PEER_IP4" \
+		"$(alerts '.scope == "source"' | jq -r .src | sort -u)" "the flooder"
+	assert_eq 47300 "$(alerts '.scope == "source"' | jq -r .dport | sort -u)"
+	n=$(n_alerts '.scope == "destination" and .dport == 47301')
+	[[ $n -ge 1 && $n -le 2 ]] || fail "$n per-destination alerts of the random flood"
+	assert_eq "$LAB_HOST_IP4" \
+		"$(alerts '.scope == "destination"' | jq -r .dst | sort -u)" "victim"
+	assert_eq 0 "$(n_alerts '.detector != "syn-flood"')" "other alerts"
+	# fixed memory: no table grew past its size
+	assert_eq 0 "$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.dst_full')"
+}
+
+@test "scapy: malformed classes and a 127.0.0.1 source, each its own reason" {
+	attach scan off
+	watch_start 20
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=80, flags='')]"
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=81, flags='FPU')]"
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=82, flags='SF')]"
+	scapy_send "[IP(src=src, dst=dst, ihl=4)/TCP(dport=83, flags='S')]"
+	scapy_send "[IP(src=src, dst=dst)/UDP(dport=53, len=30)/Raw(b'x'*4)]"
+	scapy_send "[IP(src='127.0.0.1', dst=dst)/UDP(dport=53)]"
+	sleep 0.3
+	watch_stop
+	cat "$T/alerts.json" >&2
+	assert_eq 6 "$(n_alerts)" "alerts"
+	got=$(jq -r .reason "$T/alerts.json" | sort | tr '\n' ' ')
+	assert_eq "ipv4.hlen_too_small martian.loopback tcp.flags_null tcp.flags_syn_fin tcp.flags_xmas udp.hlen_invalid " \
+		"$got" "reasons"
+	assert_eq 127.0.0.1 "$(alerts '.detector == "martian"' | jq -r .src)"
+}
+
+@test "benign suite: iperf3, HTTP, pings and DNS-like UDP raise no alert" {
+	attach
+	iperf3 -s -B "$LAB_HOST_IP4" -p 47400 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	"$PY" - "$LAB_HOST_IP4" 47401 47402 <<'EOF' >/dev/null 2>&1 &
+import http.server, socketserver, socket, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+def dns():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((sys.argv[1], int(sys.argv[3])))
+    while True:
+        d, a = u.recvfrom(2048)
+        u.sendto(d, a)
+threading.Thread(target=dns, daemon=True).start()
+S((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+EOF
+	BG_PIDS+=" $!"
+	sleep 1
+	lab_exec timeout 20 iperf3 -c "$LAB_HOST_IP4" -p 47400 -t 2 -b 50M >/dev/null
+	lab_exec timeout 20 iperf3 -c "$LAB_HOST_IP4" -p 47400 -t 2 -u -b 10M >/dev/null
+	lab_exec hping3 -q -1 -c 20 -i u50000 "$LAB_HOST_IP4" >/dev/null 2>&1
+	lab_exec "$PY" - "$LAB_HOST_IP4" 47401 47402 <<'EOF'
+import http.client, socket, sys
+host, port, dport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(1000):		# a new connection each
+    c = http.client.HTTPConnection(host, port, timeout=5)
+    c.request("GET", "/")
+    assert c.getresponse().read() == b"ok\n"
+    c.close()
+c = http.client.HTTPConnection(host, port, timeout=5)
+for i in range(1000):		# one connection, kept alive
+    c.request("GET", "/")
+    assert c.getresponse().read() == b"ok\n"
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(0.2)
+for i in range(200):		# queries, each sent twice (a retry)
+    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01"
+    u.sendto(q, (host, dport))
+    u.sendto(q, (host, dport))
+    u.recvfrom(2048)
+EOF
+	PS anomaly show dev "$IF" >&2
+	assert_eq 0 "$(total_alerts)" "alerts"
+	seen=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.seen')
+	[[ $seen -gt 5000 ]] || fail "only $seen packets seen"
+}
+
+@test "action block: the scanner is dropped, another address is not, the block expires" {
+	attach action block block-time 8s
+	"$PY" -m http.server --bind "$LAB_HOST_IP4" 48081 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	"$PY" -m http.server --bind "$LAB_HOST_IP6" 48082 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	sleep 0.5
+	watch_start 30
+	lab_exec timeout 30 nmap -n -Pn -sS -p 47500-47520 --max-retries 0 \
+		--max-rtt-timeout 100ms "$LAB_HOST_IP4" >/dev/null
+	sleep 0.2
+	watch_stop
+	a=$(alerts '.detector == "port-scan"')
+	assert_eq block "$(jq -r .action <<<"$a")" "action"
+	PS -j anomaly block list | jq -e --arg s "$LAB_PEER_IP4" \
+		'.interfaces[0].blocks[] | select(.addr == $s)' >/dev/null ||
+		fail "the scanner is not in the block list"
+	before=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48081 ||
+		fail "the blocked scanner got through"
+	# the namespace's other address (a pool address added to the peer
+	# would be answered through whichever lab routes the pool)
+	tcp_reach "$LAB_PEER_IP6" "$LAB_HOST_IP6" 48082 ||
+		fail "another address was dropped too"
+	after=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	[[ $after -gt $before ]] || fail "drops not counted: $before -> $after"
+	# expiry: at block_until, without user space
+	until_s=$(jq -r .block_until <<<"$a")
+	"$PY" - "$until_s" <<'EOF'
+import sys, time, datetime as d
+u = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
+u = u.replace(tzinfo=d.timezone.utc).timestamp()
+time.sleep(max(0, u - time.time()) + 0.05)
+EOF
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48081 ||
+		fail "still blocked after the TTL"
+}
+
+@test "an allowlisted scanner is never alerted on, never blocked" {
+	attach action block
+	PS anomaly allow add dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
+	watch_start 30
+	lab_exec timeout 30 nmap -n -Pn -sS -p 47600-47640 --max-retries 0 \
+		"$LAB_HOST_IP4" >/dev/null
+	watch_stop
+	cat "$T/alerts.json" >&2
+	assert_eq 0 "$(n_alerts)" "alerts"
+	assert_eq 0 "$(PS -j anomaly block list | jq '.interfaces[0].blocks | length')"
+	allowed=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.allowed')
+	[[ $allowed -ge 41 ]] || fail "allowed $allowed"
+	# and may not be blocked by hand
+	run PS anomaly block add dev "$IF" "$LAB_PEER_IP4"
+	[ "$status" -eq 1 ]
+	[[ $output == *"in the allowlist"* ]]
+}
+
+@test "bad input: a clear error, a non-zero exit, the configuration unchanged" {
+	attach syn-src 300
+	PS -j anomaly config dev "$IF" >"$T/before.json"
+	check() {
+		local want=$1 msg=$2
+		shift 2
+		run PS "$@"
+		[ "$status" -eq "$want" ] || fail "'$*': exit $status, want $want"
+		[[ $output == *"$msg"* ]] || fail "'$*': '$output'"
+		PS -j anomaly config dev "$IF" >"$T/after.json"
+		cmp -s "$T/before.json" "$T/after.json" ||
+			fail "'$*' changed the configuration"
+	}
+	check 2 "syn-src" anomaly config dev "$IF" syn-src 0
+	check 2 "syn-src" anomaly config dev "$IF" syn-src 2000000000
+	check 2 "bogus" anomaly config dev "$IF" bogus 5
+	check 2 "block-time" anomaly config dev "$IF" block-time 0
+	check 2 "10.0.0.300" anomaly allow add dev "$IF" 10.0.0.300/8
+	check 2 "bytes-src" anomaly config dev "$IF" syn-src 10 bytes-src 40gbit
+	check 1 "own address" anomaly block add dev "$IF" "$LAB_HOST_IP4"
+	check 2 "one address" anomaly block add dev "$IF" 10.0.0.0/8
+	check 1 "not attached" anomaly config dev lo syn-src 5
+	assert_eq 300 "$(jq '.thresholds[0].per_source' "$T/after.json")"
+	run PS anomaly attach dev "$IF" block-time 0
+	[ "$status" -eq 2 ]
+}
