@@ -173,11 +173,41 @@ static int tc_detach_prog(int ifindex, uint32_t handle, uint32_t prio,
 	return bpf_tc_detach(&hook, &d);
 }
 
+/*
+ * The plugin's teardown(), for what configure() made beyond the program
+ * (an IFB device, qdiscs): before the pins go, so it can still read its
+ * maps.  Also for a half-made attachment without metadata.
+ */
+static void teardown_dir(struct ps_ctx *ctx, const char *dir,
+			 const char *ifname, const struct ps_meta *m)
+{
+	const struct ps_plugin *p = ctx->plugin;
+	struct ps_attachment att;
+	struct ps_meta half;
+
+	if (!p || !p->teardown)
+		return;
+	if (!m) {
+		memset(&half, 0, sizeof(half));
+		snprintf(half.ifname, sizeof(half.ifname), "%s", ifname);
+		snprintf(half.plugin, sizeof(half.plugin), "%s", p->name);
+		m = &half;
+	}
+	if (strcmp(m->plugin, p->name))
+		return;
+	fill_attachment(&att, m, dir);
+	if (p->teardown(ctx, &att))
+		ps_warn(ctx, "%s could not remove all it set up on %s", p->name,
+			ifname);
+}
+
 static int detach_dir(struct ps_ctx *ctx, const char *dir, const char *ifname)
 {
 	struct ps_meta m;
+	bool have_meta = !read_meta(dir, &m);
 
-	if (!read_meta(dir, &m) && m.mode == PS_MODE_TC) {
+	teardown_dir(ctx, dir, ifname, have_meta ? &m : NULL);
+	if (have_meta && m.mode == PS_MODE_TC) {
 		char name[IF_NAMESIZE];
 
 		if (if_indextoname((unsigned)m.ifindex, name) &&
@@ -344,7 +374,7 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 	struct bpf_program *prog, *want = NULL;
 	struct ps_meta meta;
 	char dir[512], path[600];
-	bool dir_made = false;
+	bool dir_made = false, configured = false;
 	int ifindex, prog_fd, link_fd = -1, r;
 
 	if (!p || !p->bpf_elf)
@@ -450,6 +480,7 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 		meta.mode = mode;
 		fill_attachment(&a, &meta, dir);
 		a.ifindex = ifindex;
+		configured = true;
 		r = p->configure(ctx, &a, args);
 		if (r)
 			goto out;
@@ -484,6 +515,8 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname, enum ps_mode mode,
 	dir_made = false;	/* success: keep it */
 out:
 	if (dir_made) {
+		if (configured)
+			teardown_dir(ctx, dir, ifname, &meta);
 		if (mode == PS_MODE_TC && meta.tc_handle)
 			tc_detach_prog(ifindex, meta.tc_handle, meta.tc_priority,
 				       meta.prog_id);
