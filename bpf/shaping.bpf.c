@@ -123,6 +123,12 @@ __noinline int shp_match(const struct shp_rule *r, const struct ps_pkt *pkt)
 	return 1;
 }
 
+/* what a rate counts: the IP packet, header included (shaping.h) */
+static __always_inline __u32 shp_ip_len(const struct ps_pkt *pkt)
+{
+	return pkt->len > pkt->l3_off ? pkt->len - pkt->l3_off : 0;
+}
+
 static __always_inline __u64 shp_cost(const struct shp_rule *r, __u32 len)
 {
 	__u64 units = (r->flags & SHP_F_PPS) ? 1 : len;
@@ -210,7 +216,7 @@ static __always_inline enum ps_verdict shp_shape(struct ps_hook *h,
 	__u32 classid = r->classid;
 
 	if (!skb || !cfg->ifb_ifindex) {
-		shp_count(slot, PS_PASS, pkt->len);
+		shp_count(slot, PS_PASS, shp_ip_len(pkt));
 		return PS_PASS;
 	}
 	if (r->flags & SHP_F_FAIR) {
@@ -220,11 +226,11 @@ static __always_inline enum ps_verdict shp_shape(struct ps_hook *h,
 			classid = SHP_CLASSID(SHP_FAIR_MINOR(slot,
 					(s->fair_class % SHP_FAIR_CLASSES)));
 			__sync_fetch_and_add(&s->passed_packets, 1);
-			__sync_fetch_and_add(&s->passed_bytes, pkt->len);
+			__sync_fetch_and_add(&s->passed_bytes, shp_ip_len(pkt));
 		}
 	}
 	skb->priority = classid;
-	shp_count(slot, PS_REDIRECT, pkt->len);
+	shp_count(slot, PS_REDIRECT, shp_ip_len(pkt));
 	return ps_redirect(h, cfg->ifb_ifindex);
 }
 
@@ -248,20 +254,20 @@ static __always_inline enum ps_verdict shp_apply(struct ps_hook *h,
 		s = shp_source(r, b, pkt);
 		if (!s) {
 			/* no entry to be had: let it through, counted */
-			shp_count(slot, PS_PASS, pkt->len);
+			shp_count(slot, PS_PASS, shp_ip_len(pkt));
 			return PS_PASS;
 		}
 		tat = &s->tat;
 	}
-	if (!shp_gcra(tat, shp_cost(r, pkt->len), r->tolerance_ns, now)) {
-		shp_count(slot, PS_DROP, pkt->len);
+	if (!shp_gcra(tat, shp_cost(r, shp_ip_len(pkt)), r->tolerance_ns, now)) {
+		shp_count(slot, PS_DROP, shp_ip_len(pkt));
 		return PS_DROP;
 	}
 	if (s) {
 		__sync_fetch_and_add(&s->passed_packets, 1);
-		__sync_fetch_and_add(&s->passed_bytes, pkt->len);
+		__sync_fetch_and_add(&s->passed_bytes, shp_ip_len(pkt));
 	}
-	shp_count(slot, PS_PASS, pkt->len);
+	shp_count(slot, PS_PASS, shp_ip_len(pkt));
 	return PS_PASS;
 }
 
@@ -290,7 +296,7 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 				return shp_apply(h, cfg, r, slot, pkt);
 		}
 	}
-	shp_count(SHP_RULES_MAX, PS_PASS, pkt->len);
+	shp_count(SHP_RULES_MAX, PS_PASS, shp_ip_len(pkt));
 	return PS_PASS;
 }
 

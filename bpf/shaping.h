@@ -27,13 +27,20 @@
  *     There is no multiplication by the idle time, so no idle time
  *     overflows anything: an idle bucket simply has TAT in the past.
  *     cost = units * unit_ns + (units * unit_frac >> 32), units being the
- *     frame's bytes (bit/s) or 1 (pps); tolerance = burst's cost plus one
+ *     packet's IP bytes (bit/s) or 1 (pps); tolerance = burst's cost plus one
  *     tick of the coarse clock (config.slack_ns), which the clock's steps
  *     would otherwise take from the rate.
  *   action shape (TC/tcx only): skb->priority = the rule's HTB class (with
  *     SHP_F_FAIR, one of SHP_FAIR_CLASSES children, given to each new
  *     source in turn), then redirect to the IFB device config.ifb_ifindex,
  *     where HTB queues it.  At XDP, or before the IFB exists, it passes.
+ *
+ * Bytes, in rates and in every counter here, are IP bytes: the IP header
+ * and what follows, not the Ethernet header or VLAN tags.  That is what
+ * tc police charges at ingress, the same at XDP and TC, and closest to
+ * what a receiver counts.  (HTB on the IFB charges whole frames; the
+ * plugin raises a shaped class's rate by one Ethernet header a full-size
+ * packet to make up for it.)
  *
  * `sources` holds SHP_SOURCES_MAX entries for all rules (the key has the
  * rule id, so a deleted rule's entries are never reused and age out).  When

@@ -226,12 +226,17 @@ static int del_class(struct nl_sock *sk, int ifb, uint32_t id)
 #define FAIR_LEAF_MAJOR(slot, k) (0x100U + (slot) * SHP_FAIR_CLASSES + (k))
 
 int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
-		unsigned int slot)
+		unsigned int slot, unsigned int mtu)
 {
 	struct nl_sock *sk = nl_open(ctx);
 	uint32_t id = SHP_CLASSID(SHP_RULE_MINOR(slot));
 	bool fair = r->flags & SHP_F_FAIR;
-	uint64_t rate = r->rate;
+	/*
+	 * The rule's rate counts IP bytes, HTB whole frames: one Ethernet
+	 * header more a full-size packet makes them agree for bulk traffic.
+	 */
+	uint64_t rate = (uint64_t)((unsigned __int128)r->rate * (mtu + 14) /
+				   (mtu ? mtu : 1500));
 	int e;
 
 	if (!sk)
@@ -332,8 +337,9 @@ int shp_ifb_remove(struct ps_ctx *ctx, const char *name)
 }
 
 int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
-		unsigned int slot)
+		unsigned int slot, unsigned int mtu)
 {
+	(void)mtu;
 	(void)ifb;
 	(void)r;
 	(void)slot;

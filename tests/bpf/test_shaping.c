@@ -170,6 +170,11 @@ static int case_teardown(void **state)
 
 /* ---- frames ---- */
 
+/*
+ * len is the IP packet's length, what the rates and counters count
+ * (shaping.h): the frame is an Ethernet header longer.
+ */
+
 static void udp4(struct frame *f, const uint8_t src[4], uint16_t dport,
 		 size_t len)
 {
@@ -181,10 +186,10 @@ static void udp4(struct frame *f, const uint8_t src[4], uint16_t dport,
 	frame_eth(f, ETH_P_IP);
 	frame_ipv4(f, &ip);
 	frame_udp(f, 40000, dport);
-	frame_pad(f, len);
+	frame_pad(f, ETH_HLEN + len);
 	frame_finish(f);
 	assert_false(f->error);
-	assert_int_equal(f->len, len);
+	assert_int_equal(f->len, ETH_HLEN + len);
 }
 
 static void udp6(struct frame *f, const uint8_t src[16], size_t len)
@@ -196,7 +201,7 @@ static void udp6(struct frame *f, const uint8_t src[16], size_t len)
 	frame_eth(f, ETH_P_IPV6);
 	frame_ipv6(f, &ip);
 	frame_udp(f, 40000, 53);
-	frame_pad(f, len);
+	frame_pad(f, ETH_HLEN + len);
 	frame_finish(f);
 	assert_false(f->error);
 }
@@ -207,7 +212,7 @@ static void tcp4(struct frame *f, uint8_t flags, uint16_t dport)
 	frame_eth(f, ETH_P_IP);
 	frame_ipv4(f, &(struct frame_ipv4){ .proto = IPPROTO_TCP });
 	frame_tcp(f, 40000, dport, flags, 5);
-	frame_pad(f, 64);
+	frame_pad(f, ETH_HLEN + 64);
 	frame_finish(f);
 	assert_false(f->error);
 }
