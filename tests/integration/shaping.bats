@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The shaping plugin on the whole path: iperf3 in the lab namespace sends,
+# iperf3 on the host end receives, and the receiver's report is the oracle
+# (what the sender offered is measured too: a deep shaping queue pushes back
+# on a UDP sender's socket).  Every run is a few seconds.  Residue is
+# checked with tc, ip and bpftool, not with pktscope.
+#
+# Rates: a rule counts IP bytes (bpf/shaping.h); iperf3 reports UDP or TCP
+# payload.  With 1472-byte datagrams (1500-byte IP packets) the payload is
+# 98.1% of the IP rate, so "9.8-10.2 Mbit/s at the receiver" for a 10mbit
+# rule is checked on the payload, as the issue asks, and the first second
+# (the burst) is left out with iperf3's -O.
+
+load ../lib/common
+
+setup() {
+	require_lab
+	require_cmd iperf3 jq tc bpftool
+	lab_up shaping
+	IF=$LAB_HOST_IF
+	BPFFS=$BATS_TEST_TMPDIR/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
+	REAL_PKTSCOPE=$(pktscope_bin)
+	printf '#!/bin/sh\nexec "%s" --bpffs "%s" "$@"\n' "$REAL_PKTSCOPE" "$BPFFS" \
+		>"$BATS_TEST_TMPDIR/pktscope"
+	chmod +x "$BATS_TEST_TMPDIR/pktscope"
+	PKTSCOPE=$BATS_TEST_TMPDIR/pktscope
+	PIN=$BPFFS/pktscope/$IF
+	IFB=$(ifb_name "$IF")
+	SERVERS=()
+	PORT=$((5201 + (LAB_SLOT * 16)))
+}
+
+teardown() {
+	local p
+	for p in "${SERVERS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	"$PKTSCOPE" -q shaping detach dev "$IF" >/dev/null 2>&1 || true
+	lab_cleanup
+	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+}
+
+P() { "$PKTSCOPE" "$@"; }
+
+run_err() {
+	local errf="$BATS_TEST_TMPDIR/stderr"
+	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
+	stderr=$(cat "$errf")
+	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
+}
+
+attach() {
+	run_err "$PKTSCOPE" -j shaping attach dev "$IF" "$@"
+	[ "$status" -eq 0 ] || fail "attach failed: $stderr"
+	PROG_ID=$(jq -r .prog_id <<<"$output")
+}
+
+# the IFB name of an interface: psshp + FNV-1a of its name (htb.c)
+ifb_name() {
+	python3 -c 'import sys
+h = 2166136261
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("psshp%08x" % h)' "$1"
+}
+
+# the IFB if it exists
+ifb_of() {
+	ip link show "$IFB" >/dev/null 2>&1 && echo "$IFB"
+	return 0
+}
+
+# a second, third... source address inside the namespace, from the pool
+# (the host routes the pool to the lab; a local address beats the
+# namespace's blackhole route for it)
+extra_src() {
+	local i=$1 base=${LAB_POOL4%/*}
+	local a=${base%.*}.$(( ${base##*.} + 10 + i ))
+	lab_exec ip addr add "$a/32" dev "$LAB_PEER_IF" 2>/dev/null || true
+	echo "$a"
+}
+
+# an iperf3 server for one test on the host end; prints its JSON to FILE
+server() {
+	local port=$1 file=$2
+	iperf3 -s -1 -J -B "$LAB_HOST_IP4" -p "$port" >"$file" 2>/dev/null &
+	SERVERS+=($!)
+	local i
+	for i in $(seq 50); do
+		ss -ltn "sport = :$port" | grep -q LISTEN && return 0
+		sleep 0.05
+	done
+	fail "iperf3 server on $port did not start"
+}
+
+# client in the lab: client PORT OUT [iperf3 args]
+client() {
+	local port=$1 out=$2
+	shift 2
+	lab_exec timeout 30 iperf3 -c "$LAB_HOST_IP4" -p "$port" -J "$@" >"$out"
+}
+
+wait_servers() {
+	local p
+	for p in "${SERVERS[@]}"; do
+		timeout 30 tail --pid="$p" -f /dev/null || true
+	done
+	SERVERS=()
+}
+
+# receiver's payload rate, Mbit/s, of a server's JSON: the intervals after
+# the omitted ones (-O), where the burst went
+rx_mbps() {
+	jq -r '[.intervals[].sum | select(.omitted | not)] |
+		((map(.bytes) | add) * 8 / (map(.seconds) | add) / 1e6)' "$1"
+}
+
+# datagrams a UDP sender sent, and a UDP receiver got, omitted time included
+udp_sent() { jq '[.intervals[].sum.packets] | add' "$1"; }
+udp_got() { jq '[.intervals[].sum | .packets - .lost_packets] | add' "$1"; }
+
+within() {	# within VALUE LO HI WHAT
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }' ||
+		fail "$4: $1 not within [$2, $3]"
+}
+
+rule_json() {	# rule_json NAME -> that rule's row of rule list -j
+	P -j shaping rule list dev "$IF" interval 1ms |
+		jq -c --arg n "$1" '.rules[] | select(.name == $n)'
+}
+
+# nothing of ours left: pins, program, IFB, qdiscs and classes
+assert_clean() {
+	[ ! -e "$PIN/shaping" ] || fail "pins left: $(ls -R "$PIN")"
+	[ -z "$(ifb_of)" ] || fail "IFB left: $(ifb_of)"
+	! tc qdisc show | grep -q "$IFB" || fail "qdisc left: $(tc qdisc show | grep "$IFB")"
+	! ip -d link show "$IF" | grep -q 'prog/xdp' || fail "XDP program left"
+	[ -z "$(tc filter show dev "$IF" ingress 2>/dev/null)" ] || fail "tc filter left"
+	local try
+	for try in $(seq 20); do
+		bpftool prog show id "$PROG_ID" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	fail "program $PROG_ID still loaded"
+}
+
+@test "shaping: bad input is a clear error and changes nothing" {
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 10mbit
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"not attached to $IF"* ]]
+	attach
+	P shaping rule add dev "$IF" name keep rate 10mbit >/dev/null
+	before=$(P -j shaping rule list dev "$IF" interval 1ms | jq -c '[.rules[] | {id, name}]')
+
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 0
+	[ "$status" -eq 2 ]; [[ $stderr == Error:*rate* ]]
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 10mbit burst 1000
+	[ "$status" -eq 2 ]; [[ $stderr == *"below one full-size frame"* ]]
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 10mbit pps 100
+	[ "$status" -eq 2 ]; [[ $stderr == *"rate or pps, not both"* ]]
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" proto udp
+	[ "$status" -eq 2 ]; [[ $stderr == *"a limit is needed"* ]]
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" name keep rate 1mbit
+	[ "$status" -eq 1 ]; [[ $stderr == *"named 'keep' exists"* ]]
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 1mbit fair action drop
+	[ "$status" -eq 2 ]; [[ $stderr == *"needs action shape"* ]]
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 1mbit prefix 24
+	[ "$status" -eq 2 ]; [[ $stderr == *"prefix needs per-source"* ]]
+	run_err "$PKTSCOPE" shaping rule del dev "$IF" 99
+	[ "$status" -eq 1 ]; [[ $stderr == *"no rule '99'"* ]]
+	run_err "$PKTSCOPE" shaping rule del dev "$IF" nosuch
+	[ "$status" -eq 1 ]; [[ $stderr == *"no rule 'nosuch'"* ]]
+	run_err "$PKTSCOPE" -j shaping rule add dev "$IF" rate 0
+	[ "$status" -eq 2 ]; jq -e .error <<<"$output" >/dev/null
+
+	after=$(P -j shaping rule list dev "$IF" interval 1ms | jq -c '[.rules[] | {id, name}]')
+	assert_eq "$before" "$after" "rules after bad input"
+	[ -z "$(ifb_of)" ] || fail "an IFB appeared"
+}
+
+@test "shaping: action shape is refused in XDP mode, nothing half made" {
+	attach mode xdp
+	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 10mbit action shape
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"needs mode tcx or tc"* ]]
+	[ -z "$(ifb_of)" ]
+	[ "$(P -j shaping rule list dev "$IF" interval 1ms | jq '.rules | length')" -eq 0 ]
+}
+
+@test "shaping: 10 Mbit/s drop rule against 50 Mbit/s UDP; drops = offered - delivered" {
+	attach
+	P shaping rule add dev "$IF" name udp10 proto udp rate 10mbit >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -b 50M -l 1472 -t 4 -O 1
+	wait_servers
+	rx=$(rx_mbps "$BATS_TEST_TMPDIR/s.json")
+	echo "receiver $rx Mbit/s"
+	within "$rx" 9.8 10.2 "receiver rate"
+	# every datagram the sender sent reached the hook: what the rule
+	# dropped is exactly what the receiver did not get (iperf3's one
+	# handshake datagram passed and is in neither report)
+	sent=$(udp_sent "$BATS_TEST_TMPDIR/c.json")
+	got=$(udp_got "$BATS_TEST_TMPDIR/s.json")
+	row=$(rule_json udp10)
+	echo "sent $sent, received $got, rule: $row"
+	assert_eq "$((sent - got))" "$(jq .dropped_packets <<<"$row")" "dropped = offered - delivered"
+	assert_eq "$((got + 1))" "$(jq .passed_packets <<<"$row")" "passed = delivered + handshake"
+}
