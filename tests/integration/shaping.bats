@@ -45,6 +45,9 @@ teardown() {
 
 P() { "$PKTSCOPE" "$@"; }
 
+# a measured figure, shown in the TAP output of a passing test too
+figure() { echo "# $*" >&3; echo "$*"; }
+
 run_err() {
 	local errf="$BATS_TEST_TMPDIR/stderr"
 	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
@@ -73,20 +76,26 @@ ifb_of() {
 	return 0
 }
 
-# a second, third... source address inside the namespace, from the pool
-# (the host routes the pool to the lab; a local address beats the
-# namespace's blackhole route for it)
+# a second, third... source address of the namespace: IPv6, in the lab's
+# /64 (the IPv4 pool is routed to one lab only, and the /24 is shared), with
+# the host's route and static neighbour entry the quiet lab needs
 extra_src() {
-	local i=$1 base=${LAB_POOL4%/*}
-	local a=${base%.*}.$(( ${base##*.} + 10 + i ))
-	lab_exec ip addr add "$a/32" dev "$LAB_PEER_IF" 2>/dev/null || true
+	local a
+	a=$(python3 -c 'import ipaddress, sys
+n = ipaddress.ip_interface(sys.argv[1] + "/64").network
+print(n.network_address + (0x5ba9 << 32) + (int(sys.argv[2]) << 16) + int(sys.argv[3]))' \
+		"$LAB_HOST_IP6" "$LAB_SLOT" "$1")
+	lab_exec ip -6 addr add "$a/128" dev "$LAB_PEER_IF" nodad 2>/dev/null || true
+	ip -6 route replace "$a/128" dev "$IF"
+	ip -6 neigh replace "$a" lladdr "$LAB_PEER_MAC" dev "$IF" nud permanent
+	lab_on_cleanup "ip -6 route del $a/128 dev $IF 2>/dev/null"
 	echo "$a"
 }
 
 # an iperf3 server for one test on the host end; prints its JSON to FILE
 server() {
 	local port=$1 file=$2
-	iperf3 -s -1 -J -B "$LAB_HOST_IP4" -p "$port" >"$file" 2>/dev/null &
+	iperf3 -s -1 -J -B "${HOST:-$LAB_HOST_IP4}" -p "$port" >"$file" 2>/dev/null &
 	SERVERS+=($!)
 	local i
 	for i in $(seq 50); do
@@ -100,7 +109,7 @@ server() {
 client() {
 	local port=$1 out=$2
 	shift 2
-	lab_exec timeout 30 iperf3 -c "$LAB_HOST_IP4" -p "$port" -J "$@" >"$out"
+	lab_exec timeout 30 iperf3 -c "${HOST:-$LAB_HOST_IP4}" -p "$port" -J "$@" >"$out"
 }
 
 wait_servers() {
@@ -116,6 +125,11 @@ wait_servers() {
 rx_mbps() {
 	jq -r '[.intervals[].sum | select(.omitted | not)] |
 		((map(.bytes) | add) * 8 / (map(.seconds) | add) / 1e6)' "$1"
+}
+
+# the same as IP bytes: ip_mbps FILE PAYLOAD IPLEN
+ip_mbps() {
+	awk -v r="$(rx_mbps "$1")" -v p="$2" -v l="$3" 'BEGIN { print r * l / p }'
 }
 
 # datagrams a UDP sender sent, and a UDP receiver got, omitted time included
@@ -197,7 +211,7 @@ assert_clean() {
 	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -b 50M -l 1472 -t 4 -O 1
 	wait_servers
 	rx=$(rx_mbps "$BATS_TEST_TMPDIR/s.json")
-	echo "receiver $rx Mbit/s"
+	figure "receiver $rx Mbit/s"
 	within "$rx" 9.8 10.2 "receiver rate"
 	# every datagram the sender sent reached the hook: what the rule
 	# dropped is exactly what the receiver did not get (iperf3's one
@@ -208,4 +222,85 @@ assert_clean() {
 	echo "sent $sent, received $got, rule: $row"
 	assert_eq "$((sent - got))" "$(jq .dropped_packets <<<"$row")" "dropped = offered - delivered"
 	assert_eq "$((got + 1))" "$(jq .passed_packets <<<"$row")" "passed = delivered + handshake"
+}
+
+@test "shaping: TCP against a 10 Mbit/s rule: >= 90% policed (default burst), >= 95% shaped" {
+	attach
+	P shaping rule add dev "$IF" name tcp10 proto tcp rate 10mbit >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s1.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c1.json" -t 4 -O 1
+	wait_servers
+	police=$(rx_mbps "$BATS_TEST_TMPDIR/s1.json")
+	P shaping rule del dev "$IF" tcp10 >/dev/null
+	P shaping rule add dev "$IF" name tcp10s proto tcp rate 10mbit action shape >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s2.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c2.json" -t 4 -O 1
+	wait_servers
+	shape=$(rx_mbps "$BATS_TEST_TMPDIR/s2.json")
+	figure "TCP goodput: policed $police, shaped $shape Mbit/s"
+	within "$police" 9.0 10.5 "policed TCP goodput"
+	within "$shape" 9.5 10.2 "shaped TCP goodput"
+	[ "$(jq .queued_packets <<<"$(rule_json tcp10s)")" -gt 0 ]
+}
+
+@test "shaping: per-source gives two senders 5 Mbit/s each (within 5%)" {
+	attach
+	HOST=$LAB_HOST_IP6
+	a=$(extra_src 1); b=$(extra_src 2)
+	P shaping rule add dev "$IF" name ps proto udp rate 5mbit per-source >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/sa.json"
+	server "$((PORT + 1))" "$BATS_TEST_TMPDIR/sb.json"
+	# 1452-byte datagrams: 1500-byte IPv6 packets
+	client "$PORT" "$BATS_TEST_TMPDIR/ca.json" -u -b 20M -l 1452 -t 4 -O 1 -B "$a" &
+	client "$((PORT + 1))" "$BATS_TEST_TMPDIR/cb.json" -u -b 20M -l 1452 -t 4 -O 1 -B "$b"
+	wait
+	wait_servers
+	ra=$(ip_mbps "$BATS_TEST_TMPDIR/sa.json" 1452 1500)
+	rb=$(ip_mbps "$BATS_TEST_TMPDIR/sb.json" 1452 1500)
+	figure "sources (IP rate): $a $ra, $b $rb Mbit/s"
+	within "$ra" 4.75 5.25 "source $a"
+	within "$rb" 4.75 5.25 "source $b"
+	run_err "$PKTSCOPE" -j shaping show dev "$IF" interval 1ms
+	[ "$(jq '.interfaces[0].sources | length' <<<"$output")" -eq 2 ]
+}
+
+@test "shaping: fair shares 20 Mbit/s among four senders (each within 10% of a quarter)" {
+	attach
+	HOST=$LAB_HOST_IP6
+	P shaping rule add dev "$IF" name fair proto udp rate 20mbit fair >/dev/null
+	local i pids=()
+	for i in 0 1 2 3; do
+		src[i]=$(extra_src $((i + 1)))
+		server "$((PORT + i))" "$BATS_TEST_TMPDIR/s$i.json"
+	done
+	for i in 0 1 2 3; do
+		client "$((PORT + i))" "$BATS_TEST_TMPDIR/c$i.json" -u -b $((10 + 5 * i))M \
+			-l 1452 -t 4 -O 1 -B "${src[i]}" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	wait_servers
+	for i in 0 1 2 3; do
+		r[i]=$(ip_mbps "$BATS_TEST_TMPDIR/s$i.json" 1452 1500)
+		o[i]=$(jq '.end.sum.bits_per_second / 1e6' "$BATS_TEST_TMPDIR/c$i.json")
+	done
+	figure "received (IP rate) ${r[*]} Mbit/s, offered ${o[*]} Mbit/s"
+	for i in 0 1 2 3; do
+		within "${r[i]}" 4.5 5.5 "fair share of sender $i"
+	done
+}
+
+@test "shaping: a pps rule against 64-byte packets (within 2%)" {
+	attach
+	P shaping rule add dev "$IF" name pps proto udp pps 2000 >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s.json"
+	# 22 bytes of UDP payload: 50-byte IP packets, 64-byte frames
+	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -l 22 -b 1760k -t 4 -O 1
+	wait_servers
+	pps=$(jq '[.intervals[].sum | select(.omitted | not)] |
+		((map(.packets - .lost_packets) | add) / (map(.seconds) | add))' \
+		"$BATS_TEST_TMPDIR/s.json")
+	offered=$(jq '.end.sum.packets / .end.sum.seconds' "$BATS_TEST_TMPDIR/c.json")
+	figure "received $pps packets/s of $offered offered"
+	within "$pps" 1960 2040 "packets a second"
 }
