@@ -91,9 +91,10 @@ static int htb_root(struct nl_sock *sk, int ifb)
 	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(SHP_HTB_MAJOR, 0));
 	rtnl_tc_set_kind(TC_CAST(q), "htb");
 	rtnl_htb_set_defcls(q, 0);
-	r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_qdisc_put(q);
-	return r;
+	/* there already, with the classes of the rules before this one */
+	return r == -NLE_EXIST ? 0 : r;
 }
 
 int shp_ifb_ensure(struct ps_ctx *ctx, const char *name)

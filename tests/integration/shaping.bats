@@ -304,3 +304,158 @@ assert_clean() {
 	figure "received $pps packets/s of $offered offered"
 	within "$pps" 1960 2040 "packets a second"
 }
+
+@test "shaping: syn pps 20 per-source lets 20 connections a second per client through" {
+	attach
+	HOST=$LAB_HOST_IP6
+	a=$(extra_src 1); b=$(extra_src 2)
+	P shaping rule add dev "$IF" name conn proto tcp dport "$PORT" syn pps 20 per-source >/dev/null
+	cr=$PKTSCOPE_TESTLIB/conn_rate.py
+	python3 "$cr" serve "$HOST" "$PORT" 6 >"$BATS_TEST_TMPDIR/acc.json" 2>"$BATS_TEST_TMPDIR/srv.err" &
+	SERVERS+=($!)
+	for i in $(seq 50); do grep -q listening "$BATS_TEST_TMPDIR/srv.err" && break; sleep 0.05; done
+	# 60 attempts a second each, for 4 s
+	lab_exec python3 "$cr" connect "$a" "$HOST" "$PORT" 60 4 >"$BATS_TEST_TMPDIR/ca.json" &
+	lab_exec python3 "$cr" connect "$b" "$HOST" "$PORT" 60 4 >"$BATS_TEST_TMPDIR/cb.json"
+	wait
+	wait_servers
+	na=$(jq --arg a "$a" '.accepted[$a] // 0' "$BATS_TEST_TMPDIR/acc.json")
+	nb=$(jq --arg a "$b" '.accepted[$a] // 0' "$BATS_TEST_TMPDIR/acc.json")
+	row=$(rule_json conn)
+	figure "rule: $(jq -c '{passed_packets, dropped_packets}' <<<"$row")"
+	figure "accepted in 4 s: $na from $a ($(jq .attempts "$BATS_TEST_TMPDIR/ca.json") tried), $nb from $b ($(jq .attempts "$BATS_TEST_TMPDIR/cb.json") tried)"
+	# 20 a second for 4 s (within 5%), and the default burst of four
+	within "$na" 80 88 "connections from $a"
+	within "$nb" 80 88 "connections from $b"
+	[ "$(jq .passed_packets <<<"$row")" -eq $((na + nb)) ] || fail "rule passed $(jq .passed_packets <<<"$row"), server accepted $((na + nb))"
+}
+
+# p99 of hping3's ICMP round trips (ms), 200 pings 15 ms apart; the
+# median goes to the test's output
+ping_p99() {
+	lab_exec timeout 20 hping3 -1 -i u15000 -c 200 "$LAB_HOST_IP4" 2>/dev/null |
+		sed -n 's/.*rtt=\([0-9.]*\) ms/\1/p' | sort -n >"$BATS_TEST_TMPDIR/rtt"
+	awk '{ v[NR] = $1 } END { if (NR < 150) { print "lost"; exit }
+		print "median", v[int(NR / 2)] >"/dev/stderr"; print v[int(NR * 0.99)] }' \
+		"$BATS_TEST_TMPDIR/rtt"
+}
+
+@test "shaping: prio: ping p99 under 5 ms while bulk UDP saturates a shaped rule" {
+	attach
+	P shaping rule add dev "$IF" name bulk rate 10mbit action shape >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s1.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c1.json" -u -b 20M -l 1472 -t 5 &
+	sleep 1
+	without=$(ping_p99)
+	wait
+	wait_servers
+	P shaping rule add dev "$IF" name icmp proto icmp rate 1mbit action shape prio 0 >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s2.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c2.json" -u -b 20M -l 1472 -t 5 &
+	sleep 1
+	with=$(ping_p99)
+	wait
+	wait_servers
+	figure "ping p99 under bulk UDP: $without ms in the bulk rule's queue, $with ms with its own prio 0 rule"
+	bulk=$(rx_mbps "$BATS_TEST_TMPDIR/s2.json")
+	figure "bulk UDP received at $bulk Mbit/s"
+	within "$with" 0 5 "ping p99 with priority"
+	within "$without" 10 10000 "ping p99 without priority"
+	[ "$(jq .queued_packets <<<"$(rule_json icmp)")" -ge 100 ]
+}
+
+@test "shaping: deleting a rule restores full throughput within 1 s" {
+	attach
+	P shaping rule add dev "$IF" name lim proto udp rate 10mbit >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s.json"
+	t0=$(date +%s.%N)
+	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -b 50M -l 1472 -t 5 -i 0.25 &
+	sleep 2
+	td=$(date +%s.%N)
+	P shaping rule del dev "$IF" lim >/dev/null
+	wait
+	wait_servers
+	off=$(awk -v a="$t0" -v b="$td" 'BEGIN { print b - a }')
+	# every interval that starts 1 s after the delete: the sender's rate
+	jq -r --argjson off "$off" '.intervals[].sum |
+		select(.start >= $off + 1 and .seconds > 0.2) |
+		"\(.start) \(.bits_per_second / 1e6)"' "$BATS_TEST_TMPDIR/s.json" >"$BATS_TEST_TMPDIR/after"
+	jq -r --argjson off "$off" '.intervals[].sum |
+		select(.end <= $off and .start >= 1) |
+		"\(.start) \(.bits_per_second / 1e6)"' "$BATS_TEST_TMPDIR/s.json" >"$BATS_TEST_TMPDIR/before"
+	figure "deleted at ${off}s; before: $(awk '{printf "%.1f ", $2}' "$BATS_TEST_TMPDIR/before")| 1 s after: $(awk '{printf "%.1f ", $2}' "$BATS_TEST_TMPDIR/after")"
+	[ -s "$BATS_TEST_TMPDIR/after" ]
+	while read -r s r; do within "$r" 0 10.5 "before the delete ($s)"; done <"$BATS_TEST_TMPDIR/before"
+	while read -r s r; do within "$r" 45 60 "after the delete ($s)"; done <"$BATS_TEST_TMPDIR/after"
+}
+
+@test "shaping: rules change live; the counters of the rules left alone stay" {
+	attach
+	P shaping rule add dev "$IF" name a proto udp dport 7001 pps 100000 >/dev/null
+	lab_send --mix udp-flood --dport 7001 --count 200 >/dev/null
+	[ "$(jq .passed_packets <<<"$(rule_json a)")" -eq 200 ]
+	id_a=$(jq .id <<<"$(rule_json a)")
+	P shaping rule add dev "$IF" name b proto udp dport 7002 pps 100000 prio 0 >/dev/null
+	P shaping rule add dev "$IF" name c rate 1gbit prio 7 >/dev/null
+	lab_send --mix udp-flood --dport 7002 --count 50 >/dev/null
+	P shaping rule del dev "$IF" b >/dev/null
+	lab_send --mix udp-flood --dport 7001 --count 100 >/dev/null
+	row=$(rule_json a)
+	[ "$(jq .passed_packets <<<"$row")" -eq 300 ] || fail "a: $row"
+	[ "$(jq .id <<<"$row")" -eq "$id_a" ]
+	# b's 50 went to b, not to c (prio 0 first), and nothing to a
+	[ "$(jq .passed_packets <<<"$(rule_json c)")" -eq 0 ]
+	# list order: prio, then id
+	P -j shaping rule list dev "$IF" interval 1ms | jq -e '[.rules[].name] == ["a", "c"]'
+	P shaping rule del dev "$IF" "$id_a" >/dev/null
+	P -j shaping rule list dev "$IF" interval 1ms | jq -e '[.rules[].name] == ["c"]'
+}
+
+# the n-th (1-based) bpf() call of a command at which to kill it: the first
+# after its last netlink message (after_netlink), or its BPF_LINK_CREATE
+kill_point() {
+	local what=$1
+	shift
+	strace -f -qq -e trace=bpf,sendmsg -o "$BATS_TEST_TMPDIR/trace" "$@" >/dev/null 2>&1
+	awk -v what="$what" '
+		/bpf\(/ { n++; if (what == "link" && /BPF_LINK_CREATE/) { print n; exit }
+			  if (what == "after_netlink" && seen) { print n; exit } }
+		/sendmsg\(/ { seen = 1 }' "$BATS_TEST_TMPDIR/trace"
+}
+
+@test "shaping: detach leaves no qdisc, class, IFB, program or pin; also after kill -9" {
+	attach
+	P shaping rule add dev "$IF" name s1 rate 10mbit action shape >/dev/null
+	P shaping rule add dev "$IF" name f1 proto udp rate 20mbit fair >/dev/null
+	ip link show "$IFB" >/dev/null
+	[ "$(tc class show dev "$IFB" | wc -l)" -eq $((2 + 16)) ]
+	[ "$(tc qdisc show dev "$IFB" | grep -c bfifo)" -eq 17 ]
+	P shaping detach dev "$IF" >/dev/null
+	assert_clean
+
+	# a rule add killed after it made its HTB classes, before the rule
+	attach
+	P shaping rule add dev "$IF" name s1 rate 10mbit action shape >/dev/null
+	n=$(kill_point after_netlink "$PKTSCOPE" shaping rule add dev "$IF" name probe rate 5mbit action shape)
+	P shaping rule del dev "$IF" probe >/dev/null
+	[ -n "$n" ] || fail "no kill point found"
+	run strace -f -qq -o /dev/null -e trace=bpf -e inject=bpf:signal=KILL:when="$n" \
+		"$PKTSCOPE" shaping rule add dev "$IF" name killed rate 5mbit action shape
+	[ "$status" -ne 0 ]
+	[ "$(tc class show dev "$IFB" | wc -l)" -eq 2 ] || fail "the killed add made no class: $(tc class show dev "$IFB")"
+	P shaping detach dev "$IF" >/dev/null
+	assert_clean
+
+	# an attach killed as it links: the next attach cleans up and works
+	n=$(kill_point link "$PKTSCOPE" shaping attach dev "$IF")
+	P shaping detach dev "$IF" >/dev/null
+	[ -n "$n" ] || fail "no kill point found"
+	run strace -f -qq -o /dev/null -e trace=bpf -e inject=bpf:signal=KILL:when="$n" \
+		"$PKTSCOPE" shaping attach dev "$IF"
+	[ "$status" -ne 0 ]
+	[ -d "$PIN/shaping" ] || fail "the killed attach left nothing to clean up"
+	attach
+	P shaping rule add dev "$IF" name s2 rate 10mbit action shape >/dev/null
+	P shaping detach dev "$IF" >/dev/null
+	assert_clean
+}
