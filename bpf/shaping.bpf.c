@@ -285,11 +285,15 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 	if (n && pkt->family &&
 	    (pkt->l3 == PS_L3_IPV4 || pkt->l3 == PS_L3_IPV6)) {
 		for (__u32 i = 0; i < SHP_RULES_MAX; i++) {
+			const struct shp_quick *q = &cfg->quick[i];
 			struct shp_rule *r;
 			__u32 slot;
 
 			if (i >= n)
 				break;
+			if ((q->proto && q->proto != pkt->ip_proto) ||
+			    pkt->dport < q->dport_lo || pkt->dport > q->dport_hi)
+				continue;
 			slot = cfg->order[i] & (SHP_RULES_MAX - 1);
 			r = bpf_map_lookup_elem(&rules, &slot);
 			if (r && shp_match(r, pkt))

@@ -52,8 +52,8 @@
  * then that value is the time (tests set it to make runs deterministic).
  *
  * Live changes: user space writes a rule into a free slot (fully) before
- * it puts the slot in config.order, and takes it out of config.order
- * before it clears the slot.  A packet reading config while it changes may
+ * it puts the slot in config.order (and its shp_quick in config.quick),
+ * and takes it out of config.order before it clears the slot.  A packet reading config while it changes may
  * see the old or the new order; a slot it finds free it skips.
  */
 #ifndef PKTSCOPE_BPF_SHAPING_H
@@ -115,6 +115,18 @@ struct shp_rule {
 	char name[SHP_NAME_MAX];
 };
 
+/*
+ * A rule's protocol and destination ports beside its place in the order,
+ * in the config the program reads anyway: a packet skips most rules that
+ * do not match it without touching the rule or calling shp_match().  A
+ * filter only: shp_match() decides.
+ */
+struct shp_quick {
+	__u16 dport_lo, dport_hi;	/* 0-65535: any */
+	__u8 proto;			/* 0: any */
+	__u8 pad[3];
+};
+
 struct shp_config {
 	__u64 clock_ns;		/* non-zero: the time, for tests */
 	__u64 slack_ns;		/* one tick of the coarse clock */
@@ -123,6 +135,7 @@ struct shp_config {
 	char ifb_name[16];	/* recorded before the IFB is made */
 	__u32 n;		/* rules in order[] */
 	__u8 order[SHP_RULES_MAX];	/* slots, by prio then id */
+	struct shp_quick quick[SHP_RULES_MAX];	/* order[i]'s rule's */
 };
 
 /* on its own cache line: passing packets CAS tat */
@@ -215,6 +228,18 @@ static inline void shp_rule_set_prefix(struct shp_rule *r, unsigned int p4,
 	r->prefix6 = (__u8)p6;
 	shp_mask((__u8 *)&r->mask4, 4, p4);
 	shp_mask((__u8 *)r->mask6, 16, p6);
+}
+
+/* the quick filter of rule r (see struct shp_quick) */
+static inline struct shp_quick shp_quick_of(const struct shp_rule *r)
+{
+	struct shp_quick q = { r->dport_lo, r->dport_hi, 0, { 0 } };
+
+	if (r->flags & SHP_F_PROTO)
+		q.proto = r->proto;
+	if (r->flags & SHP_F_SYN)
+		q.proto = 6;
+	return q;
 }
 
 /* adds a src (not_src = 0) or not-src prefix; -1 when that list is full */

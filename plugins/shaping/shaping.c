@@ -493,9 +493,11 @@ static void order_insert(struct shp_config *cfg, const struct shp_rule *all,
 		if (o->prio < r->prio || (o->prio == r->prio && o->id < r->id))
 			break;
 		cfg->order[i] = cfg->order[i - 1];
+		cfg->quick[i] = cfg->quick[i - 1];
 		i--;
 	}
 	cfg->order[i] = (uint8_t)slot;
+	cfg->quick[i] = shp_quick_of(r);
 	cfg->n++;
 }
 
@@ -663,8 +665,10 @@ static int rule_del(struct ps_ctx *ctx, const struct ps_attachment *att,
 			      strerror(errno));
 	/* out of the order first, then the slot is freed */
 	for (uint32_t i = 0; i < cfg.n && i < SHP_RULES_MAX; i++)
-		if (cfg.order[i] != slot)
+		if (cfg.order[i] != slot) {
+			cfg.quick[j] = cfg.quick[i];
 			cfg.order[j++] = cfg.order[i];
+		}
 	cfg.n = j;
 	if (put_config(m, &cfg) || put_rule(m, (uint32_t)slot, &none))
 		return ps_err(ctx, "writing the rules of %s: %s", att->ifname,

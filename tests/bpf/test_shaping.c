@@ -91,7 +91,8 @@ static void advance(__u64 ns)
 	set_clock(env.now + ns);
 }
 
-/* the evaluation order, slots as given */
+/* the evaluation order, slots as given, with their rules' quick filters
+ * (put the rules first, as the plugin does) */
 static void set_order(int n, ...)
 {
 	struct shp_config c = get_config();
@@ -99,8 +100,15 @@ static void set_order(int n, ...)
 
 	va_start(ap, n);
 	c.n = n;
-	for (int i = 0; i < n; i++)
-		c.order[i] = (__u8)va_arg(ap, int);
+	for (int i = 0; i < n; i++) {
+		__u32 slot = (__u32)va_arg(ap, int);
+		struct shp_rule r;
+
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.sk->maps.rules), &slot, &r), 0);
+		c.order[i] = (__u8)slot;
+		c.quick[i] = shp_quick_of(&r);
+	}
 	va_end(ap);
 	array_set(env.sk->maps.config, &c);
 }
