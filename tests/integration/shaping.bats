@@ -224,6 +224,27 @@ assert_clean() {
 	assert_eq "$((got + 1))" "$(jq .passed_packets <<<"$row")" "passed = delivered + handshake"
 }
 
+@test "shaping: in XDP mode too; watch shows the rates per rule (JSON Lines)" {
+	attach mode xdp
+	P shaping rule add dev "$IF" name udp10 proto udp rate 10mbit >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -b 50M -l 1472 -t 4 -O 1 &
+	sleep 1.5
+	P -j shaping watch dev "$IF" interval 1s count 2 >"$BATS_TEST_TMPDIR/watch.json"
+	wait
+	wait_servers
+	rx=$(rx_mbps "$BATS_TEST_TMPDIR/s.json")
+	figure "XDP: receiver $rx Mbit/s; watch: $(jq -c '[.passed_bits_per_second, .dropped_bits_per_second]' "$BATS_TEST_TMPDIR/watch.json" | tr '\n' ' ')"
+	within "$rx" 9.8 10.2 "receiver rate at XDP"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/watch.json")" -eq 2 ]
+	while read -r line; do
+		jq -e '.name == "udp10" and (.time | test("^[0-9-]+T[0-9:.]+Z$"))' <<<"$line" >/dev/null
+		# the rule passes 10 Mbit/s of IP, the rest of 50 is dropped
+		within "$(jq '.passed_bits_per_second / 1e6' <<<"$line")" 9.5 10.5 "watch passed rate"
+		within "$(jq '.dropped_bits_per_second / 1e6' <<<"$line")" 35 45 "watch dropped rate"
+	done <"$BATS_TEST_TMPDIR/watch.json"
+}
+
 @test "shaping: TCP against a 10 Mbit/s rule: >= 90% policed (default burst), >= 95% shaped" {
 	attach
 	P shaping rule add dev "$IF" name tcp10 proto tcp rate 10mbit >/dev/null
