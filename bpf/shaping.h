@@ -53,8 +53,9 @@
  *
  * Live changes: user space writes a rule into a free slot (fully) before
  * it puts the slot in config.order (and its shp_quick in config.quick),
- * and takes it out of config.order before it clears the slot.  A packet reading config while it changes may
- * see the old or the new order; a slot it finds free it skips.
+ * and takes it out of config.order before it clears the slot.  A packet
+ * reading config while it changes may see the old or the new order (or,
+ * for one packet, a mix of the two); a slot it finds free it skips.
  */
 #ifndef PKTSCOPE_BPF_SHAPING_H
 #define PKTSCOPE_BPF_SHAPING_H
