@@ -1084,13 +1084,16 @@ static void watch_record(struct ps_ctx *ctx, const char *hms, const char *ts,
 	char a[32], b[32], c[32], d[32];
 
 	ps_record_begin(ctx);
-	if (!ps_json(ctx))
+	if (!ps_json(ctx)) {
 		ps_record_text(ctx, "%-8s  %-12s %4u %-16s %10s %10s %10s %10s",
 			       hms, v->att.ifname, rv->r.id, rv->r.name,
 			       ps_fmt_rate((uint64_t)rv->bps, a, sizeof(a)),
 			       ps_fmt_count(rv->pps, b, sizeof(b)),
 			       ps_fmt_rate((uint64_t)dbps, c, sizeof(c)),
 			       ps_fmt_count(dpps, d, sizeof(d)));
+		ps_record_end(ctx);
+		return;
+	}
 	ps_out_str(ctx, "time", NULL, ts);
 	ps_out_str(ctx, "ifname", NULL, v->att.ifname);
 	ps_out_u64(ctx, "id", NULL, rv->r.id);
