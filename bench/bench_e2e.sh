@@ -41,7 +41,9 @@
 #
 # Adding a plugin: list it in BENCH_PLUGINS; if its attach needs arguments
 # or its streaming command is not `watch`, set PLUGIN_ATTACH_ARGS[name] and
-# PLUGIN_WATCH[name] below.
+# PLUGIN_WATCH[name] below; PLUGIN_SETUP[name] is run (one pktscope command
+# a ';'-separated part, IF replaced by the interface) after each attach, and
+# PLUGIN_GOAL[name] replaces the ratio goal.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +58,11 @@ GOAL_RATIO=0.85
 GOAL_RSS_KIB=$((16 * 1024))
 
 # per-plugin knobs (src-log: filters for attach, its streaming verb)
-declare -A PLUGIN_ATTACH_ARGS=([proto-stats]="" [src-log]="")
+declare -A PLUGIN_ATTACH_ARGS=([proto-stats]="" [src-log]="" [shaping]="")
+# shaping: eight rules the flood (UDP to port 9) matches none of
+declare -A PLUGIN_SETUP=([shaping]="$(for p in 1 2 3 4 5 6 7 8; do
+	printf 'shaping rule add dev IF dport %d rate 1mbit;' "$((1000 + p))"; done)")
+declare -A PLUGIN_GOAL=([shaping]=0.95)
 declare -A PLUGIN_WATCH=([proto-stats]="watch interval 200ms"
 	[src-log]="watch")
 
@@ -153,6 +159,13 @@ attach() {
 	xdp) psc -q "$what" attach dev "$IF" mode xdp-native "${args[@]}" >/dev/null ;;
 	tc | tcx) psc -q "$what" attach dev "$IF" mode "$hook" "${args[@]}" >/dev/null ;;
 	esac
+	local cmd words cmds
+	IFS=';' read -r -a cmds <<<"${PLUGIN_SETUP[$what]:-}"
+	for cmd in "${cmds[@]}"; do
+		read -r -a words <<<"${cmd//IF/$IF}"
+		[[ ${#words[@]} -gt 0 ]] && psc -q "${words[@]}" >/dev/null
+	done
+	return 0
 }
 
 detach() {
@@ -252,8 +265,9 @@ for v in "${VARIANTS[@]}"; do
 	if [[ -n $base ]]; then
 		txr=$(awk -v a="$tx" -v b="$(median "${TX[$base]}")" 'BEGIN { printf "%.3fx", a / b }')
 		rxr=$(awk -v a="$rx" -v b="$(median "${RX[$base]}")" 'BEGIN { printf "%.3fx", a / b }')
-		note="vs $base, goal >= ${GOAL_RATIO}x"
-		awk -v a="${txr%x}" -v g="$GOAL_RATIO" 'BEGIN { exit !(a >= g) }' && note+=" ok" || note+=" MISSED"
+		goal=${PLUGIN_GOAL[${v#*/}]:-$GOAL_RATIO}
+		note="vs $base, goal >= ${goal}x"
+		awk -v a="${txr%x}" -v g="$goal" 'BEGIN { exit !(a >= g) }' && note+=" ok" || note+=" MISSED"
 	else
 		txr=- rxr=- note=$([[ $v == none ]] && echo "no program" || echo baseline)
 	fi

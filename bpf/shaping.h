@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Layout of the shaping BPF object, shared by bpf/shaping.bpf.c and the
+ * shaping plugin.  One instance per interface, pinned as
+ * <bpffs>/pktscope/<if>/shaping/<map>.
+ *
+ *   config    ARRAY      key 0: struct shp_config (rule order, IFB, clock)
+ *   rules     ARRAY      key slot: struct shp_rule (id 0: free slot)
+ *   buckets   ARRAY      key slot: struct shp_bucket (a rule's own GCRA)
+ *   counters  PERCPU_ARRAY key slot: struct shp_counters; key
+ *                        SHP_RULES_MAX: packets no rule matched
+ *   sources   LRU_HASH   struct shp_src_key -> struct shp_src
+ *
+ * A packet: the rules in config.order (sorted by prio, then id) are tried
+ * in turn; the first whose match holds decides; no match passes.
+ *
+ *   action drop (police): a GCRA (generic cell rate algorithm, the virtual
+ *     scheduling form) on the rule's bucket, or with SHP_F_PER_SOURCE on
+ *     the source's entry in `sources` (the address masked to the rule's
+ *     prefix).  State is one u64, the theoretical arrival time TAT:
+ *       start = max(TAT, now); next = start + cost
+ *       next - now <= tolerance ? CAS(TAT, old, next) and pass : drop
+ *     A packet over the limit only reads TAT, so a flood does not bounce
+ *     the cache line between CPUs; a packet that passes wins one
+ *     compare-and-swap (retried up to SHP_CAS_TRIES times, then dropped:
+ *     other CPUs took the budget), so several CPUs never over-admit.
+ *     There is no multiplication by the idle time, so no idle time
+ *     overflows anything: an idle bucket simply has TAT in the past.
+ *     cost = units * unit_ns + (units * unit_frac >> 32), units being the
+ *     packet's IP bytes (bit/s) or 1 (pps); tolerance = burst's cost plus one
+ *     tick of the coarse clock (config.slack_ns), which the clock's steps
+ *     would otherwise take from the rate.
+ *   action shape (TC/tcx only): skb->priority = the rule's HTB class (with
+ *     SHP_F_FAIR, one of SHP_FAIR_CLASSES children, given to each new
+ *     source in turn), then redirect to the IFB device config.ifb_ifindex,
+ *     where HTB queues it.  At XDP, or before the IFB exists, it passes.
+ *
+ * Bytes, in rates and in every counter here, are IP bytes: the IP header
+ * and what follows, not the Ethernet header or VLAN tags.  That is what
+ * tc police charges at ingress, the same at XDP and TC, and closest to
+ * what a receiver counts.  (HTB on the IFB charges whole frames; the
+ * plugin raises a shaped class's rate by one Ethernet header a full-size
+ * packet to make up for it.)
+ *
+ * `sources` holds SHP_SOURCES_MAX entries for all rules (the key has the
+ * rule id, so a deleted rule's entries are never reused and age out).  When
+ * it is full the kernel evicts the least recently used entries (in batches,
+ * per CPU); an evicted source comes back with a full burst.
+ *
+ * The clock: bpf_ktime_get_coarse_ns() (one tick, 4 ms at HZ=250, costs
+ * ~2 ns; the precise clock ~22 ns), unless config.clock_ns is non-zero:
+ * then that value is the time (tests set it to make runs deterministic).
+ *
+ * Live changes: user space writes a rule into a free slot (fully) before
+ * it puts the slot in config.order (and its shp_quick in config.quick),
+ * and takes it out of config.order before it clears the slot.  A packet
+ * reading config while it changes may see the old or the new order (or,
+ * for one packet, a mix of the two); a slot it finds free it skips.
+ */
+#ifndef PKTSCOPE_BPF_SHAPING_H
+#define PKTSCOPE_BPF_SHAPING_H
+
+#include <linux/types.h>
+
+#define SHP_RULES_MAX		32	/* a power of two: slots are masked */
+#define SHP_SOURCES_MAX		65536
+#define SHP_NETS_MAX		4	/* src / not-src prefixes per family */
+#define SHP_FAIR_CLASSES	16	/* HTB children of a fair rule */
+#define SHP_CAS_TRIES		4
+#define SHP_NAME_MAX		32
+
+/* shp_rule.flags */
+#define SHP_F_PROTO		(1U << 0)
+#define SHP_F_SYN		(1U << 1)	/* TCP SYN without ACK */
+#define SHP_F_PER_SOURCE	(1U << 2)
+#define SHP_F_FAIR		(1U << 3)
+#define SHP_F_PPS		(1U << 4)	/* rate is packets/s, not bit/s */
+#define SHP_F_SRC		(1U << 5)	/* the source must be in src */
+
+enum shp_action {
+	SHP_ACT_DROP = 0,
+	SHP_ACT_SHAPE,
+};
+
+struct shp_net4 {
+	__u32 addr, mask;	/* network order, addr masked */
+};
+
+struct shp_net6 {
+	__u64 addr[2], mask[2];
+};
+
+struct shp_rule {
+	__u32 id;		/* 0: free slot */
+	__u32 flags;		/* SHP_F_* */
+	__u32 prio;
+	__u32 classid;		/* shape: HTB class major:minor */
+	__u8 proto;		/* with SHP_F_PROTO */
+	__u8 action;		/* enum shp_action */
+	__u8 n_src4, n_src6;	/* prefixes in src4[], src6[] */
+	__u8 n_not4, n_not6;
+	__u8 prefix4, prefix6;	/* per-source prefix lengths */
+	__u16 sport_lo, sport_hi;	/* 0-65535: no filter */
+	__u16 dport_lo, dport_hi;
+	__u64 unit_ns;		/* cost of one unit: unit_ns + unit_frac/2^32 */
+	__u32 unit_frac;
+	__u32 mask4;		/* per-source mask, network order */
+	__u64 mask6[2];
+	__u64 tolerance_ns;	/* burst's cost + config.slack_ns */
+	struct shp_net4 src4[SHP_NETS_MAX], not4[SHP_NETS_MAX];
+	struct shp_net6 src6[SHP_NETS_MAX], not6[SHP_NETS_MAX];
+	/* for user space only */
+	__u64 rate;		/* bit/s, or packets/s with SHP_F_PPS */
+	__u64 burst;		/* bytes, or packets with SHP_F_PPS */
+	__u64 created;		/* seconds since the epoch */
+	char name[SHP_NAME_MAX];
+};
+
+/*
+ * A rule's protocol and destination ports beside its place in the order,
+ * in the config the program reads anyway: a packet skips most rules that
+ * do not match it without touching the rule or calling shp_match().  A
+ * filter only: shp_match() decides.
+ */
+struct shp_quick {
+	__u16 dport_lo, dport_hi;	/* 0-65535: any */
+	__u8 proto;			/* 0: any */
+	__u8 pad[3];
+};
+
+struct shp_config {
+	__u64 clock_ns;		/* non-zero: the time, for tests */
+	__u64 slack_ns;		/* one tick of the coarse clock */
+	__u32 ifb_ifindex;	/* 0: no IFB (yet) */
+	__u32 next_id;		/* user space: the id the next rule gets */
+	char ifb_name[16];	/* recorded before the IFB is made */
+	__u32 n;		/* rules in order[] */
+	__u8 order[SHP_RULES_MAX];	/* slots, by prio then id */
+	struct shp_quick quick[SHP_RULES_MAX];	/* order[i]'s rule's */
+};
+
+/* on its own cache line: passing packets CAS tat */
+struct shp_bucket {
+	__u64 tat;		/* theoretical arrival time, ns */
+	__u64 next_class;	/* fair: the class the next new source gets */
+	__u64 pad[6];
+};
+
+struct shp_counters {
+	__u64 passed_packets;
+	__u64 passed_bytes;
+	__u64 dropped_packets;
+	__u64 dropped_bytes;
+	__u64 queued_packets;	/* shape: redirected to the IFB */
+	__u64 queued_bytes;
+};
+
+struct shp_src_key {
+	__u32 rule_id;
+	__u8 family;		/* 2 or 10 */
+	__u8 pad[3];
+	__u8 addr[16];		/* masked to the rule's prefix */
+};
+
+struct shp_src {
+	__u64 tat;
+	__u64 passed_packets;	/* atomic adds, on pass only */
+	__u64 passed_bytes;
+	__u32 fair_class;	/* 0 .. SHP_FAIR_CLASSES - 1 */
+	__u32 pad;
+};
+
+/* HTB handles on the IFB: root 1:, a rule's class 1:(0x100 + slot), a fair
+ * rule's children 1:(0x1000 + slot * SHP_FAIR_CLASSES + k) */
+#define SHP_HTB_MAJOR		1U
+#define SHP_CLASSID(minor)	((SHP_HTB_MAJOR << 16) | (minor))
+#define SHP_RULE_MINOR(slot)	(0x100U + (slot))
+#define SHP_FAIR_MINOR(slot, k)	(0x1000U + (slot) * SHP_FAIR_CLASSES + (k))
+
+#ifndef __bpf__
+#include <string.h>
+
+#define SHP_NSEC	1000000000ULL
+
+/* ns that `units` units cost at r's rate (units: bytes or packets) */
+static inline __u64 shp_units_ns(const struct shp_rule *r, __u64 units)
+{
+	return units * r->unit_ns +
+	       (__u64)(((unsigned __int128)units * r->unit_frac) >> 32);
+}
+
+/*
+ * Sets r's rate (bit/s, or packets/s when pps), burst (bytes or packets)
+ * and the GCRA constants of shaping.h; slack_ns: one coarse-clock tick.
+ * A unit costs 8e9 / rate ns (a byte) or 1e9 / pps ns, kept as an integer
+ * and a 32-bit fraction, so the kernel side multiplies and shifts only.
+ */
+static inline void shp_rule_set_rate(struct shp_rule *r, __u64 rate, int pps,
+				     __u64 burst, __u64 slack_ns)
+{
+	__u64 per = pps ? SHP_NSEC : 8 * SHP_NSEC;
+
+	r->rate = rate;
+	r->burst = burst;
+	if (pps)
+		r->flags |= SHP_F_PPS;
+	else
+		r->flags &= ~SHP_F_PPS;
+	r->unit_ns = per / rate;
+	r->unit_frac = (__u32)(((unsigned __int128)(per % rate) << 32) / rate);
+	r->tolerance_ns = shp_units_ns(r, burst) + slack_ns;
+}
+
+/* network-order mask of plen bits over len bytes */
+static inline void shp_mask(__u8 *m, unsigned int len, unsigned int plen)
+{
+	for (unsigned int i = 0; i < len; i++) {
+		unsigned int bits = plen > 8 * i ? plen - 8 * i : 0;
+
+		m[i] = bits >= 8 ? 0xff : (__u8)(0xff00 >> bits);
+	}
+}
+
+/* the per-source prefix lengths and their masks */
+static inline void shp_rule_set_prefix(struct shp_rule *r, unsigned int p4,
+				       unsigned int p6)
+{
+	r->prefix4 = (__u8)p4;
+	r->prefix6 = (__u8)p6;
+	shp_mask((__u8 *)&r->mask4, 4, p4);
+	shp_mask((__u8 *)r->mask6, 16, p6);
+}
+
+/* the quick filter of rule r (see struct shp_quick) */
+static inline struct shp_quick shp_quick_of(const struct shp_rule *r)
+{
+	struct shp_quick q = { r->dport_lo, r->dport_hi, 0, { 0 } };
+
+	if (r->flags & SHP_F_PROTO)
+		q.proto = r->proto;
+	if (r->flags & SHP_F_SYN)
+		q.proto = 6;
+	return q;
+}
+
+/* adds a src (not_src = 0) or not-src prefix; -1 when that list is full */
+static inline int shp_rule_add_net(struct shp_rule *r, int not_src,
+				   int family, const void *addr,
+				   unsigned int plen)
+{
+	__u8 *a, *m, *n;
+	unsigned int len = family == 2 ? 4 : 16;
+
+	if (family == 2)
+		n = not_src ? &r->n_not4 : &r->n_src4;
+	else
+		n = not_src ? &r->n_not6 : &r->n_src6;
+	if (*n >= SHP_NETS_MAX)
+		return -1;
+	if (family == 2) {
+		struct shp_net4 *v = not_src ? r->not4 : r->src4;
+
+		a = (__u8 *)&v[*n].addr;
+		m = (__u8 *)&v[*n].mask;
+	} else {
+		struct shp_net6 *v = not_src ? r->not6 : r->src6;
+
+		a = (__u8 *)v[*n].addr;
+		m = (__u8 *)v[*n].mask;
+	}
+	memcpy(a, addr, len);
+	shp_mask(m, len, plen);
+	for (unsigned int i = 0; i < len; i++)
+		a[i] &= m[i];
+	(*n)++;
+	if (!not_src)
+		r->flags |= SHP_F_SRC;
+	return 0;
+}
+#endif
+
+#endif /* PKTSCOPE_BPF_SHAPING_H */

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * IFB + HTB for `action shape`, through libnl-route-3 (no tc subprocess).
+ *
+ *	<ifb> root 1: htb default 0 (unclassified packets go straight through)
+ *	  1:(0x100 + slot)  rate = ceil = the rule's rate, prio = its prio
+ *	    bfifo leaf, handle (0x20 + slot):
+ *	  fair: 1:(0x1000 + slot * 16 + k), k < 16, rate = rule / 16, ceil =
+ *	    the rule's rate, each with a bfifo leaf: HTB lends what idle
+ *	    children leave to the active ones in equal quanta, so N active
+ *	    sources get 1/N each.
+ *
+ * Leaves are bfifos sized on purpose (shp_leaf_limit_bytes), not the IFB's
+ * 32-packet default: deep enough for TCP to keep the class busy, shallow
+ * enough that a full one delays by tens of ms, not seconds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "htb.h"
+#include "shaping.h"
+
+#define LEAF_DELAY_MS	50		/* a full leaf holds this much time */
+#define LEAF_MIN_BYTES	(128U << 10)	/* two 64 KiB GSO packets */
+#define HTB_QUANTUM	(64U << 10)
+
+void shp_ifb_name(const char *ifname, char *buf, size_t len)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a: short, fixed, no ifindex */
+
+	for (const char *p = ifname; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(buf, len, "psshp%08x", h);
+}
+
+uint64_t shp_leaf_limit_bytes(uint64_t rate)
+{
+	uint64_t b = rate / 8 * LEAF_DELAY_MS / 1000;
+
+	return b < LEAF_MIN_BYTES ? LEAF_MIN_BYTES : b;
+}
+
+#ifdef HAVE_LIBNL
+
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/class.h>
+#include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/tc.h>
+
+static struct nl_sock *nl_open(struct ps_ctx *ctx)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	if (!sk || nl_connect(sk, NETLINK_ROUTE)) {
+		ps_err(ctx, "cannot open a route netlink socket");
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+static int link_set_up(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *cur = NULL, *chg = rtnl_link_alloc();
+	int r = -NLE_NOMEM;
+
+	if (chg && !(r = rtnl_link_get_kernel(sk, 0, name, &cur))) {
+		rtnl_link_set_flags(chg, IFF_UP);
+		r = rtnl_link_change(sk, cur, chg, 0);
+	}
+	rtnl_link_put(cur);
+	rtnl_link_put(chg);
+	return r;
+}
+
+static int htb_root(struct nl_sock *sk, int ifb)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int r;
+
+	if (!q)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifb);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(SHP_HTB_MAJOR, 0));
+	rtnl_tc_set_kind(TC_CAST(q), "htb");
+	rtnl_htb_set_defcls(q, 0);
+	r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_qdisc_put(q);
+	/* there already, with the classes of the rules before this one */
+	return r == -NLE_EXIST ? 0 : r;
+}
+
+int shp_ifb_ensure(struct ps_ctx *ctx, const char *name)
+{
+	struct nl_sock *sk = nl_open(ctx);
+	struct rtnl_link *l;
+	int r, idx;
+
+	if (!sk)
+		return -1;
+	idx = (int)if_nametoindex(name);
+	if (!idx) {
+		l = rtnl_link_alloc();
+		if (!l) {
+			nl_socket_free(sk);
+			return -ps_err(ctx, "out of memory");
+		}
+		rtnl_link_set_name(l, name);
+		rtnl_link_set_type(l, "ifb");
+		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(l);
+		if (r) {
+			nl_socket_free(sk);
+			return -ps_err(ctx, "creating IFB device %s: %s", name,
+				       nl_geterror(r));
+		}
+		idx = (int)if_nametoindex(name);
+	}
+	r = idx ? link_set_up(sk, name) : -NLE_OBJ_NOTFOUND;
+	if (!r)
+		r = htb_root(sk, idx);
+	nl_socket_free(sk);
+	if (r) {
+		shp_ifb_remove(ctx, name);
+		return -ps_err(ctx, "setting up IFB device %s: %s", name,
+			       nl_geterror(r));
+	}
+	return idx;
+}
+
+int shp_ifb_remove(struct ps_ctx *ctx, const char *name)
+{
+	struct nl_sock *sk;
+	struct rtnl_link *l = NULL;
+	int r;
+
+	if (!if_nametoindex(name))
+		return 0;
+	sk = nl_open(ctx);
+	if (!sk)
+		return PS_ERR;
+	r = rtnl_link_get_kernel(sk, 0, name, &l);
+	/* ours only: an IFB of that name */
+	if (!r && (!rtnl_link_get_type(l) ||
+		   strcmp(rtnl_link_get_type(l), "ifb"))) {
+		ps_warn(ctx, "%s is not an IFB device; left alone", name);
+		r = 0;
+	} else if (!r) {
+		r = rtnl_link_delete(sk, l);
+	}
+	rtnl_link_put(l);
+	nl_socket_free(sk);
+	if (r && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
+		return ps_err(ctx, "removing IFB device %s: %s", name,
+			      nl_geterror(r));
+	return 0;
+}
+
+static int add_class(struct nl_sock *sk, int ifb, uint32_t parent,
+		     uint32_t id, uint64_t rate, uint64_t ceil,
+		     const struct shp_rule *r)
+{
+	struct rtnl_class *c = rtnl_class_alloc();
+	uint64_t burst = r->burst > UINT32_MAX ? UINT32_MAX : r->burst;
+	int e;
+
+	if (!c)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(c), ifb);
+	rtnl_tc_set_parent(TC_CAST(c), parent);
+	rtnl_tc_set_handle(TC_CAST(c), id);
+	rtnl_tc_set_kind(TC_CAST(c), "htb");
+	/* libnl takes bytes a second */
+	rtnl_htb_set_rate64(c, rate / 8);
+	rtnl_htb_set_ceil64(c, ceil / 8);
+	rtnl_htb_set_prio(c, r->prio > 7 ? 7 : r->prio);
+	rtnl_htb_set_rbuffer(c, (uint32_t)burst);
+	rtnl_htb_set_cbuffer(c, (uint32_t)burst);
+	rtnl_htb_set_quantum(c, HTB_QUANTUM);
+	e = rtnl_class_add(sk, c, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_class_put(c);
+	return e;
+}
+
+static int add_leaf(struct nl_sock *sk, int ifb, uint32_t parent,
+		    uint32_t major, uint64_t limit)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int e;
+
+	if (!q)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifb);
+	rtnl_tc_set_parent(TC_CAST(q), parent);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(major, 0));
+	rtnl_tc_set_kind(TC_CAST(q), "bfifo");
+	rtnl_qdisc_fifo_set_limit(q, (int)(limit > INT32_MAX ? INT32_MAX :
+					   limit));
+	e = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_qdisc_put(q);
+	return e;
+}
+
+static int del_class(struct nl_sock *sk, int ifb, uint32_t id)
+{
+	struct rtnl_class *c = rtnl_class_alloc();
+	int e;
+
+	if (!c)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(c), ifb);
+	rtnl_tc_set_handle(TC_CAST(c), id);
+	e = rtnl_class_delete(sk, c);
+	rtnl_class_put(c);
+	return e;
+}
+
+/* leaf qdisc majors: 0x20 + slot, and 0x100 + slot * 16 + k for fair */
+#define LEAF_MAJOR(slot)	(0x20U + (slot))
+#define FAIR_LEAF_MAJOR(slot, k) (0x100U + (slot) * SHP_FAIR_CLASSES + (k))
+
+int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
+		unsigned int slot, unsigned int mtu)
+{
+	struct nl_sock *sk = nl_open(ctx);
+	uint32_t id = SHP_CLASSID(SHP_RULE_MINOR(slot));
+	bool fair = r->flags & SHP_F_FAIR;
+	/*
+	 * The rule's rate counts IP bytes, HTB whole frames: one Ethernet
+	 * header more a full-size packet makes them agree for bulk traffic.
+	 */
+	uint64_t rate = (uint64_t)((unsigned __int128)r->rate * (mtu + 14) /
+				   (mtu ? mtu : 1500));
+	int e;
+
+	if (!sk)
+		return PS_ERR;
+	e = add_class(sk, ifb, TC_HANDLE(SHP_HTB_MAJOR, 0), id, rate, rate, r);
+	if (!e && !fair)
+		e = add_leaf(sk, ifb, id, LEAF_MAJOR(slot),
+			     shp_leaf_limit_bytes(rate));
+	for (unsigned int k = 0; fair && !e && k < SHP_FAIR_CLASSES; k++) {
+		uint32_t cid = SHP_CLASSID(SHP_FAIR_MINOR(slot, k));
+		uint64_t share = rate / SHP_FAIR_CLASSES;
+
+		e = add_class(sk, ifb, id, cid, share ? share : 8, rate, r);
+		if (!e)
+			e = add_leaf(sk, ifb, cid, FAIR_LEAF_MAJOR(slot, k),
+				     shp_leaf_limit_bytes(rate));
+	}
+	nl_socket_free(sk);
+	if (e) {
+		shp_htb_del(ctx, ifb, r, slot);
+		return ps_err(ctx, "creating HTB class %x:%x on the IFB: %s",
+			      SHP_HTB_MAJOR, SHP_RULE_MINOR(slot),
+			      nl_geterror(e));
+	}
+	return PS_OK;
+}
+
+void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
+		 unsigned int slot)
+{
+	struct nl_sock *sk = nl_open(ctx);
+
+	if (!sk)
+		return;
+	/* children first: HTB refuses to delete a class that has some */
+	if (r->flags & SHP_F_FAIR)
+		for (unsigned int k = 0; k < SHP_FAIR_CLASSES; k++)
+			del_class(sk, ifb, SHP_CLASSID(SHP_FAIR_MINOR(slot, k)));
+	del_class(sk, ifb, SHP_CLASSID(SHP_RULE_MINOR(slot)));
+	nl_socket_free(sk);
+}
+
+bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
+		   uint64_t *drops, uint64_t *backlog)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *cache = NULL;
+	bool ok = false;
+
+	*drops = *backlog = 0;
+	if (!sk || nl_connect(sk, NETLINK_ROUTE) ||
+	    rtnl_class_alloc_cache(sk, ifb, &cache))
+		goto out;
+	for (unsigned int k = 0; k < SHP_FAIR_CLASSES + 1; k++) {
+		uint32_t id = k == SHP_FAIR_CLASSES ?
+			SHP_CLASSID(SHP_RULE_MINOR(slot)) :
+			SHP_CLASSID(SHP_FAIR_MINOR(slot, k));
+		struct rtnl_class *c;
+
+		if (k < SHP_FAIR_CLASSES && !(r->flags & SHP_F_FAIR))
+			continue;
+		c = rtnl_class_get(cache, ifb, id);
+		if (!c)
+			continue;
+		/* the parent of fair children has no queue of its own */
+		if (!(r->flags & SHP_F_FAIR) || k < SHP_FAIR_CLASSES) {
+			*drops += rtnl_tc_get_stat(TC_CAST(c), RTNL_TC_DROPS);
+			*backlog += rtnl_tc_get_stat(TC_CAST(c),
+						     RTNL_TC_BACKLOG);
+		}
+		rtnl_class_put(c);
+		ok = true;
+	}
+out:
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return ok;
+}
+
+#else /* !HAVE_LIBNL */
+
+#define NO_LIBNL "this pktscope was built without libnl-route-3, which " \
+	"action shape needs (apt-get install libnl-route-3-dev, then " \
+	"./configure and make again)"
+
+int shp_ifb_ensure(struct ps_ctx *ctx, const char *name)
+{
+	(void)name;
+	return -ps_err(ctx, NO_LIBNL);
+}
+
+int shp_ifb_remove(struct ps_ctx *ctx, const char *name)
+{
+	/* nothing can have made one; an IFB of that name is not ours */
+	(void)ctx;
+	(void)name;
+	return 0;
+}
+
+int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
+		unsigned int slot, unsigned int mtu)
+{
+	(void)mtu;
+	(void)ifb;
+	(void)r;
+	(void)slot;
+	return ps_err(ctx, NO_LIBNL);
+}
+
+void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
+		 unsigned int slot)
+{
+	(void)ctx;
+	(void)ifb;
+	(void)r;
+	(void)slot;
+}
+
+bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
+		   uint64_t *drops, uint64_t *backlog)
+{
+	(void)ifb;
+	(void)r;
+	(void)slot;
+	*drops = *backlog = 0;
+	return false;
+}
+
+#endif /* HAVE_LIBNL */

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * shaping: what the rules did, from the per-CPU counters and the sources
+ * map: `rule list`, `show`, `watch` and the metrics callback.  Current
+ * rates come from two readings some time apart.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <pktscope/plugin.h>
+
+#include "config.h"
+#include "htb.h"
+#include "shaping.h"
+#include "shaping_int.h"
+
+#define SAMPLE_NS	(200ULL * 1000000)	/* default `interval` */
+
+/* ---- reading: counters and rates ---- */
+
+struct rule_view {
+	struct shp_rule r;
+	uint32_t slot;
+	struct shp_counters c;
+	double bps, pps, drop_pps;	/* over the sample */
+	uint64_t q_drops, q_backlog;	/* HTB leaves (shape) */
+	bool q_ok;
+};
+
+struct view {
+	struct ps_attachment att;
+	struct shp_config cfg;
+	struct rule_view rules[SHP_RULES_MAX];
+	size_t n;
+	struct shp_counters unmatched;
+};
+
+static int view_read(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     struct view *v)
+{
+	struct shp_rule rules[SHP_RULES_MAX];
+	uint32_t slots[SHP_RULES_MAX];
+	struct maps m;
+	int e;
+
+	memset(v, 0, sizeof(*v));
+	v->att = *att;
+	if (maps_open(ctx, att, &m))
+		return PS_ERR;
+	e = load_rules(&m, &v->cfg, rules, slots, &v->n);
+	for (size_t i = 0; !e && i < v->n; i++) {
+		struct rule_view *rv = &v->rules[i];
+
+		rv->r = rules[i];
+		rv->slot = slots[i];
+		e = get_counters(&m, slots[i], &rv->c);
+		if (!e && rv->r.action == SHP_ACT_SHAPE && v->cfg.ifb_ifindex)
+			rv->q_ok = shp_htb_stats((int)v->cfg.ifb_ifindex,
+						 &rv->r, rv->slot, &rv->q_drops,
+						 &rv->q_backlog);
+	}
+	if (!e)
+		e = get_counters(&m, SHP_RULES_MAX, &v->unmatched);
+	maps_close(&m);
+	if (e)
+		return ps_err(ctx, "reading the rules of %s: %s", att->ifname,
+			      strerror(e < 0 ? -e : e));
+	return PS_OK;
+}
+
+/* rates of cur against prev (same rules by id), over secs */
+static void view_rates(struct view *cur, const struct view *prev, double secs)
+{
+	for (size_t i = 0; i < cur->n; i++) {
+		struct rule_view *c = &cur->rules[i];
+
+		for (size_t j = 0; j < prev->n; j++) {
+			const struct rule_view *p = &prev->rules[j];
+
+			if (p->r.id != c->r.id)
+				continue;
+			c->bps = 8.0 * (double)(c->c.passed_bytes +
+						c->c.queued_bytes -
+						p->c.passed_bytes -
+						p->c.queued_bytes) / secs;
+			c->pps = (double)(c->c.passed_packets +
+					  c->c.queued_packets -
+					  p->c.passed_packets -
+					  p->c.queued_packets) / secs;
+			c->drop_pps = (double)(c->c.dropped_packets -
+					       p->c.dropped_packets) / secs;
+		}
+	}
+}
+
+/* every selected attachment read twice, sample_ns apart */
+static int views_sample(struct ps_ctx *ctx, const char *dev,
+			uint64_t sample_ns, struct view **out, size_t *n)
+{
+	struct ps_attachment *atts;
+	struct view *prev, *cur;
+	uint64_t t0, t1;
+	int e = PS_OK;
+
+	*out = NULL;
+	if (ps_attachments_select(ctx, dev, &atts, n))
+		return PS_ERR;
+	prev = calloc(*n, sizeof(*prev));
+	cur = calloc(*n, sizeof(*cur));
+	if (!prev || !cur) {
+		e = ps_err(ctx, "out of memory");
+		goto out;
+	}
+	t0 = ps_mono_ns();
+	for (size_t i = 0; i < *n && !e; i++)
+		e = view_read(ctx, &atts[i], &prev[i]);
+	if (!e && sample_ns)
+		ps_sleep(sample_ns);
+	t1 = ps_mono_ns();
+	for (size_t i = 0; i < *n && !e; i++) {
+		e = view_read(ctx, &atts[i], &cur[i]);
+		if (!e && sample_ns)
+			view_rates(&cur[i], &prev[i],
+				   (double)(t1 - t0) / 1e9);
+	}
+out:
+	free(prev);
+	free(atts);
+	if (e) {
+		free(cur);
+		return e;
+	}
+	*out = cur;
+	return PS_OK;
+}
+
+static const struct ps_col rule_cols[] = {
+	{ "ifname", "INTERFACE", PS_LEFT },
+	{ "id", "ID", PS_RIGHT },
+	{ "name", NULL, PS_LEFT },
+	{ "match", NULL, PS_LEFT },
+	{ "limit", NULL, PS_LEFT },
+	{ "burst", NULL, PS_RIGHT },
+	{ "action", NULL, PS_LEFT },
+	{ "prio", NULL, PS_RIGHT },
+	{ "passed_packets", "PASS", PS_RIGHT },
+	{ "passed_bytes", "PASS_B", PS_RIGHT },
+	{ "dropped_packets", "DROP", PS_RIGHT },
+	{ "dropped_bytes", "DROP_B", PS_RIGHT },
+	{ "queued_packets", "QUEUED", PS_RIGHT },
+	{ "queue_drops_packets", "QDROP", PS_RIGHT },
+	{ "current_bits_per_second", "RATE", PS_RIGHT },
+	{ "current_packets_per_second", "PPS", PS_RIGHT },
+};
+
+static const char *fmt_rate_u64(uint64_t v, char *buf, size_t len)
+{
+	return ps_fmt_rate(v, buf, len);
+}
+
+static const char *fmt_size_u64(uint64_t v, char *buf, size_t len)
+{
+	return ps_fmt_size(v, buf, len);
+}
+
+static void rule_row(struct ps_table *t, const struct view *v,
+		     const struct rule_view *rv)
+{
+	char mb[256], lb[64], bb[32];
+
+	ps_table_str(t, v->att.ifname);
+	ps_table_u64(t, rv->r.id);
+	ps_table_str(t, rv->r.name);
+	ps_table_str(t, fmt_match(&rv->r, mb, sizeof(mb)));
+	ps_table_str(t, fmt_limit(&rv->r, lb, sizeof(lb)));
+	ps_table_str(t, fmt_burst(&rv->r, bb, sizeof(bb)));
+	ps_table_str(t, shp_action_choices[rv->r.action]);
+	ps_table_u64(t, rv->r.prio);
+	ps_table_u64(t, rv->c.passed_packets);
+	ps_table_u64_human(t, rv->c.passed_bytes, fmt_size_u64);
+	ps_table_u64(t, rv->c.dropped_packets);
+	ps_table_u64_human(t, rv->c.dropped_bytes, fmt_size_u64);
+	ps_table_u64(t, rv->c.queued_packets);
+	ps_table_u64(t, rv->q_drops);
+	ps_table_u64_human(t, (uint64_t)rv->bps, fmt_rate_u64);
+	ps_table_u64(t, (uint64_t)rv->pps);
+	ps_table_end_row(t);
+}
+
+int do_rule_list(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct view *v;
+	struct ps_table *t;
+	size_t n, rows = 0;
+
+	if (views_sample(ctx, ps_arg_str(args, "dev", NULL),
+			 ps_arg_u64(args, "interval", SAMPLE_NS), &v, &n))
+		return PS_ERR;
+	t = ps_table_new(ctx, "rules", rule_cols, ARRAY_SIZE(rule_cols));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i].n; j++, rows++)
+			rule_row(t, &v[i], &v[i].rules[j]);
+	ps_table_end(t);
+	if (!rows)
+		ps_out_text(ctx, "(no rules)\n");
+	free(v);
+	return PS_OK;
+}
+
+/* ---- show: rules, then the busiest limited sources ---- */
+
+struct src_row {
+	struct shp_src_key k;
+	struct shp_src s;
+	double bps, pps;
+};
+
+static int cmp_src_rate(const void *a, const void *b)
+{
+	const struct src_row *x = a, *y = b;
+
+	if (x->bps != y->bps)
+		return x->bps < y->bps ? 1 : -1;
+	return x->s.passed_bytes < y->s.passed_bytes ? 1 :
+	       x->s.passed_bytes > y->s.passed_bytes ? -1 : 0;
+}
+
+static size_t dump_sources(int fd, struct src_row *v, size_t max)
+{
+	struct shp_src_key k, next;
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v[n].s))
+			continue;
+		v[n].k = k;
+		v[n].bps = v[n].pps = 0;
+		n++;
+	}
+	return n;
+}
+
+static void src_rates(struct src_row *cur, size_t n, const struct src_row *old,
+		      size_t nold, double secs)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < nold; j++) {
+			if (memcmp(&cur[i].k, &old[j].k, sizeof(cur[i].k)))
+				continue;
+			cur[i].bps = 8.0 * (double)(cur[i].s.passed_bytes -
+						    old[j].s.passed_bytes) / secs;
+			cur[i].pps = (double)(cur[i].s.passed_packets -
+					      old[j].s.passed_packets) / secs;
+			break;
+		}
+}
+
+static const char *rule_name_of(const struct view *v, uint32_t id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->rules[i].r.id == id)
+			return v->rules[i].r.name;
+	return NULL;
+}
+
+static void show_sources(struct ps_ctx *ctx, const struct view *v,
+			 const struct src_row *rows, size_t n, size_t limit)
+{
+	static const struct ps_col cols[] = {
+		{ "ifname", "INTERFACE", PS_LEFT },
+		{ "rule", NULL, PS_LEFT },
+		{ "source", NULL, PS_LEFT },
+		{ "passed_packets", "PASSED", PS_RIGHT },
+		{ "passed_bytes", "BYTES", PS_RIGHT },
+		{ "fair_class", "CLASS", PS_RIGHT },
+		{ "current_bits_per_second", "RATE", PS_RIGHT },
+		{ "current_packets_per_second", "PPS", PS_RIGHT },
+	};
+	struct ps_table *t = ps_table_new(ctx, "sources", cols,
+					  ARRAY_SIZE(cols));
+	size_t shown = 0;
+
+	for (size_t i = 0; i < n && shown < limit; i++) {
+		const char *rn = rule_name_of(v, rows[i].k.rule_id);
+		char a[INET6_ADDRSTRLEN], cls[16] = "-";
+
+		if (!rn)
+			continue;	/* a deleted rule's: ageing out */
+		inet_ntop(rows[i].k.family == 2 ? AF_INET : AF_INET6,
+			  rows[i].k.addr, a, sizeof(a));
+		for (size_t j = 0; j < v->n; j++)
+			if (v->rules[j].r.id == rows[i].k.rule_id &&
+			    (v->rules[j].r.flags & SHP_F_FAIR))
+				snprintf(cls, sizeof(cls), "%u",
+					 rows[i].s.fair_class);
+		ps_table_str(t, v->att.ifname);
+		ps_table_str(t, rn);
+		ps_table_str(t, a);
+		ps_table_u64(t, rows[i].s.passed_packets);
+		ps_table_u64_human(t, rows[i].s.passed_bytes, fmt_size_u64);
+		ps_table_str(t, cls);
+		ps_table_u64_human(t, (uint64_t)rows[i].bps, fmt_rate_u64);
+		ps_table_u64(t, (uint64_t)rows[i].pps);
+		ps_table_end_row(t);
+		shown++;
+	}
+	ps_table_end(t);
+}
+
+static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    uint64_t sample_ns, size_t limit)
+{
+	struct src_row *a = calloc(SHP_SOURCES_MAX, sizeof(*a));
+	struct src_row *b = calloc(SHP_SOURCES_MAX, sizeof(*b));
+	struct view *v0 = calloc(1, sizeof(*v0)), *v1 = calloc(1, sizeof(*v1));
+	size_t na = 0, nb = 0;
+	uint64_t t0, t1;
+	int fd = -1, e = PS_ERR;
+
+	if (!a || !b || !v0 || !v1) {
+		ps_err(ctx, "out of memory");
+		goto out;
+	}
+	fd = ps_map_open(ctx, att, "sources");
+	if (fd < 0)
+		goto out;
+	t0 = ps_mono_ns();
+	if (view_read(ctx, att, v0))
+		goto out;
+	na = dump_sources(fd, a, SHP_SOURCES_MAX);
+	ps_sleep(sample_ns);
+	t1 = ps_mono_ns();
+	if (view_read(ctx, att, v1))
+		goto out;
+	nb = dump_sources(fd, b, SHP_SOURCES_MAX);
+	view_rates(v1, v0, (double)(t1 - t0) / 1e9);
+	src_rates(b, nb, a, na, (double)(t1 - t0) / 1e9);
+	qsort(b, nb, sizeof(*b), cmp_src_rate);
+
+	ps_out_item(ctx, NULL);
+	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	ps_out_str(ctx, "ifb", "IFB device", v1->cfg.ifb_ifindex ?
+		   v1->cfg.ifb_name : "-");
+	ps_out_u64(ctx, "unmatched_packets", "Unmatched packets",
+		   v1->unmatched.passed_packets);
+	ps_out_u64(ctx, "unmatched_bytes", "Unmatched bytes",
+		   v1->unmatched.passed_bytes);
+	struct ps_table *t = ps_table_new(ctx, "rules", rule_cols,
+					  ARRAY_SIZE(rule_cols));
+	for (size_t j = 0; j < v1->n; j++)
+		rule_row(t, v1, &v1->rules[j]);
+	ps_table_end(t);
+	show_sources(ctx, v1, b, nb, limit);
+	ps_out_item_end(ctx);
+	e = PS_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(a);
+	free(b);
+	free(v0);
+	free(v1);
+	return e;
+}
+
+int do_show(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	struct ps_attachment *atts;
+	size_t n;
+	int e = PS_OK;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts,
+				  &n))
+		return PS_ERR;
+	ps_out_list(ctx, "interfaces", NULL);
+	for (size_t i = 0; i < n && !e; i++)
+		e = show_one(ctx, &atts[i], ps_arg_u64(args, "interval",
+						       SAMPLE_NS),
+			     ps_arg_u64(args, "limit", 10));
+	ps_out_list_end(ctx);
+	free(atts);
+	return e;
+}
+
+/* ---- watch: rates per rule over time ---- */
+
+static void watch_record(struct ps_ctx *ctx, const char *hms, const char *ts,
+			 const struct view *v, const struct rule_view *rv,
+			 double secs, const struct rule_view *old)
+{
+	double dpps = rv->drop_pps;
+	double dbps = old ? 8.0 * (double)(rv->c.dropped_bytes -
+					   old->c.dropped_bytes) / secs : 0;
+	char a[32], b[32], c[32], d[32];
+
+	ps_record_begin(ctx);
+	if (!ps_json(ctx)) {
+		ps_record_text(ctx, "%-8s  %-12s %4u %-16s %10s %10s %10s %10s",
+			       hms, v->att.ifname, rv->r.id, rv->r.name,
+			       ps_fmt_rate((uint64_t)rv->bps, a, sizeof(a)),
+			       ps_fmt_count(rv->pps, b, sizeof(b)),
+			       ps_fmt_rate((uint64_t)dbps, c, sizeof(c)),
+			       ps_fmt_count(dpps, d, sizeof(d)));
+		ps_record_end(ctx);
+		return;
+	}
+	ps_out_str(ctx, "time", NULL, ts);
+	ps_out_str(ctx, "ifname", NULL, v->att.ifname);
+	ps_out_u64(ctx, "id", NULL, rv->r.id);
+	ps_out_str(ctx, "name", NULL, rv->r.name);
+	ps_out_u64(ctx, "passed_bits_per_second", NULL, (uint64_t)rv->bps);
+	ps_out_u64(ctx, "passed_packets_per_second", NULL, (uint64_t)rv->pps);
+	ps_out_u64(ctx, "dropped_bits_per_second", NULL, (uint64_t)dbps);
+	ps_out_u64(ctx, "dropped_packets_per_second", NULL, (uint64_t)dpps);
+	ps_record_end(ctx);
+}
+
+static const struct rule_view *find_old(const struct view *v, uint32_t id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->rules[i].r.id == id)
+			return &v->rules[i];
+	return NULL;
+}
+
+int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
+	uint64_t count = ps_arg_u64(args, "count", 0);
+	struct ps_attachment *atts;
+	struct view *prev, *cur;
+	uint64_t t0, t1;
+	size_t n;
+	int e = PS_OK;
+
+	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts,
+				  &n))
+		return PS_ERR;
+	prev = calloc(n, sizeof(*prev));
+	cur = calloc(n, sizeof(*cur));
+	if (!prev || !cur) {
+		e = ps_err(ctx, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !e; i++)
+		e = view_read(ctx, &atts[i], &prev[i]);
+	t0 = ps_mono_ns();
+	for (uint64_t round = 0; !e && (!count || round < count); round++) {
+		char hms[16], ts[40];
+		time_t now;
+		struct timespec rt;
+
+		if (!ps_sleep(interval))
+			break;
+		t1 = ps_mono_ns();
+		clock_gettime(CLOCK_REALTIME, &rt);
+		now = rt.tv_sec;
+		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		strftime(ts, 24, "%Y-%m-%dT%H:%M:%S", gmtime(&now));
+		snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ",
+			 rt.tv_nsec / 1000000);
+		if (!ps_json(ctx) && round % 20 == 0)
+			ps_out_text(ctx, "%-8s  %-12s %4s %-16s %10s %10s %10s %10s\n",
+				    "TIME", "INTERFACE", "ID", "NAME",
+				    "PASSED", "PPS", "DROPPED", "DROP PPS");
+		for (size_t i = 0; i < n && !e; i++) {
+			double secs = (double)(t1 - t0) / 1e9;
+
+			e = view_read(ctx, &atts[i], &cur[i]);
+			if (e)
+				break;
+			view_rates(&cur[i], &prev[i], secs);
+			for (size_t j = 0; j < cur[i].n; j++)
+				watch_record(ctx, hms, ts, &cur[i],
+					     &cur[i].rules[j], secs,
+					     find_old(&prev[i],
+						      cur[i].rules[j].r.id));
+			prev[i] = cur[i];
+		}
+		t0 = t1;
+	}
+out:
+	free(prev);
+	free(cur);
+	free(atts);
+	return e;
+}
+
+int shp_metrics(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	static const char *const verdicts[] = { "passed", "dropped", "queued" };
+	struct view *v = calloc(1, sizeof(*v));
+	int e;
+
+	if (!v)
+		return PS_ERR;
+	e = view_read(ctx, att, v);
+	for (size_t i = 0; !e && i < v->n; i++) {
+		const struct rule_view *rv = &v->rules[i];
+		char id[16];
+		const uint64_t *c = (const uint64_t *)&rv->c;
+
+		snprintf(id, sizeof(id), "%u", rv->r.id);
+		for (size_t k = 0; k < ARRAY_SIZE(verdicts); k++) {
+			struct ps_label l[] = {
+				{ "rule", rv->r.name }, { "id", id },
+				{ "verdict", verdicts[k] },
+			};
+
+			ps_metric(ctx, "shaping_rule_packets_total",
+				  PS_METRIC_COUNTER,
+				  "Packets a shaping rule matched, by what it did with them",
+				  (double)c[2 * k], l, ARRAY_SIZE(l));
+			ps_metric(ctx, "shaping_rule_bytes_total",
+				  PS_METRIC_COUNTER,
+				  "Bytes a shaping rule matched, by what it did with them",
+				  (double)c[2 * k + 1], l, ARRAY_SIZE(l));
+		}
+		if (rv->q_ok) {
+			struct ps_label l[] = { { "rule", rv->r.name },
+						{ "id", id } };
+
+			ps_metric(ctx, "shaping_queue_drops_total",
+				  PS_METRIC_COUNTER,
+				  "Packets the HTB queues of a shaped rule dropped",
+				  (double)rv->q_drops, l, ARRAY_SIZE(l));
+			ps_metric(ctx, "shaping_queue_backlog_bytes",
+				  PS_METRIC_GAUGE,
+				  "Bytes waiting in the HTB queues of a shaped rule",
+				  (double)rv->q_backlog, l, ARRAY_SIZE(l));
+		}
+	}
+	free(v);
+	return e;
+}
