@@ -84,6 +84,13 @@ struct {
 	__type(value, struct slog_rate);
 } rate SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SLOG_EXPR_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} expr_progs SEC(".maps");
+
 /* TCP, UDP and SCTP headers that parsed: a later fragment has none */
 static __always_inline int slog_has_ports(const struct ps_pkt *pkt)
 {
@@ -365,7 +372,8 @@ static __always_inline int slog_emit(const struct slog_config *cfg,
 }
 
 static __always_inline void slog_handle(struct ps_hook *h,
-					const struct ps_pkt *pkt, __u32 ifindex)
+					const struct ps_pkt *pkt, __u32 ifindex,
+					int resume)
 {
 	struct slog_config *cfg;
 	struct slog_stats *st;
@@ -378,6 +386,9 @@ static __always_inline void slog_handle(struct ps_hook *h,
 	if (!st || !cfg)
 		return;
 
+	/* steps 1 and 2 were done before the expression matched */
+	if (resume)
+		goto matched;
 	/* 1: the IP header parsed (ARP sets family too, hence l3) */
 	st->seen++;
 	if (!pkt->family || (pkt->l3 != PS_L3_IPV4 && pkt->l3 != PS_L3_IPV6)) {
@@ -389,6 +400,14 @@ static __always_inline void slog_handle(struct ps_hook *h,
 		st->filtered++;
 		return;
 	}
+	if (cfg->flags & SLOG_F_EXPR) {
+		/* on to the expression, which goes on to slog_cont or
+		 * slog_reject; no expression in its slot: nothing matches */
+		bpf_tail_call(h->ctx, &expr_progs, SLOG_EXPR_SLOT);
+		st->filtered++;
+		return;
+	}
+matched:
 	/* 3 */
 	now = ps_hook_now(h);
 	slog_source(pkt, now);
@@ -434,8 +453,44 @@ static __always_inline void slog_handle(struct ps_hook *h,
 static __always_inline enum ps_verdict slog_decide(struct ps_hook *h,
 						    struct ps_pkt *pkt)
 {
-	slog_handle(h, pkt, h->ifindex);
+	slog_handle(h, pkt, h->ifindex, 0);
 	return PS_PASS;
 }
 
 PS_HOOK(slog, slog_decide)
+
+/* after the expression matched: steps 3 to 8 (the packet parsed again) */
+static __always_inline enum ps_verdict slog_cont_decide(struct ps_hook *h,
+							struct ps_pkt *pkt)
+{
+	slog_handle(h, pkt, h->ifindex, 1);
+	return PS_PASS;
+}
+
+PS_HOOK(slog_cont, slog_cont_decide)
+
+/* after the expression did not match: filtered, counted, passed on */
+static __always_inline void slog_rejected(__u32 len)
+{
+	struct slog_stats *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&stats, &zero);
+	if (st)
+		st->filtered++;
+	ps_hook_count(PS_PASS, len);
+}
+
+SEC("xdp")
+int slog_reject_xdp(struct xdp_md *ctx)
+{
+	slog_rejected(ctx->data_end - ctx->data);
+	return ps_xdp_action(PS_PASS);
+}
+
+SEC("tc")
+int slog_reject_tc(struct __sk_buff *skb)
+{
+	slog_rejected(skb->len);
+	return ps_tc_action(PS_PASS);
+}

@@ -54,6 +54,7 @@
 #define MAX_EBPF	32000	/* jump offsets are 16 bits */
 
 #define LABEL_RET0	(-1)	/* jump target: return 0 */
+#define LABEL_EPI	(-2)	/* jump target: the tail call on r0 */
 
 struct emit {
 	struct bpf_insn *insns;
@@ -66,6 +67,7 @@ struct emit {
 		bool ebpf;
 	} *fix;
 	size_t nfix, capfix;
+	bool tail;		/* returns go to the tail-call epilogue */
 };
 
 static void put(struct emit *e, struct bpf_insn i)
@@ -500,7 +502,11 @@ static void emit_body(struct emit *e, const struct sock_filter *f, size_t n,
 				ALU32_IMM(BPF_MOV, R0, (int32_t)k);
 			else
 				ALU32_REG(BPF_MOV, R0, RA);
-			EXIT();
+			if (e->tail)
+				jump(e, BPF_JMP | BPF_JA, 0, 0, 0, LABEL_EPI,
+				     false);
+			else
+				EXIT();
 			break;
 		case BPF_JMP:
 			if (BPF_OP(c) == BPF_JA) {
@@ -572,13 +578,14 @@ static void emit_body(struct emit *e, const struct sock_filter *f, size_t n,
 }
 
 int ps_cbpf_to_ebpf(const struct sock_filter *f, size_t n,
-		    enum ps_cbpf_hook hook, struct bpf_insn **out,
-		    size_t *n_out, char *err, size_t errlen)
+		    enum ps_cbpf_hook hook, const struct ps_cbpf_tail *tail,
+		    struct bpf_insn **out, size_t *n_out, char *err,
+		    size_t errlen)
 {
-	struct emit em = { 0 }, *e = &em;
+	struct emit em = { .tail = tail != NULL }, *e = &em;
 	bool uses_len = false, uses_mem = false, *reach = NULL;
 	long *start = NULL;
-	size_t ret0 = 0;
+	size_t ret0 = 0, epi = 0;
 	int r = -1;
 
 	reach = calloc(n ? n : 1, sizeof(*reach));
@@ -632,9 +639,25 @@ int ps_cbpf_to_ebpf(const struct sock_filter *f, size_t n,
 	for (size_t i = 0; i < e->nfix; i++) {
 		if (e->fix[i].target == LABEL_RET0) {
 			ALU32_IMM(BPF_MOV, R0, 0);
-			EXIT();
+			if (!tail)
+				EXIT();
 			break;
 		}
+	}
+	epi = e->n;
+	if (tail) {
+		/* a match goes on in one program, the rest in another */
+		ALU64_IMM(BPF_MOV, R3, (int32_t)tail->match_slot);
+		put(e, mk(BPF_JMP32 | BPF_JNE | BPF_K, R0, 0, 1, 0));
+		ALU64_IMM(BPF_MOV, R3, (int32_t)tail->nomatch_slot);
+		MOV64(BPF_REG_1, R6);
+		put(e, mk(BPF_LD | BPF_DW | BPF_IMM, R2, BPF_PSEUDO_MAP_FD, 0,
+			  tail->map_fd));
+		put(e, mk(0, 0, 0, 0, 0));
+		CALL(BPF_FUNC_tail_call);
+		/* an empty slot: let the packet go on */
+		ALU64_IMM(BPF_MOV, R0, tail->fallback);
+		EXIT();
 	}
 	if (e->fail) {
 		refuse(err, errlen, "%s", strerror(ENOMEM));
@@ -648,6 +671,7 @@ int ps_cbpf_to_ebpf(const struct sock_filter *f, size_t n,
 	}
 	for (size_t i = 0; i < e->nfix; i++) {
 		long t = e->fix[i].target == LABEL_RET0 ? (long)ret0 :
+			 e->fix[i].target == LABEL_EPI ? (long)epi :
 			 start[e->fix[i].target];
 
 		e->insns[e->fix[i].at].off = (int16_t)(t - (long)e->fix[i].at - 1);

@@ -30,6 +30,7 @@
 #include <pktscope/bpf/parse.h>
 #include "src_log.h"
 #include "src_log.skel.h"
+#include "slog_expr.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_FLOW_TIMEOUT_NS (30ULL * 1000000000ULL)
@@ -56,7 +57,8 @@
 	  1, 1000000000 },						\
 	{ "max-rate", PS_KIND_COUNT, 0, NULL,				\
 	  "at most N events a second; the excess is counted", NULL,	\
-	  1, 1000000000 }
+	  1, 1000000000 },						\
+	SLOG_EXPR_ARG
 
 
 /* the filters alone: what `attach` adds to the core's keywords */
@@ -205,6 +207,9 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	c.max_rate = ps_arg_u64(args, "max-rate", 0);
 	c.flow_timeout_ns = ps_arg_u64(args, "flow-timeout",
 				       DEFAULT_FLOW_TIMEOUT_NS);
+	r = slog_expr_apply(ctx, att, ps_arg_str(args, "expr", NULL), &c);
+	if (r)
+		return r;
 	/* tries first: a flag must never point at a half-filled trie */
 	r = fill_trie(ctx, att, "src_allow", args, "src");
 	if (!r)
@@ -282,6 +287,8 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 DEFAULT_FLOW_TIMEOUT_NS, ps_fmt_duration);
 	ps_out_u64(ctx, "sample", "Sample 1 in", c->sample ? c->sample : 1);
 	ps_out_u64(ctx, "max_rate", "Max events/s (0: none)", c->max_rate);
+	ps_out_str(ctx, "expr", "Expression", c->flags & SLOG_F_EXPR ?
+		   c->expr : "");
 }
 
 static int do_filter(struct ps_ctx *ctx, const struct ps_args *args)
@@ -296,8 +303,10 @@ static int do_filter(struct ps_ctx *ctx, const struct ps_args *args)
 	if (has_filters(args) || ps_arg_has(args, "clear")) {
 		if (ps_arg_has(args, "clear") && has_filters(args))
 			return ps_usage_err(ctx, "'clear' takes no filters with it");
-		if (apply_filters(ctx, &att, args, false))
-			return PS_ERR;
+		int r = apply_filters(ctx, &att, args, false);
+
+		if (r)
+			return r;	/* a usage error stays one (exit 2) */
 	}
 	if (read_config(ctx, &att, &c))
 		return PS_ERR;

@@ -305,7 +305,7 @@ static int check_prog(enum hook h, const char *what,
 	char err[256];
 	int fd, bad = 0;
 
-	if (ps_cbpf_to_ebpf(f, n, h == XDP ? PS_CBPF_XDP : PS_CBPF_TC, &insns,
+	if (ps_cbpf_to_ebpf(f, n, h == XDP ? PS_CBPF_XDP : PS_CBPF_TC, NULL, &insns,
 			    &ni, err, sizeof(err))) {
 		print_message("# %s: refused: %s\n", what, err);
 		return -1;
@@ -460,7 +460,7 @@ static void t_edges(void **state)
 	/* libpcap's interpreter traps on a constant division by zero (its
 	 * validator refuses it); the kernel's returns 0, and so do we */
 	assert_int_equal(ps_cbpf_to_ebpf(divk, 3, h == XDP ? PS_CBPF_XDP :
-					 PS_CBPF_TC, &insns, &ni, err,
+					 PS_CBPF_TC, NULL, &insns, &ni, err,
 					 sizeof(err)), 0);
 	fd = load(h, insns, ni, vlog, sizeof(vlog));
 	free(insns);
@@ -501,7 +501,7 @@ static void t_refused(void **state)
 						sizeof(err)), 0);
 		for (int h = 0; h < 2; h++) {
 			err[0] = 0;
-			assert_int_equal(ps_cbpf_to_ebpf(f, n, h, &insns, &n,
+			assert_int_equal(ps_cbpf_to_ebpf(f, n, h, NULL, &insns, &n,
 							 err, sizeof(err)), -1);
 			print_message("# refused '%s': %s\n", refused[i], err);
 			assert_non_null(strstr(err, "ancillary"));
@@ -509,7 +509,7 @@ static void t_refused(void **state)
 		free(f);
 	}
 	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
-		assert_int_equal(ps_expr_compile(loops[i], PS_CBPF_XDP, &insns,
+		assert_int_equal(ps_expr_compile(loops[i], PS_CBPF_XDP, NULL, &insns,
 						 &n, err, sizeof(err)), -1);
 		print_message("# refused '%s': %s\n", loops[i], err);
 		assert_non_null(strstr(err, "backward jump"));
@@ -517,21 +517,21 @@ static void t_refused(void **state)
 	for (size_t i = 0; i < sizeof(pcap_refused) / sizeof(pcap_refused[0]); i++) {
 		err[0] = 0;
 		assert_int_equal(ps_expr_compile(pcap_refused[i], PS_CBPF_XDP,
-						 &insns, &n, err, sizeof(err)), -1);
+						 NULL, &insns, &n, err, sizeof(err)), -1);
 		print_message("# refused '%s': %s\n", pcap_refused[i], err);
 		assert_true(strlen(err) > 5);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
 		assert_int_equal(ps_cbpf_to_ebpf(bad[i].f, bad[i].n, PS_CBPF_TC,
-						 &insns, &n, err, sizeof(err)), -1);
+						 NULL, &insns, &n, err, sizeof(err)), -1);
 		if (!strstr(err, bad[i].why))
 			fail_msg("case %zu: '%s' does not say '%s'", i, err,
 				 bad[i].why);
 	}
 	/* and one that is fine, through the same entry point */
 	assert_int_equal(ps_expr_compile("tcp dst port 443 and src net 10.0.0.0/8",
-					 PS_CBPF_TC, &insns, &n, err,
+					 PS_CBPF_TC, NULL, &insns, &n, err,
 					 sizeof(err)), 0);
 	free(insns);
 }

@@ -1158,3 +1158,79 @@ text_of_json() {
 		rm -f "$TINY"/*
 	done
 }
+
+# ------------------------------------------------------- tcpdump expressions
+
+# expr_case MODE HOOK DISPLAY_FILTER EXPR: a watch with the expression on
+# the default mix; its events must be the reference capture's frames that
+# the display filter selects (the same frames as libpcap's own verdicts:
+# checked with tcpdump on the capture)
+expr_case() {
+	local mode=$1 hook=$2 df=$3 ex=$4
+	echo "# expr at $mode: $ex (tshark: $df)"
+	capture_fields "$T/ref.pcap" "(ip || ipv6) && !_ws.malformed && ($df)" >"$T/sel.tsv"
+	# the display filter means the expression: tcpdump agrees on the frames
+	[ "$(capture_fields "$T/ref.pcap" "$df" | wc -l)" -eq "$(tcpdump -nn -r "$T/ref.pcap" "$ex" 2>/dev/null | wc -l)" ] ||
+		fail "display filter '$df' and expression '$ex' select different frames"
+	watch_start mode "$mode" expr "$ex"
+	send_mix
+	watch_stop
+	run compare "$T/ref.pcap" "$hook" --no-ts --select "$T/sel.tsv"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$T/sel.tsv")" -gt 0 ]
+}
+
+expr_cases() {
+	local mode=$1 hook=$2
+	lab_capture_start "$T/ref.pcap"
+	send_mix
+	lab_capture_stop "$T/ref.pcap"
+	oracle "$T/ref.pcap"
+	# libpcap's udp and ip6 look at the first next header only
+	expr_case "$mode" "$hook" '(ip.proto == 17 || ipv6.nxt == 17) && !vlan && !ieee8021ad && !_ws.malformed' 'udp and not port 53'
+	expr_case "$mode" "$hook" "tcp.dstport == 443 && ip.src == $LAB_POOL4 && !vlan && !ieee8021ad" "tcp dst port 443 and src net $LAB_POOL4"
+	# the outer tag: in the frame at XDP, in skb metadata at TC
+	expr_case "$mode" "$hook" 'vlan || ieee8021ad' 'vlan'
+	# libpcap's tcp[] is IPv4 only: the flags of IPv6 TCP by offset
+	expr_case "$mode" "$hook" 'ipv6 && !vlan && !ieee8021ad && (ipv6.nxt == 58 || (ipv6.nxt == 6 && tcp.flags.syn == 1))' 'ip6 and (icmp6 or (ip6[6] = 6 and ip6[53] & 2 != 0))'
+	assert_clean
+}
+
+@test "expr, mode tcx: tcpdump expressions in the kernel select what tcpdump selects" {
+	expr_cases tcx tc
+}
+
+@test "expr, mode xdp: tcpdump expressions in the kernel select what tcpdump selects" {
+	expr_cases xdp xdp
+}
+
+@test "expr, mode tc: tcpdump expressions (vlan: the offloaded tag) select what tcpdump selects" {
+	expr_cases tc tc
+}
+
+@test "expr: refused with the reason, exit 2, nothing left attached; filter changes it live" {
+	run_err "$PKTSCOPE" src-log watch dev "$IF" expr 'inbound'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"Error: expr 'inbound'"*"ancillary"* ]]
+	run_err "$PKTSCOPE" src-log watch dev "$IF" expr 'tcp and'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"syntax error"* ]]
+	run_err "$PKTSCOPE" src-log watch dev "$IF" expr 'ip protochain 6'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"backward jump"* ]]
+	assert_clean
+
+	"$PKTSCOPE" -q src-log attach dev "$IF" expr 'udp'
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = udp ]
+	"$PKTSCOPE" -q src-log filter dev "$IF" expr 'tcp port 80'
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = 'tcp port 80' ]
+	# a refused one changes nothing
+	run_err "$PKTSCOPE" src-log filter dev "$IF" expr 'tcp and'
+	[ "$status" -eq 2 ]
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = 'tcp port 80' ]
+	"$PKTSCOPE" -q src-log filter dev "$IF" clear
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = '' ]
+	"$PKTSCOPE" -q src-log detach dev "$IF"
+	assert_clean
+}
