@@ -84,12 +84,20 @@ struct {
 	__type(value, struct slog_rate);
 } rate SEC(".maps");
 
+/* one per hook: a prog array holds programs of one type */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SLOG_EXPR_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} expr_progs SEC(".maps");
+} expr_xdp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SLOG_EXPR_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} expr_tc SEC(".maps");
 
 /* TCP, UDP and SCTP headers that parsed: a later fragment has none */
 static __always_inline int slog_has_ports(const struct ps_pkt *pkt)
@@ -403,7 +411,10 @@ static __always_inline void slog_handle(struct ps_hook *h,
 	if (cfg->flags & SLOG_F_EXPR) {
 		/* on to the expression, which goes on to slog_cont or
 		 * slog_reject; no expression in its slot: nothing matches */
-		bpf_tail_call(h->ctx, &expr_progs, SLOG_EXPR_SLOT);
+		if (h->xdp)
+			bpf_tail_call(h->ctx, &expr_xdp, SLOG_EXPR_SLOT);
+		else
+			bpf_tail_call(h->ctx, &expr_tc, SLOG_EXPR_SLOT);
 		st->filtered++;
 		return;
 	}

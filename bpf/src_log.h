@@ -16,9 +16,9 @@
  *                              struct slog_src_val
  *   stats     PERCPU_ARRAY     key __u32 0, value struct slog_stats
  *   rate      ARRAY            key __u32 0, value struct slog_rate
- *   expr_progs PROG_ARRAY      SLOG_EXPR_SLOT: the expression;
- *                              SLOG_CONT_SLOT, SLOG_REJECT_SLOT: where it
- *                              goes on (programs of this object)
+ *   expr_xdp, expr_tc          PROG_ARRAY, one per hook: SLOG_EXPR_SLOT the
+ *                              expression; SLOG_CONT_SLOT, SLOG_REJECT_SLOT
+ *                              where it goes on (programs of this object)
  *
  * The path of one packet, in this order, each step counted in stats:
  *
@@ -30,7 +30,7 @@
  *      without ports fail a port filter), SLOG_F_SYN (TCP SYN without ACK
  *      only), and last SLOG_F_EXPR: a tcpdump expression compiled to
  *      eBPF (core/cbpf.c), reached by a tail call into
- *      expr_progs[SLOG_EXPR_SLOT]; it tail-calls slog_cont_* (the packet
+ *      expr_xdp or expr_tc [SLOG_EXPR_SLOT]; it tail-calls slog_cont_* (the packet
  *      matched: parsed again, on to step 3) or slog_reject_* (filtered++).
  *      An empty expression slot matches nothing.
  *      A packet failing any: filtered++, stop.

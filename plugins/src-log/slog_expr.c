@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * src-log's tcpdump expression.  The attached program tail-calls
- * expr_progs[SLOG_EXPR_SLOT]; the expression tail-calls this object's
+ * expr_xdp or expr_tc [SLOG_EXPR_SLOT]; the expression tail-calls this object's
  * slog_cont_* or slog_reject_*, loaded here beside it with the attachment's
  * pinned maps.  The prog array is pinned with the other maps, so the
  * expression outlives the process that set it and goes with the
@@ -89,7 +89,7 @@ static int load_continuations(struct ps_ctx *ctx,
 		else
 			continue;
 		if (bpf_map_update_elem(slots, &key, &fd, BPF_ANY)) {
-			r = ps_err(ctx, "setting %s in expr_progs: %s", name,
+			r = ps_err(ctx, "setting %s in the expression's prog array: %s", name,
 				   strerror(errno));
 			goto out;
 		}
@@ -113,7 +113,7 @@ int slog_expr_apply(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (expr && strlen(expr) >= SLOG_EXPR_MAX)
 		return ps_usage_err(ctx, "expr: at most %d characters",
 				    SLOG_EXPR_MAX - 1);
-	slots = ps_map_open(ctx, att, "expr_progs");
+	slots = ps_map_open(ctx, att, xdp ? "expr_xdp" : "expr_tc");
 	if (slots < 0)
 		return PS_ERR;
 	if (!expr) {
