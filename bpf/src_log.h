@@ -94,6 +94,23 @@ struct slog_event {
 	__u8 pad[2];
 };				/* 64 bytes */
 
+/*
+ * With config.snaplen > 0 an event is followed in its ring record by a
+ * struct slog_snap and snap_len bytes of the frame as it was on the wire
+ * (at TC the offloaded outer VLAN tag put back at byte 12, as tcpdump
+ * shows it).  The record is sizeof(event) + sizeof(snap) + a bucket of
+ * SLOG_SNAP_SMALL or SLOG_SNAP_MAX bytes (the ring's reserve needs a
+ * constant size).
+ */
+struct slog_snap {
+	__u32 wire_len;		/* the frame's length, tag included */
+	__u32 snap_len;		/* bytes that follow */
+};
+
+#define SLOG_SNAP_SMALL		256
+#define SLOG_SNAP_MAX		1536
+#define SLOG_SNAP_DEFAULT	256
+
 /* config.flags */
 #define SLOG_F_SRC_ALLOW	(1U << 0)	/* src_allow must match */
 #define SLOG_F_SRC_DENY		(1U << 1)	/* src_deny must not match */
@@ -132,7 +149,7 @@ struct slog_config {
 	__u64 flow_timeout_ns;	/* idle time after which a flow is new again */
 	__u64 reader_ns;	/* ktime of the reader's last poll, 0: none */
 	__u32 owner_pid;	/* watch's temporary attach: its pid, else 0 */
-	__u32 pad;
+	__u32 snaplen;		/* > 0: events carry the packet's first bytes */
 	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
 	struct slog_nets allow;	/* SLOG_F_SRC_ALLOW, if used; else src_allow */
 	struct slog_nets deny;	/* SLOG_F_SRC_DENY, if used; else src_deny */

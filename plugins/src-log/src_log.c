@@ -31,6 +31,7 @@
 #include "src_log.h"
 #include "src_log.skel.h"
 #include "slog_expr.h"
+#include "slog_pcapng.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_FLOW_TIMEOUT_NS (30ULL * 1000000000ULL)
@@ -173,11 +174,12 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (!fresh && read_config(ctx, att, &c))
 		return PS_ERR;
 	uint64_t reader = c.reader_ns;
-	uint32_t owner = fresh ? next_owner : c.owner_pid;
+	uint32_t owner = fresh ? next_owner : c.owner_pid, snaplen = c.snaplen;
 
 	memset(&c, 0, sizeof(c));
 	c.reader_ns = reader;
 	c.owner_pid = owner;
+	c.snaplen = snaplen;	/* a record's, as reader_ns */
 	c.sport_hi = c.dport_hi = 65535;
 	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
 		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
@@ -336,6 +338,11 @@ struct reader {
 	int write_err;
 	char write_msg[128];	/* zlib's reason, when it had one */
 	unsigned files;
+	/* pcapng: the packets' first snaplen bytes, drops since the last */
+	bool pcapng;
+	const char *dev;	/* its if_name (open_log runs before attach) */
+	uint32_t snaplen;
+	uint64_t drops, lost_seen;
 	/* text lines: the local HH:MM:SS of one second, kept */
 	time_t hms_sec;
 	char hms[16];
@@ -684,6 +691,8 @@ static ssize_t raw_cookie_write(void *cookie, const char *buf, size_t size)
 	return (ssize_t)n;
 }
 
+#define RECORD_BUF (64 * 1024)
+
 static int open_log(struct reader *rd)
 {
 	cookie_io_functions_t io = { 0 };
@@ -717,8 +726,13 @@ static int open_log(struct reader *rd)
 	if (!rd->out)
 		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
 			      strerror(errno));
-	setvbuf(rd->out, NULL, _IOFBF, 64 * 1024);
+	setvbuf(rd->out, NULL, _IOFBF, RECORD_BUF);
 	rd->files++;
+	if (rd->pcapng)
+		return slog_pcapng_begin(rd->out, RECORD_BUF, rd->dev,
+					 rd->snaplen) ?
+		       ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+			      strerror(errno)) : PS_OK;
 	ps_out_to(rd->ctx, rd->out, true);
 	return PS_OK;
 }
@@ -776,13 +790,20 @@ static int rotate_log(struct reader *rd)
 	return open_log(rd);
 }
 
+static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      struct slog_stats *s);
+
 static int on_event(void *data, void *rec, size_t len)
 {
 	struct reader *rd = data;
 
 	if (len < sizeof(struct slog_event))
 		return 0;
-	write_event(rd, rec);
+	if (!rd->pcapng)
+		write_event(rd, rec);
+	else if (slog_pcapng_event(rd->out, RECORD_BUF, rd->mono_to_real_ns,
+				   rec, len, &rd->drops) && !rd->write_err)
+		rd->write_err = errno ? errno : EIO;
 	rd->delivered++;
 	if (rd->out) {
 		if (rd->write_err)
@@ -819,6 +840,16 @@ static int on_tick(void *data)
 	if (ps_mono_ns() - rd->last_beat <= 200000000ULL)
 		return 0;
 	heartbeat(rd, true);
+	if (rd->pcapng) {
+		struct slog_stats st;
+
+		/* lost events go into the next packet's dropcount */
+		if (!read_stats(rd->ctx, &rd->att, &st)) {
+			if (st.lost > rd->lost_seen)
+				rd->drops += st.lost - rd->lost_seen;
+			rd->lost_seen = st.lost;
+		}
+	}
 	/* if_indextoname() is a socket, an ioctl and a close */
 	if (!if_indextoname((unsigned)rd->att.ifindex, name) ||
 	    strcmp(name, rd->att.ifname)) {
@@ -952,8 +983,20 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		goto out;
 	}
 	rd->config = map_config(rd->config_fd);
+	if (rd->pcapng) {
+		if (!rd->config) {
+			r = ps_err(ctx, "cannot map src-log's config on %s: %s",
+				   rd->att.ifname, strerror(errno));
+			goto out;
+		}
+		rd->lost_seen = before.lost;
+		__atomic_store_n(&rd->config->snaplen, rd->snaplen,
+				 __ATOMIC_RELEASE);
+	}
 	heartbeat(rd, true);
 	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
+	if (rd->pcapng)
+		__atomic_store_n(&rd->config->snaplen, 0, __ATOMIC_RELEASE);
 	heartbeat(rd, false);
 	if (close_log(rd) && !r)
 		r = PS_ERR;
@@ -1024,6 +1067,11 @@ static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
 	rd.path = ps_arg_str(args, "file", NULL);
 	rd.rotate = ps_arg_u64(args, "rotate", 0);
 	rd.keep = ps_arg_u64(args, "keep", 5);
+	rd.pcapng = slog_is_pcapng(rd.path);
+	rd.dev = ps_arg_str(args, "dev", NULL);
+	if (ps_arg_has(args, "snaplen") && !rd.pcapng)
+		return ps_usage_err(ctx, "snaplen is for pcapng files (a name ending in .pcapng)");
+	rd.snaplen = (uint32_t)ps_arg_u64(args, "snaplen", SLOG_SNAP_DEFAULT);
 	return run_reader(ctx, args, &rd);
 }
 
@@ -1243,7 +1291,10 @@ static const struct ps_arg_spec watch_args[] = {
 static const struct ps_arg_spec record_args[] = {
 	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface to record" },
 	{ "file", PS_KIND_FILE, PS_ARG_REQUIRED, NULL,
-	  "JSON Lines file; gzip-compressed when it ends in .gz" },
+	  "JSON Lines file; gzip-compressed when it ends in .gz; pcapng (the packets) when it ends in .pcapng" },
+	{ "snaplen", PS_KIND_COUNT, 0, NULL,
+	  "pcapng: bytes of each packet, copied in the kernel (default 256)",
+	  NULL, 1, SLOG_SNAP_MAX },
 	{ "rotate", PS_KIND_SIZE, 0, NULL,
 	  "start a new file past this size (for .gz: compressed bytes, which zlib writes a block of up to ~32k at a time)",
 	  NULL, 4096, 0 },
