@@ -84,6 +84,21 @@ struct {
 	__type(value, struct slog_rate);
 } rate SEC(".maps");
 
+/* one per hook: a prog array holds programs of one type */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SLOG_EXPR_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} expr_xdp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SLOG_EXPR_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} expr_tc SEC(".maps");
+
 /* TCP, UDP and SCTP headers that parsed: a later fragment has none */
 static __always_inline int slog_has_ports(const struct ps_pkt *pkt)
 {
@@ -312,18 +327,11 @@ static __always_inline int slog_rate_ok(__u64 max_rate, __u64 now)
 	return __sync_fetch_and_add(&r->count, 1) < max_rate;
 }
 
-/* Step 8. */
-static __always_inline int slog_emit(const struct slog_config *cfg,
-				     const struct ps_pkt *pkt, __u32 ifindex,
-				     __u64 now)
+/* the fields of an event: reserved memory is not zeroed, all are written */
+static __always_inline void slog_fill(struct slog_event *e,
+				      const struct ps_pkt *pkt, __u32 ifindex,
+				      __u64 now)
 {
-	struct slog_event *e;
-	__u64 avail, wake;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return 0;
-	/* reserved memory is not zeroed: every byte is written */
 	e->ts_ns = now;
 	__builtin_memcpy(e->saddr, pkt->saddr, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, pkt->daddr, sizeof(e->daddr));
@@ -342,30 +350,119 @@ static __always_inline int slog_emit(const struct slog_config *cfg,
 	e->vlan_count = pkt->vlan_count;
 	e->pad[0] = 0;
 	e->pad[1] = 0;
+}
 
-	/*
-	 * A wake-up per event would cost more than the event: the reader
-	 * polls on a short timeout anyway, and is woken early when the ring
-	 * holds wakeup_bytes (this record included).  Only the records just
-	 * past that mark force it, not every record above it: a forced
-	 * wake-up is an IPI (2 us a packet measured in a KVM guest, 20 times
-	 * the event), and a reader that lags behind a flood is awake anyway
-	 * (it drains the whole ring once woken; epoll is level-triggered).
-	 * The window, not just the one record that crosses the mark, so that
-	 * records other CPUs reserve between our reserve and our query
-	 * cannot make every CPU miss the crossing.
-	 */
+/*
+ * A wake-up per event would cost more than the event: the reader polls on
+ * a short timeout anyway, and is woken early when the ring holds
+ * wakeup_bytes (this record included).  Only the records just past that
+ * mark force it, not every record above it: a forced wake-up is an IPI
+ * (2 us a packet measured in a KVM guest, 20 times the event), and a
+ * reader that lags behind a flood is awake anyway (it drains the whole
+ * ring once woken; epoll is level-triggered).  The window, not just the
+ * one record that crosses the mark, so that records other CPUs reserve
+ * between our reserve and our query cannot make every CPU miss the
+ * crossing.
+ */
+static __always_inline void slog_submit(const struct slog_config *cfg, void *e)
+{
+	__u64 avail, wake;
+
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	wake = cfg->wakeup_bytes;
 	if (!wake)
 		wake = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
 	bpf_ringbuf_submit(e, avail >= wake && avail - wake < SLOG_WAKE_WINDOW ?
 			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/*
+ * The first bytes of the frame after the event, read through the helpers
+ * (they see a TC skb's paged part too).  At TC the outer tag is in the
+ * skb: bytes 0-11, the tag, then the rest from byte 12.
+ */
+static __always_inline void slog_snap(struct ps_hook *h,
+				      const struct slog_config *cfg,
+				      const struct ps_pkt *pkt,
+				      struct slog_snap *sn, __u8 *data,
+				      const __u32 cap)
+{
+	struct __sk_buff *skb = ps_hook_skb(h);
+	__u32 tag = skb && skb->vlan_present ? 4 : 0;
+	__u64 want = cfg->snaplen, wire = pkt->len + tag;
+	long err;
+
+	sn->wire_len = (__u32)wire;
+	sn->snap_len = 0;
+	if (want > wire)
+		want = wire;
+	/* the bounds on the register the helper gets, for the verifier */
+	asm volatile("" : "+r"(want));
+	if (want < 1 || want > cap)
+		return;
+	if (!skb) {
+		err = bpf_xdp_load_bytes(h->ctx, 0, data, want);
+	} else if (!tag || want <= 12) {
+		err = bpf_skb_load_bytes(skb, 0, data, want);
+	} else {
+		__be16 vt[2] = { (__be16)skb->vlan_proto,
+				 bpf_htons((__u16)skb->vlan_tci) };
+		__u64 rest = want - 16;
+
+		err = bpf_skb_load_bytes(skb, 0, data, 12);
+		__builtin_memcpy(data + 12, vt, 4);
+		asm volatile("" : "+r"(rest));
+		if (!err && want > 16 && rest >= 1 && rest <= cap - 16)
+			err = bpf_skb_load_bytes(skb, 12, data + 16, rest);
+	}
+	if (!err)
+		sn->snap_len = (__u32)want;
+}
+
+/* an event with a snap; cap: the reserve's bucket, a constant */
+static __always_inline int slog_emit_snap(struct ps_hook *h,
+					  const struct slog_config *cfg,
+					  const struct ps_pkt *pkt,
+					  __u32 ifindex, __u64 now,
+					  const __u32 cap)
+{
+	const __u32 head = sizeof(struct slog_event) + sizeof(struct slog_snap);
+	__u8 *r;
+
+	r = bpf_ringbuf_reserve(&events, head + cap, 0);
+	if (!r)
+		return 0;
+	slog_fill((struct slog_event *)r, pkt, ifindex, now);
+	slog_snap(h, cfg, pkt, (struct slog_snap *)(r + sizeof(struct slog_event)),
+		  r + head, cap);
+	slog_submit(cfg, r);
+	return 1;
+}
+
+/* Step 8. */
+static __always_inline int slog_emit(struct ps_hook *h,
+				     const struct slog_config *cfg,
+				     const struct ps_pkt *pkt, __u32 ifindex,
+				     __u64 now)
+{
+	struct slog_event *e;
+
+	if (cfg->snaplen > SLOG_SNAP_SMALL)
+		return slog_emit_snap(h, cfg, pkt, ifindex, now, SLOG_SNAP_MAX);
+	if (cfg->snaplen)
+		return slog_emit_snap(h, cfg, pkt, ifindex, now,
+				      SLOG_SNAP_SMALL);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	slog_fill(e, pkt, ifindex, now);
+	slog_submit(cfg, e);
 	return 1;
 }
 
 static __always_inline void slog_handle(struct ps_hook *h,
-					const struct ps_pkt *pkt, __u32 ifindex)
+					const struct ps_pkt *pkt, __u32 ifindex,
+					int resume)
 {
 	struct slog_config *cfg;
 	struct slog_stats *st;
@@ -378,6 +475,9 @@ static __always_inline void slog_handle(struct ps_hook *h,
 	if (!st || !cfg)
 		return;
 
+	/* steps 1 and 2 were done before the expression matched */
+	if (resume)
+		goto matched;
 	/* 1: the IP header parsed (ARP sets family too, hence l3) */
 	st->seen++;
 	if (!pkt->family || (pkt->l3 != PS_L3_IPV4 && pkt->l3 != PS_L3_IPV6)) {
@@ -389,6 +489,17 @@ static __always_inline void slog_handle(struct ps_hook *h,
 		st->filtered++;
 		return;
 	}
+	if (cfg->flags & SLOG_F_EXPR) {
+		/* on to the expression, which goes on to slog_cont or
+		 * slog_reject; no expression in its slot: nothing matches */
+		if (h->xdp)
+			bpf_tail_call(h->ctx, &expr_xdp, SLOG_EXPR_SLOT);
+		else
+			bpf_tail_call(h->ctx, &expr_tc, SLOG_EXPR_SLOT);
+		st->filtered++;
+		return;
+	}
+matched:
 	/* 3 */
 	now = ps_hook_now(h);
 	slog_source(pkt, now);
@@ -424,7 +535,7 @@ static __always_inline void slog_handle(struct ps_hook *h,
 		return;
 	}
 	/* 8 */
-	if (!slog_emit(cfg, pkt, ifindex, now)) {
+	if (!slog_emit(h, cfg, pkt, ifindex, now)) {
 		st->lost++;
 		return;
 	}
@@ -434,8 +545,44 @@ static __always_inline void slog_handle(struct ps_hook *h,
 static __always_inline enum ps_verdict slog_decide(struct ps_hook *h,
 						    struct ps_pkt *pkt)
 {
-	slog_handle(h, pkt, h->ifindex);
+	slog_handle(h, pkt, h->ifindex, 0);
 	return PS_PASS;
 }
 
 PS_HOOK(slog, slog_decide)
+
+/* after the expression matched: steps 3 to 8 (the packet parsed again) */
+static __always_inline enum ps_verdict slog_cont_decide(struct ps_hook *h,
+							struct ps_pkt *pkt)
+{
+	slog_handle(h, pkt, h->ifindex, 1);
+	return PS_PASS;
+}
+
+PS_HOOK_ENTRIES(slog_cont, slog_cont_decide)
+
+/* after the expression did not match: filtered, counted, passed on */
+static __always_inline void slog_rejected(__u32 len)
+{
+	struct slog_stats *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&stats, &zero);
+	if (st)
+		st->filtered++;
+	ps_hook_count(&ps_verdicts, PS_PASS, len);
+}
+
+SEC("xdp")
+int slog_reject_xdp(struct xdp_md *ctx)
+{
+	slog_rejected(ctx->data_end - ctx->data);
+	return ps_xdp_action(PS_PASS);
+}
+
+SEC("tc")
+int slog_reject_tc(struct __sk_buff *skb)
+{
+	slog_rejected(skb->len);
+	return ps_tc_action(PS_PASS);
+}

@@ -16,6 +16,9 @@
  *                              struct slog_src_val
  *   stats     PERCPU_ARRAY     key __u32 0, value struct slog_stats
  *   rate      ARRAY            key __u32 0, value struct slog_rate
+ *   expr_xdp, expr_tc          PROG_ARRAY, one per hook: SLOG_EXPR_SLOT the
+ *                              expression; SLOG_CONT_SLOT, SLOG_REJECT_SLOT
+ *                              where it goes on (programs of this object)
  *
  * The path of one packet, in this order, each step counted in stats:
  *
@@ -25,7 +28,12 @@
  *      SLOG_F_SRC_ALLOW: the source must match one), the denied sources
  *      (if SLOG_F_SRC_DENY: must match none), sport/dport ranges (packets
  *      without ports fail a port filter), SLOG_F_SYN (TCP SYN without ACK
- *      only).  A packet failing any: filtered++, stop.
+ *      only), and last SLOG_F_EXPR: a tcpdump expression compiled to
+ *      eBPF (core/cbpf.c), reached by a tail call into
+ *      expr_xdp or expr_tc [SLOG_EXPR_SLOT]; it tail-calls slog_cont_* (the packet
+ *      matched: parsed again, on to step 3) or slog_reject_* (filtered++).
+ *      An empty expression slot matches nothing.
+ *      A packet failing any: filtered++, stop.
  *      Each family's part of a source list, while it has at most
  *      SLOG_NETS_MAX prefixes, is also kept in the config (struct
  *      slog_nets, used4 / used6 = 1) and compared there; a longer part
@@ -86,12 +94,37 @@ struct slog_event {
 	__u8 pad[2];
 };				/* 64 bytes */
 
+/*
+ * With config.snaplen > 0 an event is followed in its ring record by a
+ * struct slog_snap and snap_len bytes of the frame as it was on the wire
+ * (at TC the offloaded outer VLAN tag put back at byte 12, as tcpdump
+ * shows it).  The record is sizeof(event) + sizeof(snap) + a bucket of
+ * SLOG_SNAP_SMALL or SLOG_SNAP_MAX bytes (the ring's reserve needs a
+ * constant size).
+ */
+struct slog_snap {
+	__u32 wire_len;		/* the frame's length, tag included */
+	__u32 snap_len;		/* bytes that follow */
+};
+
+#define SLOG_SNAP_SMALL		256
+#define SLOG_SNAP_MAX		1536
+#define SLOG_SNAP_DEFAULT	256
+
 /* config.flags */
 #define SLOG_F_SRC_ALLOW	(1U << 0)	/* src_allow must match */
 #define SLOG_F_SRC_DENY		(1U << 1)	/* src_deny must not match */
 #define SLOG_F_PROTO		(1U << 2)	/* proto bitmap must match */
 #define SLOG_F_SYN		(1U << 3)	/* TCP SYN without ACK only */
 #define SLOG_F_NEW_FLOWS	(1U << 4)	/* first packet of each flow */
+#define SLOG_F_EXPR		(1U << 5)	/* the expression must match */
+
+/* a tcpdump expression, as given (the kernel runs its compiled form) */
+#define SLOG_EXPR_MAX		256
+#define SLOG_EXPR_SLOT		0
+#define SLOG_CONT_SLOT		1
+#define SLOG_REJECT_SLOT	2
+#define SLOG_EXPR_SLOTS		3
 
 /* A short source list: addr already masked, all in network order. */
 struct slog_nets {
@@ -117,9 +150,12 @@ struct slog_config {
 	__u64 reader_ns;	/* ktime of the reader's last poll, 0: none */
 	__u32 owner_pid;	/* watch's temporary attach: its pid, else 0 */
 	__u32 reader_pid;	/* the one reader (watch, record), 0: none */
+	__u32 snaplen;		/* > 0: events carry the packet's first bytes */
+	__u32 pad;
 	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
 	struct slog_nets allow;	/* SLOG_F_SRC_ALLOW, if used; else src_allow */
 	struct slog_nets deny;	/* SLOG_F_SRC_DENY, if used; else src_deny */
+	char expr[SLOG_EXPR_MAX];	/* SLOG_F_EXPR: its text, for `filter` */
 };
 
 /* One trie for both families: the family byte is part of the prefix. */

@@ -637,6 +637,7 @@ int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		   bool *temporary)
 {
 	struct ps_attach_opts o = opts ? *opts : (struct ps_attach_opts){ 0 };
+	int r;
 
 	*temporary = false;
 	if (!ps_attachment_get(ctx, ifname, out)) {
@@ -649,8 +650,9 @@ int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		/* gone or orphaned: ps_attach() cleans it, with a warning */
 	}
 	o.flags = (o.flags & ~PS_ATTACH_REPLACE) | PS_ATTACH_TEMPORARY;
-	if (ps_attach(ctx, ifname, &o, out))
-		return PS_ERR;
+	r = ps_attach(ctx, ifname, &o, out);
+	if (r)
+		return r;	/* PS_USAGE when configure() refused the args */
 	*temporary = true;
 	return PS_OK;
 }

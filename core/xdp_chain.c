@@ -468,3 +468,37 @@ unsigned int ps_chain_position(const char *ifdir, uint32_t prog_id,
 	}
 	return pos;
 }
+
+int ps_chain_join(struct ps_ctx *ctx, const struct ps_attachment *att,
+		  struct bpf_object *obj)
+{
+	uint32_t ids[PS_XDP_CHAIN_MAX];
+	struct bpf_map *chain, *slot;
+	int chain_fd, slots_fd, s = -1, r = 0;
+	char ifdir[PS_PIN_DIR_MAX];
+
+	chain = bpf_object__find_map_by_name(obj, PS_XDP_CHAIN_MAP);
+	slot = bpf_object__find_map_by_name(obj, PS_XDP_SLOT_SEC);
+	snprintf(ifdir, sizeof(ifdir), "%s", att->pin_dir);
+	if (!chain || !slot || !strrchr(ifdir, '/'))
+		return 0;
+	*strrchr(ifdir, '/') = '\0';
+	chain_fd = map_get_checked(ifdir, CHAIN_PIN, BPF_MAP_TYPE_PROG_ARRAY, 4);
+	slots_fd = map_get_checked(ifdir, SLOTS_MAP, BPF_MAP_TYPE_ARRAY, 4);
+	if (chain_fd >= 0 && slots_fd >= 0) {
+		read_slots(slots_fd, ids);
+		for (int i = 0; i < PS_XDP_CHAIN_MAX; i++)
+			if (att->prog_id && ids[i] == att->prog_id)
+				s = i;
+	}
+	/* not in a chain: the object's own, empty one ends it, as alone */
+	if (s >= 0 && (bpf_map__reuse_fd(chain, chain_fd) ||
+		       bpf_map__set_initial_value(slot, &s, sizeof(s))))
+		r = ps_err(ctx, "joining the XDP chain of %s: %s", att->ifname,
+			   strerror(errno));
+	if (chain_fd >= 0)
+		close(chain_fd);
+	if (slots_fd >= 0)
+		close(slots_fd);
+	return r;
+}

@@ -502,6 +502,15 @@ int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		   bool *temporary);
 void ps_attach_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       bool temporary);
+/*
+ * For a second object a plugin loads beside its attachment's program (a
+ * continuation it tail-calls): make the object's XDP chain (hook.h) the
+ * interface's and its slot the attachment's, so that a PS_PASS there goes
+ * on to the next plugin as from the attached program.  Before load; 0 when
+ * the attachment is in no chain.  0 or PS_ERR (reported).
+ */
+int ps_chain_join(struct ps_ctx *ctx, const struct ps_attachment *att,
+		  struct bpf_object *obj);
 /* Remove link and pins; works when the interface is gone. */
 int ps_detach(struct ps_ctx *ctx, const char *ifname);
 /* 0 and *out filled, -ENOENT when not attached (not reported). */

@@ -2,7 +2,8 @@
 # proto-stats: the plugin, its BPF object and its tests (included by
 # Makefile.am).  A new plugin copies this file with its own names.
 pkglib_LTLIBRARIES += plugins/proto-stats.la
-plugins_proto_stats_la_SOURCES = plugins/proto-stats/proto_stats.c
+plugins_proto_stats_la_SOURCES = plugins/proto-stats/proto_stats.c \
+	plugins/proto-stats/live.c plugins/proto-stats/pstat_read.h
 nodist_plugins_proto_stats_la_SOURCES = bpf/proto_stats.skel.h
 plugins_proto_stats_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf
 plugins_proto_stats_la_LDFLAGS = $(PLUGIN_LDFLAGS)

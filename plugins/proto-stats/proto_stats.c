@@ -22,6 +22,7 @@
 #include "config.h"
 #include "proto_stats.h"
 #include "proto_stats.skel.h"
+#include "pstat_read.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -54,8 +55,8 @@ static const struct group size_group = { "sizes", "Frame sizes", {
 	{ "512-1023", PSTAT_SIZE_1023 }, { "1024-1518", PSTAT_SIZE_1518 },
 	{ "jumbo", PSTAT_SIZE_JUMBO }, { NULL, 0 } } };
 
-static int read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
-			 struct pstat_counters *c)
+int pstat_read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
+			struct pstat_counters *c)
 {
 	return ps_map_read_one(ctx, att, "counters", 0, c, sizeof(*c));
 }
@@ -140,16 +141,6 @@ static void out_sizes(struct ps_ctx *ctx, const struct pstat_counters *c)
 
 /* ---- top talkers ---- */
 
-/*
- * A key's count lives in two places: its top_src/top_port entry (summed
- * over CPUs) and any CPU's cache slot that holds it right now.  Both are
- * collected as (key, value) pairs, sorted by key and merged.
- */
-struct top_entry {
-	unsigned char key[sizeof(struct pstat_src_key)];
-	struct pstat_val v;
-};
-
 static size_t top_key_size;
 
 static int by_key(const void *a, const void *b)
@@ -177,11 +168,6 @@ static int by_bytes(const void *a, const void *b)
 	       x->v.packets > y->v.packets ? -1 : 0;
 }
 
-struct top_list {
-	struct top_entry *v;
-	size_t n, cap;
-};
-
 static int top_add(struct top_list *l, const void *key, size_t ksz,
 		   const struct pstat_val *v)
 {
@@ -201,8 +187,8 @@ static int top_add(struct top_list *l, const void *key, size_t ksz,
 	return 0;
 }
 
-static int read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
-		    bool is_src, struct top_list *l)
+int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   bool is_src, struct top_list *l)
 {
 	size_t ksz = is_src ? sizeof(struct pstat_src_key) :
 			      sizeof(struct pstat_port_key);
@@ -305,7 +291,7 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct top_entry *v;
 	size_t n;
 
-	if (read_top(ctx, att, is_src, &l))
+	if (pstat_read_top(ctx, att, is_src, &l))
 		return;
 	v = l.v;
 	n = l.n;
@@ -343,7 +329,7 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	struct pstat_counters c;
 
-	if (read_counters(ctx, att, &c))
+	if (pstat_read_counters(ctx, att, &c))
 		return PS_ERR;
 	if (!ps_json(ctx)) {
 		char b[32];
@@ -567,7 +553,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 		return ps_err(ctx, "out of memory");
 	}
 	for (size_t i = 0; i < n && !r; i++)
-		r = read_counters(ctx, &atts[i], &prev[i]);
+		r = pstat_read_counters(ctx, &atts[i], &prev[i]);
 	t0 = ps_mono_ns();
 	for (uint64_t round = 0; !r && (!count || round < count); round++) {
 		if (!ps_sleep(interval))
@@ -601,7 +587,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 					r = ps_err(ctx, "no attached interface is left to watch");
 				continue;
 			}
-			r = read_counters(ctx, &atts[i], &cur);
+			r = pstat_read_counters(ctx, &atts[i], &cur);
 			if (r)
 				break;
 			double pps = (double)since(cur.c[PSTAT_TOTAL].packets,
@@ -687,7 +673,7 @@ static void metric_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	size_t limit = ps_metric_top_n(ctx);
 	struct top_list l;
 
-	if (read_top(ctx, att, is_src, &l))
+	if (pstat_read_top(ctx, att, is_src, &l))
 		return;
 	if (l.n)
 		qsort(l.v, l.n, sizeof(l.v[0]), by_packets);
@@ -737,7 +723,7 @@ static int metrics(struct ps_ctx *ctx, const struct ps_attachment *att)
 	};
 	struct pstat_counters c;
 
-	if (read_counters(ctx, att, &c))
+	if (pstat_read_counters(ctx, att, &c))
 		return PS_ERR;
 	for (size_t i = 0; i < ARRAY_SIZE(singles); i++)
 		metric_pair(ctx, singles[i].base, singles[i].what,
@@ -793,6 +779,8 @@ static const struct ps_cmd cmds[] = {
 	  do_top, NULL, PS_CMD_BPF },
 	{ "reset", "zero the counters and top tables", dev_args, do_reset,
 	  NULL, PS_CMD_BPF },
+	{ "live", "live view: heaviest sources, prefixes, ports or protocols by current rate",
+	  pstat_live_args, pstat_do_live, NULL, PS_CMD_BPF | PS_CMD_STREAM },
 	{ 0 }
 };
 

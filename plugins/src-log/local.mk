@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # src-log: the plugin, its BPF object and its tests (included by Makefile.am)
 pkglib_LTLIBRARIES += plugins/src-log.la
-plugins_src_log_la_SOURCES = plugins/src-log/src_log.c
+plugins_src_log_la_SOURCES = plugins/src-log/src_log.c \
+	plugins/src-log/slog_expr.c plugins/src-log/slog_expr.h \
+	plugins/src-log/slog_pcapng.c plugins/src-log/slog_pcapng.h
 nodist_plugins_src_log_la_SOURCES = bpf/src_log.skel.h
 plugins_src_log_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf
 plugins_src_log_la_LDFLAGS = $(PLUGIN_LDFLAGS)

@@ -30,6 +30,8 @@
 #include <pktscope/bpf/parse.h>
 #include "src_log.h"
 #include "src_log.skel.h"
+#include "slog_expr.h"
+#include "slog_pcapng.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_FLOW_TIMEOUT_NS (30ULL * 1000000000ULL)
@@ -56,7 +58,8 @@
 	  1, 1000000000 },						\
 	{ "max-rate", PS_KIND_COUNT, 0, NULL,				\
 	  "at most N events a second; the excess is counted", NULL,	\
-	  1, 1000000000 }
+	  1, 1000000000 },						\
+	SLOG_EXPR_ARG
 
 
 /* the filters alone: what `attach` adds to the core's keywords */
@@ -153,11 +156,13 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	/* shown by bpftool: the core's temporary owner, if any */
 	uint32_t owner = fresh ? att->owner_pid : c.owner_pid;
 	uint32_t reader_pid = c.reader_pid;
+	uint32_t snaplen = c.snaplen;
 
 	memset(&c, 0, sizeof(c));
 	c.reader_ns = reader;
 	c.owner_pid = owner;
 	c.reader_pid = reader_pid;
+	c.snaplen = snaplen;	/* a record's, as reader_ns */
 	c.sport_hi = c.dport_hi = 65535;
 	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
 		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
@@ -187,6 +192,9 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	c.max_rate = ps_arg_u64(args, "max-rate", 0);
 	c.flow_timeout_ns = ps_arg_u64(args, "flow-timeout",
 				       DEFAULT_FLOW_TIMEOUT_NS);
+	r = slog_expr_apply(ctx, att, ps_arg_str(args, "expr", NULL), &c);
+	if (r)
+		return r;
 	/* tries first: a flag must never point at a half-filled trie */
 	r = fill_trie(ctx, att, "src_allow", args, "src");
 	if (!r)
@@ -261,6 +269,8 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 DEFAULT_FLOW_TIMEOUT_NS, ps_fmt_duration);
 	ps_out_u64(ctx, "sample", "Sample 1 in", c->sample ? c->sample : 1);
 	ps_out_u64(ctx, "max_rate", "Max events/s (0: none)", c->max_rate);
+	ps_out_str(ctx, "expr", "Expression", c->flags & SLOG_F_EXPR ?
+		   c->expr : "");
 }
 
 static int do_filter(struct ps_ctx *ctx, const struct ps_args *args)
@@ -275,8 +285,10 @@ static int do_filter(struct ps_ctx *ctx, const struct ps_args *args)
 	if (has_filters(args) || ps_arg_has(args, "clear")) {
 		if (ps_arg_has(args, "clear") && has_filters(args))
 			return ps_usage_err(ctx, "'clear' takes no filters with it");
-		if (apply_filters(ctx, &att, args, false))
-			return PS_ERR;
+		int r = apply_filters(ctx, &att, args, false);
+
+		if (r)
+			return r;	/* a usage error stays one (exit 2) */
 	}
 	if (read_config(ctx, &att, &c))
 		return PS_ERR;
@@ -312,6 +324,11 @@ struct reader {
 	int write_err;
 	char write_msg[128];	/* zlib's reason, when it had one */
 	unsigned files;
+	/* pcapng: the packets' first snaplen bytes, drops since the last */
+	bool pcapng;
+	const char *dev;	/* its if_name (open_log runs before attach) */
+	uint32_t snaplen;
+	uint64_t drops, lost_seen;
 	/* text lines: the local HH:MM:SS of one second, kept */
 	time_t hms_sec;
 	char hms[16];
@@ -689,6 +706,8 @@ static ssize_t raw_cookie_write(void *cookie, const char *buf, size_t size)
 	return (ssize_t)off;
 }
 
+#define RECORD_BUF (64 * 1024)
+
 /*
  * Open the log only once the reader may run, so a refused record
  * destroys nothing: a file is made if missing (and then ours to remove),
@@ -752,8 +771,13 @@ static int open_log(struct reader *rd)
 	if (!rd->out)
 		return ps_err(rd->ctx, "cannot write %s: %s", rd->path,
 			      strerror(errno));
-	setvbuf(rd->out, NULL, _IOFBF, 64 * 1024);
+	setvbuf(rd->out, NULL, _IOFBF, RECORD_BUF);
 	rd->files++;
+	if (rd->pcapng)
+		return slog_pcapng_begin(rd->out, RECORD_BUF, rd->dev,
+					 rd->snaplen) ?
+		       ps_err(rd->ctx, "cannot write %s: %s", rd->path,
+			      strerror(errno)) : PS_OK;
 	ps_out_to(rd->ctx, rd->out, true);
 	return PS_OK;
 }
@@ -813,13 +837,20 @@ static int rotate_log(struct reader *rd)
 	return open_log(rd);
 }
 
+static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      struct slog_stats *s);
+
 static int on_event(void *data, void *rec, size_t len)
 {
 	struct reader *rd = data;
 
 	if (len < sizeof(struct slog_event))
 		return 0;
-	write_event(rd, rec);
+	if (!rd->pcapng)
+		write_event(rd, rec);
+	else if (slog_pcapng_event(rd->out, RECORD_BUF, rd->mono_to_real_ns,
+				   rec, len, &rd->drops) && !rd->write_err)
+		rd->write_err = errno ? errno : EIO;
 	rd->delivered++;
 	/* a long drain (a slow terminal) must not look like a dead reader */
 	if (!(rd->delivered & 1023) &&
@@ -860,6 +891,16 @@ static int on_tick(void *data)
 	if (ps_mono_ns() - rd->last_beat <= 200000000ULL)
 		return 0;
 	heartbeat(rd, true);
+	if (rd->pcapng) {
+		struct slog_stats st;
+
+		/* lost events go into the next packet's dropcount */
+		if (!read_stats(rd->ctx, &rd->att, &st)) {
+			if (st.lost > rd->lost_seen)
+				rd->drops += st.lost - rd->lost_seen;
+			rd->lost_seen = st.lost;
+		}
+	}
 	/* if_indextoname() is a socket, an ioctl and a close */
 	if (!if_indextoname((unsigned)rd->att.ifindex, name) ||
 	    strcmp(name, rd->att.ifname)) {
@@ -1031,9 +1072,10 @@ static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
 		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
 		.args = args,
 	};
+	int r = ps_attach_hold(ctx, dev, &o, att, temporary);
 
-	if (ps_attach_hold(ctx, dev, &o, att, temporary))
-		return PS_ERR;
+	if (r)
+		return r;
 	if (!*temporary && has_filters(args)) {
 		ps_usage_err(ctx,
 			"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
@@ -1088,8 +1130,20 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				 rd->path);
 		goto out;
 	}
+	if (rd->pcapng) {
+		if (!rd->config) {
+			r = ps_err(ctx, "cannot map src-log's config on %s: %s",
+				   rd->att.ifname, strerror(errno));
+			goto out;
+		}
+		rd->lost_seen = before.lost;
+		__atomic_store_n(&rd->config->snaplen, rd->snaplen,
+				 __ATOMIC_RELEASE);
+	}
 	heartbeat(rd, true);
 	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
+	if (rd->pcapng)
+		__atomic_store_n(&rd->config->snaplen, 0, __ATOMIC_RELEASE);
 	heartbeat(rd, false);
 	drain_rest(rd, ring_fd);
 	if (close_log(rd) && !r)
@@ -1174,6 +1228,11 @@ static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
 	rd.path = ps_arg_str(args, "file", NULL);
 	rd.rotate = ps_arg_u64(args, "rotate", 0);
 	rd.keep = ps_arg_u64(args, "keep", 5);
+	rd.pcapng = slog_is_pcapng(rd.path);
+	rd.dev = ps_arg_str(args, "dev", NULL);
+	if (ps_arg_has(args, "snaplen") && !rd.pcapng)
+		return ps_usage_err(ctx, "snaplen is for pcapng files (a name ending in .pcapng)");
+	rd.snaplen = (uint32_t)ps_arg_u64(args, "snaplen", SLOG_SNAP_DEFAULT);
 	return run_reader(ctx, args, &rd);
 }
 
@@ -1428,7 +1487,10 @@ static const struct ps_arg_spec watch_args[] = {
 static const struct ps_arg_spec record_args[] = {
 	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface to record" },
 	{ "file", PS_KIND_FILE, PS_ARG_REQUIRED, NULL,
-	  "JSON Lines file; gzip-compressed when it ends in .gz" },
+	  "JSON Lines file; gzip-compressed when it ends in .gz; pcapng (the packets) when it ends in .pcapng" },
+	{ "snaplen", PS_KIND_COUNT, 0, NULL,
+	  "pcapng: bytes of each packet, copied in the kernel (default 256)",
+	  NULL, 1, SLOG_SNAP_MAX },
 	{ "rotate", PS_KIND_SIZE, 0, NULL,
 	  "start a new file past this size (for .gz: compressed bytes, which zlib writes a block of up to ~32k at a time)",
 	  NULL, 4096, 0 },

@@ -14,13 +14,16 @@ exports() {
 	nm -D --defined-only "$(lib)" | awk '$2 != "A" { print $3 }' | sort
 }
 
-# every ps_ function or array declared in plugin.h itself
+# every ps_ function or array declared in the installed headers themselves
+# (include/pktscope/*.h; the BPF side, include/pktscope/bpf/, is not linked)
 declared() {
-	${CC:-cc} -E -D_GNU_SOURCE -I"$TOP_SRCDIR/include" \
-		"$TOP_SRCDIR/include/pktscope/plugin.h" |
-		awk '/^# [0-9]+ "/ { mine = ($3 ~ /pktscope\/plugin\.h"$/); next }
-		     mine' |
-		grep -oE '\bps_[a-z0-9_]+[[:space:]]*[[(]' |
+	local h
+	for h in "$TOP_SRCDIR"/include/pktscope/*.h; do
+		${CC:-cc} -E -D_GNU_SOURCE -I"$TOP_SRCDIR/include" "$h" |
+			awk -v me="$(basename "$h")" '
+			     /^# [0-9]+ "/ { mine = (index($3, "pktscope/" me "\"") > 0); next }
+			     mine'
+	done | grep -oE '\bps_[a-z0-9_]+[[:space:]]*[[(]' |
 		sed -E 's/[[:space:]]*[[(]$//' | sort -u
 }
 
@@ -30,7 +33,7 @@ private() {
 		sed -n 's/^[[:space:]]*\(ps_[a-z0-9_]*\);$/\1/p' | sort
 }
 
-@test "nm -D libpktscope.so lists exactly plugin.h's API, as PKTSCOPE_1" {
+@test "nm -D libpktscope.so lists exactly the installed headers' API, as PKTSCOPE_1" {
 	[ -f "$(lib)" ]
 	want=$(declared | sed 's/$/@@PKTSCOPE_1/')
 	got=$(exports | grep '@@PKTSCOPE_1$')

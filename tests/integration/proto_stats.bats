@@ -487,3 +487,85 @@ proto_stats_e2e() {
 @test "proto-stats xdp-generic: counts, bytes and top tables equal the capture; reset; watch" {
 	proto_stats_e2e xdp-generic
 }
+
+# ---------------------------------------------------------------- live view
+
+# the N-th address of the IPv4 pool: sendpkts' floods come from the 7th
+pool4() {
+	"$LAB_PYTHON" -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1]).network_address + int(sys.argv[2]))' "$LAB_POOL4" "$1"
+}
+
+# a known mix for a few seconds: a UDP flood from pool address 7 (port
+# 9) over the default mix from addresses 7, 8, 9
+live_traffic() {
+	(
+		lab_send --mix udp-flood --rate 300 --duration "${1:-6}" >/dev/null &
+		for _ in 1 2 3; do
+			lab_send --mix default --family 4 >/dev/null
+			sleep 1
+		done
+		wait
+	) &
+	SENDER_PID=$!
+}
+
+@test "live on a terminal: the heaviest sender first, redrawn on resize, q restores the terminal" {
+	local heavy
+	heavy=$(pool4 7)
+	live_traffic 8
+	# stty after the view: the terminal's modes are back (icanon, echo)
+	run "$LAB_PYTHON" "$PKTSCOPE_SRCDIR/tests/lib/ptydrive.py" --timeout 8 --cols 100 -- \
+		sh -c '"$0" --bpffs "$1" proto-stats live dev "$2" interval 3s; echo "rc=$?"; stty -a' \
+		"$PKTSCOPE" "$BPFFS" "$IF" <<EOF2
+rawexpect \x1b\[\?1049h
+expect total .* pps
+expect #\s+SOURCE\s+PPS\s+BIT/S\s+SHARE\s*\n\s*1\s+${heavy//./\\.}\s
+expect q: quit
+mark
+resize 12 60
+expect #\s+SOURCE
+expect q: quit
+within 1.5
+send q
+rawexpect \x1b\[\?25h\x1b\[\?1049l
+expect rc=0
+expect (?<!-)icanon
+expect (?<!-)echo
+eof
+EOF2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# attached for the view only
+	run psc -j proto-stats status dev "$IF"
+	[[ $output != *'"prog_id"'* ]]
+}
+
+@test "live without a terminal: one snapshot per interval (-j), by source and by port; Ctrl-C on a terminal restores it" {
+	local heavy
+	heavy=$(pool4 7)
+	live_traffic 12
+	run psc -j proto-stats live dev "$IF" interval 1s count 3
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(echo "$output" | wc -l)" -eq 3 ]
+	[ "$(echo "$output" | tail -1 | jq -r '.top[0].key')" = "$heavy" ]
+	[ "$(echo "$output" | tail -1 | jq -r '.top[0].share_pct > 50')" = true ]
+	run psc -j proto-stats live dev "$IF" interval 1s count 2 group port
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tail -1 | jq -r '.top[0].key')" = udp/9 ]
+	run psc proto-stats live dev "$IF" interval 1s count 1 group proto
+	[ "$status" -eq 0 ]
+	[[ $(echo "$output" | sed -n 2p) == *udp* ]]
+	run "$LAB_PYTHON" "$PKTSCOPE_SRCDIR/tests/lib/ptydrive.py" --timeout 8 -- \
+		sh -c 'trap "" INT; "$0" --bpffs "$1" proto-stats live dev "$2"; echo "rc=$?"; stty -a' \
+		"$PKTSCOPE" "$BPFFS" "$IF" <<EOF2
+expect q: quit
+send \x03
+rawexpect \x1b\[\?1049l
+expect rc=0
+expect (?<!-)echo
+eof
+EOF2
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

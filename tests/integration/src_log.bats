@@ -1158,3 +1158,177 @@ text_of_json() {
 		rm -f "$TINY"/*
 	done
 }
+
+# ------------------------------------------------------- tcpdump expressions
+
+# expr_case MODE HOOK DISPLAY_FILTER EXPR: a watch with the expression on
+# the default mix; its events must be the reference capture's frames that
+# the display filter selects (the same frames as libpcap's own verdicts:
+# checked with tcpdump on the capture)
+expr_case() {
+	local mode=$1 hook=$2 df=$3 ex=$4
+	echo "# expr at $mode: $ex (tshark: $df)"
+	capture_fields "$T/ref.pcap" "(ip || ipv6) && !_ws.malformed && ($df)" >"$T/sel.tsv"
+	# the display filter means the expression: tcpdump agrees on the frames
+	[ "$(capture_fields "$T/ref.pcap" "$df" | wc -l)" -eq "$(tcpdump -nn -r "$T/ref.pcap" "$ex" 2>/dev/null | wc -l)" ] ||
+		fail "display filter '$df' and expression '$ex' select different frames"
+	watch_start mode "$mode" expr "$ex"
+	send_mix
+	watch_stop
+	run compare "$T/ref.pcap" "$hook" --no-ts --select "$T/sel.tsv"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$T/sel.tsv")" -gt 0 ]
+}
+
+expr_cases() {
+	local mode=$1 hook=$2
+	lab_capture_start "$T/ref.pcap"
+	send_mix
+	lab_capture_stop "$T/ref.pcap"
+	oracle "$T/ref.pcap"
+	# libpcap's udp and ip6 look at the first next header only
+	expr_case "$mode" "$hook" '(ip.proto == 17 || ipv6.nxt == 17) && !vlan && !ieee8021ad && !_ws.malformed' 'udp and not port 53'
+	expr_case "$mode" "$hook" "tcp.dstport == 443 && ip.src == $LAB_POOL4 && !vlan && !ieee8021ad" "tcp dst port 443 and src net $LAB_POOL4"
+	# the outer tag: in the frame at XDP, in skb metadata at TC
+	expr_case "$mode" "$hook" 'vlan || ieee8021ad' 'vlan'
+	# libpcap's tcp[] is IPv4 only: the flags of IPv6 TCP by offset
+	expr_case "$mode" "$hook" 'ipv6 && !vlan && !ieee8021ad && (ipv6.nxt == 58 || (ipv6.nxt == 6 && tcp.flags.syn == 1))' 'ip6 and (icmp6 or (ip6[6] = 6 and ip6[53] & 2 != 0))'
+	assert_clean
+}
+
+@test "expr, mode tcx: tcpdump expressions in the kernel select what tcpdump selects" {
+	expr_cases tcx tc
+}
+
+@test "expr, mode xdp: tcpdump expressions in the kernel select what tcpdump selects" {
+	expr_cases xdp xdp
+}
+
+@test "expr, mode tc: tcpdump expressions (vlan: the offloaded tag) select what tcpdump selects" {
+	expr_cases tc tc
+}
+
+@test "expr: refused with the reason, exit 2, nothing left attached; filter changes it live" {
+	run_err "$PKTSCOPE" src-log watch dev "$IF" expr 'inbound'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"Error: expr 'inbound'"*"ancillary"* ]]
+	run_err "$PKTSCOPE" src-log watch dev "$IF" expr 'tcp and'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"syntax error"* ]]
+	run_err "$PKTSCOPE" src-log watch dev "$IF" expr 'ip protochain 6'
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"backward jump"* ]]
+	assert_clean
+
+	"$PKTSCOPE" -q src-log attach dev "$IF" expr 'udp'
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = udp ]
+	"$PKTSCOPE" -q src-log filter dev "$IF" expr 'tcp port 80'
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = 'tcp port 80' ]
+	# a refused one changes nothing
+	run_err "$PKTSCOPE" src-log filter dev "$IF" expr 'tcp and'
+	[ "$status" -eq 2 ]
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = 'tcp port 80' ]
+	"$PKTSCOPE" -q src-log filter dev "$IF" clear
+	[ "$("$PKTSCOPE" -j src-log filter dev "$IF" | jq -r .expr)" = '' ]
+	"$PKTSCOPE" -q src-log detach dev "$IF"
+	assert_clean
+}
+
+# ------------------------------------------------------------------ pcapng
+
+# the reference frames src-log logs (IP whose header parsed), as tshark's
+# frame numbers, comma-separated
+ip_frames() {
+	capture_fields "$1" "(ip || ipv6) && !_ws.malformed" | cut -f1 | paste -sd,
+}
+
+# pcapng_case MODE [snaplen N]: the default mix recorded by src-log and by
+# tcpdump at once; the same packets, bytes, lengths and times
+pcapng_case() {
+	local mode=$1 snap=256 f
+	shift
+	[[ ${1:-} == snaplen ]] && snap=$2
+	f=$T/rec-$mode-$snap.pcapng
+	lab_capture_start "$T/ref.pcap"
+	record_start "$f" mode "$mode" "$@"
+	send_mix
+	wait_drained_stats
+	kill -INT "$WATCH_PID"
+	wait "$WATCH_PID"
+	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+	lab_capture_stop "$T/ref.pcap"
+	# every reader reads it
+	tcpdump -nn -r "$f" >"$T/td.txt" 2>"$T/td.err" || fail "tcpdump: $(cat "$T/td.err")"
+	tshark -r "$f" >/dev/null 2>"$T/ts.err" || fail "tshark: $(cat "$T/ts.err")"
+	run "$PY" "$PKTSCOPE_SRCDIR/tests/lib/pcapng_compare.py" --ref "$T/ref.pcap" \
+		--frames "$(ip_frames "$T/ref.pcap")" --snaplen "$snap" "$f"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# one interface, named; every packet inbound
+	[ "$(tshark -r "$f" -T fields -e frame.interface_name -e frame.packet_flags_direction 2>/dev/null | sort -u)" = "$(printf '%s\t0x00000001' "$IF")" ]
+}
+
+# until the events made stop growing (a record writes no lines to count)
+wait_drained_stats() {
+	local i made last=-1 stable=0
+	for ((i = 0; i < 100 && stable < 3; i++)); do
+		made=$(stats | jq .events)
+		if [[ $made == "$last" ]]; then
+			stable=$((stable + 1))
+		else
+			stable=0
+		fi
+		last=$made
+		sleep 0.1
+	done
+}
+
+@test "record pcapng, modes tcx, xdp and tc: tcpdump's packets, bytes up to snaplen, times within 1 ms" {
+	pcapng_case tcx
+	pcapng_case xdp
+	# tc: the offloaded VLAN tag is put back where tcpdump shows it
+	pcapng_case tc
+	pcapng_case tcx snaplen 64
+	pcapng_case xdp snaplen 1536
+	assert_clean
+}
+
+@test "record pcapng: rotation keeps N readable files; kill -9 leaves one that every reader reads" {
+	local f=$T/rot.pcapng n
+	record_start "$f" rotate 4096 keep 2
+	send_mix 4
+	wait_drained_stats
+	kill -INT "$WATCH_PID"
+	wait "$WATCH_PID"
+	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+	[ -s "$f" ] && [ -s "$f.1" ] && [ -s "$f.2" ] && [ ! -e "$f.3" ]
+	for n in "$f.2" "$f.1" "$f"; do
+		tcpdump -r "$n" >/dev/null 2>"$T/td.err" || fail "tcpdump $n: $(cat "$T/td.err")"
+		tshark -r "$n" >/dev/null 2>&1 || fail "tshark cannot read $n"
+		"$PY" -c 'import sys; from scapy.utils import PcapNgReader; assert len(list(PcapNgReader(sys.argv[1])))' "$n" ||
+			fail "scapy cannot read $n"
+	done
+
+	f=$T/killed.pcapng
+	record_start "$f"
+	send_mix 3
+	wait_drained_stats
+	sleep 0.3	# a poll round: what it read is flushed
+	kill -KILL "$WATCH_PID"
+	wait "$WATCH_PID" || true
+	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+	tcpdump -r "$f" >"$T/td.txt" 2>"$T/td.err" || fail "tcpdump after kill -9: $(cat "$T/td.err")"
+	[ "$(wc -l <"$T/td.txt")" -eq 87 ]
+	tshark -r "$f" >/dev/null 2>&1 || fail "tshark cannot read the killed file"
+	"$PY" -c 'import sys; from scapy.utils import PcapNgReader; print(len(list(PcapNgReader(sys.argv[1]))))' "$f"
+	"$PKTSCOPE" -q src-log detach dev "$IF" || true
+}
+
+@test "record: snaplen is for pcapng files only" {
+	run_err "$PKTSCOPE" src-log record dev "$IF" file "$T/x.ndjson" snaplen 64
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"snaplen is for pcapng"* ]]
+	[ ! -e "$T/x.ndjson" ]
+	assert_clean
+}

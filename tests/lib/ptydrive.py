@@ -16,6 +16,9 @@ with '#' are skipped):
     mark             start a stopwatch
     within SEC       fail if more than SEC seconds passed since `mark`
     sleep SEC        read (and keep) output for SEC seconds
+    resize ROWS COLS set the terminal's size (the program gets SIGWINCH)
+    rawexpect REGEX  like expect, on the raw output (escape sequences
+                     kept, latin-1), from the last rawexpect on
     eof              wait for the program to end; print `exit=N`
                      (or `signal=N`) on stdout
 
@@ -53,6 +56,7 @@ class Driver:
         self.raw = b""        # everything the program wrote
         self.text = ""        # the same, cleaned
         self.pos = 0          # how much of text the expects consumed
+        self.rawpos = 0       # how much of raw the rawexpects consumed
         self.status = None
         self.mark = time.monotonic()
         pid, fd = pty.fork()
@@ -123,6 +127,23 @@ class Driver:
                     self._consume(m.end())
                     return
                 raise Failure(f"program ended while waiting for {pattern!r}")
+
+    def rawexpect(self, pattern):
+        rx = re.compile(pattern, re.S)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            m = rx.search(self.raw.decode("latin-1"), self.rawpos)
+            if m:
+                self.rawpos = m.end()
+                return
+            if time.monotonic() >= deadline:
+                raise Failure(f"timed out ({self.timeout}s) waiting for raw {pattern!r}")
+            if not self._read(min(deadline, time.monotonic() + 0.2)):
+                m = rx.search(self.raw.decode("latin-1"), self.rawpos)
+                if m:
+                    self.rawpos = m.end()
+                    return
+                raise Failure(f"program ended while waiting for raw {pattern!r}")
 
     def reject(self, pattern):
         if re.search(pattern, self.seen, re.S):
@@ -213,6 +234,12 @@ def main():
                     raise Failure(f"took {took:.2f}s, more than {arg}s")
             elif verb == "sleep":
                 d.sleep(float(arg))
+            elif verb == "resize":
+                rows, cols = (int(x) for x in arg.split())
+                fcntl.ioctl(d.fd, termios.TIOCSWINSZ,
+                            struct.pack("HHHH", rows, cols, 0, 0))
+            elif verb == "rawexpect":
+                d.rawexpect(arg)
             elif verb == "eof":
                 print(d.wait_exit())
             else:

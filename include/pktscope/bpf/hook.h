@@ -186,7 +186,7 @@ static __always_inline int ps_tc_action(enum ps_verdict v)
  *                decide() and the counters and return what PS_PASS maps
  *                to, so the probe changes nothing a plugin counts.
  */
-#define PS_HOOK(prefix, decide)						\
+#define PS_HOOK_MAPS()							\
 struct {								\
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);			\
 	__uint(max_entries, PS_VERDICT_MAX);				\
@@ -202,8 +202,14 @@ struct {								\
 } ps_xdp_chain SEC(".maps");						\
 									\
 const volatile __u32 ps_xdp_slot SEC(PS_XDP_SLOT_SEC) = 0;		\
-volatile __u32 ps_hook_probe SEC(PS_PROBE_SEC) = 0;			\
-									\
+volatile __u32 ps_hook_probe SEC(PS_PROBE_SEC) = 0;
+
+/*
+ * The entry points alone, for an object with more than one pair (a
+ * continuation a tail call jumps to): PS_HOOK_MAPS() once, then
+ * PS_HOOK_ENTRIES() for each pair.
+ */
+#define PS_HOOK_ENTRIES(prefix, decide)					\
 SEC("xdp")								\
 int prefix##_xdp(struct xdp_md *ctx)					\
 {									\
@@ -237,6 +243,10 @@ int prefix##_tc(struct __sk_buff *skb)					\
 	ps_hook_count(&ps_verdicts, v, pkt.len);			\
 	return ps_tc_action(v);						\
 }
+
+#define PS_HOOK(prefix, decide)						\
+	PS_HOOK_MAPS()							\
+	PS_HOOK_ENTRIES(prefix, decide)
 
 #endif /* __bpf__ */
 
