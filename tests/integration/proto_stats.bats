@@ -12,13 +12,13 @@
 #
 # Where the hook and the capture legitimately differ, the difference is
 # derived and asserted exactly:
-#   - At TC ingress (tc, tcx) the kernel has already taken the outer VLAN tag
-#     out of the frame (skb_vlan_untag: it lives in skb->vlan_tci), so
-#     skb->len -- proto-stats' byte count -- is 4 bytes less per tagged frame
-#     than what tcpdump writes (libpcap puts the tag back from the packet's
-#     auxdata).  A QinQ frame loses its outer tag only: also 4 bytes.  The
-#     frame may change size bucket (130-byte QinQ -> 126).  XDP, native and
-#     generic, runs before the untagging and sees the whole frame.
+#   - none in bytes: at TC ingress (tc, tcx) the kernel has already taken
+#     the outer VLAN tag out of the frame (skb_vlan_untag: it lives in
+#     skb->vlan_tci), so skb->len is 4 bytes less per tagged frame than what
+#     tcpdump writes (libpcap puts the tag back from the packet's auxdata);
+#     proto-stats counts the wire length, tag included (ps_pkt.wire_len), in
+#     every mode, so the bytes equal tcpdump's.  (STRIP below stays as the
+#     knob for a mode that could not see a tag.)
 #   - tshark dissects the truncated frame (Ethernet + 10 bytes of IPv4) as
 #     "ip" plus a malformed marker; proto-stats counts it under `truncated`
 #     and not under ipv4 (bpf/proto_stats.h), and so does the oracle
@@ -285,7 +285,7 @@ check_counters() {
 	local show=$1 cap=$2 exp=$3 strip=$4 got
 	got=$(jq -c "$COUNTERS" <<<"$show")
 	assert_json_eq "$(jq -c "$COUNTERS" <<<"$exp")" "$got" "proto-stats vs capture" || return
-	# the known difference, spelled out: 4 bytes per tagged frame at TC
+	# the difference, spelled out (none: the tag is counted at TC too)
 	assert_eq "$(($(jq .total.bytes <<<"$cap") - strip * $(jq .vlan.packets <<<"$cap")))" \
 		"$(jq .total.bytes <<<"$show")" "total bytes = captured - $strip x tagged frames" || return
 	assert_eq "$(($(jq .vlan.bytes <<<"$cap") - strip * $(jq .vlan.packets <<<"$cap")))" \
@@ -431,10 +431,7 @@ check_watch() {
 
 proto_stats_e2e() {
 	local mode=$1 strip out show top cap exp sent
-	case $mode in
-	tc | tcx) strip=4 ;;
-	*) strip=0 ;;
-	esac
+	strip=0		# tag bytes counted in every mode (see the top)
 	out=$(psc -j proto-stats attach dev "$IF" mode "$mode") ||
 		fail "attach mode $mode failed" || return
 	assert_eq "$mode" "$(jq -r .mode <<<"$out")" "attached mode" || return
