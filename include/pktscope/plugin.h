@@ -303,6 +303,12 @@ void ps_out_strv(struct ps_ctx *ctx, const char *key, const char *label,
 /* text mode only (bars, blank lines, notes) */
 void ps_out_text(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Columns of the terminal text goes to, 0 when it is not a terminal (then
+ * write full width: a pipe or file is read by scripts).  Tables fit it by
+ * themselves; streams of rows use it to leave out trailing columns.
+ */
+int ps_out_columns(struct ps_ctx *ctx);
 /* horizontal bar of width cols*value/max in text mode, nothing in JSON */
 void ps_out_bar(struct ps_ctx *ctx, const char *label, uint64_t value,
 		uint64_t max, const char *suffix);

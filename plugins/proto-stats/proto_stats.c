@@ -545,15 +545,48 @@ static uint64_t col_delta(const struct pstat_counters *now,
 	return now->c[idx].packets - then->c[idx].packets;
 }
 
-static void watch_header(struct ps_ctx *ctx)
+/*
+ * Text rows: TIME (with milliseconds when the interval is below a second,
+ * so two rows of one second differ), the interface, packets/s and bits/s
+ * in total, then packets/s per protocol.  On a terminal the protocol
+ * columns that do not fit are left out (JSON has them all).
+ */
+struct watch_fmt {
+	int ifw;		/* interface column width */
+	bool ms;		/* TIME with milliseconds */
+	size_t ncols;		/* protocol columns shown */
+};
+
+#define WATCH_COL_W	7	/* " icmpv6", " 1.00k" */
+
+static void watch_fmt_init(struct ps_ctx *ctx, struct watch_fmt *wf,
+			   const struct ps_attachment *atts, size_t n,
+			   uint64_t interval)
+{
+	int cols = ps_out_columns(ctx), used;
+
+	wf->ifw = 9;		/* "INTERFACE" */
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(atts[i].ifname) > wf->ifw)
+			wf->ifw = (int)strlen(atts[i].ifname);
+	wf->ms = interval < 1000000000ULL;
+	used = (wf->ms ? 12 : 8) + 1 + wf->ifw + 7 + 9;
+	wf->ncols = ARRAY_SIZE(watch_cols);
+	while (cols && wf->ncols &&
+	       used + (int)wf->ncols * WATCH_COL_W > cols)
+		wf->ncols--;
+}
+
+static void watch_header(struct ps_ctx *ctx, const struct watch_fmt *wf)
 {
 	char line[512];
 	int off;
 
-	off = snprintf(line, sizeof(line), "%-8s  %-12s %9s %10s", "TIME",
-		       "INTERFACE", "PPS", "BIT/S");
-	for (size_t i = 0; i < ARRAY_SIZE(watch_cols) && off < (int)sizeof(line); i++)
-		off += snprintf(line + off, sizeof(line) - (size_t)off, " %7s",
+	off = snprintf(line, sizeof(line), "%-*s %-*s %6s %8s",
+		       wf->ms ? 12 : 8, "TIME", wf->ifw, "INTERFACE", "PPS",
+		       "BIT/S");
+	for (size_t i = 0; i < wf->ncols && off < (int)sizeof(line); i++)
+		off += snprintf(line + off, sizeof(line) - (size_t)off, " %6s",
 				watch_cols[i].key);
 	ps_record_begin(ctx);
 	ps_record_text(ctx, "%s", line);
@@ -579,19 +612,29 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	}
 	for (size_t i = 0; i < n && !r; i++)
 		r = read_counters(ctx, &atts[i], &prev[i]);
+	struct watch_fmt wf;
+
+	watch_fmt_init(ctx, &wf, atts, n, interval);
 	t0 = ps_mono_ns();
 	for (uint64_t round = 0; !r && (!count || round < count); round++) {
 		if (!ps_sleep(interval))
 			break;
 		t1 = ps_mono_ns();
 		double secs = (double)(t1 - t0) / 1e9;
-		time_t now = time(NULL);
-		char hms[16];
+		struct timespec ts;
+		time_t now;
+		char hms[24];
+		size_t hl;
 
-		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = ts.tv_sec;
+		hl = strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		if (wf.ms)
+			snprintf(hms + hl, sizeof(hms) - hl, ".%03ld",
+				 ts.tv_nsec / 1000000);
 		t0 = t1;
 		if (!ps_json(ctx) && rows % 20 == 0)
-			watch_header(ctx);
+			watch_header(ctx, &wf);
 		for (size_t i = 0; i < n && !r; i++) {
 			char ifn[IF_NAMESIZE];
 
@@ -613,17 +656,18 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			if (!ps_json(ctx)) {
 				char line[512], a[32], b[32];
 				int off = snprintf(line, sizeof(line),
-						   "%-8s  %-12s %9s %10s", hms,
-						   atts[i].ifname,
+						   "%-*s %-*s %6s %8s",
+						   wf.ms ? 12 : 8, hms,
+						   wf.ifw, atts[i].ifname,
 						   ps_fmt_count(pps, a, sizeof(a)),
 						   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
 
-				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++) {
+				for (size_t k = 0; k < wf.ncols; k++) {
 					double v = (double)col_delta(&cur, &prev[i],
 								     watch_cols[k].idx) / secs;
 
 					off += snprintf(line + off, sizeof(line) - (size_t)off,
-							" %7s", ps_fmt_count(v, a, sizeof(a)));
+							" %6s", ps_fmt_count(v, a, sizeof(a)));
 				}
 				ps_record_text(ctx, "%s", line);
 			} else {
