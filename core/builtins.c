@@ -298,7 +298,7 @@ static void help_options(struct ps_ctx *ctx)
 		{ "-V, --version", "version and exit" },
 		{ "-h, --help", "this help" },
 		{ "--plugin-path DIR[:DIR]", "look for plugins here first" },
-		{ "--bpffs DIR", "bpffs mount (default /sys/fs/bpf)" },
+		{ "--bpffs DIR", "bpffs mount (default /sys/fs/bpf, mounted if missing)" },
 	};
 	struct ps_table *t;
 
