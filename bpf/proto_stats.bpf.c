@@ -73,6 +73,14 @@ struct {
 	__type(value, struct pstat_config);
 } config SEC(".maps");
 
+/* written by user space only: when `reset` last ran (proto_stats.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} reset_at SEC(".maps");
+
 #ifdef PSTAT_BENCH
 /*
  * Benchmark-only knobs, set by bench/bench_parse.c before load:

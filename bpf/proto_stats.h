@@ -12,6 +12,9 @@
  *   top_src   LRU_PERCPU_HASH  struct pstat_src_key   struct pstat_val
  *   top_port  LRU_PERCPU_HASH  struct pstat_port_key  struct pstat_val
  *   config    ARRAY            __u32 0                struct pstat_config
+ *   reset_at  ARRAY            __u32 0                __u64: seconds since the
+ *                                                     epoch of the last reset,
+ *                                                     0: none since the attach
  *
  * The arrays have one entry; top_src holds PSTAT_TOP_SRC_MAX keys, top_port
  * PSTAT_TOP_PORT_MAX, preallocated.

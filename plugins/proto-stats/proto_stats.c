@@ -353,19 +353,61 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	free(v);
 }
 
+/*
+ * When the counters started: the last reset, else the attach.  An
+ * attachment made before reset_at existed has no such pin: the attach.
+ */
+static uint64_t counting_since(const struct ps_attachment *att, bool *reset)
+{
+	char path[sizeof(att->pin_dir) + 16];
+	uint64_t when = 0;
+	uint32_t key = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/reset_at", att->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &key, &when))
+			when = 0;
+		close(fd);
+	}
+	*reset = when != 0;
+	return when ? when : att->since;
+}
+
+static int mark_reset(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	uint32_t key = 0;
+	int fd = ps_map_open(ctx, att, "reset_at"), r = PS_OK;
+
+	if (fd < 0)
+		return PS_ERR;
+	if (bpf_map_update_elem(fd, &key, &now, BPF_ANY))
+		r = ps_err(ctx, "resetting reset_at of %s: %s", att->ifname,
+			   strerror(errno));
+	close(fd);
+	return r;
+}
+
 static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	struct pstat_counters c;
+	bool reset;
+	time_t since = (time_t)counting_since(att, &reset);
+	char when[32];
 
 	if (read_counters(ctx, att, &c))
 		return PS_ERR;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&since));
 	if (!ps_json(ctx)) {
 		char b[32];
 
-		ps_out_text(ctx, "%s  mode %s  %llu packets  %s%s\n", att->ifname,
-			    ps_mode_name(att->mode),
+		ps_out_text(ctx, "%s  mode %s  %llu packets  %s  counting since %s (%s)%s\n",
+			    att->ifname, ps_mode_name(att->mode),
 			    (unsigned long long)c.c[PSTAT_TOTAL].packets,
 			    ps_fmt_size(c.c[PSTAT_TOTAL].bytes, b, sizeof(b)),
+			    when, reset ? "reset" : "attach",
 			    att->ifindex ? "" : "  (interface gone)");
 		ps_out_text(ctx, "\n");
 	} else {
@@ -373,6 +415,8 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 		ps_out_str(ctx, "ifname", NULL, att->ifname);
 		ps_out_u64(ctx, "ifindex", NULL, (uint64_t)att->ifindex);
 		ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
+		ps_out_str(ctx, "counting_since", NULL, when);
+		ps_out_str(ctx, "counting_from", NULL, reset ? "reset" : "attach");
 		out_val(ctx, "total", &c.c[PSTAT_TOTAL]);
 	}
 	out_group(ctx, &l3_group, &c, c.c[PSTAT_TOTAL].packets);
@@ -511,6 +555,8 @@ static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
 		if (!r)
 			r = clear_map(ctx, &atts[i], "top_port",
 				      sizeof(struct pstat_port_key));
+		if (!r)
+			r = mark_reset(ctx, &atts[i]);
 		if (!r) {
 			ps_out_item(ctx, NULL);
 			ps_out_str(ctx, "ifname", "Reset", atts[i].ifname);

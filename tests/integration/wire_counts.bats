@@ -102,3 +102,24 @@ wire_counts() {
 @test "wire counts: xdp (before GRO) counts every frame, as rx_packets does" {
 	wire_counts xdp
 }
+
+@test "show says since when it counts: the attach, then the last reset" {
+	local out since t0
+	t0=$(date -u +%s)
+	psc proto-stats attach dev "$IF" mode tcx >/dev/null || fail "attach failed"
+	out=$(psc -j proto-stats show dev "$IF") || fail "show failed"
+	since=$(jq -r '.interfaces[0].counting_since' <<<"$out")
+	[[ $since =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+		fail "counting_since is not RFC 3339 UTC: $since"
+	assert_eq attach "$(jq -r '.interfaces[0].counting_from' <<<"$out")" "counting from" || return
+	(($(jq -r '.interfaces[0].counting_since | fromdateiso8601' <<<"$out") >= t0 - 1)) ||
+		fail "counting_since $since is before the attach"
+	psc proto-stats show dev "$IF" | head -1 | grep -q "counting since .*Z (attach)" ||
+		fail "the text does not say since when: $(psc proto-stats show dev "$IF" | head -1)"
+	sleep 1.1
+	psc proto-stats reset dev "$IF" >/dev/null || fail "reset failed"
+	out=$(psc -j proto-stats show dev "$IF") || fail "show failed"
+	assert_eq reset "$(jq -r '.interfaces[0].counting_from' <<<"$out")" "counting from after reset" || return
+	(($(jq -r '.interfaces[0].counting_since | fromdateiso8601' <<<"$out") > $(date -d "$since" +%s))) ||
+		fail "counting_since did not move on reset: $(jq -r '.interfaces[0].counting_since' <<<"$out")"
+}
