@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -851,6 +852,30 @@ const char *ps_fmt_duration(uint64_t ns, char *buf, size_t len)
 	if (ns >= 1000ULL)
 		return fmt_scaled((double)ns / 1e3, "us", buf, len);
 	return fmt_scaled((double)ns, "ns", buf, len);
+}
+
+const char *ps_fmt_time(uint64_t epoch_ns, int frac_digits, char *buf,
+			size_t len)
+{
+	time_t sec = (time_t)(epoch_ns / 1000000000ULL);
+	unsigned long frac = (unsigned long)(epoch_ns % 1000000000ULL);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm) ||
+	    !(n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+		return buf;
+	}
+	if (frac_digits > 0 && frac_digits <= 9) {
+		for (int i = frac_digits; i < 9; i++)
+			frac /= 10;
+		n += (size_t)snprintf(buf + n, len - n, ".%0*lu", frac_digits,
+				      frac);
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "Z");
+	return buf;
 }
 
 const char *ps_fmt_count(double v, char *buf, size_t len)

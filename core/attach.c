@@ -698,8 +698,7 @@ int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args)
 		      &att);
 	if (r)
 		return r;
-	time_t t = (time_t)att.since;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
+	ps_fmt_time(att.since * 1000000000ULL, 0, when, sizeof(when));
 	ps_out_str(ctx, "plugin", "Plugin", att.plugin);
 	ps_out_str(ctx, "ifname", "Interface", att.ifname);
 	ps_out_u64(ctx, "ifindex", "Ifindex", (uint64_t)att.ifindex);
@@ -764,11 +763,8 @@ static int status_row(struct ps_ctx *ctx, const struct ps_attachment *att,
 	(void)ctx;
 	if (s->dev && strcmp(s->dev, att->ifname))
 		return 0;
-	if (att->since) {
-		time_t t = (time_t)att->since;
-
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
-	}
+	if (att->since)
+		ps_fmt_time(att->since * 1000000000ULL, 0, when, sizeof(when));
 	ps_table_str(s->t, att->ifname);
 	ps_table_str(s->t, att->plugin);
 	ps_table_str(s->t, att->mode ? ps_mode_name(att->mode) : "-");

@@ -305,13 +305,13 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    bool is_src, bool bytes, size_t limit)
 {
 	static const struct ps_col src_cols[] = {
-		{ "addr", "SOURCE", PS_LEFT },
+		{ "src", "SOURCE", PS_LEFT },
 		{ "packets", NULL, PS_RIGHT },
 		{ "bytes", NULL, PS_RIGHT },
 	};
 	static const struct ps_col port_cols[] = {
 		{ "proto", NULL, PS_LEFT },
-		{ "port", "DPORT", PS_RIGHT },
+		{ "dport", "DPORT", PS_RIGHT },
 		{ "packets", NULL, PS_RIGHT },
 		{ "bytes", NULL, PS_RIGHT },
 	};
@@ -483,6 +483,7 @@ static int do_top(struct ps_ctx *ctx, const struct ps_args *args)
 			ps_out_text(ctx, "\n");
 		ps_out_item(ctx, NULL);
 		ps_out_str(ctx, "ifname", "Interface", atts[i].ifname);
+		ps_out_str(ctx, "mode", "Mode", ps_mode_name(atts[i].mode));
 		ps_out_text(ctx, "\n");
 		out_top(ctx, &atts[i], true, by && by->u == 1, limit);
 		ps_out_text(ctx, "\n");
@@ -560,6 +561,7 @@ static int do_reset(struct ps_ctx *ctx, const struct ps_args *args)
 		if (!r) {
 			ps_out_item(ctx, NULL);
 			ps_out_str(ctx, "ifname", "Reset", atts[i].ifname);
+			ps_out_str(ctx, "mode", NULL, ps_mode_name(atts[i].mode));
 			ps_out_item_end(ctx);
 		}
 	}
@@ -717,14 +719,21 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 				}
 				ps_record_text(ctx, "%s", line);
 			} else {
-				ps_out_u64(ctx, "ts", NULL, (uint64_t)now);
+				char when[40];
+
+				ps_fmt_time((uint64_t)ts.tv_sec * 1000000000ULL +
+					    (uint64_t)ts.tv_nsec, 3, when,
+					    sizeof(when));
+				ps_out_str(ctx, "ts", NULL, when);
 				ps_out_str(ctx, "ifname", NULL, atts[i].ifname);
-				ps_out_f64(ctx, "interval_s", NULL, secs);
+				ps_out_str(ctx, "mode", NULL,
+					   ps_mode_name(atts[i].mode));
+				ps_out_f64(ctx, "interval_seconds", NULL, secs);
 				ps_out_section(ctx, "total", NULL);
-				ps_out_f64(ctx, "pps", NULL, pps);
-				ps_out_f64(ctx, "bps", NULL, bps);
+				ps_out_f64(ctx, "packets_per_second", NULL, pps);
+				ps_out_f64(ctx, "bits_per_second", NULL, bps);
 				ps_out_section_end(ctx);
-				ps_out_section(ctx, "pps", NULL);
+				ps_out_section(ctx, "packets_per_second", NULL);
 				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
 					ps_out_f64(ctx, watch_cols[k].key, NULL,
 						   (double)col_delta(&cur, &prev[i],

@@ -233,7 +233,7 @@ installed_pktscope()
 	python3 -c '
 import json, sys
 p = [x for x in json.loads(sys.argv[1])["plugins"] if x["name"] == "hello-ext"]
-assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["abi"] == 2, p
+assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["plugin_abi"] == 2, p
 ' "$output"
 }
 
