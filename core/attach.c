@@ -243,7 +243,7 @@ static int link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
 		if (err == EBUSY || err == EEXIST) {
 			describe_xdp_holder(ifindex, holder, sizeof(holder));
 			return -ps_err(ctx,
-				"the XDP hook of %s is held by %s; XDP has one program an interface (use mode tcx to share)",
+				"the XDP hook of %s is held by %s; XDP holds one program per interface (use mode tcx to share)",
 				ifname, holder);
 		}
 		if (err == EOPNOTSUPP || err == EINVAL)

@@ -403,12 +403,13 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 	if (!ps_json(ctx)) {
 		char b[32];
 
-		ps_out_text(ctx, "%s  mode %s  %llu packets  %s  counting since %s (%s)%s\n",
+		ps_out_text(ctx, "%s  mode %s  %llu packets  %s%s\n",
 			    att->ifname, ps_mode_name(att->mode),
 			    (unsigned long long)c.c[PSTAT_TOTAL].packets,
 			    ps_fmt_size(c.c[PSTAT_TOTAL].bytes, b, sizeof(b)),
-			    when, reset ? "reset" : "attach",
 			    att->ifindex ? "" : "  (interface gone)");
+		ps_out_text(ctx, "counting since %s (%s)\n", when,
+			    reset ? "reset" : "attach");
 		ps_out_text(ctx, "\n");
 	} else {
 		ps_out_item(ctx, NULL);

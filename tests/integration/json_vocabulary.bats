@@ -19,27 +19,11 @@
 load ../lib/common
 
 setup() {
-	require_lab || return
-	PKTSCOPE=$(pktscope_bin) || fail "pktscope is not built"
-	T=$BATS_TEST_TMPDIR
-	BPFFS=$T/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || fail "cannot mount a bpffs"
-	BPFFS_MOUNTED=1
-	lab_up vocab
-	IF=$LAB_HOST_IF
+	lab_bpffs_setup vocab || return
 }
 
 teardown() {
-	if [[ -n ${PKTSCOPE:-} && -n ${IF:-} ]]; then
-		"$PKTSCOPE" --bpffs "$BPFFS" -q proto-stats detach dev "$IF" >/dev/null 2>&1 || true
-	fi
-	if declare -F lab_cleanup >/dev/null; then
-		lab_cleanup
-	fi
-	if [[ -n ${BPFFS_MOUNTED:-} ]]; then
-		umount "$BPFFS" || umount -l "$BPFFS" || true
-	fi
+	lab_bpffs_teardown proto-stats
 }
 
 # what is wrong with one JSON document (or JSON Lines), one line a problem

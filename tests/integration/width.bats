@@ -12,28 +12,11 @@
 load ../lib/common
 
 setup() {
-	require_lab || return
-	PKTSCOPE=$(pktscope_bin) || fail "pktscope is not built"
-	T=$BATS_TEST_TMPDIR
-	BPFFS=$T/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || fail "cannot mount a bpffs"
-	BPFFS_MOUNTED=1
-	lab_up width
-	IF=$LAB_HOST_IF
+	lab_bpffs_setup width || return
 }
 
 teardown() {
-	if [[ -n ${PKTSCOPE:-} && -n ${IF:-} ]]; then
-		"$PKTSCOPE" --bpffs "$BPFFS" -q proto-stats detach dev "$IF" >/dev/null 2>&1 || true
-		"$PKTSCOPE" --bpffs "$BPFFS" -q src-log detach dev "$IF" >/dev/null 2>&1 || true
-	fi
-	if declare -F lab_cleanup >/dev/null; then
-		lab_cleanup
-	fi
-	if [[ -n ${BPFFS_MOUNTED:-} ]]; then
-		umount "$BPFFS" || umount -l "$BPFFS" || true
-	fi
+	lab_bpffs_teardown proto-stats src-log
 }
 
 # the widest line CMD prints on an 80-column terminal (display columns)

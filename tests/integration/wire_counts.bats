@@ -20,19 +20,11 @@
 load ../lib/common
 
 setup() {
-	require_lab || return
+	lab_bpffs_setup wire || return
 	require_cmd iperf3 ethtool || return
-	PKTSCOPE=$(pktscope_bin) || fail "pktscope is not built"
-	T=$BATS_TEST_TMPDIR
-	BPFFS=$T/bpffs
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || fail "cannot mount a bpffs"
-	BPFFS_MOUNTED=1
-	lab_up wire
-	IF=$LAB_HOST_IF
 	lab_exec ethtool -K "$LAB_PEER_IF" tso off gso off >/dev/null ||
-		fail "cannot turn off TSO/GSO on $LAB_PEER_IF"
-	ethtool -K "$IF" gro on >/dev/null || fail "cannot turn on GRO on $IF"
+		fail "cannot turn off TSO/GSO on $LAB_PEER_IF" || return
+	ethtool -K "$IF" gro on >/dev/null || fail "cannot turn on GRO on $IF" || return
 	PORT=$((20000 + BASHPID % 20000))
 }
 
@@ -45,15 +37,7 @@ teardown() {
 		kill "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
-	if [[ -n ${PKTSCOPE:-} && -n ${IF:-} ]]; then
-		psc -q proto-stats detach dev "$IF" >/dev/null 2>&1 || true
-	fi
-	if declare -F lab_cleanup >/dev/null; then
-		lab_cleanup
-	fi
-	if [[ -n ${BPFFS_MOUNTED:-} ]]; then
-		umount "$BPFFS" || umount -l "$BPFFS" || true
-	fi
+	lab_bpffs_teardown proto-stats
 }
 
 # within WANT +- 0.1%
@@ -114,8 +98,8 @@ wire_counts() {
 	assert_eq attach "$(jq -r '.interfaces[0].counting_from' <<<"$out")" "counting from" || return
 	(($(jq -r '.interfaces[0].counting_since | fromdateiso8601' <<<"$out") >= t0 - 1)) ||
 		fail "counting_since $since is before the attach"
-	psc proto-stats show dev "$IF" | head -1 | grep -q "counting since .*Z (attach)" ||
-		fail "the text does not say since when: $(psc proto-stats show dev "$IF" | head -1)"
+	psc proto-stats show dev "$IF" | head -2 | grep -q "^counting since .*Z (attach)$" ||
+		fail "the text does not say since when: $(psc proto-stats show dev "$IF" | head -2)"
 	sleep 1.1
 	psc proto-stats reset dev "$IF" >/dev/null || fail "reset failed"
 	out=$(psc -j proto-stats show dev "$IF") || fail "show failed"
