@@ -624,8 +624,9 @@ static void man_one(FILE *f, const char *full, const struct ps_cmd *cmd)
 	}
 	fputc('\n', f);
 	roff(f, cmd->summary);
+	/* a sentence of its own: summaries have no final period */
 	if (cmd->flags & PS_CMD_BPF)
-		fputs(" Needs root.", f);
+		fputs(".\nNeeds root.", f);
 	fputc('\n', f);
 	for (const struct ps_arg_spec *a = cmd->args; a && a->keyword; a++) {
 		char mv[256];
