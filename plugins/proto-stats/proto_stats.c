@@ -137,7 +137,7 @@ static void out_sizes(struct ps_ctx *ctx, const struct pstat_counters *c)
 	for (int i = PSTAT_SIZE_64; i <= PSTAT_SIZE_JUMBO; i++)
 		if (c->c[i].packets > max)
 			max = c->c[i].packets;
-	ps_out_text(ctx, "Frame sizes (bytes, packets):\n");
+	ps_out_text(ctx, "Frame sizes on the wire (bytes, packets; GRO aggregates as their frames):\n");
 	for (int i = PSTAT_SIZE_64; i <= PSTAT_SIZE_JUMBO; i++) {
 		char suffix[64];
 
