@@ -380,13 +380,21 @@ void ps_out_f64(struct ps_ctx *ctx, const char *key, const char *label,
 	if (!isfinite(value))
 		value = 0;
 	/*
-	 * Enough digits for a rate of any size, never an exponent: whole
-	 * numbers from 1e5 on (1.95285e+10 bit/s lost 5 digits), six
-	 * significant digits below, and plain decimals for small values.
+	 * Enough digits for a rate of any size, never an exponent: every
+	 * integer digit and up to three decimals from 1e5 on (1.95285e+10
+	 * bit/s lost 5 digits), six significant digits below, and plain
+	 * decimals for small values.
 	 */
-	if (fabs(value) >= 1e5)
-		snprintf(buf, sizeof(buf), "%.0f", value);
-	else if (fabs(value) >= 1e-4 || value == 0)
+	if (fabs(value) >= 1e5) {
+		char *p;
+
+		snprintf(buf, sizeof(buf), "%.3f", value);
+		p = buf + strlen(buf) - 1;
+		while (*p == '0')
+			*p-- = '\0';
+		if (*p == '.')
+			*p = '\0';
+	} else if (fabs(value) >= 1e-4 || value == 0)
 		snprintf(buf, sizeof(buf), "%.6g", value);
 	else
 		snprintf(buf, sizeof(buf), "%.10f", value);
