@@ -73,6 +73,14 @@ struct {
 	__type(value, struct pstat_config);
 } config SEC(".maps");
 
+/* written by user space only: when `reset` last ran (proto_stats.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} reset_at SEC(".maps");
+
 #ifdef PSTAT_BENCH
 /*
  * Benchmark-only knobs, set by bench/bench_parse.c before load:
@@ -126,11 +134,12 @@ static __always_inline int bench_cms_admit(const void *key, __u32 words)
 }
 #endif
 
+/* packets and bytes as the wire carried them (a GRO aggregate is several) */
 static __always_inline void pstat_add(struct pstat_counters *c, int idx,
-				      __u32 len)
+				      const struct ps_pkt *pkt)
 {
-	c->c[idx].packets++;
-	c->c[idx].bytes += len;
+	c->c[idx].packets += pkt->wire_packets;
+	c->c[idx].bytes += pkt->wire_len;
 }
 
 static __always_inline int pstat_size_idx(__u32 len)
@@ -148,6 +157,28 @@ static __always_inline int pstat_size_idx(__u32 len)
 	if (len <= 1518)
 		return PSTAT_SIZE_1518;
 	return PSTAT_SIZE_JUMBO;
+}
+
+/*
+ * The size histogram counts frames as the wire carried them: the segments
+ * of a GRO aggregate all have wire_seg_len bytes but the last, which has
+ * the rest.
+ */
+static __always_inline void pstat_sizes(struct pstat_counters *c,
+					const struct ps_pkt *pkt)
+{
+	__u32 n = pkt->wire_packets, idx;
+
+	if (n <= 1) {
+		pstat_add(c, pstat_size_idx(pkt->wire_len), pkt);
+		return;
+	}
+	idx = pstat_size_idx(pkt->wire_seg_len);
+	c->c[idx].packets += n - 1;
+	c->c[idx].bytes += (__u64)(n - 1) * pkt->wire_seg_len;
+	idx = pstat_size_idx(pkt->wire_len - (n - 1) * pkt->wire_seg_len);
+	c->c[idx].packets++;
+	c->c[idx].bytes += pkt->wire_len - (n - 1) * pkt->wire_seg_len;
 }
 
 /* a switch, not arithmetic: the verifier must see a bounded index */
@@ -365,10 +396,10 @@ static __always_inline void pstat_src(struct pstat_counters *c,
 	if (bench_vary & 1)
 		key.addr32[3] ^= ++bench_seq;
 	if (bench_nocache) {
-		struct pstat_val one = { 1, pkt->len };
+		struct pstat_val one = { pkt->wire_packets, pkt->wire_len };
 
 		if (!pstat_top(&top_src, &key, sizeof(key), &one, sample))
-			pstat_add(c, PSTAT_SRC_SKIP, pkt->len);
+			pstat_add(c, PSTAT_SRC_SKIP, pkt);
 		return;
 	}
 #endif
@@ -379,8 +410,8 @@ static __always_inline void pstat_src(struct pstat_counters *c,
 #pragma unroll
 	for (i = 0; i < PSTAT_MAX_WAYS; i++) {
 		if (i < ways && pstat_src_eq(&set[i].key, &key)) {
-			set[i].val.packets++;
-			set[i].val.bytes += pkt->len;
+			set[i].val.packets += pkt->wire_packets;
+			set[i].val.bytes += pkt->wire_len;
 			return;
 		}
 	}
@@ -405,8 +436,8 @@ static __always_inline void pstat_src(struct pstat_counters *c,
 	}
 	s->key = key;
 	s->pad = 0;
-	s->val.packets = 1;
-	s->val.bytes = pkt->len;
+	s->val.packets = pkt->wire_packets;
+	s->val.bytes = pkt->wire_len;
 }
 
 /* The same for destination ports, whose key is one word. */
@@ -426,10 +457,10 @@ static __always_inline void pstat_port(struct pstat_counters *c,
 	if (bench_vary & 2)
 		key.port ^= ++bench_seq;
 	if (bench_nocache) {
-		struct pstat_val one = { 1, pkt->len };
+		struct pstat_val one = { pkt->wire_packets, pkt->wire_len };
 
 		if (!pstat_top(&top_port, &key, sizeof(key), &one, sample))
-			pstat_add(c, PSTAT_PORT_SKIP, pkt->len);
+			pstat_add(c, PSTAT_PORT_SKIP, pkt);
 		return;
 	}
 #endif
@@ -440,8 +471,8 @@ static __always_inline void pstat_port(struct pstat_counters *c,
 	for (i = 0; i < PSTAT_MAX_WAYS; i++) {
 		/* proto 0 is no port key: an unused slot never matches */
 		if (i < ways && *(__u32 *)&set[i].key == *(__u32 *)&key) {
-			set[i].val.packets++;
-			set[i].val.bytes += pkt->len;
+			set[i].val.packets += pkt->wire_packets;
+			set[i].val.bytes += pkt->wire_len;
 			return;
 		}
 	}
@@ -466,8 +497,8 @@ static __always_inline void pstat_port(struct pstat_counters *c,
 	}
 	s->key = key;
 	s->pad = 0;
-	s->val.packets = 1;
-	s->val.bytes = pkt->len;
+	s->val.packets = pkt->wire_packets;
+	s->val.bytes = pkt->wire_len;
 }
 
 static __always_inline void pstat_count(struct ps_pkt *pkt)
@@ -475,7 +506,7 @@ static __always_inline void pstat_count(struct ps_pkt *pkt)
 	struct pstat_counters *c;
 	struct pstat_config *cfg;
 	struct pstat_cache *pc;
-	__u32 zero = 0, len = pkt->len;
+	__u32 zero = 0;
 
 	c = bpf_map_lookup_elem(&counters, &zero);
 	pc = bpf_map_lookup_elem(&cache, &zero);
@@ -483,8 +514,8 @@ static __always_inline void pstat_count(struct ps_pkt *pkt)
 	if (!c || !pc || !cfg)
 		return;
 
-	pstat_add(c, PSTAT_TOTAL, len);
-	pstat_add(c, pstat_size_idx(len), len);
+	pstat_add(c, PSTAT_TOTAL, pkt);
+	pstat_sizes(c, pkt);
 
 	/* sources of junk too, as soon as their IP header is known */
 	if (pkt->family && pkt->l3 != PS_L3_ARP)
@@ -492,36 +523,36 @@ static __always_inline void pstat_count(struct ps_pkt *pkt)
 
 	if (pkt->status != PS_PKT_OK) {
 		pstat_add(c, pkt->status == PS_PKT_TRUNCATED ?
-			     PSTAT_TRUNCATED : PSTAT_MALFORMED, len);
+			     PSTAT_TRUNCATED : PSTAT_MALFORMED, pkt);
 		return;
 	}
 
 	if (pkt->vlan_count)
-		pstat_add(c, PSTAT_VLAN, len);
+		pstat_add(c, PSTAT_VLAN, pkt);
 
 	switch (pkt->l3) {
 	case PS_L3_IPV4:
-		pstat_add(c, PSTAT_L3_IPV4, len);
+		pstat_add(c, PSTAT_L3_IPV4, pkt);
 		break;
 	case PS_L3_IPV6:
-		pstat_add(c, PSTAT_L3_IPV6, len);
+		pstat_add(c, PSTAT_L3_IPV6, pkt);
 		break;
 	case PS_L3_ARP:
-		pstat_add(c, PSTAT_L3_ARP, len);
+		pstat_add(c, PSTAT_L3_ARP, pkt);
 		return;
 	default:
-		pstat_add(c, PSTAT_L3_OTHER, len);
+		pstat_add(c, PSTAT_L3_OTHER, pkt);
 		return;
 	}
 
-	pstat_add(c, pstat_l4_idx(pkt->l4), len);
+	pstat_add(c, pstat_l4_idx(pkt->l4), pkt);
 	if (pkt->frag) {
-		pstat_add(c, PSTAT_FRAG, len);
+		pstat_add(c, PSTAT_FRAG, pkt);
 		if (pkt->frag == PS_FRAG_LATER)
-			pstat_add(c, PSTAT_FRAG_LATER, len);
+			pstat_add(c, PSTAT_FRAG_LATER, pkt);
 	}
 	if (pkt->l4 == PS_L4_TCP)
-		pstat_add(c, pstat_tcp_idx(pkt), len);
+		pstat_add(c, pstat_tcp_idx(pkt), pkt);
 
 	/* ports only from a parsed header: not from a later fragment */
 	if (pkt->l4_off && (pkt->l4 == PS_L4_TCP || pkt->l4 == PS_L4_UDP ||

@@ -12,18 +12,26 @@
  *   top_src   LRU_PERCPU_HASH  struct pstat_src_key   struct pstat_val
  *   top_port  LRU_PERCPU_HASH  struct pstat_port_key  struct pstat_val
  *   config    ARRAY            __u32 0                struct pstat_config
+ *   reset_at  ARRAY            __u32 0                __u64: seconds since the
+ *                                                     epoch of the last reset,
+ *                                                     0: none since the attach
  *
  * The arrays have one entry; top_src holds PSTAT_TOP_SRC_MAX keys, top_port
  * PSTAT_TOP_PORT_MAX, preallocated.
  *
  * Every per-CPU value is summed over the CPUs.  All counts are packets and
- * bytes; bytes are the frame as seen at the hook, Ethernet header included
- * (at TC skb->len: the whole frame even when the skb is not linear).
+ * bytes as the wire carried them (ps_pkt.wire_packets, wire_len): the frame,
+ * Ethernet header and VLAN tags included, also a tag the stack took out of
+ * the frame before TC; a GRO aggregate at TC counts as the frames it was
+ * merged from (gso_segs), each with its own copy of the headers.  XDP runs
+ * before GRO and sees every frame as it is.
  *
  * Counting rules (a packet is counted in every line that applies):
  *
  *   TOTAL                 every packet.
- *   SIZE_*                every packet, by frame length; sum(SIZE_*) == TOTAL.
+ *   SIZE_*                every packet, by frame length on the wire (the
+ *                         frames of a GRO aggregate each by its own length);
+ *                         sum(SIZE_*) == TOTAL.
  *   TRUNCATED, MALFORMED  packets the parser rejected (include/pktscope/bpf/parse.h).
  *   L3_*                  well-formed packets by EtherType after the VLAN
  *                         tags (OTHER also holds frames with a third tag):

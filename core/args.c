@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -817,30 +818,50 @@ static const char *fmt_scaled(double v, const char *unit, char *buf,
 	return buf;
 }
 
+/*
+ * A measured value in the largest unit that keeps it below base: three
+ * significant digits (5.20mbit, 52.0mbit, 520mbit), trailing zeros dropped
+ * only when the value is exact at that precision (10mbit, 1.5gbit, 64KiB),
+ * so that values a user typed read back as typed.  Values in the first unit
+ * are whole numbers.  The unit goes up on the rounded value: 999.9 is 1.00k.
+ */
+static const char *fmt_sig3(double v, double base, const char *const *u,
+			    size_t nu, char *buf, size_t len)
+{
+	size_t i = 0;
+	int dec;
+
+	if (!isfinite(v) || v < 0)
+		v = 0;
+	while (v >= base - 0.5 && i < nu - 1) {
+		v /= base;
+		i++;
+	}
+	if (!i) {
+		snprintf(buf, len, "%.0f%s", v, u[0]);
+		return buf;
+	}
+	dec = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+	double scale = dec == 2 ? 100 : dec == 1 ? 10 : 1;
+
+	if (fabs(v * scale - rint(v * scale)) < 1e-6)
+		return fmt_scaled(v, u[i], buf, len);
+	snprintf(buf, len, "%.*f%s", dec, v, u[i]);
+	return buf;
+}
+
 const char *ps_fmt_rate(uint64_t bps, char *buf, size_t len)
 {
 	static const char *const u[] = { "bit", "kbit", "mbit", "gbit", "tbit" };
-	double v = (double)bps;
-	size_t i = 0;
 
-	while (v >= 1000 && i < ARRAY_SIZE(u) - 1) {
-		v /= 1000;
-		i++;
-	}
-	return fmt_scaled(v, u[i], buf, len);
+	return fmt_sig3((double)bps, 1000, u, ARRAY_SIZE(u), buf, len);
 }
 
 const char *ps_fmt_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	size_t i = 0;
 
-	while (v >= 1024 && i < ARRAY_SIZE(u) - 1) {
-		v /= 1024;
-		i++;
-	}
-	return fmt_scaled(v, u[i], buf, len);
+	return fmt_sig3((double)bytes, 1024, u, ARRAY_SIZE(u), buf, len);
 }
 
 const char *ps_fmt_duration(uint64_t ns, char *buf, size_t len)
@@ -858,18 +879,33 @@ const char *ps_fmt_duration(uint64_t ns, char *buf, size_t len)
 	return fmt_scaled((double)ns, "ns", buf, len);
 }
 
+const char *ps_fmt_time(uint64_t epoch_ns, int frac_digits, char *buf,
+			size_t len)
+{
+	time_t sec = (time_t)(epoch_ns / 1000000000ULL);
+	unsigned long frac = (unsigned long)(epoch_ns % 1000000000ULL);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm) ||
+	    !(n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+		return buf;
+	}
+	if (frac_digits > 0 && frac_digits <= 9) {
+		for (int i = frac_digits; i < 9; i++)
+			frac /= 10;
+		n += (size_t)snprintf(buf + n, len - n, ".%0*lu", frac_digits,
+				      frac);
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "Z");
+	return buf;
+}
+
 const char *ps_fmt_count(double v, char *buf, size_t len)
 {
 	static const char *const u[] = { "", "k", "M", "G", "T" };
-	size_t i = 0;
 
-	while (v >= 1000 && i < ARRAY_SIZE(u) - 1) {
-		v /= 1000;
-		i++;
-	}
-	if (!i)
-		snprintf(buf, len, "%.0f", v);
-	else
-		snprintf(buf, len, "%.1f%s", v, u[i]);
-	return buf;
+	return fmt_sig3(v, 1000, u, ARRAY_SIZE(u), buf, len);
 }

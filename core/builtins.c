@@ -14,7 +14,7 @@ static int do_plugin_list(struct ps_ctx *ctx, const struct ps_args *args)
 	static const struct ps_col cols[] = {
 		{ "name", NULL, PS_LEFT },
 		{ "version", NULL, PS_LEFT },
-		{ "abi", NULL, PS_RIGHT },
+		{ "plugin_abi", "ABI", PS_RIGHT },
 		{ "bpf", NULL, PS_LEFT },
 		{ "file", NULL, PS_LEFT },
 		{ "summary", NULL, PS_LEFT },
@@ -113,7 +113,7 @@ static int do_plugin_info(struct ps_ctx *ctx, const struct ps_args *args)
 		return ps_err(ctx, "no plugin named '%s'", name);
 	ps_out_str(ctx, "name", "Name", p->name);
 	ps_out_str(ctx, "version", "Version", p->version);
-	ps_out_u64(ctx, "abi", "Plugin ABI", p->abi_version);
+	ps_out_u64(ctx, "plugin_abi", "Plugin ABI", p->abi_version);
 	ps_out_str(ctx, "file", "File", o->file);
 	ps_out_str(ctx, "summary", "Summary", p->summary);
 	ps_out_text(ctx, "\nCommands:\n");
@@ -222,6 +222,8 @@ static int do_version(struct ps_ctx *ctx, const struct ps_args *args)
 	ps_out_str(ctx, "version", NULL, PACKAGE_VERSION);
 	ps_out_str(ctx, "libbpf_version", NULL, libbpf_ver);
 	ps_out_u64(ctx, "plugin_abi", NULL, PKTSCOPE_ABI_VERSION);
+	/* the JSON vocabulary (man pktscope, JSON VOCABULARY) */
+	ps_out_u64(ctx, "json_schema", NULL, PS_JSON_SCHEMA);
 	ps_out_str(ctx, "plugin_path", NULL, ps_plugin_dirs(ctx, dirs, sizeof(dirs)));
 	ps_out_strv(ctx, "features", NULL, features, nf);
 	return PS_OK;
@@ -644,8 +646,9 @@ static void man_one(FILE *f, const char *full, const struct ps_cmd *cmd)
 	}
 	fputc('\n', f);
 	roff(f, cmd->summary);
+	/* a sentence of its own: summaries have no final period */
 	if (cmd->flags & PS_CMD_BPF)
-		fputs(" Needs root.", f);
+		fputs(".\nNeeds root.", f);
 	fputc('\n', f);
 	for (const struct ps_arg_spec *a = cmd->args; a && a->keyword; a++) {
 		char mv[256];

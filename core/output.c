@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "internal.h"
 
@@ -428,7 +430,25 @@ void ps_out_f64(struct ps_ctx *ctx, const char *key, const char *label,
 
 	if (!isfinite(value))
 		value = 0;
-	snprintf(buf, sizeof(buf), "%.6g", value);
+	/*
+	 * Enough digits for a rate of any size, never an exponent: every
+	 * integer digit and up to three decimals from 1e5 on (1.95285e+10
+	 * bit/s lost 5 digits), six significant digits below, and plain
+	 * decimals for small values.
+	 */
+	if (fabs(value) >= 1e5) {
+		char *p;
+
+		snprintf(buf, sizeof(buf), "%.3f", value);
+		p = buf + strlen(buf) - 1;
+		while (*p == '0')
+			*p-- = '\0';
+		if (*p == '.')
+			*p = '\0';
+	} else if (fabs(value) >= 1e-4 || value == 0)
+		snprintf(buf, sizeof(buf), "%.6g", value);
+	else
+		snprintf(buf, sizeof(buf), "%.10f", value);
 	field(ctx, key, label, buf, false, buf);
 }
 
@@ -835,6 +855,109 @@ static int text_width(const char *s)
 	return n;
 }
 
+/*
+ * The width of the terminal f writes to, 0 when f is not a terminal:
+ * pipes and files get full tables for scripts.  COLUMNS first, as ls and
+ * ps read it, then the terminal's own size.
+ */
+static int term_cols(FILE *f)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	int fd = f ? fileno(f) : -1;
+
+	if (fd < 0 || !isatty(fd))
+		return 0;
+	if (env && *env) {
+		char *end;
+		long v = strtol(env, &end, 10);
+
+		if (!*end && v >= 20 && v <= 10000)
+			return (int)v;
+	}
+	if (!ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
+int ps_out_columns(struct ps_ctx *ctx)
+{
+	return ctx->json ? 0 : term_cols(ctx->w.f);
+}
+
+/* byte offset of the n-th code point of s (or its end) */
+static size_t cp_offset(const char *s, int n)
+{
+	size_t i = 0;
+
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n-- == 0)
+			break;
+	return i;
+}
+
+/*
+ * s cut to w columns with an ellipsis where text is left out: at the
+ * start for paths (their end names the file), at the end otherwise.
+ */
+static const char *trim_cell(const char *s, int w, char *buf, size_t len)
+{
+	int have = text_width(s);
+
+	if (have <= w || w < 2)
+		return s;
+	int n;
+
+	if (*s == '/')
+		n = snprintf(buf, len, "\u2026%s", s + cp_offset(s, have - w + 1));
+	else
+		n = snprintf(buf, len, "%.*s\u2026", (int)cp_offset(s, w - 1), s);
+	return n >= 0 && (size_t)n < len ? buf : s;
+}
+
+/*
+ * Narrow the widest columns until the table fits cols (0: no limit), none
+ * below its header or 8 columns; wide cells are then trimmed.  Returns
+ * whether anything was narrowed.
+ */
+static bool fit_columns(int *width, const char (*hdr)[64], size_t nc,
+			int indent, int cols)
+{
+	int total = indent;
+	bool narrowed = false;
+
+	for (size_t c = 0; c < nc; c++)
+		total += width[c] + (c ? 2 : 0);
+	while (cols && total > cols) {
+		size_t wide = nc;
+		int floor;
+
+		for (size_t c = 0; c < nc; c++) {
+			floor = text_width(hdr[c]) > 8 ? text_width(hdr[c]) : 8;
+			if (width[c] > floor &&
+			    (wide == nc || width[c] > width[wide]))
+				wide = c;
+		}
+		if (wide == nc)
+			break;
+		floor = text_width(hdr[wide]) > 8 ? text_width(hdr[wide]) : 8;
+		/* down to the next widest at most, so wide columns share it */
+		int cut = total - cols, next = floor;
+
+		for (size_t c = 0; c < nc; c++)
+			if (c != wide && width[c] > next && width[c] < width[wide])
+				next = width[c];
+		if (cut > width[wide] - next)
+			cut = width[wide] - next;
+		if (cut < 1)
+			cut = 1;
+		width[wide] -= cut;
+		total -= cut;
+		narrowed = true;
+	}
+	return narrowed;
+}
+
 void ps_table_end(struct ps_table *t)
 {
 	struct ps_ctx *ctx;
@@ -874,6 +997,8 @@ void ps_table_end(struct ps_table *t)
 				width[c] = wd;
 		}
 	bool headless = true;
+	bool trim = fit_columns(width, (const char (*)[64])hdr, nc,
+				ctx->w.indent, term_cols(ctx->w.f));
 
 	for (size_t c = 0; c < nc; c++)
 		if (hdr[c][0])
@@ -883,10 +1008,13 @@ void ps_table_end(struct ps_table *t)
 		for (size_t c = 0; c < nc; c++) {
 			const char *s = r ? t->cells[(r - 1) * t->ncols + c] :
 					    hdr[c];
+			char cut[256];
 			int pad;
 
 			if (!s)
 				s = "-";
+			if (trim)
+				s = trim_cell(s, width[c], cut, sizeof(cut));
 			pad = width[c] - text_width(s);
 			if (c == nc - 1 && t->cols[c].align == PS_LEFT)
 				pad = 0;	/* no trailing blanks */

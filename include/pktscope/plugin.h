@@ -64,6 +64,8 @@ extern "C" {
 /* Bump on any change to the structures below. */
 #define PKTSCOPE_ABI_VERSION 2
 #define PKTSCOPE_PLUGIN_SYMBOL "pktscope_plugin"
+/* the JSON vocabulary of the core's commands (man pktscope) */
+#define PS_JSON_SCHEMA 2
 
 /* What run() returns; also the process exit status in one-shot mode. */
 enum {
@@ -157,7 +159,13 @@ const char *ps_proto_name(unsigned int proto);
 const char *ps_fmt_rate(uint64_t bits_per_sec, char *buf, size_t len);
 const char *ps_fmt_size(uint64_t bytes, char *buf, size_t len);
 const char *ps_fmt_duration(uint64_t ns, char *buf, size_t len);
-const char *ps_fmt_count(double v, char *buf, size_t len); /* 1.2k 3.4M */
+const char *ps_fmt_count(double v, char *buf, size_t len); /* 1.23k 3.40M */
+/*
+ * A wall-clock time (ns since the epoch) as JSON writes every timestamp:
+ * RFC 3339 in UTC with Z, frac_digits (0, 3, 6 or 9) of the second.
+ */
+const char *ps_fmt_time(uint64_t epoch_ns, int frac_digits, char *buf,
+			size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Commands and the plugin descriptor                                 */
@@ -327,6 +335,12 @@ void ps_out_strv(struct ps_ctx *ctx, const char *key, const char *label,
 /* text mode only (bars, blank lines, notes) */
 void ps_out_text(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Columns of the terminal text goes to, 0 when it is not a terminal (then
+ * write full width: a pipe or file is read by scripts).  Tables fit it by
+ * themselves; streams of rows use it to leave out trailing columns.
+ */
+int ps_out_columns(struct ps_ctx *ctx);
 /* horizontal bar of width cols*value/max in text mode, nothing in JSON */
 void ps_out_bar(struct ps_ctx *ctx, const char *label, uint64_t value,
 		uint64_t max, const char *suffix);

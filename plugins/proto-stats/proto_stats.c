@@ -127,7 +127,7 @@ static void out_sizes(struct ps_ctx *ctx, const struct pstat_counters *c)
 	for (int i = PSTAT_SIZE_64; i <= PSTAT_SIZE_JUMBO; i++)
 		if (c->c[i].packets > max)
 			max = c->c[i].packets;
-	ps_out_text(ctx, "Frame sizes (bytes, packets):\n");
+	ps_out_text(ctx, "Frame sizes on the wire (bytes, packets; GRO aggregates as their frames):\n");
 	for (int i = PSTAT_SIZE_64; i <= PSTAT_SIZE_JUMBO; i++) {
 		char suffix[64];
 
@@ -277,13 +277,13 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    bool is_src, bool bytes, size_t limit)
 {
 	static const struct ps_col src_cols[] = {
-		{ "addr", "SOURCE", PS_LEFT },
+		{ "src", "SOURCE", PS_LEFT },
 		{ "packets", NULL, PS_RIGHT },
 		{ "bytes", NULL, PS_RIGHT },
 	};
 	static const struct ps_col port_cols[] = {
 		{ "proto", NULL, PS_LEFT },
-		{ "port", "DPORT", PS_RIGHT },
+		{ "dport", "DPORT", PS_RIGHT },
 		{ "packets", NULL, PS_RIGHT },
 		{ "bytes", NULL, PS_RIGHT },
 	};
@@ -325,26 +325,71 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	free(v);
 }
 
+/*
+ * When the counters started: the last reset, else the attach.  An
+ * attachment made before reset_at existed has no such pin: the attach.
+ */
+static uint64_t counting_since(const struct ps_attachment *att, bool *reset)
+{
+	char path[sizeof(att->pin_dir) + 16];
+	uint64_t when = 0;
+	uint32_t key = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/reset_at", att->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &key, &when))
+			when = 0;
+		close(fd);
+	}
+	*reset = when != 0;
+	return when ? when : att->since;
+}
+
+static int mark_reset(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	uint32_t key = 0;
+	int fd = ps_map_open(ctx, att, "reset_at"), r = PS_OK;
+
+	if (fd < 0)
+		return PS_ERR;
+	if (bpf_map_update_elem(fd, &key, &now, BPF_ANY))
+		r = ps_err(ctx, "resetting reset_at of %s: %s", att->ifname,
+			   strerror(errno));
+	close(fd);
+	return r;
+}
+
 static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	struct pstat_counters c;
+	bool reset;
+	time_t since = (time_t)counting_since(att, &reset);
+	char when[32];
 
 	if (pstat_read_counters(ctx, att, &c))
 		return PS_ERR;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&since));
 	if (!ps_json(ctx)) {
 		char b[32];
 
-		ps_out_text(ctx, "%s  mode %s  %llu packets  %s%s\n", att->ifname,
-			    ps_mode_name(att->mode),
+		ps_out_text(ctx, "%s  mode %s  %llu packets  %s%s\n",
+			    att->ifname, ps_mode_name(att->mode),
 			    (unsigned long long)c.c[PSTAT_TOTAL].packets,
 			    ps_fmt_size(c.c[PSTAT_TOTAL].bytes, b, sizeof(b)),
 			    att->ifindex ? "" : "  (interface gone)");
+		ps_out_text(ctx, "counting since %s (%s)\n", when,
+			    reset ? "reset" : "attach");
 		ps_out_text(ctx, "\n");
 	} else {
 		ps_out_item(ctx, NULL);
 		ps_out_str(ctx, "ifname", NULL, att->ifname);
 		ps_out_u64(ctx, "ifindex", NULL, (uint64_t)att->ifindex);
 		ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
+		ps_out_str(ctx, "counting_since", NULL, when);
+		ps_out_str(ctx, "counting_from", NULL, reset ? "reset" : "attach");
 		out_val(ctx, "total", &c.c[PSTAT_TOTAL]);
 	}
 	out_group(ctx, &l3_group, &c, c.c[PSTAT_TOTAL].packets);
@@ -399,6 +444,7 @@ static int top_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Interface", att->ifname);
+	ps_out_str(ctx, "mode", "Mode", ps_mode_name(att->mode));
 	ps_out_text(ctx, "\n");
 	out_top(ctx, att, true, by && by->u == 1, limit);
 	ps_out_text(ctx, "\n");
@@ -427,10 +473,13 @@ static int reset_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 	(void)data;
 	for (size_t m = 0; m < ARRAY_SIZE(maps) && !r; m++)
 		r = ps_map_zero(ctx, att, maps[m]);
+	if (!r)
+		r = mark_reset(ctx, att);
 	if (r)
 		return r;
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Reset", att->ifname);
+	ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
 	ps_out_item_end(ctx);
 	return PS_OK;
 }
@@ -470,15 +519,48 @@ static uint64_t col_delta(const struct pstat_counters *now,
 	return since(now->c[idx].packets, then->c[idx].packets);
 }
 
-static void watch_header(struct ps_ctx *ctx)
+/*
+ * Text rows: TIME (with milliseconds when the interval is below a second,
+ * so two rows of one second differ), the interface, packets/s and bits/s
+ * in total, then packets/s per protocol.  On a terminal the protocol
+ * columns that do not fit are left out (JSON has them all).
+ */
+struct watch_fmt {
+	int ifw;		/* interface column width */
+	bool ms;		/* TIME with milliseconds */
+	size_t ncols;		/* protocol columns shown */
+};
+
+#define WATCH_COL_W	7	/* " icmpv6", " 1.00k" */
+
+static void watch_fmt_init(struct ps_ctx *ctx, struct watch_fmt *wf,
+			   const struct ps_attachment *atts, size_t n,
+			   uint64_t interval)
+{
+	int cols = ps_out_columns(ctx), used;
+
+	wf->ifw = 9;		/* "INTERFACE" */
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(atts[i].ifname) > wf->ifw)
+			wf->ifw = (int)strlen(atts[i].ifname);
+	wf->ms = interval < 1000000000ULL;
+	used = (wf->ms ? 12 : 8) + 1 + wf->ifw + 7 + 9;
+	wf->ncols = ARRAY_SIZE(watch_cols);
+	while (cols && wf->ncols &&
+	       used + (int)wf->ncols * WATCH_COL_W > cols)
+		wf->ncols--;
+}
+
+static void watch_header(struct ps_ctx *ctx, const struct watch_fmt *wf)
 {
 	char line[512];
 	int off;
 
-	off = snprintf(line, sizeof(line), "%-8s  %-12s %9s %10s", "TIME",
-		       "INTERFACE", "PPS", "BIT/S");
-	for (size_t i = 0; i < ARRAY_SIZE(watch_cols) && off < (int)sizeof(line); i++)
-		off += snprintf(line + off, sizeof(line) - (size_t)off, " %7s",
+	off = snprintf(line, sizeof(line), "%-*s %-*s %6s %8s",
+		       wf->ms ? 12 : 8, "TIME", wf->ifw, "INTERFACE", "PPS",
+		       "BIT/S");
+	for (size_t i = 0; i < wf->ncols && off < (int)sizeof(line); i++)
+		off += snprintf(line + off, sizeof(line) - (size_t)off, " %6s",
 				watch_cols[i].key);
 	ps_record_begin(ctx);
 	ps_record_text(ctx, "%s", line);
@@ -554,19 +636,29 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	}
 	for (size_t i = 0; i < n && !r; i++)
 		r = pstat_read_counters(ctx, &atts[i], &prev[i]);
+	struct watch_fmt wf;
+
+	watch_fmt_init(ctx, &wf, atts, n, interval);
 	t0 = ps_mono_ns();
 	for (uint64_t round = 0; !r && (!count || round < count); round++) {
 		if (!ps_sleep(interval))
 			break;
 		t1 = ps_mono_ns();
 		double secs = (double)(t1 - t0) / 1e9;
-		time_t now = time(NULL);
-		char hms[16];
+		struct timespec ts;
+		time_t now;
+		char hms[24];
+		size_t hl;
 
-		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = ts.tv_sec;
+		hl = strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
+		if (wf.ms)
+			snprintf(hms + hl, sizeof(hms) - hl, ".%03ld",
+				 ts.tv_nsec / 1000000);
 		t0 = t1;
 		if (!ps_json(ctx) && rows % 20 == 0)
-			watch_header(ctx);
+			watch_header(ctx, &wf);
 		for (size_t i = 0; i < n && !r; i++) {
 			char ifn[IF_NAMESIZE];
 
@@ -599,28 +691,36 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			if (!ps_json(ctx)) {
 				char line[512], a[32], b[32];
 				int off = snprintf(line, sizeof(line),
-						   "%-8s  %-12s %9s %10s", hms,
-						   atts[i].ifname,
+						   "%-*s %-*s %6s %8s",
+						   wf.ms ? 12 : 8, hms,
+						   wf.ifw, atts[i].ifname,
 						   ps_fmt_count(pps, a, sizeof(a)),
 						   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
 
-				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++) {
+				for (size_t k = 0; k < wf.ncols; k++) {
 					double v = (double)col_delta(&cur, &prev[i],
 								     watch_cols[k].idx) / secs;
 
 					off += snprintf(line + off, sizeof(line) - (size_t)off,
-							" %7s", ps_fmt_count(v, a, sizeof(a)));
+							" %6s", ps_fmt_count(v, a, sizeof(a)));
 				}
 				ps_record_text(ctx, "%s", line);
 			} else {
-				ps_out_u64(ctx, "ts", NULL, (uint64_t)now);
+				char when[40];
+
+				ps_fmt_time((uint64_t)ts.tv_sec * 1000000000ULL +
+					    (uint64_t)ts.tv_nsec, 3, when,
+					    sizeof(when));
+				ps_out_str(ctx, "ts", NULL, when);
 				ps_out_str(ctx, "ifname", NULL, atts[i].ifname);
-				ps_out_f64(ctx, "interval_s", NULL, secs);
+				ps_out_str(ctx, "mode", NULL,
+					   ps_mode_name(atts[i].mode));
+				ps_out_f64(ctx, "interval_seconds", NULL, secs);
 				ps_out_section(ctx, "total", NULL);
-				ps_out_f64(ctx, "pps", NULL, pps);
-				ps_out_f64(ctx, "bps", NULL, bps);
+				ps_out_f64(ctx, "packets_per_second", NULL, pps);
+				ps_out_f64(ctx, "bits_per_second", NULL, bps);
 				ps_out_section_end(ctx);
-				ps_out_section(ctx, "pps", NULL);
+				ps_out_section(ctx, "packets_per_second", NULL);
 				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
 					ps_out_f64(ctx, watch_cols[k].key, NULL,
 						   (double)col_delta(&cur, &prev[i],

@@ -612,6 +612,14 @@ static void unmap_config(struct slog_config *c)
 		munmap(c, config_map_len());
 }
 
+/*
+ * zlib's deflate emits compressed data a block at a time, up to ~32 KiB of
+ * it, so a .gz file's size jumps by that much: below twice a block a
+ * rotate size is not honoured (`rotate 4k` never rotated in a short run).
+ */
+#define SLOG_GZ_BLOCK		(32 * 1024)
+#define SLOG_GZ_ROTATE_MIN	(2 * SLOG_GZ_BLOCK)
+
 static bool is_gz(const char *path)
 {
 	size_t n = strlen(path);
@@ -1233,6 +1241,13 @@ static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
 	if (ps_arg_has(args, "snaplen") && !rd.pcapng)
 		return ps_usage_err(ctx, "snaplen is for pcapng files (a name ending in .pcapng)");
 	rd.snaplen = (uint32_t)ps_arg_u64(args, "snaplen", SLOG_SNAP_DEFAULT);
+	if (rd.rotate && rd.rotate < SLOG_GZ_ROTATE_MIN && is_gz(rd.path)) {
+		char got[32], min[32];
+
+		return ps_usage_err(ctx, "rotate %s is too small for a .gz file: it grows a compressed block (up to 32KiB) at a time; use at least %s",
+				    ps_fmt_size(rd.rotate, got, sizeof(got)),
+				    ps_fmt_size(SLOG_GZ_ROTATE_MIN, min, sizeof(min)));
+	}
 	return run_reader(ctx, args, &rd);
 }
 
@@ -1492,7 +1507,7 @@ static const struct ps_arg_spec record_args[] = {
 	  "pcapng: bytes of each packet, copied in the kernel (default 256)",
 	  NULL, 1, SLOG_SNAP_MAX },
 	{ "rotate", PS_KIND_SIZE, 0, NULL,
-	  "start a new file past this size (for .gz: compressed bytes, which zlib writes a block of up to ~32k at a time)",
+	  "start a new file past this size (for .gz: compressed bytes, which grow up to 32k at a time; 64k at least)",
 	  NULL, 4096, 0 },
 	{ "keep", PS_KIND_COUNT, 0, NULL, "finished files to keep (default 5)",
 	  NULL, 0, 10000 },

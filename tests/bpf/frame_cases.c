@@ -83,7 +83,8 @@ void expect_pkt(const struct ps_pkt *got, const struct ps_pkt *want)
 	CMP(status); CMP(l3); CMP(l4); CMP(family); CMP(ip_proto);
 	CMP(frag); CMP(ttl); CMP(tcp_flags); CMP(icmp_type); CMP(icmp_code);
 	CMP(ext_count); CMP(sport); CMP(dport); CMP(l3_off); CMP(l4_off);
-	CMP(gre_flags); CMP(gre_proto); CMP(arp_op); CMP(pad); CMP(pad2);
+	CMP(gre_flags); CMP(gre_proto); CMP(arp_op); CMP(wire_packets);
+	CMP(wire_len); CMP(wire_seg_len); CMP(pad);
 #undef CMP
 	bad += bytes_differ("ps_pkt.saddr", got->saddr, want->saddr, 16);
 	bad += bytes_differ("ps_pkt.daddr", got->daddr, want->daddr, 16);
@@ -102,6 +103,8 @@ struct ps_pkt want_l2(const struct frame *f, uint16_t eth_proto,
 
 	memset(&w, 0, sizeof(w));
 	w.len = f->len;
+	w.wire_packets = 1;
+	w.wire_len = f->len;
 	w.eth_proto = eth_proto;
 	w.l3 = l3;
 	for (i = 0; i < f->nhdrs; i++)

@@ -705,7 +705,126 @@ static void t_top_src_flood(void **state)
 	assert_true(v.packets <= n);
 }
 
+/* ---- tests: GRO aggregates (TC only: XDP runs before GRO) ---- */
+
+/* run f through a TC program as an skb carrying gso_segs and gso_size */
+static void run_tc_gso(int fd, const struct frame *f, __u32 segs,
+		       __u32 size)
+{
+	struct __sk_buff ctx = { .gso_segs = segs, .gso_size = size };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f->buf,
+		.data_size_in = f->len,
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+	);
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		fail_msg("tc test_run with gso_segs %u: %s", segs,
+			 strerror(errno));
+	assert_int_equal((int)opts.retval, hook_pass_ret(TC));
+}
+
+/*
+ * An aggregate of 3 TCP segments of 1000 payload bytes but the last (500),
+ * 66 header bytes each: the wire saw 1066 + 1066 + 566 bytes, not one
+ * frame of 2566.  Every counter holds 3 packets and 2698 bytes; the size
+ * histogram buckets
+ * the segments (2 in 1024-1518, 1 in 512-1023), not the aggregate (jumbo).
+ */
+static void t_gro_aggregate(void **state)
+{
+	const __u32 hdr = 14 + 20 + 32, wire = hdr + 2500 + 2 * hdr;
+	struct pstat_val c[PSTAT__MAX];
+	struct pstat_src_key sk;
+	struct pstat_val v;
+	struct ps_pkt got, w;
+	struct frame f;
+	int i;
+
+	(void)state;
+	frame_init(&f);
+	frame_eth(&f, ETH_P_IP);
+	frame_ipv4(&f, &(struct frame_ipv4){ .proto = IPPROTO_TCP });
+	frame_tcp(&f, 40000, 443, PS_TCP_ACK, 8);	/* timestamps */
+	frame_payload(&f, 2500);
+	frame_finish(&f);
+	assert_false(f.error);
+	assert_int_equal(f.len, hdr + 2500);
+
+	run_tc_gso(prog_fd(1, TC), &f, 3, 1000);
+	array_get(env.pd->maps.out, &got);
+	w = want_l2(&f, ETH_P_IP, PS_L3_IPV4);
+	want_ip4(&w, IPPROTO_TCP, PS_L4_TCP);
+	w.tcp_flags = PS_TCP_ACK;
+	w.sport = 40000;
+	w.dport = 443;
+	w.l4_off = 34;
+	w.wire_packets = 3;
+	w.wire_len = wire;
+	w.wire_seg_len = hdr + 1000;
+	expect_pkt(&got, &w);
+
+	reset();
+	run_tc_gso(prog_fd(0, TC), &f, 3, 1000);
+	read_counters(c);
+	for (i = 0; i < PSTAT__MAX; i++) {
+		struct pstat_val want = { 0, 0 };
+
+		switch (i) {
+		case PSTAT_TOTAL: case PSTAT_L3_IPV4: case PSTAT_L4_TCP:
+		case PSTAT_TCP_ACK:
+			want.packets = 3;
+			want.bytes = wire;
+			break;
+		case PSTAT_SIZE_1518:
+			want.packets = 2;
+			want.bytes = 2 * (hdr + 1000);
+			break;
+		case PSTAT_SIZE_1023:
+			want.packets = 1;
+			want.bytes = hdr + 500;
+			break;
+		}
+		if (c[i].packets != want.packets || c[i].bytes != want.bytes)
+			fail_msg("counter %s: got %llu packets %llu bytes, want %llu %llu",
+				 counter_name[i],
+				 (unsigned long long)c[i].packets,
+				 (unsigned long long)c[i].bytes,
+				 (unsigned long long)want.packets,
+				 (unsigned long long)want.bytes);
+	}
+	check_invariants(c);
+	sk = src_key4(frame_ip4_src);
+	v = src_count(&sk);
+	assert_int_equal(v.packets, 3);
+	assert_int_equal(v.bytes, wire);
+	v = port_count(&(struct pstat_port_key){ .proto = IPPROTO_TCP,
+						 .port = 443 });
+	assert_int_equal(v.packets, 3);
+	assert_int_equal(v.bytes, wire);
+}
+
+/* gso_segs 0 or 1 (a plain skb): one packet, as at XDP */
+static void t_gro_single(void **state)
+{
+	struct ps_pkt got;
+	struct frame f;
+	__u32 segs;
+
+	(void)state;
+	tcp4(&f, PS_TCP_ACK);
+	for (segs = 0; segs <= 1; segs++) {
+		run_tc_gso(prog_fd(1, TC), &f, segs, segs ? 1448 : 0);
+		array_get(env.pd->maps.out, &got);
+		assert_int_equal(got.wire_packets, 1);
+		assert_int_equal(got.wire_len, f.len);
+		assert_int_equal(got.wire_seg_len, 0);
+	}
+}
+
 #define T(fn)	HOOK_TESTS(fn, NULL, NULL)
+#define T_TC(fn)	{ TC_NAME "/" #fn, fn, NULL, NULL, &harness_hooks[TC] }
 
 int main(void)
 {
@@ -718,6 +837,8 @@ int main(void)
 		T(t_top_port_alternating),
 		T(t_top_port_evicts_fewest),
 		T(t_top_src_flood),
+		T_TC(t_gro_aggregate),
+		T_TC(t_gro_single),
 	};
 
 	load_bpf();

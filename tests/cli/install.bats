@@ -133,7 +133,9 @@ installed_pktscope()
 	! head -c 2 "$DEST$I_bindir/pktscope" | grep -q '#!'
 	compgen -G "$DEST$I_libdir/libpktscope.so*" > /dev/null
 	[ -e "$DEST$I_libdir/libpktscope.so" ]
-	[ -f "$DEST$I_pkglibdir/hello.so" ]
+	[ -f "$DEST$I_pkglibdir/proto-stats.so" ]
+	# the test plugin stays in the build tree
+	[ ! -e "$DEST$I_pkglibdir/hello.so" ]
 	[ -f "$DEST$I_pkgincludedir/plugin.h" ]
 	cmp "$DEST$I_pkgincludedir/plugin.h" "$TOP_SRCDIR/include/pktscope/plugin.h"
 	[ -f "$DEST$I_pkgconfigdir/pktscope.pc" ]
@@ -196,12 +198,31 @@ installed_pktscope()
 	# (not just "$TOP_BUILDDIR": a tree cloned at /pktscope is a prefix of
 	# /usr/local/lib/pktscope)
 	[[ $output != *"$TOP_BUILDDIR/plugins"* && $output != *"/.libs"* ]]
-	run --separate-stderr installed_pktscope \
-		--plugin-path "$DEST$I_pkglibdir" hello greet name installed
-	[ "$status" -eq 0 ]
-	[[ $output =~ Greeting\ +hello,\ installed ]]
 	run --separate-stderr installed_pktscope --plugin-path "$DEST$I_pkglibdir" plugin list
-	[[ $output == *"$DEST$I_pkglibdir/hello.so"* ]]
+	[ "$status" -eq 0 ]
+	[[ $output == *"$DEST$I_pkglibdir/proto-stats.so"* ]]
+	# the test-only hello plugin is nowhere: not listed, helped or completed
+	[[ $output != *hello* ]]
+	run --separate-stderr installed_pktscope --plugin-path "$DEST$I_pkglibdir" help
+	[[ $output != *hello* ]]
+	run --separate-stderr installed_pktscope --plugin-path "$DEST$I_pkglibdir" __complete he
+	[[ $output != *hello* ]]
+}
+
+@test "install: the man pages carry the version and no placeholder, and leave out hello" {
+	local page
+	for page in "$DEST$I_prefix/share/man/man8/pktscope.8" \
+		    "$DEST$I_prefix/share/man/man7/pktscope-plugin.7"; do
+		[ -f "$page" ]
+		run grep -c '@[A-Z]*@' "$page"
+		[ "$output" = 0 ]
+		grep -q "^\.TH .*\"pktscope $(build_var VERSION)\"" "$page"
+	done
+	page=$DEST$I_prefix/share/man/man8/pktscope.8
+	! grep -q 'hello' "$page"
+	for s in EXAMPLES ENVIRONMENT FILES "EXIT STATUS"; do
+		grep -q "^\.SH \"\?$s\"\?\$" "$page"
+	done
 }
 
 @test "hello-ext: builds against the installed header and .pc with pkg-config only" {
@@ -247,7 +268,7 @@ installed_pktscope()
 	python3 -c '
 import json, sys
 p = [x for x in json.loads(sys.argv[1])["plugins"] if x["name"] == "hello-ext"]
-assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["abi"] == 2, p
+assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["plugin_abi"] == 2, p
 ' "$output"
 }
 
@@ -357,7 +378,7 @@ assert d == {"numbers": [{"n": 1, "square": 1}, {"n": 2, "square": 4},
 		--plugin-path "$DEST$I_pkglibdir:$stage$I_pkglibdir" plugin list
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[[ $output =~ (^|$'\n')hello\  ]]
+	[[ $output =~ (^|$'\n')proto-stats\  ]]
 	[[ $output =~ (^|$'\n')hello-ext\  ]]
 	run --separate-stderr installed_pktscope \
 		--plugin-path "$stage$I_pkglibdir" hello-ext say hi to installed

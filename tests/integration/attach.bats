@@ -200,7 +200,7 @@ tcx_linked() {
 	run_err "$PKTSCOPE" -j proto-stats watch dev "$IF" interval 100ms count 3
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <<<"$output")" -eq 3 ]
-	while read -r line; do jq -e '.total.pps >= 0 and .ifname != null' <<<"$line" >/dev/null; done <<<"$output"
+	while read -r line; do jq -e '.total.packets_per_second >= 0 and .ifname != null' <<<"$line" >/dev/null; done <<<"$output"
 	"$PKTSCOPE" proto-stats watch dev "$IF" interval 100ms >"$BATS_TEST_TMPDIR/w" 2>&1 &
 	pid=$!
 	sleep 0.6

@@ -29,6 +29,12 @@
 #                                 tmpdir)
 #   private_bpffs_cleanup         unmount it (in teardown)
 #   run_err CMD...                bats' run, with stderr apart in $stderr
+#   lab_bpffs_setup NAME          the usual integration setup: require_lab,
+#                                 PKTSCOPE, T, a private bpffs in BPFFS (other
+#                                 tests detach "all" in theirs), lab_up NAME,
+#                                 IF (the host end)
+#   lab_bpffs_teardown PLUGIN...  detach each PLUGIN from IF, remove the labs,
+#                                 unmount the private bpffs
 #
 # Exported paths: PKTSCOPE_SRCDIR (top of the source tree: $TOP_SRCDIR under
 # make check), PKTSCOPE_BUILDDIR (top of the build tree: $TOP_BUILDDIR under
@@ -148,4 +154,29 @@ run_err() {
 	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
 	stderr=$(cat "$errf")
 	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
+lab_bpffs_setup() {
+	require_lab || return
+	PKTSCOPE=$(pktscope_bin) || fail "pktscope is not built" || return
+	T=$BATS_TEST_TMPDIR
+	BPFFS=$T/bpffs
+	mkdir -p "$BPFFS"
+	mount -t bpf bpf "$BPFFS" || fail "cannot mount a bpffs at $BPFFS" || return
+	BPFFS_MOUNTED=1
+	lab_up "$1"
+	IF=$LAB_HOST_IF
+}
+
+lab_bpffs_teardown() {
+	local p
+	if [[ -n ${PKTSCOPE:-} && -n ${IF:-} ]]; then
+		for p in "$@"; do
+			"$PKTSCOPE" --bpffs "$BPFFS" -q "$p" detach dev "$IF" >/dev/null 2>&1 || true
+		done
+	fi
+	if declare -F lab_cleanup >/dev/null; then
+		lab_cleanup
+	fi
+	if [[ -n ${BPFFS_MOUNTED:-} ]]; then
+		umount "$BPFFS" || umount -l "$BPFFS" || true
+	fi
 }

@@ -232,7 +232,25 @@ static void test_format(void **state)
 	assert_string_equal(ps_fmt_size(1000, buf, sizeof(buf)), "1000B");
 	assert_string_equal(ps_fmt_duration(500000000, buf, sizeof(buf)), "500ms");
 	assert_string_equal(ps_fmt_duration(300000000000ULL, buf, sizeof(buf)), "5m");
-	assert_string_equal(ps_fmt_count(1234567, buf, sizeof(buf)), "1.2M");
+	assert_string_equal(ps_fmt_count(1234567, buf, sizeof(buf)), "1.23M");
+	/*
+	 * Measured values: three significant digits whatever the value, so
+	 * a column reads 5.20mbit above 5.22mbit, and 999.9 pps is 1.00k
+	 * like 1000.2 (the review saw "1000" next to "1.0k").
+	 */
+	assert_string_equal(ps_fmt_count(999.9, buf, sizeof(buf)), "1.00k");
+	assert_string_equal(ps_fmt_count(1000.21, buf, sizeof(buf)), "1.00k");
+	assert_string_equal(ps_fmt_count(12345, buf, sizeof(buf)), "12.3k");
+	assert_string_equal(ps_fmt_count(999.4, buf, sizeof(buf)), "999");
+	assert_string_equal(ps_fmt_count(0, buf, sizeof(buf)), "0");
+	assert_string_equal(ps_fmt_rate(5200480, buf, sizeof(buf)), "5.20mbit");
+	assert_string_equal(ps_fmt_rate(5221000, buf, sizeof(buf)), "5.22mbit");
+	assert_string_equal(ps_fmt_rate(403380, buf, sizeof(buf)), "403kbit");
+	assert_string_equal(ps_fmt_rate(999999, buf, sizeof(buf)), "1.00mbit");
+	assert_string_equal(ps_fmt_size(1700, buf, sizeof(buf)), "1.66KiB");
+	assert_string_equal(ps_fmt_size(1229, buf, sizeof(buf)), "1.20KiB");
+	assert_string_equal(ps_fmt_size(35840, buf, sizeof(buf)), "35KiB");
+	assert_string_equal(ps_fmt_size(35900, buf, sizeof(buf)), "35.1KiB");
 }
 
 int main(void)

@@ -69,6 +69,38 @@ static void test_number(void **state)
 	number(NULL, "0");
 }
 
+static void out_f64(struct ps_ctx *ctx, const void *v)
+{
+	ps_out_f64(ctx, "v", NULL, *(const double *)v);
+}
+
+/* rates of any size keep their digits and never take an exponent */
+static void test_f64(void **state)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{ 19528500000.0, "19528500000" },	/* was 1.95285e+10 */
+		{ 254438.25, "254438.25" },
+		{ 123456.7891, "123456.789" },
+		{ 496.948123, "496.948" },
+		{ 0.205253, "0.205253" },
+		{ 0, "0" },
+		{ 0.00001, "0.0000100000" },
+		{ -2500000, "-2500000" },
+	};
+	char want[128], *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(want, sizeof(want), "{\"v\":%s}\n", cases[i].want);
+		got = capture(true, out_f64, &cases[i].v);
+		assert_string_equal(got, want);
+		free(got);
+	}
+}
+
 static void out_fields(struct ps_ctx *ctx, const void *arg)
 {
 	const char *long_val = arg;
@@ -137,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_number),
+		cmocka_unit_test(test_f64),
 		cmocka_unit_test(test_record_line),
 		cmocka_unit_test(test_fields),
 	};

@@ -102,11 +102,13 @@ struct ps_pkt {
 	__u16 gre_flags;	/* GRE flags and version word, host order */
 	__u16 gre_proto;	/* GRE protocol type, host order */
 	__u16 arp_op;		/* ARP opcode, host order */
-	__u16 pad;
+	__u16 wire_packets;	/* frames on the wire: > 1 for a GRO aggregate */
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes; network order */
 	__u8 daddr[16];		/* (for Ethernet/IPv4 ARP: sender and target) */
-	__u32 pad2;
-} __attribute__((aligned(8)));	/* 72 bytes: cleared with 9 stores, not 17 */
+	__u32 wire_len;		/* their bytes, offloaded VLAN tags included */
+	__u32 wire_seg_len;	/* each but the last, when wire_packets > 1 */
+	__u32 pad;
+} __attribute__((aligned(8)));	/* 80 bytes: cleared with 10 stores, not 20 */
 
 #define PS_TCP_FIN	0x01
 #define PS_TCP_SYN	0x02
@@ -486,6 +488,8 @@ static __always_inline void ps_parse(void *data, void *data_end, __u32 len,
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
 	pkt->len = len;
+	pkt->wire_packets = 1;
+	pkt->wire_len = len;
 	if ((void *)(eth + 1) > data_end) {
 		pkt->status = PS_PKT_TRUNCATED;
 		return;
@@ -569,14 +573,54 @@ __weak __noinline int ps_parse_xdp(struct xdp_md *ctx, struct ps_pkt *pkt)
 }
 
 /*
+ * What the wire carried for a GRO aggregate (or a GSO packet looped back):
+ * gso_segs frames, each with a copy of the headers and gso_size payload
+ * bytes but the last.  The headers are everything up to the payload: up
+ * to the end of the TCP header (its doff), of the UDP header, or the L4
+ * offset for other protocols (counted as headers only), as the stack's
+ * own qdisc_pkt_len_init() does.  An offloaded VLAN tag is in every one.
+ */
+static __always_inline void ps_wire_segments(struct __sk_buff *skb,
+					     struct ps_pkt *pkt)
+{
+	__u32 segs = skb->gso_segs, size = skb->gso_size, hdr, tag;
+	void *data_end = (void *)(long)skb->data_end;
+	__u8 *doff;
+
+	if (segs <= 1 || !size || segs > 0xffff)
+		return;
+	hdr = pkt->l4_off ? pkt->l4_off : pkt->l3_off;
+	if (pkt->l4_off && pkt->l4 == PS_L4_TCP) {
+		/* bounded for the verifier; ps_parse checked the header */
+		if (hdr > PS_PULL_LEN)
+			return;
+		doff = (__u8 *)(long)skb->data + hdr + 12;
+		if ((void *)(doff + 1) > data_end)
+			return;
+		hdr += (*doff >> 4) * 4;
+	} else if (pkt->l4_off && pkt->l4 == PS_L4_UDP) {
+		hdr += 8;
+	}
+	if (hdr + (segs - 1) * size >= pkt->len)
+		return;		/* not what the kernel would build: one frame */
+	tag = skb->vlan_present ? 4 : 0;
+	pkt->wire_packets = segs;
+	pkt->wire_seg_len = tag + hdr + size;
+	pkt->wire_len += (segs - 1) * (tag + hdr);
+}
+
+/*
  * At TC the headers may not all be in the linear area (GRO, some drivers).
  * Pulling first, and only when the linear area is short of both the packet
  * and PS_PULL_LEN, costs nothing for linear packets and keeps one copy of
  * the parser in the program (half the verifier work of parse, pull and
  * parse again).  Headers beyond PS_PULL_LEN in a non-linear skb read as
  * truncated.  The stack also takes the outer VLAN tag out of the frame
- * before TC ingress; it is reported here as the outer tag.  (At XDP a tag
- * the NIC strips is not in the frame and not seen.)
+ * before TC ingress; it is reported here as the outer tag, and its 4 bytes
+ * are in wire_len (not in len).  (At XDP a tag the NIC strips is not in the
+ * frame and not seen.)  GRO has merged frames by then: wire_packets and
+ * wire_len say how many the wire carried (ps_wire_segments()); at XDP,
+ * before GRO, every frame is one.
  */
 __weak __noinline int ps_parse_skb(struct __sk_buff *skb, struct ps_pkt *pkt)
 {
@@ -591,7 +635,9 @@ __weak __noinline int ps_parse_skb(struct __sk_buff *skb, struct ps_pkt *pkt)
 	if (skb->vlan_present) {
 		pkt->vlan_id = skb->vlan_tci & 0x0fff;
 		pkt->vlan_count++;
+		pkt->wire_len += 4;
 	}
+	ps_wire_segments(skb, pkt);
 	return pkt->status;
 }
 
