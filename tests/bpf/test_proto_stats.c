@@ -738,7 +738,6 @@ static void t_gro_aggregate(void **state)
 	struct pstat_val c[PSTAT__MAX];
 	struct pstat_src_key sk;
 	struct pstat_val v;
-	struct ps_pkt got, w;
 	struct frame f;
 	int i;
 
@@ -752,21 +751,8 @@ static void t_gro_aggregate(void **state)
 	assert_false(f.error);
 	assert_int_equal(f.len, hdr + 2500);
 
-	run_tc_gso(prog_fd(1, TC), &f, 3, 1000);
-	array_get(env.pd->maps.out, &got);
-	w = want_l2(&f, ETH_P_IP, PS_L3_IPV4);
-	want_ip4(&w, IPPROTO_TCP, PS_L4_TCP);
-	w.tcp_flags = PS_TCP_ACK;
-	w.sport = 40000;
-	w.dport = 443;
-	w.l4_off = 34;
-	w.wire_packets = 3;
-	w.wire_len = wire;
-	w.wire_seg_len = hdr + 1000;
-	expect_pkt(&got, &w);
-
 	reset();
-	run_tc_gso(prog_fd(0, TC), &f, 3, 1000);
+	run_tc_gso(case_prog_fd(TC), &f, 3, 1000);
 	read_counters(c);
 	for (i = 0; i < PSTAT__MAX; i++) {
 		struct pstat_val want = { 0, 0 };
@@ -808,18 +794,18 @@ static void t_gro_aggregate(void **state)
 /* gso_segs 0 or 1 (a plain skb): one packet, as at XDP */
 static void t_gro_single(void **state)
 {
-	struct ps_pkt got;
+	struct pstat_val c[PSTAT__MAX];
 	struct frame f;
 	__u32 segs;
 
 	(void)state;
 	tcp4(&f, PS_TCP_ACK);
 	for (segs = 0; segs <= 1; segs++) {
-		run_tc_gso(prog_fd(1, TC), &f, segs, segs ? 1448 : 0);
-		array_get(env.pd->maps.out, &got);
-		assert_int_equal(got.wire_packets, 1);
-		assert_int_equal(got.wire_len, f.len);
-		assert_int_equal(got.wire_seg_len, 0);
+		reset();
+		run_tc_gso(case_prog_fd(TC), &f, segs, segs ? 1448 : 0);
+		read_counters(c);
+		assert_int_equal(c[PSTAT_TOTAL].packets, 1);
+		assert_int_equal(c[PSTAT_TOTAL].bytes, f.len);
 	}
 }
 
