@@ -1047,7 +1047,7 @@ static struct ps_pkt want_cut(const struct frame *f, const struct ps_pkt *full,
 	struct ps_pkt w = *full;
 	int i, ext = 0, vlans = 0, frag = 0;
 
-	w.len = cut;
+	w.len = w.wire_len = cut;
 	w.status = PS_PKT_TRUNCATED;
 	for (i = 0; i < hi; i++) {
 		if (f->hdr[i].kind == FH_VLAN)
@@ -1064,7 +1064,8 @@ static struct ps_pkt want_cut(const struct frame *f, const struct ps_pkt *full,
 	switch (k) {
 	case FH_VLAN:
 		memset(&w, 0, sizeof(w));
-		w.len = cut;
+		w.len = w.wire_len = cut;
+		w.wire_packets = 1;
 		w.status = PS_PKT_TRUNCATED;
 		w.vlan_count = vlans;
 		if (vlans)

@@ -154,6 +154,8 @@ run_err() {
 	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
 	stderr=$(cat "$errf")
 	echo "status $status"; echo "stdout: $output"; echo "stderr: $stderr"
+}
+
 lab_bpffs_setup() {
 	require_lab || return
 	PKTSCOPE=$(pktscope_bin) || fail "pktscope is not built" || return
