@@ -18,10 +18,7 @@ setup() {
 	require_lab
 	lab_up hook
 	IF=$LAB_HOST_IF
-	# a folder the loader trusts as root (not below /tmp): in the build tree
-	mkdir -p "$TOP_BUILDDIR/tests/scratch"
-	chmod 755 "$TOP_BUILDDIR/tests/scratch"
-	PLUGINS=$(realpath "$(mktemp -d "$TOP_BUILDDIR/tests/scratch/hook.XXXXXX")")
+	PLUGINS=$(trusted_dir hook)
 	cp "$TOP_BUILDDIR/tests/plugins/.libs/chain-end.so" \
 		"$TOP_BUILDDIR/tests/plugins/.libs/pass-all.so" "$PLUGINS/"
 	chmod 755 "$PLUGINS"

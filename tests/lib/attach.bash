@@ -36,8 +36,7 @@ attach_setup() {
 	BPFFS=$BATS_TEST_TMPDIR/bpffs
 	mkdir -p "$BPFFS"
 	mount -t bpf bpf "$BPFFS" || pktscope_unavailable "cannot mount a bpffs"
-	PLUGDIR=$BATS_TEST_TMPDIR/plugins
-	mkdir -p "$PLUGDIR"
+	PLUGDIR=$(trusted_dir attach)
 	cp "$PKTSCOPE_BUILDDIR/tests/plugins/.libs/test-enforce.so" "$PLUGDIR/"
 	chmod 755 "$BATS_TEST_TMPDIR" "$PLUGDIR"
 	REAL_PKTSCOPE=$(pktscope_bin)
@@ -66,6 +65,7 @@ attach_teardown() {
 	ip link del "$IFB" 2>/dev/null || true
 	lab_cleanup
 	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	[[ -z ${PLUGDIR:-} ]] || rm -rf -- "$PLUGDIR"
 }
 
 run_err() {

@@ -28,6 +28,8 @@
 #                                 $PRIVATE_BPFFS_DIR (default: the test's
 #                                 tmpdir)
 #   private_bpffs_cleanup         unmount it (in teardown)
+#   trusted_dir [NAME]            print a new folder the loader trusts as
+#                                 root, for test plugins (remove it after)
 #   run_err CMD...                bats' run, with stderr apart in $stderr
 #   lab_bpffs_setup NAME          the usual integration setup: require_lab,
 #                                 PKTSCOPE, T, a private bpffs in BPFFS (other
@@ -142,6 +144,14 @@ private_bpffs() {
 	} >"$dir/pktscope"
 	chmod +x "$dir/pktscope"
 	PKTSCOPE=$dir/pktscope
+}
+
+# A new folder the loader trusts as root, in the build tree (/tmp, sticky
+# and world-writable, is not: see pktscope(8), SECURITY); printed.
+trusted_dir() {
+	local top=$PKTSCOPE_BUILDDIR/tests/scratch
+	mkdir -p "$top" && chmod 755 "$top" &&
+		realpath "$(mktemp -d "$top/${1:-t}.XXXXXX")"
 }
 
 private_bpffs_cleanup() {
