@@ -255,7 +255,7 @@ flood_bg() {
 	[ "$BG_RC" -eq 0 ]
 	cat "$T/w"
 	# 5000 pps sent: no interval may show more than 10 times that
-	[ "$(jq -s '[.[] | .total.pps, .total.bps / 8 / 64, .pps.udp] | max <= 50000' "$T/w")" = true ]
+	[ "$(jq -s '[.[] | .total.packets_per_second, .total.bits_per_second / 8 / 64, .packets_per_second.udp] | max <= 50000' "$T/w")" = true ]
 }
 
 @test "streams: src-log sources under LRU churn: one row per source, no more than the table holds (D22)" {
