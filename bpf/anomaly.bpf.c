@@ -481,7 +481,7 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 {
 	struct ps_pkt *pkt = r->pkt;
 	struct an_global *g;
-	struct an_alert e, *slot;
+	struct an_alert *e;
 	__u32 zero = 0, idx;
 	__u8 repeat = 0;
 
@@ -492,42 +492,47 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	g = bpf_map_lookup_elem(&global, &zero);
 	if (!g || !an_under_cap(r, g))
 		return;
-	__builtin_memset(&e, 0, sizeof(e));
+	/*
+	 * Made in its slot of the recent-alert log, not on the stack: the
+	 * stack is full (96 bytes is what pushed this program past the
+	 * verifier's 512 when the parser's struct grew).
+	 */
+	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
+	e = bpf_map_lookup_elem(&alog, &idx);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
 	/* the precise clock only here, at the packet that crossed */
-	e.ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
-	e.count = a->count;
-	e.threshold = a->limit;
-	e.window_ns = a->window_ns;
-	__builtin_memcpy(e.saddr, pkt->saddr, 16);
-	__builtin_memcpy(e.daddr, pkt->daddr, 16);
-	e.ifindex = r->h->ifindex;
-	e.dport = pkt->dport;
-	e.family = pkt->family;
-	e.proto = pkt->ip_proto;
-	e.detector = a->det;
-	e.scope = a->scope;
-	e.reason = a->reason;
-	e.repeat = repeat;
-	e.tcp_flags = pkt->tcp_flags;
+	e->ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
+	e->count = a->count;
+	e->threshold = a->limit;
+	e->window_ns = a->window_ns;
+	__builtin_memcpy(e->saddr, pkt->saddr, 16);
+	__builtin_memcpy(e->daddr, pkt->daddr, 16);
+	e->ifindex = r->h->ifindex;
+	e->dport = pkt->dport;
+	e->family = pkt->family;
+	e->proto = pkt->ip_proto;
+	e->detector = a->det;
+	e->scope = a->scope;
+	e->reason = a->reason;
+	e->repeat = repeat;
+	e->tcp_flags = pkt->tcp_flags;
 	if (r->cfg->flags & AN_F_BLOCK) {
 		if (a->det == AN_DET_MALFORMED || a->det == AN_DET_MARTIAN) {
-			e.action = AN_ACT_DROP;
+			e->action = AN_ACT_DROP;
 		} else if (a->scope == AN_SCOPE_SRC) {
-			e.block_until_ns = an_block(r, a->det);
-			if (e.block_until_ns)
-				e.action = AN_ACT_BLOCK;
+			e->block_until_ns = an_block(r, a->det);
+			if (e->block_until_ns)
+				e->action = AN_ACT_BLOCK;
 		}
 	}
 	if (a->det < AN_DET_MAX)
 		r->st->alerts[a->det]++;
-	if (bpf_ringbuf_output(&alerts, &e, sizeof(e), 0))
+	if (bpf_ringbuf_output(&alerts, e, sizeof(*e), 0))
 		r->st->ring_lost++;
-	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
-	slot = bpf_map_lookup_elem(&alog, &idx);
-	if (slot)
-		__builtin_memcpy(slot, &e, sizeof(e));
 	if (a->scope == AN_SCOPE_SRC && a->det < AN_DET_MALFORMED)
-		an_offender(r, &e);
+		an_offender(r, e);
 }
 
 /* an alert of a packet-class detector (martian, malformed): once a window */

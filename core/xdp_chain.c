@@ -171,9 +171,25 @@ static void remove_chain_pins(const char *dir)
 	unpin_at(dir, SLOTS_MAP);
 }
 
+/*
+ * The chain lock an attach holds from ps_chain_prepare() to
+ * ps_chain_close(): while it runs, its own clean-up (a replaced or stale
+ * attachment leaving the chain) locks the same folder again, and a second
+ * flock() on another descriptor would wait for itself forever.
+ */
+static int held_fd = -1;
+static char held_dir[512];		/* as struct ps_chain.dir */
+
 static int lock_dir(struct ps_ctx *ctx, const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (held_fd >= 0 && !strcmp(held_dir, dir)) {
+		/* the same open file: already locked, released with it */
+		fd = dup(held_fd);
+		return fd >= 0 ? fd : -ps_err(ctx, "dup: %s", strerror(errno));
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0 || flock(fd, LOCK_EX)) {
 		int err = errno;
@@ -194,6 +210,8 @@ void ps_chain_close(struct ps_chain *ch)
 	if (ch->lock_fd >= 0) {
 		/* left empty by a failed attach; in use, it stays */
 		rmdir(ch->dir);
+		if (ch->lock_fd == held_fd)
+			held_fd = -1;
 		close(ch->lock_fd);	/* drops the flock */
 	}
 	ch->chain_fd = ch->slots_fd = ch->lock_fd = -1;
@@ -253,6 +271,10 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	ch->lock_fd = lock_dir(ctx, ch->dir);
 	if (ch->lock_fd < 0)
 		return PS_ERR;
+	if (held_fd < 0) {
+		held_fd = ch->lock_fd;
+		snprintf(held_dir, sizeof(held_dir), "%s", ch->dir);
+	}
 
 	/* a chain whose link died with its interface starts again */
 	link_fd = obj_get_at(ch->dir, LINK_PIN);

@@ -148,3 +148,17 @@ send_mix() {
 	rx=$(send_mix 1)
 	assert_eq "$rx" "$(passed proto-stats)" "proto-stats after the refusal"
 }
+
+@test "xdp: replace moves an attachment between tc, tcx and the XDP chain, and never waits on its own lock" {
+	local mode
+	for mode in tc xdp xdp tcx xdp; do
+		run_err timeout 20 "$PKTSCOPE" proto-stats attach dev "$IF" mode $mode replace
+		[ "$status" -eq 0 ]
+	done
+	rx=$(send_mix 1)
+	assert_eq "$rx" "$(passed proto-stats)" "proto-stats after the replaces"
+	run_err timeout 20 "$PKTSCOPE" proto-stats detach dev "$IF"
+	[ "$status" -eq 0 ]
+	! ip -d link show "$IF" | grep -q 'prog/xdp'
+	[ ! -e "$PIN" ]
+}

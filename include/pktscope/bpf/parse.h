@@ -591,10 +591,17 @@ static __always_inline void ps_wire_segments(struct __sk_buff *skb,
 		return;
 	hdr = pkt->l4_off ? pkt->l4_off : pkt->l3_off;
 	if (pkt->l4_off && pkt->l4 == PS_L4_TCP) {
-		/* bounded for the verifier; ps_parse checked the header */
+		/* ps_parse checked the header; the mask bounds the offset for
+		 * the verifier, which may not see the compare */
 		if (hdr > PS_PULL_LEN)
 			return;
-		doff = (__u8 *)(long)skb->data + hdr + 12;
+		doff = (__u8 *)(long)skb->data + (hdr & 0x1ff) + 12;
+		/*
+		 * One register for the check and the load: without this the
+		 * compiler may check one copy of the pointer and load through
+		 * another, which the verifier refuses (it did at -mcpu=v3).
+		 */
+		asm volatile("" : "+r"(doff));
 		if ((void *)(doff + 1) > data_end)
 			return;
 		hdr += (*doff >> 4) * 4;
