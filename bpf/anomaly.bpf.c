@@ -67,7 +67,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DEDUP_SLOTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } dedup SEC(".maps");
 
 struct {
@@ -98,6 +98,22 @@ struct {
 	__type(key, struct an_lpm_key);
 	__type(value, __u8);
 } allow SEC(".maps");
+
+/*
+ * Where an alert or a new scan entry is put together: off the stack, which
+ * the parser's frame shares (512 bytes in all).
+ */
+union an_scratch {
+	struct an_alert alert;
+	struct an_scan scan;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union an_scratch);
+} scratch SEC(".maps");
 
 #ifdef AN_BENCH
 /*
@@ -401,14 +417,14 @@ static __always_inline int an_dedup(struct an_run *r, const struct an_hit *a,
 {
 	__u32 idx = ((__u32)a->det * 2 + a->scope) * AN_DEDUP_PER +
 		    (__u32)(a->key & (AN_DEDUP_PER - 1));
-	__u32 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
+	__u64 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
 
 	if (!slot)
 		return 0;
 	old = *slot;
 	/* the slot holds window + 1: 0 is "never" */
-	if (old == a->win + 1 ||
-	    __sync_val_compare_and_swap(slot, old, a->win + 1) != old) {
+	if (old == (__u64)a->win + 1 ||
+	    __sync_val_compare_and_swap(slot, old, (__u64)a->win + 1) != old) {
 		r->st->deduped++;
 		return 0;
 	}
@@ -481,7 +497,8 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 {
 	struct ps_pkt *pkt = r->pkt;
 	struct an_global *g;
-	struct an_alert e, *slot;
+	union an_scratch *sc;
+	struct an_alert *e, *slot;
 	__u32 zero = 0, idx;
 	__u8 repeat = 0;
 
@@ -492,42 +509,46 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	g = bpf_map_lookup_elem(&global, &zero);
 	if (!g || !an_under_cap(r, g))
 		return;
-	__builtin_memset(&e, 0, sizeof(e));
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return;
+	e = &sc->alert;
+	__builtin_memset(e, 0, sizeof(*e));
 	/* the precise clock only here, at the packet that crossed */
-	e.ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
-	e.count = a->count;
-	e.threshold = a->limit;
-	e.window_ns = a->window_ns;
-	__builtin_memcpy(e.saddr, pkt->saddr, 16);
-	__builtin_memcpy(e.daddr, pkt->daddr, 16);
-	e.ifindex = r->h->ifindex;
-	e.dport = pkt->dport;
-	e.family = pkt->family;
-	e.proto = pkt->ip_proto;
-	e.detector = a->det;
-	e.scope = a->scope;
-	e.reason = a->reason;
-	e.repeat = repeat;
-	e.tcp_flags = pkt->tcp_flags;
+	e->ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
+	e->count = a->count;
+	e->threshold = a->limit;
+	e->window_ns = a->window_ns;
+	__builtin_memcpy(e->saddr, pkt->saddr, 16);
+	__builtin_memcpy(e->daddr, pkt->daddr, 16);
+	e->ifindex = r->h->ifindex;
+	e->dport = pkt->dport;
+	e->family = pkt->family;
+	e->proto = pkt->ip_proto;
+	e->detector = a->det;
+	e->scope = a->scope;
+	e->reason = a->reason;
+	e->repeat = repeat;
+	e->tcp_flags = pkt->tcp_flags;
 	if (r->cfg->flags & AN_F_BLOCK) {
 		if (a->det == AN_DET_MALFORMED || a->det == AN_DET_MARTIAN) {
-			e.action = AN_ACT_DROP;
+			e->action = AN_ACT_DROP;
 		} else if (a->scope == AN_SCOPE_SRC) {
-			e.block_until_ns = an_block(r, a->det);
-			if (e.block_until_ns)
-				e.action = AN_ACT_BLOCK;
+			e->block_until_ns = an_block(r, a->det);
+			if (e->block_until_ns)
+				e->action = AN_ACT_BLOCK;
 		}
 	}
 	if (a->det < AN_DET_MAX)
 		r->st->alerts[a->det]++;
-	if (bpf_ringbuf_output(&alerts, &e, sizeof(e), 0))
+	if (bpf_ringbuf_output(&alerts, e, sizeof(*e), 0))
 		r->st->ring_lost++;
 	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
 	slot = bpf_map_lookup_elem(&alog, &idx);
 	if (slot)
-		__builtin_memcpy(slot, &e, sizeof(e));
+		__builtin_memcpy(slot, e, sizeof(*e));
 	if (a->scope == AN_SCOPE_SRC && a->det < AN_DET_MALFORMED)
-		an_offender(r, &e);
+		an_offender(r, e);
 }
 
 /* an alert of a packet-class detector (martian, malformed): once a window */
@@ -676,8 +697,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	};
 	struct an_addr k;
 	struct an_dst *d;
-	__u32 w;
-	__u64 len = pkt->len, n;
+	__u64 w, len = pkt->len, n;
 
 	an_key(&k, pkt->daddr, pkt->family);
 	d = an_dst_get(r, &k);
@@ -754,12 +774,18 @@ static __always_inline int an_sock_open(struct an_run *r, int tcp)
 static __always_inline struct an_scan *an_scan_get(struct an_addr *k,
 						   __u32 swin)
 {
-	struct an_scan *s = bpf_map_lookup_elem(&scans, k), ns = {};
+	struct an_scan *s = bpf_map_lookup_elem(&scans, k);
+	union an_scratch *sc;
+	__u32 zero = 0;
 
 	if (s)
 		return s;
-	ns.win = swin;
-	bpf_map_update_elem(&scans, k, &ns, BPF_NOEXIST);
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return NULL;
+	__builtin_memset(&sc->scan, 0, sizeof(sc->scan));
+	sc->scan.win = swin;
+	bpf_map_update_elem(&scans, k, &sc->scan, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&scans, k);
 }
 

@@ -16,7 +16,7 @@
  *                           per-source counts (count-min sketch)
  *   dsts      HASH          key struct an_addr, value struct an_dst: exact
  *                           per-destination counts; full: dst_full++
- *   dedup     ARRAY         AN_DEDUP_SLOTS __u32: the window an alert of a
+ *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
  *                           (detector, scope, key hash) was last made in
  *   scans     LRU_HASH      key struct an_addr, value struct an_scan
  *   offenders LRU_HASH      key struct an_addr, value struct an_offender:
@@ -25,6 +25,8 @@
  *                           full: block_full++ (never evicts)
  *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
  *                           alerted on, never blocked
+ *   scratch   PERCPU_ARRAY  key 0: an alert or a new scan entry being
+ *                           made (the stack is the parser's too)
  *
  * The path of one IP packet (ARP and other EtherTypes pass untouched):
  *
@@ -268,15 +270,14 @@ struct an_cell {
 };
 
 struct an_dst {
-	__u32 win;
-	__u32 pad;
+	__u64 win;		/* 64 bits: no 32-bit atomics (see local.mk) */
 	__u64 cnt[AN_RATE_N];
 	__u64 base;		/* packets a window, moving average */
 };
 
 struct an_scan {
-	__u32 win;
-	__u32 ports;		/* distinct closed ports in the window */
+	__u64 win;
+	__u64 ports;		/* distinct closed ports in the window */
 	__u64 bits[AN_SCAN_BITS / 64];
 };
 
