@@ -354,6 +354,34 @@ static __always_inline __u32 an_why_flags(__u8 flags)
 }
 
 /*
+ * A 16-bit header field, network order, from the frame.  The parser read
+ * both headers this is used on from the packet itself, so a direct read
+ * finds them; the helper (a call, several times the cost) is the fallback
+ * for an offset past PS_PULL_LEN.
+ */
+static __always_inline int an_hdr16(struct ps_hook *h, __u32 off, __u16 *v)
+{
+	void *data, *end;
+
+	if (h->xdp) {
+		struct xdp_md *x = h->ctx;
+
+		data = (void *)(long)x->data;
+		end = (void *)(long)x->data_end;
+	} else {
+		struct __sk_buff *skb = h->ctx;
+
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+	}
+	if (off <= PS_PULL_LEN && data + off + 2 <= end) {
+		*v = *(__u16 *)(data + off);
+		return 0;
+	}
+	return an_load(h, off, v, 2);
+}
+
+/*
  * The UDP length against the IP payload's.  Not for fragments (the UDP
  * length is the datagram's) nor for a GSO skb (one header for many).
  */
@@ -366,9 +394,9 @@ static __always_inline __u32 an_why_udp(struct ps_hook *h,
 
 	if (pkt->frag != PS_FRAG_NONE || (skb && skb->gso_segs > 1))
 		return AN_R_NONE;
-	if (an_load(h, l4 + 4, &ulen, 2))
+	if (an_hdr16(h, l4 + 4, &ulen))
 		return AN_R_NONE;
-	if (an_load(h, l3 + (pkt->family == PS_AF_INET ? 2 : 4), &iplen, 2))
+	if (an_hdr16(h, l3 + (pkt->family == PS_AF_INET ? 2 : 4), &iplen))
 		return AN_R_NONE;
 	ulen = bpf_ntohs(ulen);
 	iplen = bpf_ntohs(iplen);
