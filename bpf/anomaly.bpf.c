@@ -99,6 +99,13 @@ struct {
 	__type(value, __u8);
 } allow SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AN_SEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_seen);
+} seen SEC(".maps");
+
 /*
  * Where an alert or a new scan entry is put together: off the stack, which
  * the parser's frame shares (512 bytes in all).
@@ -827,15 +834,23 @@ static __always_inline __u64 *an_scan_word(struct an_scan *s, __u16 port,
 	return &s->bits[(bit >> 6) & (AN_SCAN_BITS / 64 - 1)];
 }
 
+static __always_inline void an_seen_set(struct an_seen *slot, __u64 h,
+					__u32 swin)
+{
+	slot->tag = (__u32)(h >> 32) | 1;
+	slot->swin = swin + 1;
+}
+
 static __always_inline void an_scan(struct an_run *r)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
 					    AN_NSEC_PER_SEC;
-	__u32 swin = r->now / sw, n;
-	__u64 mask, old, *word;
+	__u32 swin = r->now / sw, n, idx;
+	__u64 mask, old, *word, h;
 	struct an_addr k;
 	struct an_scan *s;
+	struct an_seen *seen_slot;
 	int tcp = pkt->l4 == PS_L4_TCP;
 
 	if (r->cfg->flags & AN_F_NO_SCAN || r->own || !pkt->l4_off ||
@@ -845,21 +860,36 @@ static __always_inline void an_scan(struct an_run *r)
 	      (tcp && (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) ==
 			      PS_TCP_SYN)))
 		return;
-	an_key(&k, pkt->saddr, pkt->family);
 	/*
-	 * A port this source already tried in this window counts no more:
-	 * a SYN flood to one closed port costs a hash lookup, not a socket
-	 * lookup a packet.
+	 * What this CPU judged in this window is not judged again: a known
+	 * source's SYNs or datagrams to one port cost an array slot, not a
+	 * hash lookup and a socket lookup each.
 	 */
-	s = bpf_map_lookup_elem(&scans, &k);
-	if (s && s->win == swin && (*an_scan_word(s, pkt->dport, &mask) & mask))
+	h = an_hash(pkt->saddr, pkt->family, r->cfg->seed,
+		    ((__u32)pkt->ip_proto << 16) | pkt->dport);
+	idx = (__u32)h & (AN_SEEN_SLOTS - 1);
+	seen_slot = bpf_map_lookup_elem(&seen, &idx);
+	if (!seen_slot)
 		return;
+	if (seen_slot->tag == ((__u32)(h >> 32) | 1) &&
+	    seen_slot->swin == swin + 1)
+		return;
+	an_key(&k, pkt->saddr, pkt->family);
+	/* a port this source already tried in this window counts no more */
+	s = bpf_map_lookup_elem(&scans, &k);
+	if (s && s->win == swin &&
+	    (*an_scan_word(s, pkt->dport, &mask) & mask)) {
+		an_seen_set(seen_slot, h, swin);
+		return;
+	}
 	if (!s && r->flood) {
 		r->st->scan_untracked++;
 		return;
 	}
-	if (an_sock_open(r, tcp))
+	if (an_sock_open(r, tcp)) {
+		an_seen_set(seen_slot, h, swin);
 		return;
+	}
 	if (!s)
 		s = an_scan_get(&k, swin);
 	if (!s)
@@ -874,6 +904,7 @@ static __always_inline void an_scan(struct an_run *r)
 	/* ports equal modulo 1024 count once: a scan may count low, never high */
 	word = an_scan_word(s, pkt->dport, &mask);
 	old = __sync_fetch_and_or(word, mask);
+	an_seen_set(seen_slot, h, swin);
 	if (old & mask)
 		return;
 	n = __sync_fetch_and_add(&s->ports, 1) + 1;

@@ -25,6 +25,9 @@
  *                           full: block_full++ (never evicts)
  *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
  *                           alerted on, never blocked
+ *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
+ *                           port, protocol) this CPU judged in the scan
+ *                           window, open or counted: no second look
  *   scratch   PERCPU_ARRAY  key 0: an alert or a new scan entry being
  *                           made (the stack is the parser's too)
  *
@@ -47,8 +50,11 @@
  *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
  *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
  *      the source's scan entry; the scan_ports-th distinct port in a
- *      scan window makes the alert.  A port the source already tried in
- *      the window skips the lookup.  While its destination is over its
+ *      scan window makes the alert.  A (source, port, protocol) this CPU
+ *      already judged in the scan window, open or counted, skips both the
+ *      scan entry and the socket lookup (the seen slot of its hash; a
+ *      colliding tag, 1 in 2^32, or a port opened or closed since, makes a
+ *      scan count low, never high).  While its destination is over its
  *      SYN (UDP) flood limit, a source without a scan entry gets none
  *      (scan_untracked++): a forged flood must not churn the table.
  *   8. spike, per destination: a window's packets reaching spike_factor
@@ -99,6 +105,7 @@
 #define AN_ALLOW_MAX		1024
 #define AN_LOCAL_MAX		16	/* own addresses per family, in config */
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
+#define AN_SEEN_SLOTS		4096	/* per CPU; a power of two */
 
 /* detectors; the first AN_RATE_N are the windowed rate counters */
 enum an_detector {
@@ -279,6 +286,12 @@ struct an_scan {
 	__u64 win;
 	__u64 ports;		/* distinct closed ports in the window */
 	__u64 bits[AN_SCAN_BITS / 64];
+};
+
+/* a seen slot: the key's tag (its hash's top half, never 0), the window + 1 */
+struct an_seen {
+	__u32 tag;
+	__u32 swin;
 };
 
 struct an_offender {
