@@ -950,8 +950,9 @@ static __always_inline int an_blocked(struct an_run *r)
 		r->st->block_expired++;
 		return 0;
 	}
-	__sync_fetch_and_add(&b->drops, 1);
-	__sync_fetch_and_add(&b->bytes, r->pkt->len);
+	/* plain adds: see struct an_block */
+	b->drops++;
+	b->bytes += r->pkt->len;
 	r->st->block_drops++;
 	if (b->detector < AN_DET_MAX)
 		r->st->drops[b->detector]++;

@@ -302,6 +302,11 @@ struct an_offender {
 	__u8 pad[7];
 };
 
+/*
+ * drops and bytes are added to without atomics (the drop path's cost): two
+ * CPUs dropping one source at the same instant can lose one's add.  The
+ * exact count of blocked drops is an_stats.block_drops (per CPU).
+ */
 struct an_block {
 	__u64 until_ns;		/* same clock as the packets' */
 	__u64 drops;
