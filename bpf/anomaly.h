@@ -94,8 +94,8 @@
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
 #define AN_LOG_MAX		256
-#define AN_CMS_ROWS		4
-#define AN_CMS_COLS		8192	/* a power of two */
+#define AN_CMS_ROWS		2
+#define AN_CMS_COLS		16384	/* a power of two */
 #define AN_DEDUP_BITS		12
 #define AN_DEDUP_PER		(1U << AN_DEDUP_BITS)
 #define AN_DSTS_MAX		4096
