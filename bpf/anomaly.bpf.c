@@ -752,16 +752,23 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
 		d->cnt[3] = d->cnt[4] = 0;
 	}
-	/* the key's hash only for an alert: an_alert() makes it */
+	/*
+	 * Plain adds, no atomics (see anomaly.h): each count is written as
+	 * a count read plus this packet's, so the first to reach a limit
+	 * crosses it here; a lost add only makes the count lag.
+	 */
 	a.det = AN_DET_PPS;
-	n = __sync_fetch_and_add(&d->cnt[AN_DET_PPS], 1) + 1;
+	n = d->cnt[AN_DET_PPS] + 1;
+	d->cnt[AN_DET_PPS] = n;
 	an_check(r, &a, n, 1);
 	an_spike(r, &a, d->base, n);
 	a.det = AN_DET_BPS;
-	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_BPS], len) + len,
-		 len);
+	n = d->cnt[AN_DET_BPS] + len;
+	d->cnt[AN_DET_BPS] = n;
+	an_check(r, &a, n, len);
 	if (cls < AN_RATE_N) {
-		n = __sync_fetch_and_add(&d->cnt[cls], 1) + 1;
+		n = d->cnt[cls] + 1;
+		d->cnt[cls] = n;
 		a.det = cls;
 		an_check(r, &a, n, 1);
 		if (r->cfg->limit[cls][AN_SCOPE_DST] &&
