@@ -106,6 +106,13 @@ struct {
 	__type(value, struct an_seen);
 } seen SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_TRACKED_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_tracked);
+} tracked SEC(".maps");
+
 /*
  * Where an alert or a new scan entry is put together: off the stack, which
  * the parser's frame shares (512 bytes in all).
@@ -143,6 +150,7 @@ struct an_run {
 	__u8 own;		/* the source is one of our addresses */
 	__u8 flood;		/* the destination is over its class's limit */
 	__u8 drop;		/* this packet is to be dropped */
+	__u64 src_hash;		/* the source's key hash (an_rate_src) */
 };
 
 /* ---- hashing: fasthash64's mixer; the seed is random per attach ---- */
@@ -646,7 +654,7 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 h = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
-	__u32 h1 = (__u32)h, h2 = (__u32)(h >> 32) | 1, len = pkt->len;
+	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
 	__u32 mp = ~0U, mb = ~0U, mc = ~0U;
 	struct an_hit a = {
 		.key = h,
@@ -848,6 +856,40 @@ static __always_inline void an_seen_set(struct an_seen *slot, __u64 h,
 	slot->swin = swin + 1;
 }
 
+static __always_inline struct an_tracked *an_tracked_slot(__u64 h,
+							  __u64 *bit)
+{
+	__u32 idx = (__u32)(h >> 38) & (AN_TRACKED_SLOTS - 1);
+
+	*bit = 1ULL << ((h >> 32) & 63);
+	return bpf_map_lookup_elem(&tracked, &idx);
+}
+
+static __always_inline int an_tracked_is(__u64 h, __u32 swin)
+{
+	__u64 bit;
+	struct an_tracked *t = an_tracked_slot(h, &bit);
+
+	/* no slot: say yes, and the hash lookup decides */
+	return !t || (t->swin == (__u64)swin + 1 && (t->bits & bit));
+}
+
+/* the slot's bits are of one window: the first of the next clears them */
+static __always_inline void an_tracked_set(__u64 h, __u32 swin)
+{
+	__u64 bit, w = (__u64)swin + 1;
+	struct an_tracked *t = an_tracked_slot(h, &bit);
+
+	if (!t)
+		return;
+	if (t->swin != w) {
+		t->bits = 0;
+		t->swin = w;
+	}
+	if (!(t->bits & bit))
+		__sync_fetch_and_or(&t->bits, bit);
+}
+
 static __always_inline void an_scan(struct an_run *r)
 {
 	struct ps_pkt *pkt = r->pkt;
@@ -881,12 +923,18 @@ static __always_inline void an_scan(struct an_run *r)
 	if (seen_slot->tag == ((__u32)(h >> 32) | 1) &&
 	    seen_slot->swin == swin + 1)
 		return;
+	/* a flood: a source not tracked in this window is not looked up */
+	if (r->flood && !an_tracked_is(r->src_hash, swin)) {
+		r->st->scan_untracked++;
+		return;
+	}
 	an_key(&k, pkt->saddr, pkt->family);
 	/* a port this source already tried in this window counts no more */
 	s = bpf_map_lookup_elem(&scans, &k);
 	if (s && s->win == swin &&
 	    (*an_scan_word(s, pkt->dport, &mask) & mask)) {
 		an_seen_set(seen_slot, h, swin);
+		an_tracked_set(r->src_hash, swin);
 		return;
 	}
 	if (!s && r->flood) {
@@ -901,6 +949,7 @@ static __always_inline void an_scan(struct an_run *r)
 		s = an_scan_get(&k, swin);
 	if (!s)
 		return;
+	an_tracked_set(r->src_hash, swin);
 	if (s->win != swin) {
 		s->win = swin;
 		s->ports = 0;

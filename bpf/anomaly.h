@@ -28,6 +28,9 @@
  *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
  *                           port, protocol) this CPU judged in the scan
  *                           window, open or counted: no second look
+ *   tracked   ARRAY         AN_TRACKED_SLOTS struct an_tracked: a bit a
+ *                           source hash, set while it has a scan entry
+ *                           used in the scan window
  *   scratch   PERCPU_ARRAY  key 0: an alert or a new scan entry being
  *                           made (the stack is the parser's too)
  *
@@ -56,7 +59,9 @@
  *      colliding tag, 1 in 2^32, or a port opened or closed since, makes a
  *      scan count low, never high).  While its destination is over its
  *      SYN (UDP) flood limit, a source without a scan entry gets none
- *      (scan_untracked++): a forged flood must not churn the table.
+ *      (scan_untracked++): a forged flood must not churn the table.  Its
+ *      tracked bit says so without a hash lookup; a source whose entry
+ *      was last used in an earlier scan window counts as without one.
  *   8. spike, per destination: a window's packets reaching spike_factor
  *      times the destination's baseline (an average over its past
  *      windows, 7/8 old and 1/8 new at each window, halved over a gap),
@@ -106,6 +111,7 @@
 #define AN_LOCAL_MAX		16	/* own addresses per family, in config */
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
 #define AN_SEEN_SLOTS		4096	/* per CPU; a power of two */
+#define AN_TRACKED_SLOTS	1024	/* of 64 bits; a power of two */
 
 /* detectors; the first AN_RATE_N are the windowed rate counters */
 enum an_detector {
@@ -286,6 +292,12 @@ struct an_scan {
 	__u64 win;
 	__u64 ports;		/* distinct closed ports in the window */
 	__u64 bits[AN_SCAN_BITS / 64];
+};
+
+/* 64 tracked bits, valid in scan window swin + 1 */
+struct an_tracked {
+	__u64 swin;
+	__u64 bits;
 };
 
 /* a seen slot: the key's tag (its hash's top half, never 0), the window + 1 */

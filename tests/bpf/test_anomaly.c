@@ -994,6 +994,49 @@ static void t_scan_flood(void **state)
 	assert_int_equal(read_stats().scan_untracked, 3);
 }
 
+/*
+ * In a flood, a source tracked in this scan window still counts; one whose
+ * entry was last used in an earlier window counts as new: untracked.
+ */
+static void t_scan_flood_tracked(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+	uint8_t b[4];
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 3;
+	set_config();
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47181,
+			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 0, b),
+			     .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(count_keys(env.an->maps.scans), 1);
+	/* the next scan window (and rate window): sources 1-3 tracked */
+	set_clock(cfg.clock_ns + 300 * NSEC);
+	for (__u32 i = 1; i <= 3; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47181,
+				     .flags = PS_TCP_SYN,
+				     .src = nth_src(AN_SCOPE_DST, i, b),
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	assert_int_equal(read_stats().scan_untracked, 0);
+	/* over the limit now: source 1 counts a new port, source 0 not */
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47182,
+			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 1, b),
+			     .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().scan_untracked, 0);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47182,
+			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 0, b),
+			     .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().scan_untracked, 1);
+}
+
 /* ---- fixed memory under a million sources ---- */
 
 static __u64 map_memlock(struct bpf_map *m)
@@ -1075,6 +1118,7 @@ int main(void)
 		T(t_scan_lookups),
 		T(t_spike),
 		T(t_scan_flood),
+		T(t_scan_flood_tracked),
 		T(t_million_sources),
 	};
 
