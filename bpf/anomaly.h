@@ -82,14 +82,19 @@
  * of its cells; it never undercounts (but see races below) and, for a
  * window holding N packets in all, it overcounts by more than
  * e * N / AN_CMS_COLS with probability at most e^-AN_CMS_ROWS (Cormode and
- * Muthukrishnan 2005): with 8192 columns and 4 rows, 1 M packets in a
- * window overcount a source by more than 332 packets with a probability
- * under 2%.  Its memory is fixed (768 KiB) whatever the number of sources.
+ * Muthukrishnan 2005); by Markov's bound a row, more than x with
+ * probability at most (N / (AN_CMS_COLS * x))^AN_CMS_ROWS: with 16384
+ * columns and 2 rows, 1 M packets in a window overcount a source by more
+ * than 332 packets with a probability under 3.4% (4 rows of 8192: 1.8%,
+ * at twice the cache lines a new source touches).  Its memory is fixed
+ * (768 KiB) whatever the number of sources.
  * The cells are updated without atomics, as rakelimit's: two CPUs updating
  * one cell at the same instant can lose an increment, so an estimate may
  * lag by the number of concurrent updates.  Per-destination counts are
- * exact (atomic adds); a window's reset by the CPU that starts it can lose
- * the adds other CPUs make in that instant.
+ * plain adds too: each is written as a count read plus the packet's, so
+ * the first packet to reach a limit crosses it and no alert is lost; a
+ * count lags by the adds other CPUs made to it at the same instant, and a
+ * window's reset by the CPU that starts it can lose theirs too.
  */
 #ifndef PKTSCOPE_BPF_ANOMALY_H
 #define PKTSCOPE_BPF_ANOMALY_H
