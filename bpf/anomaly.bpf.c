@@ -67,7 +67,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DEDUP_SLOTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } dedup SEC(".maps");
 
 struct {
@@ -99,6 +99,36 @@ struct {
 	__type(value, __u8);
 } allow SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AN_SEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_seen);
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_TRACKED_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_tracked);
+} tracked SEC(".maps");
+
+/*
+ * Where an alert or a new scan entry is put together: off the stack, which
+ * the parser's frame shares (512 bytes in all).
+ */
+union an_scratch {
+	struct an_alert alert;
+	struct an_scan scan;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union an_scratch);
+} scratch SEC(".maps");
+
 #ifdef AN_BENCH
 /*
  * Benchmark-only (bench/bench_anomaly.c, built with -DAN_BENCH): test_run
@@ -120,6 +150,7 @@ struct an_run {
 	__u8 own;		/* the source is one of our addresses */
 	__u8 flood;		/* the destination is over its class's limit */
 	__u8 drop;		/* this packet is to be dropped */
+	__u64 src_hash;		/* the source's key hash (an_rate_src) */
 };
 
 /* ---- hashing: fasthash64's mixer; the seed is random per attach ---- */
@@ -338,6 +369,34 @@ static __always_inline __u32 an_why_flags(__u8 flags)
 }
 
 /*
+ * A 16-bit header field, network order, from the frame.  The parser read
+ * both headers this is used on from the packet itself, so a direct read
+ * finds them; the helper (a call, several times the cost) is the fallback
+ * for an offset past PS_PULL_LEN.
+ */
+static __always_inline int an_hdr16(struct ps_hook *h, __u32 off, __u16 *v)
+{
+	void *data, *end;
+
+	if (h->xdp) {
+		struct xdp_md *x = h->ctx;
+
+		data = (void *)(long)x->data;
+		end = (void *)(long)x->data_end;
+	} else {
+		struct __sk_buff *skb = h->ctx;
+
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+	}
+	if (off <= PS_PULL_LEN && data + off + 2 <= end) {
+		*v = *(__u16 *)(data + off);
+		return 0;
+	}
+	return an_load(h, off, v, 2);
+}
+
+/*
  * The UDP length against the IP payload's.  Not for fragments (the UDP
  * length is the datagram's) nor for a GSO skb (one header for many).
  */
@@ -350,9 +409,9 @@ static __always_inline __u32 an_why_udp(struct ps_hook *h,
 
 	if (pkt->frag != PS_FRAG_NONE || (skb && skb->gso_segs > 1))
 		return AN_R_NONE;
-	if (an_load(h, l4 + 4, &ulen, 2))
+	if (an_hdr16(h, l4 + 4, &ulen))
 		return AN_R_NONE;
-	if (an_load(h, l3 + (pkt->family == PS_AF_INET ? 2 : 4), &iplen, 2))
+	if (an_hdr16(h, l3 + (pkt->family == PS_AF_INET ? 2 : 4), &iplen))
 		return AN_R_NONE;
 	ulen = bpf_ntohs(ulen);
 	iplen = bpf_ntohs(iplen);
@@ -401,14 +460,14 @@ static __always_inline int an_dedup(struct an_run *r, const struct an_hit *a,
 {
 	__u32 idx = ((__u32)a->det * 2 + a->scope) * AN_DEDUP_PER +
 		    (__u32)(a->key & (AN_DEDUP_PER - 1));
-	__u32 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
+	__u64 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
 
 	if (!slot)
 		return 0;
 	old = *slot;
 	/* the slot holds window + 1: 0 is "never" */
-	if (old == a->win + 1 ||
-	    __sync_val_compare_and_swap(slot, old, a->win + 1) != old) {
+	if (old == (__u64)a->win + 1 ||
+	    __sync_val_compare_and_swap(slot, old, (__u64)a->win + 1) != old) {
 		r->st->deduped++;
 		return 0;
 	}
@@ -481,7 +540,8 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 {
 	struct ps_pkt *pkt = r->pkt;
 	struct an_global *g;
-	struct an_alert *e;
+	union an_scratch *sc;
+	struct an_alert *e, *slot;
 	__u32 zero = 0, idx;
 	__u8 repeat = 0;
 
@@ -492,15 +552,10 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	g = bpf_map_lookup_elem(&global, &zero);
 	if (!g || !an_under_cap(r, g))
 		return;
-	/*
-	 * Made in its slot of the recent-alert log, not on the stack: the
-	 * stack is full (96 bytes is what pushed this program past the
-	 * verifier's 512 when the parser's struct grew).
-	 */
-	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
-	e = bpf_map_lookup_elem(&alog, &idx);
-	if (!e)
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
 		return;
+	e = &sc->alert;
 	__builtin_memset(e, 0, sizeof(*e));
 	/* the precise clock only here, at the packet that crossed */
 	e->ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
@@ -531,6 +586,10 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 		r->st->alerts[a->det]++;
 	if (bpf_ringbuf_output(&alerts, e, sizeof(*e), 0))
 		r->st->ring_lost++;
+	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
+	slot = bpf_map_lookup_elem(&alog, &idx);
+	if (slot)
+		__builtin_memcpy(slot, e, sizeof(*e));
 	if (a->scope == AN_SCOPE_SRC && a->det < AN_DET_MALFORMED)
 		an_offender(r, e);
 }
@@ -595,7 +654,7 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 h = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
-	__u32 h1 = (__u32)h, h2 = (__u32)(h >> 32) | 1, len = pkt->len;
+	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
 	__u32 mp = ~0U, mb = ~0U, mc = ~0U;
 	struct an_hit a = {
 		.key = h,
@@ -681,8 +740,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	};
 	struct an_addr k;
 	struct an_dst *d;
-	__u32 w;
-	__u64 len = pkt->len, n;
+	__u64 w, len = pkt->len, n;
 
 	an_key(&k, pkt->daddr, pkt->family);
 	d = an_dst_get(r, &k);
@@ -702,16 +760,23 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
 		d->cnt[3] = d->cnt[4] = 0;
 	}
-	/* the key's hash only for an alert: an_alert() makes it */
+	/*
+	 * Plain adds, no atomics (see anomaly.h): each count is written as
+	 * a count read plus this packet's, so the first to reach a limit
+	 * crosses it here; a lost add only makes the count lag.
+	 */
 	a.det = AN_DET_PPS;
-	n = __sync_fetch_and_add(&d->cnt[AN_DET_PPS], 1) + 1;
+	n = d->cnt[AN_DET_PPS] + 1;
+	d->cnt[AN_DET_PPS] = n;
 	an_check(r, &a, n, 1);
 	an_spike(r, &a, d->base, n);
 	a.det = AN_DET_BPS;
-	an_check(r, &a, __sync_fetch_and_add(&d->cnt[AN_DET_BPS], len) + len,
-		 len);
+	n = d->cnt[AN_DET_BPS] + len;
+	d->cnt[AN_DET_BPS] = n;
+	an_check(r, &a, n, len);
 	if (cls < AN_RATE_N) {
-		n = __sync_fetch_and_add(&d->cnt[cls], 1) + 1;
+		n = d->cnt[cls] + 1;
+		d->cnt[cls] = n;
 		a.det = cls;
 		an_check(r, &a, n, 1);
 		if (r->cfg->limit[cls][AN_SCOPE_DST] &&
@@ -759,12 +824,18 @@ static __always_inline int an_sock_open(struct an_run *r, int tcp)
 static __always_inline struct an_scan *an_scan_get(struct an_addr *k,
 						   __u32 swin)
 {
-	struct an_scan *s = bpf_map_lookup_elem(&scans, k), ns = {};
+	struct an_scan *s = bpf_map_lookup_elem(&scans, k);
+	union an_scratch *sc;
+	__u32 zero = 0;
 
 	if (s)
 		return s;
-	ns.win = swin;
-	bpf_map_update_elem(&scans, k, &ns, BPF_NOEXIST);
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return NULL;
+	__builtin_memset(&sc->scan, 0, sizeof(sc->scan));
+	sc->scan.win = swin;
+	bpf_map_update_elem(&scans, k, &sc->scan, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&scans, k);
 }
 
@@ -778,15 +849,57 @@ static __always_inline __u64 *an_scan_word(struct an_scan *s, __u16 port,
 	return &s->bits[(bit >> 6) & (AN_SCAN_BITS / 64 - 1)];
 }
 
+static __always_inline void an_seen_set(struct an_seen *slot, __u64 h,
+					__u32 swin)
+{
+	slot->tag = (__u32)(h >> 32) | 1;
+	slot->swin = swin + 1;
+}
+
+static __always_inline struct an_tracked *an_tracked_slot(__u64 h,
+							  __u64 *bit)
+{
+	__u32 idx = (__u32)(h >> 38) & (AN_TRACKED_SLOTS - 1);
+
+	*bit = 1ULL << ((h >> 32) & 63);
+	return bpf_map_lookup_elem(&tracked, &idx);
+}
+
+static __always_inline int an_tracked_is(__u64 h, __u32 swin)
+{
+	__u64 bit;
+	struct an_tracked *t = an_tracked_slot(h, &bit);
+
+	/* no slot: say yes, and the hash lookup decides */
+	return !t || (t->swin == (__u64)swin + 1 && (t->bits & bit));
+}
+
+/* the slot's bits are of one window: the first of the next clears them */
+static __always_inline void an_tracked_set(__u64 h, __u32 swin)
+{
+	__u64 bit, w = (__u64)swin + 1;
+	struct an_tracked *t = an_tracked_slot(h, &bit);
+
+	if (!t)
+		return;
+	if (t->swin != w) {
+		t->bits = 0;
+		t->swin = w;
+	}
+	if (!(t->bits & bit))
+		__sync_fetch_and_or(&t->bits, bit);
+}
+
 static __always_inline void an_scan(struct an_run *r)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
 					    AN_NSEC_PER_SEC;
-	__u32 swin = r->now / sw, n;
-	__u64 mask, old, *word;
+	__u32 swin = r->now / sw, n, idx;
+	__u64 mask, old, *word, h;
 	struct an_addr k;
 	struct an_scan *s;
+	struct an_seen *seen_slot;
 	int tcp = pkt->l4 == PS_L4_TCP;
 
 	if (r->cfg->flags & AN_F_NO_SCAN || r->own || !pkt->l4_off ||
@@ -796,25 +909,47 @@ static __always_inline void an_scan(struct an_run *r)
 	      (tcp && (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) ==
 			      PS_TCP_SYN)))
 		return;
-	an_key(&k, pkt->saddr, pkt->family);
 	/*
-	 * A port this source already tried in this window counts no more:
-	 * a SYN flood to one closed port costs a hash lookup, not a socket
-	 * lookup a packet.
+	 * What this CPU judged in this window is not judged again: a known
+	 * source's SYNs or datagrams to one port cost an array slot, not a
+	 * hash lookup and a socket lookup each.
 	 */
-	s = bpf_map_lookup_elem(&scans, &k);
-	if (s && s->win == swin && (*an_scan_word(s, pkt->dport, &mask) & mask))
+	h = an_hash(pkt->saddr, pkt->family, r->cfg->seed,
+		    ((__u32)pkt->ip_proto << 16) | pkt->dport);
+	idx = (__u32)h & (AN_SEEN_SLOTS - 1);
+	seen_slot = bpf_map_lookup_elem(&seen, &idx);
+	if (!seen_slot)
 		return;
+	if (seen_slot->tag == ((__u32)(h >> 32) | 1) &&
+	    seen_slot->swin == swin + 1)
+		return;
+	/* a flood: a source not tracked in this window is not looked up */
+	if (r->flood && !an_tracked_is(r->src_hash, swin)) {
+		r->st->scan_untracked++;
+		return;
+	}
+	an_key(&k, pkt->saddr, pkt->family);
+	/* a port this source already tried in this window counts no more */
+	s = bpf_map_lookup_elem(&scans, &k);
+	if (s && s->win == swin &&
+	    (*an_scan_word(s, pkt->dport, &mask) & mask)) {
+		an_seen_set(seen_slot, h, swin);
+		an_tracked_set(r->src_hash, swin);
+		return;
+	}
 	if (!s && r->flood) {
 		r->st->scan_untracked++;
 		return;
 	}
-	if (an_sock_open(r, tcp))
+	if (an_sock_open(r, tcp)) {
+		an_seen_set(seen_slot, h, swin);
 		return;
+	}
 	if (!s)
 		s = an_scan_get(&k, swin);
 	if (!s)
 		return;
+	an_tracked_set(r->src_hash, swin);
 	if (s->win != swin) {
 		s->win = swin;
 		s->ports = 0;
@@ -825,6 +960,7 @@ static __always_inline void an_scan(struct an_run *r)
 	/* ports equal modulo 1024 count once: a scan may count low, never high */
 	word = an_scan_word(s, pkt->dport, &mask);
 	old = __sync_fetch_and_or(word, mask);
+	an_seen_set(seen_slot, h, swin);
 	if (old & mask)
 		return;
 	n = __sync_fetch_and_add(&s->ports, 1) + 1;
@@ -870,8 +1006,9 @@ static __always_inline int an_blocked(struct an_run *r)
 		r->st->block_expired++;
 		return 0;
 	}
-	__sync_fetch_and_add(&b->drops, 1);
-	__sync_fetch_and_add(&b->bytes, r->pkt->len);
+	/* plain adds: see struct an_block */
+	b->drops++;
+	b->bytes += r->pkt->len;
 	r->st->block_drops++;
 	if (b->detector < AN_DET_MAX)
 		r->st->drops[b->detector]++;

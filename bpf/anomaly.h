@@ -16,7 +16,7 @@
  *                           per-source counts (count-min sketch)
  *   dsts      HASH          key struct an_addr, value struct an_dst: exact
  *                           per-destination counts; full: dst_full++
- *   dedup     ARRAY         AN_DEDUP_SLOTS __u32: the window an alert of a
+ *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
  *                           (detector, scope, key hash) was last made in
  *   scans     LRU_HASH      key struct an_addr, value struct an_scan
  *   offenders LRU_HASH      key struct an_addr, value struct an_offender:
@@ -25,6 +25,14 @@
  *                           full: block_full++ (never evicts)
  *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
  *                           alerted on, never blocked
+ *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
+ *                           port, protocol) this CPU judged in the scan
+ *                           window, open or counted: no second look
+ *   tracked   ARRAY         AN_TRACKED_SLOTS struct an_tracked: a bit a
+ *                           source hash, set while it has a scan entry
+ *                           used in the scan window
+ *   scratch   PERCPU_ARRAY  key 0: an alert or a new scan entry being
+ *                           made (the stack is the parser's too)
  *
  * The path of one IP packet (ARP and other EtherTypes pass untouched):
  *
@@ -45,10 +53,15 @@
  *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
  *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
  *      the source's scan entry; the scan_ports-th distinct port in a
- *      scan window makes the alert.  A port the source already tried in
- *      the window skips the lookup.  While its destination is over its
+ *      scan window makes the alert.  A (source, port, protocol) this CPU
+ *      already judged in the scan window, open or counted, skips both the
+ *      scan entry and the socket lookup (the seen slot of its hash; a
+ *      colliding tag, 1 in 2^32, or a port opened or closed since, makes a
+ *      scan count low, never high).  While its destination is over its
  *      SYN (UDP) flood limit, a source without a scan entry gets none
- *      (scan_untracked++): a forged flood must not churn the table.
+ *      (scan_untracked++): a forged flood must not churn the table.  Its
+ *      tracked bit says so without a hash lookup; a source whose entry
+ *      was last used in an earlier scan window counts as without one.
  *   8. spike, per destination: a window's packets reaching spike_factor
  *      times the destination's baseline (an average over its past
  *      windows, 7/8 old and 1/8 new at each window, halved over a gap),
@@ -69,14 +82,19 @@
  * of its cells; it never undercounts (but see races below) and, for a
  * window holding N packets in all, it overcounts by more than
  * e * N / AN_CMS_COLS with probability at most e^-AN_CMS_ROWS (Cormode and
- * Muthukrishnan 2005): with 8192 columns and 4 rows, 1 M packets in a
- * window overcount a source by more than 332 packets with a probability
- * under 2%.  Its memory is fixed (768 KiB) whatever the number of sources.
+ * Muthukrishnan 2005); by Markov's bound a row, more than x with
+ * probability at most (N / (AN_CMS_COLS * x))^AN_CMS_ROWS: with 16384
+ * columns and 2 rows, 1 M packets in a window overcount a source by more
+ * than 332 packets with a probability under 3.4% (4 rows of 8192: 1.8%,
+ * at twice the cache lines a new source touches).  Its memory is fixed
+ * (768 KiB) whatever the number of sources.
  * The cells are updated without atomics, as rakelimit's: two CPUs updating
  * one cell at the same instant can lose an increment, so an estimate may
  * lag by the number of concurrent updates.  Per-destination counts are
- * exact (atomic adds); a window's reset by the CPU that starts it can lose
- * the adds other CPUs make in that instant.
+ * plain adds too: each is written as a count read plus the packet's, so
+ * the first packet to reach a limit crosses it and no alert is lost; a
+ * count lags by the adds other CPUs made to it at the same instant, and a
+ * window's reset by the CPU that starts it can lose theirs too.
  */
 #ifndef PKTSCOPE_BPF_ANOMALY_H
 #define PKTSCOPE_BPF_ANOMALY_H
@@ -86,8 +104,8 @@
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
 #define AN_LOG_MAX		256
-#define AN_CMS_ROWS		4
-#define AN_CMS_COLS		8192	/* a power of two */
+#define AN_CMS_ROWS		2
+#define AN_CMS_COLS		16384	/* a power of two */
 #define AN_DEDUP_BITS		12
 #define AN_DEDUP_PER		(1U << AN_DEDUP_BITS)
 #define AN_DSTS_MAX		4096
@@ -97,6 +115,8 @@
 #define AN_ALLOW_MAX		1024
 #define AN_LOCAL_MAX		16	/* own addresses per family, in config */
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
+#define AN_SEEN_SLOTS		4096	/* per CPU; a power of two */
+#define AN_TRACKED_SLOTS	1024	/* of 64 bits; a power of two */
 
 /* detectors; the first AN_RATE_N are the windowed rate counters */
 enum an_detector {
@@ -268,16 +288,27 @@ struct an_cell {
 };
 
 struct an_dst {
-	__u32 win;
-	__u32 pad;
+	__u64 win;		/* 64 bits: no 32-bit atomics (see local.mk) */
 	__u64 cnt[AN_RATE_N];
 	__u64 base;		/* packets a window, moving average */
 };
 
 struct an_scan {
-	__u32 win;
-	__u32 ports;		/* distinct closed ports in the window */
+	__u64 win;
+	__u64 ports;		/* distinct closed ports in the window */
 	__u64 bits[AN_SCAN_BITS / 64];
+};
+
+/* 64 tracked bits, valid in scan window swin + 1 */
+struct an_tracked {
+	__u64 swin;
+	__u64 bits;
+};
+
+/* a seen slot: the key's tag (its hash's top half, never 0), the window + 1 */
+struct an_seen {
+	__u32 tag;
+	__u32 swin;
 };
 
 struct an_offender {
@@ -288,6 +319,11 @@ struct an_offender {
 	__u8 pad[7];
 };
 
+/*
+ * drops and bytes are added to without atomics (the drop path's cost): two
+ * CPUs dropping one source at the same instant can lose one's add.  The
+ * exact count of blocked drops is an_stats.block_drops (per CPU).
+ */
 struct an_block {
 	__u64 until_ns;		/* same clock as the packets' */
 	__u64 drops;

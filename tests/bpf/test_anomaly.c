@@ -881,6 +881,47 @@ static void t_port_scan(void **state)
 	close(ufd);
 }
 
+/* a known source's SYNs and datagrams to one port: one socket lookup */
+static void t_scan_lookups(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	const uint16_t closed = 47140;
+	int tfd, ufd;
+	struct frame f;
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	set_config();
+	tfd = listen_on(SOCK_STREAM, 47092);
+	ufd = listen_on(SOCK_DGRAM, 47093);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47092,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run_n(h, &f, 20);
+	assert_int_equal(read_stats().lookups, 1);
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = 47093,
+			     .src = src_a, .dst = dst_v });
+	run_n(h, &f, 20);
+	assert_int_equal(read_stats().lookups, 2);
+	/* a closed port: looked up once, counted once */
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = closed,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run_n(h, &f, 20);
+	assert_int_equal(read_stats().lookups, 3);
+	assert_int_equal(count_keys(env.an->maps.scans), 1);
+	/* another source, the same port: its own lookup */
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = closed,
+			     .flags = PS_TCP_SYN, .src = src_b, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 4);
+	/* the next scan window judges again */
+	set_clock(cfg.clock_ns + 300 * NSEC);
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 5);
+	close(tfd);
+	close(ufd);
+}
+
 /* a destination's packets jumping to spike_factor x its baseline */
 static void t_spike(void **state)
 {
@@ -951,6 +992,49 @@ static void t_scan_flood(void **state)
 	/* the 4th SYN takes the destination over its limit */
 	assert_int_equal(count_keys(env.an->maps.scans), 3);
 	assert_int_equal(read_stats().scan_untracked, 3);
+}
+
+/*
+ * In a flood, a source tracked in this scan window still counts; one whose
+ * entry was last used in an earlier window counts as new: untracked.
+ */
+static void t_scan_flood_tracked(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+	uint8_t b[4];
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 3;
+	set_config();
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47181,
+			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 0, b),
+			     .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(count_keys(env.an->maps.scans), 1);
+	/* the next scan window (and rate window): sources 1-3 tracked */
+	set_clock(cfg.clock_ns + 300 * NSEC);
+	for (__u32 i = 1; i <= 3; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47181,
+				     .flags = PS_TCP_SYN,
+				     .src = nth_src(AN_SCOPE_DST, i, b),
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	assert_int_equal(read_stats().scan_untracked, 0);
+	/* over the limit now: source 1 counts a new port, source 0 not */
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47182,
+			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 1, b),
+			     .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().scan_untracked, 0);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = 47182,
+			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 0, b),
+			     .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().scan_untracked, 1);
 }
 
 /* ---- fixed memory under a million sources ---- */
@@ -1031,8 +1115,10 @@ int main(void)
 		T(t_allowlist),
 		T(t_own_protected),
 		T(t_port_scan),
+		T(t_scan_lookups),
 		T(t_spike),
 		T(t_scan_flood),
+		T(t_scan_flood_tracked),
 		T(t_million_sources),
 	};
 
