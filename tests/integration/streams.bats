@@ -307,6 +307,10 @@ PY
 		_ "$PKTSCOPE" "$IF" "$T/slow.py" "$T/w"
 	wait "$FLOOD_PID" || true
 	summary_of "$T/w"
-	[ "$(f no_reader)" -eq 0 ]
+	# the flood runs before the watch's first beat: the packets of that
+	# moment (a few ms of a flood) are without reader, rightly; D29 counted
+	# 41% of a whole run so
+	echo "no_reader $(f no_reader) of $(f seen) seen"
+	[ "$(f no_reader)" -le $(($(f seen) / 100)) ]
 	assert_identity
 }
