@@ -59,6 +59,7 @@ static const char *const fr_name[] = {
 static struct frame frames[F__MAX];
 static struct src_log *sl[SL_N];
 static struct ring_buffer *rb[SL_N];
+static int ring_fd[SL_N];
 static struct bench_parse *parse;
 static double res[F__MAX][HOOK__MAX][V__MAX];
 static double spread[F__MAX][HOOK__MAX][V__MAX];
@@ -85,20 +86,20 @@ static int sl_config(enum var v)
 	memset(&c, 0, sizeof(c));
 	c.sport_hi = 65535;
 	c.dport_hi = 65535;
-	c.reader_ns = mono_ns();
+	c.readers[0].beat_ns = mono_ns();
 	switch (v) {
 	case V_KW:
-		c.reader_ns = 0;
+		c.readers[0].beat_ns = 0;
 		c.flags = SLOG_F_PROTO;
 		c.protos[IPPROTO_UDP / 8] = 1U << (IPPROTO_UDP % 8);
 		c.dport_lo = c.dport_hi = 53;
 		break;
 	case V_EXPR:
-		c.reader_ns = 0;
+		c.readers[0].beat_ns = 0;
 		c.flags = SLOG_F_EXPR;
 		break;
 	case V_SNAP:
-		c.snaplen = 256;
+		c.readers[0].snaplen = 256;
 		break;
 	default:
 		break;
@@ -169,14 +170,15 @@ static int sl_load(void)
 		sl[i] = src_log__open();
 		if (!sl[i])
 			return -1;
-		/* a round of events fits the ring: none is lost */
-		if ((v == V_EVENT || v == V_SNAP) &&
-		    bpf_map__set_max_entries(sl[i]->maps.events, ring))
-			return -1;
 		if (src_log__load(sl[i]))
 			return -1;
-		rb[i] = ring_buffer__new(bpf_map__fd(sl[i]->maps.events),
-					 drop_record, NULL, NULL);
+		/* a round of events fits the ring: none is lost */
+		ring_fd[i] = harness_ring(bpf_map__fd(sl[i]->maps.rings), 0,
+					  v == V_EVENT || v == V_SNAP ?
+					  ring : SLOG_RING_BYTES);
+		if (ring_fd[i] < 0)
+			return -1;
+		rb[i] = ring_buffer__new(ring_fd[i], drop_record, NULL, NULL);
 		if (!rb[i] || sl_config(v))
 			return -1;
 		if (v == V_EXPR && (expr_setup(sl[i], XDP) ||
@@ -272,9 +274,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)stat_sum(V_EXPR - SL_FIRST,
 					   offsetof(struct slog_stats, filtered)),
 	       (unsigned long long)stat_sum(V_EVENT - SL_FIRST,
-					   offsetof(struct slog_stats, lost)),
+					   offsetof(struct slog_stats, rd[0].lost)),
 	       (unsigned long long)stat_sum(V_SNAP - SL_FIRST,
-					   offsetof(struct slog_stats, lost)));
+					   offsetof(struct slog_stats, rd[0].lost)));
 	ret = bench.check && fails ? 1 : 0;
 out:
 	for (int i = 0; i < SL_N; i++) {

@@ -68,6 +68,8 @@ static struct frame frames[F__MAX];
 
 static struct src_log *sl[SL_N];
 static struct ring_buffer *rb[SL_N];
+static int ring_fd[SL_N];
+static __u64 ring_bytes;
 static __u64 lost[SL_N];
 
 static void build_frames(void)
@@ -95,7 +97,7 @@ static void short_list(struct slog_nets *l, int from)
 	}
 }
 
-/* The configuration of src-log variant v; reader_ns is "now". */
+/* The configuration of src-log variant v; reader slot 0 beats "now". */
 static int sl_config(enum var v)
 {
 	struct slog_config c;
@@ -104,14 +106,14 @@ static int sl_config(enum var v)
 	memset(&c, 0, sizeof(c));
 	c.sport_hi = 65535;
 	c.dport_hi = 65535;
-	c.reader_ns = mono_ns();
+	c.readers[0].beat_ns = mono_ns();
 	switch (v) {
 	case V_FILTERED:
 		c.flags = SLOG_F_PROTO;
 		c.protos[IPPROTO_ICMP / 8] = 1U << (IPPROTO_ICMP % 8);
 		break;
 	case V_NOREADER:
-		c.reader_ns = 0;
+		c.readers[0].beat_ns = 0;
 		break;
 	case V_DENY:
 		c.flags = SLOG_F_SRC_DENY;
@@ -178,19 +180,21 @@ static int sl_load(void)
 
 	while (ring <= need)
 		ring <<= 1;
+	ring_bytes = ring;
 	for (i = 0; i < SL_N; i++) {
 		enum var v = SL_FIRST + i;
 
 		sl[i] = src_log__open();
 		if (!sl[i])
 			return -1;
-		if ((v == V_EVENT || v == V_LAG) &&
-		    bpf_map__set_max_entries(sl[i]->maps.events, ring))
-			return -1;
 		if (src_log__load(sl[i]))
 			return -1;
-		rb[i] = ring_buffer__new(bpf_map__fd(sl[i]->maps.events),
-					 drop_record, NULL, NULL);
+		ring_fd[i] = harness_ring(bpf_map__fd(sl[i]->maps.rings), 0,
+					  v == V_EVENT || v == V_LAG ?
+					  ring : SLOG_RING_BYTES);
+		if (ring_fd[i] < 0)
+			return -1;
+		rb[i] = ring_buffer__new(ring_fd[i], drop_record, NULL, NULL);
 		if (!rb[i])
 			return -1;
 		if (sl_config(v))
@@ -212,7 +216,7 @@ static __u64 sl_lost(int i)
 		return 0;
 	if (!bpf_map_lookup_elem(bpf_map__fd(sl[i]->maps.stats), &zero, s))
 		for (cpu = 0; cpu < ncpus; cpu++)
-			sum += s[cpu].lost;
+			sum += s[cpu].rd[0].lost;
 	free(s);
 	return sum;
 }
@@ -245,7 +249,7 @@ static int prog_fd(const struct objs *o, enum var v, enum hook h)
 
 static int run_variant(void *ctx, int f, enum hook h, int v, double *ns)
 {
-	/* a reader that polls keeps src-log's reader_ns fresh */
+	/* a reader that polls keeps its src-log slot's beat fresh */
 	if (v >= SL_FIRST && sl_config(v))
 		return -1;
 	if (bench_run(prog_fd(ctx, v, h), h, &frames[f], bench.repeat, ns))
@@ -334,7 +338,7 @@ int main(int argc, char **argv)
 	}
 	printf("pinned to CPU %d, %d possible CPUs, event ring %u KiB\n",
 	       bench.cpu, libbpf_num_possible_cpus(),
-	       bpf_map__max_entries(sl[V_EVENT - SL_FIRST]->maps.events) >> 10);
+	       (unsigned)(ring_bytes >> 10));
 	if (bench_measure(F__MAX, V__MAX, run_variant, &o, &res[0][0][0],
 			  &spread[0][0][0]))
 		goto out;

@@ -26,10 +26,18 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* 16 records (8-byte ring header + event) past wakeup_bytes force a wake-up */
 #define SLOG_WAKE_WINDOW	(16 * (8 + sizeof(struct slog_event)))
 
-struct {
+/* a reader's ring: the template; each reader makes its own */
+struct slog_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SLOG_RING_BYTES);
-} events SEC(".maps");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLOG_READERS_MAX);
+	__type(key, __u32);
+	__array(values, struct slog_ring);
+} rings SEC(".maps");
 
 /* mmap()able: the reader's heartbeat stores reader_ns alone */
 struct {
@@ -79,10 +87,17 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SLOG_READERS_MAX);
 	__type(key, __u32);
 	__type(value, struct slog_rate);
 } rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slog_resume);
+} resume SEC(".maps");
 
 /* one per hook: a prog array holds programs of one type */
 struct {
@@ -159,44 +174,51 @@ static __always_inline int slog_in_trie(void *trie, const struct ps_pkt *pkt)
 	return bpf_map_lookup_elem(trie, &k) != NULL;
 }
 
-/* whether the source is in a list: its family's part, or the trie */
+/*
+ * whether the source is in a list: its family's part, or the trie; a
+ * reader's list (trie NULL) is always short
+ */
 static __always_inline int slog_in_list(const struct slog_nets *l, void *trie,
 					const struct ps_pkt *pkt)
 {
-	if (pkt->family == PS_AF_INET ? l->used4 : l->used6)
+	if (!trie || (pkt->family == PS_AF_INET ? l->used4 : l->used6))
 		return slog_in_nets(l, pkt);
 	return slog_in_trie(trie, pkt);
 }
 
 /*
- * Step 2.  The cheap checks come first and the source lists last: the
- * order does not change the outcome (one failure is enough), only what it
- * costs.
+ * Step 2, and a reader's own filters (5a): the attachment's config and a
+ * reader's slot have these fields alike.  The cheap checks come first and
+ * the source lists last: the order does not change the outcome (one
+ * failure is enough), only what it costs.
  */
-static __always_inline int slog_pass(const struct slog_config *cfg,
-				     const struct ps_pkt *pkt)
+#define SLOG_PASS(f, pkt, allow_trie, deny_trie)			\
+	slog_pass_fields((f)->flags, (f)->protos, (f)->sport_lo,	\
+			 (f)->sport_hi, (f)->dport_lo, (f)->dport_hi,	\
+			 &(f)->allow, &(f)->deny, allow_trie, deny_trie, pkt)
+
+static __always_inline int
+slog_pass_fields(__u32 flags, const __u8 *protos, __u16 sport_lo,
+		 __u16 sport_hi, __u16 dport_lo, __u16 dport_hi,
+		 const struct slog_nets *allow, const struct slog_nets *deny,
+		 void *allow_trie, void *deny_trie, const struct ps_pkt *pkt)
 {
-	__u32 flags = cfg->flags;
 	int has_ports = slog_has_ports(pkt);
 
 	if ((flags & SLOG_F_PROTO) &&
-	    !(cfg->protos[pkt->ip_proto >> 3] & (1U << (pkt->ip_proto & 7))))
+	    !(protos[pkt->ip_proto >> 3] & (1U << (pkt->ip_proto & 7))))
 		return 0;
 	/* no flags from a TCP header that did not parse */
 	if ((flags & SLOG_F_SYN) &&
 	    (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
 	     (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN))
 		return 0;
-	if (!slog_port_ok(pkt->sport, cfg->sport_lo, cfg->sport_hi,
-			  has_ports) ||
-	    !slog_port_ok(pkt->dport, cfg->dport_lo, cfg->dport_hi,
-			  has_ports))
+	if (!slog_port_ok(pkt->sport, sport_lo, sport_hi, has_ports) ||
+	    !slog_port_ok(pkt->dport, dport_lo, dport_hi, has_ports))
 		return 0;
-	if ((flags & SLOG_F_SRC_ALLOW) &&
-	    !slog_in_list(&cfg->allow, &src_allow, pkt))
+	if ((flags & SLOG_F_SRC_ALLOW) && !slog_in_list(allow, allow_trie, pkt))
 		return 0;
-	if ((flags & SLOG_F_SRC_DENY) &&
-	    slog_in_list(&cfg->deny, &src_deny, pkt))
+	if ((flags & SLOG_F_SRC_DENY) && slog_in_list(deny, deny_trie, pkt))
 		return 0;
 	return 1;
 }
@@ -306,18 +328,17 @@ static __always_inline int slog_new_flow(const struct slog_config *cfg,
 }
 
 /*
- * Step 7: at most max_rate events in a one-second window shared by all
+ * Step 5d: at most max_rate events in a one-second window shared by all
  * CPUs.  The CPU that moves the window on resets the count; an event
  * another CPU counts between those two stores is forgotten, so a window
  * may pass a few events (at most one a CPU) more than max_rate.
  */
-static __always_inline int slog_rate_ok(__u64 max_rate, __u64 now)
+static __always_inline int slog_rate_ok(__u32 slot, __u64 max_rate, __u64 now)
 {
 	struct slog_rate *r;
-	__u32 zero = 0;
 	__u64 w;
 
-	r = bpf_map_lookup_elem(&rate, &zero);
+	r = bpf_map_lookup_elem(&rate, &slot);
 	if (!r)
 		return 0;
 	w = r->window_ns;
@@ -364,14 +385,15 @@ static __always_inline void slog_fill(struct slog_event *e,
  * between our reserve and our query cannot make every CPU miss the
  * crossing.
  */
-static __always_inline void slog_submit(const struct slog_config *cfg, void *e)
+static __always_inline void slog_submit(const struct slog_config *cfg,
+					void *ring, void *e)
 {
 	__u64 avail, wake;
 
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 	wake = cfg->wakeup_bytes;
 	if (!wake)
-		wake = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
+		wake = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 8;
 	bpf_ringbuf_submit(e, avail >= wake && avail - wake < SLOG_WAKE_WINDOW ?
 			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
@@ -381,15 +403,14 @@ static __always_inline void slog_submit(const struct slog_config *cfg, void *e)
  * (they see a TC skb's paged part too).  At TC the outer tag is in the
  * skb: bytes 0-11, the tag, then the rest from byte 12.
  */
-static __always_inline void slog_snap(struct ps_hook *h,
-				      const struct slog_config *cfg,
+static __always_inline void slog_snap(struct ps_hook *h, __u32 snaplen,
 				      const struct ps_pkt *pkt,
 				      struct slog_snap *sn, __u8 *data,
 				      const __u32 cap)
 {
 	struct __sk_buff *skb = ps_hook_skb(h);
 	__u32 tag = skb && skb->vlan_present ? 4 : 0;
-	__u64 want = cfg->snaplen, wire = pkt->len + tag;
+	__u64 want = snaplen, wire = pkt->len + tag;
 	long err;
 
 	sn->wire_len = (__u32)wire;
@@ -422,6 +443,7 @@ static __always_inline void slog_snap(struct ps_hook *h,
 /* an event with a snap; cap: the reserve's bucket, a constant */
 static __always_inline int slog_emit_snap(struct ps_hook *h,
 					  const struct slog_config *cfg,
+					  void *ring, __u32 snaplen,
 					  const struct ps_pkt *pkt,
 					  __u32 ifindex, __u64 now,
 					  const __u32 cap)
@@ -429,54 +451,169 @@ static __always_inline int slog_emit_snap(struct ps_hook *h,
 	const __u32 head = sizeof(struct slog_event) + sizeof(struct slog_snap);
 	__u8 *r;
 
-	r = bpf_ringbuf_reserve(&events, head + cap, 0);
+	r = bpf_ringbuf_reserve(ring, head + cap, 0);
 	if (!r)
 		return 0;
 	slog_fill((struct slog_event *)r, pkt, ifindex, now);
-	slog_snap(h, cfg, pkt, (struct slog_snap *)(r + sizeof(struct slog_event)),
+	slog_snap(h, snaplen, pkt,
+		  (struct slog_snap *)(r + sizeof(struct slog_event)),
 		  r + head, cap);
-	slog_submit(cfg, r);
+	slog_submit(cfg, ring, r);
 	return 1;
 }
 
-/* Step 8. */
+/* Step 5e, into reader slot's ring. */
 static __always_inline int slog_emit(struct ps_hook *h,
 				     const struct slog_config *cfg,
+				     __u32 slot, __u32 snaplen,
 				     const struct ps_pkt *pkt, __u32 ifindex,
 				     __u64 now)
 {
 	struct slog_event *e;
+	void *ring = bpf_map_lookup_elem(&rings, &slot);
 
-	if (cfg->snaplen > SLOG_SNAP_SMALL)
-		return slog_emit_snap(h, cfg, pkt, ifindex, now, SLOG_SNAP_MAX);
-	if (cfg->snaplen)
-		return slog_emit_snap(h, cfg, pkt, ifindex, now,
+	if (!ring)
+		return 0;
+	if (snaplen > SLOG_SNAP_SMALL)
+		return slog_emit_snap(h, cfg, ring, snaplen, pkt, ifindex, now,
+				      SLOG_SNAP_MAX);
+	if (snaplen)
+		return slog_emit_snap(h, cfg, ring, snaplen, pkt, ifindex, now,
 				      SLOG_SNAP_SMALL);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
 	if (!e)
 		return 0;
 	slog_fill(e, pkt, ifindex, now);
-	slog_submit(cfg, e);
+	slog_submit(cfg, ring, e);
 	return 1;
 }
 
+/* how a run of the program began */
+enum slog_entry {
+	SLOG_FRESH,		/* the hook: steps 1 on */
+	SLOG_MATCHED,		/* the attachment's expression matched: 3 on */
+	SLOG_RMATCHED,		/* a reader's matched: 5b on at its slot */
+	SLOG_RREJECTED,		/* a reader's did not: the next slot on */
+};
+
+static __always_inline int slog_live(const struct slog_reader *r, __u64 now)
+{
+	__u64 beat = r->beat_ns;
+
+	/*
+	 * Signed: the reader may have stored a time a little after the one
+	 * we read; that reader is alive.
+	 */
+	return beat && (__s64)(now - beat) <= (__s64)SLOG_READER_TIMEOUT_NS;
+}
+
+/*
+ * Step 5 for slot i.  A tail call into the reader's expression ends this
+ * run; resumed: past the filters, the expression matched.
+ */
+static __always_inline void slog_offer(struct ps_hook *h,
+				      const struct slog_config *cfg,
+				      struct slog_stats *st,
+				      const struct ps_pkt *pkt, __u32 i,
+				      __u64 now, __s32 *is_new, int resumed)
+{
+	const struct slog_reader *r = &cfg->readers[i];
+	struct slog_rd_stats *rs = &st->rd[i];
+	__u32 flags = r->flags, sample;
+	__u64 max_rate;
+
+	if (!resumed) {
+		/* a */
+		if (flags && !SLOG_PASS(r, pkt, NULL, NULL)) {
+			rs->filtered++;
+			return;
+		}
+		if (flags & SLOG_F_EXPR) {
+			__u32 zero = 0;
+			struct slog_resume *res = bpf_map_lookup_elem(&resume,
+								      &zero);
+
+			if (res) {
+				res->now = now;
+				res->slot = i;
+				res->is_new = *is_new;
+				if (h->xdp)
+					bpf_tail_call(h->ctx, &expr_xdp,
+						      SLOG_REXPR_SLOT + i);
+				else
+					bpf_tail_call(h->ctx, &expr_tc,
+						      SLOG_REXPR_SLOT + i);
+			}
+			/* no expression in its slot: nothing matches */
+			rs->filtered++;
+			return;
+		}
+	}
+	/* b: the flow's state, made once a packet */
+	if (flags & SLOG_F_NEW_FLOWS) {
+		if (*is_new < 0)
+			*is_new = slog_new_flow(cfg, pkt, now);
+		if (!*is_new) {
+			rs->not_new++;
+			return;
+		}
+	}
+	/*
+	 * c.  The per-CPU counter is this CPU's count of packets that got
+	 * this far for this reader, which its stats already hold: one in
+	 * `sample` of them, the first included, goes on.
+	 */
+	sample = r->sample ? r->sample : cfg->sample;
+	if (sample > 1 && (rs->sampled_out + rs->rate_capped + rs->lost +
+			   rs->events) % sample) {
+		rs->sampled_out++;
+		return;
+	}
+	/* d */
+	max_rate = r->max_rate ? r->max_rate : cfg->max_rate;
+	if (max_rate && !slog_rate_ok(i, max_rate, now)) {
+		rs->rate_capped++;
+		return;
+	}
+	/* e */
+	if (!slog_emit(h, cfg, i, r->snaplen, pkt, h->ifindex, now)) {
+		rs->lost++;
+		return;
+	}
+	rs->events++;
+	return;
+}
+
 static __always_inline void slog_handle(struct ps_hook *h,
-					const struct ps_pkt *pkt, __u32 ifindex,
-					int resume)
+					const struct ps_pkt *pkt,
+					enum slog_entry entry)
 {
 	struct slog_config *cfg;
 	struct slog_stats *st;
-	__u64 now, reader;
-	__u32 zero = 0, sample;
-	__u64 max_rate;
+	__u32 zero = 0, from = 0;
+	__s32 is_new = -1;
+	int live = 0;
+	__u64 now;
 
 	st = bpf_map_lookup_elem(&stats, &zero);
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!st || !cfg)
 		return;
 
+	if (entry == SLOG_RMATCHED || entry == SLOG_RREJECTED) {
+		struct slog_resume *res = bpf_map_lookup_elem(&resume, &zero);
+
+		if (!res || res->slot >= SLOG_READERS_MAX)
+			return;
+		/* steps 1 to 4 and the slots before were done */
+		h->now = res->now;
+		from = res->slot;
+		is_new = res->is_new;
+		live = 1;
+		goto readers;
+	}
 	/* steps 1 and 2 were done before the expression matched */
-	if (resume)
+	if (entry == SLOG_MATCHED)
 		goto matched;
 	/* 1: the IP header parsed (ARP sets family too, hence l3) */
 	st->seen++;
@@ -485,7 +622,7 @@ static __always_inline void slog_handle(struct ps_hook *h,
 		return;
 	}
 	/* 2 */
-	if (!slog_pass(cfg, pkt)) {
+	if (!SLOG_PASS(cfg, pkt, &src_allow, &src_deny)) {
 		st->filtered++;
 		return;
 	}
@@ -504,62 +641,70 @@ matched:
 	now = ps_hook_now(h);
 	slog_source(pkt, now);
 	/* 4 */
-	if ((cfg->flags & SLOG_F_NEW_FLOWS) && !slog_new_flow(cfg, pkt, now)) {
-		st->not_new++;
-		return;
+	if (cfg->flags & SLOG_F_NEW_FLOWS) {
+		is_new = slog_new_flow(cfg, pkt, now);
+		if (!is_new) {
+			st->not_new++;
+			return;
+		}
 	}
-	/*
-	 * 5.  Signed: the reader may have stored a time a little after the
-	 * one we read above; that reader is alive.
-	 */
-	reader = cfg->reader_ns;
-	if (!reader || (__s64)(now - reader) > (__s64)SLOG_READER_TIMEOUT_NS) {
+readers:
+	now = ps_hook_now(h);
+	/* 5: each live slot from `from` on; the resumed one past its filters */
+#pragma unroll
+	for (__u32 i = 0; i < SLOG_READERS_MAX; i++) {
+		if (i < from || !slog_live(&cfg->readers[i], now))
+			continue;
+		live = 1;
+		if (i == from && entry == SLOG_RREJECTED) {
+			st->rd[i].filtered++;
+			continue;
+		}
+		slog_offer(h, cfg, st, pkt, i, now, &is_new,
+			   i == from && entry == SLOG_RMATCHED);
+	}
+	if (!live)
 		st->no_reader++;
-		return;
-	}
-	/*
-	 * 6.  The per-CPU counter is this CPU's count of packets that got
-	 * this far, which stats already holds: one in `sample` of them, the
-	 * first included, goes on.
-	 */
-	sample = cfg->sample;
-	if (sample > 1 && (st->sampled_out + st->rate_capped + st->lost +
-			   st->events) % sample) {
-		st->sampled_out++;
-		return;
-	}
-	/* 7 */
-	max_rate = cfg->max_rate;
-	if (max_rate && !slog_rate_ok(max_rate, now)) {
-		st->rate_capped++;
-		return;
-	}
-	/* 8 */
-	if (!slog_emit(h, cfg, pkt, ifindex, now)) {
-		st->lost++;
-		return;
-	}
-	st->events++;
 }
 
 static __always_inline enum ps_verdict slog_decide(struct ps_hook *h,
 						    struct ps_pkt *pkt)
 {
-	slog_handle(h, pkt, h->ifindex, 0);
+	slog_handle(h, pkt, SLOG_FRESH);
 	return PS_PASS;
 }
 
 PS_HOOK(slog, slog_decide)
 
-/* after the expression matched: steps 3 to 8 (the packet parsed again) */
+/* after the expression matched: steps 3 to 5 (the packet parsed again) */
 static __always_inline enum ps_verdict slog_cont_decide(struct ps_hook *h,
 							struct ps_pkt *pkt)
 {
-	slog_handle(h, pkt, h->ifindex, 1);
+	slog_handle(h, pkt, SLOG_MATCHED);
 	return PS_PASS;
 }
 
 PS_HOOK_ENTRIES(slog_cont, slog_cont_decide)
+
+/* after a reader's expression matched: that reader's 5b on, then the rest */
+static __always_inline enum ps_verdict slog_rcont_decide(struct ps_hook *h,
+							 struct ps_pkt *pkt)
+{
+	slog_handle(h, pkt, SLOG_RMATCHED);
+	return PS_PASS;
+}
+
+PS_HOOK_ENTRIES(slog_rcont, slog_rcont_decide)
+
+/* after a reader's expression did not match: filtered there, the rest on */
+static __always_inline enum ps_verdict
+slog_rreject_decide(struct ps_hook *h, struct ps_pkt *pkt)
+{
+	slog_handle(h, pkt, SLOG_RREJECTED);
+	return PS_PASS;
+}
+
+PS_HOOK_ENTRIES(slog_rreject, slog_rreject_decide)
 
 /* after the expression did not match: filtered, counted, passed on */
 static __always_inline void slog_rejected(__u32 len)

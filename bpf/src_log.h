@@ -6,7 +6,9 @@
  *
  * Maps:
  *
- *   events    RINGBUF          struct slog_event records
+ *   rings     ARRAY_OF_MAPS    SLOG_READERS_MAX RINGBUFs: reader slot i's
+ *                              events in rings[i], a ring its reader made
+ *                              when it claimed the slot
  *   config    ARRAY (mmap)     key __u32 0, value struct slog_config
  *   src_allow LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
  *   src_deny  LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
@@ -15,10 +17,14 @@
  *   sources   LRU_HASH         key struct slog_src_key, value
  *                              struct slog_src_val
  *   stats     PERCPU_ARRAY     key __u32 0, value struct slog_stats
- *   rate      ARRAY            key __u32 0, value struct slog_rate
+ *   rate      ARRAY            key reader slot, value struct slog_rate
+ *   resume    PERCPU_ARRAY     key __u32 0, value struct slog_resume: where
+ *                              a reader's expression goes on
  *   expr_xdp, expr_tc          PROG_ARRAY, one per hook: SLOG_EXPR_SLOT the
- *                              expression; SLOG_CONT_SLOT, SLOG_REJECT_SLOT
- *                              where it goes on (programs of this object)
+ *                              attachment's expression, SLOG_REXPR_SLOT + i
+ *                              reader i's; SLOG_CONT_SLOT, SLOG_REJECT_SLOT,
+ *                              SLOG_RCONT_SLOT, SLOG_RREJECT_SLOT where they
+ *                              go on (programs of this object)
  *
  * The path of one packet, in this order, each step counted in stats:
  *
@@ -44,23 +50,40 @@
  *   3. sources table updated (packets, bytes, first/last seen, protocols).
  *   4. SLOG_F_NEW_FLOWS: a packet of a flow seen less than flow_timeout_ns
  *      ago is not_new++ and stops; otherwise the flow is (re)recorded.
- *   5. No reader: if now - reader_ns > SLOG_READER_TIMEOUT_NS nobody has
- *      polled for a while: no_reader++, stop.  Nothing is produced while
- *      nobody reads.
- *   6. sample > 1: one packet in `sample` goes on (per-CPU counter), the
- *      rest sampled_out++.
- *   7. max_rate > 0: at most max_rate events a second (one-second windows
- *      shared by all CPUs), the excess rate_capped++.
- *   8. bpf_ringbuf_reserve fails: lost++.  Otherwise the event is
- *      submitted, events++, with BPF_RB_FORCE_WAKEUP if the ring then holds
- *      at least wakeup_bytes and less than wakeup_bytes + 16 records, else
- *      BPF_RB_NO_WAKEUP: one wake-up as the fill level crosses the mark,
- *      not one per record while a flood outruns the reader (a forced
- *      wake-up costs ~2 us here).  The reader also polls on a short
- *      timeout, so nothing waits long.
+ *   5. The readers: config.readers[i] is slot i, claimed by a watch or
+ *      record (pid, by compare-and-swap), live while its beat_ns is less
+ *      than SLOG_READER_TIMEOUT_NS old.  No live slot: no_reader++, stop.
+ *      Nothing is produced while nobody reads.  Otherwise each live slot,
+ *      in order, with its own counters (stats.rd[i]):
+ *      a. its own filters (struct slog_reader: the keywords, short source
+ *         lists only, and last its expression through a tail call into
+ *         SLOG_REXPR_SLOT + i, which goes on in slog_rcont_* or
+ *         slog_rreject_* at slot i, the slot saved in `resume`):
+ *         filtered++;
+ *      b. SLOG_F_NEW_FLOWS of its own: not a new flow (step 4's test,
+ *         made once a packet): not_new++;
+ *      c. sample > 1: one packet in `sample` of those that got this far
+ *         (per-CPU), the rest sampled_out++;
+ *      d. max_rate > 0: at most max_rate events a second (one-second
+ *         windows shared by all CPUs, rate[i]), the excess rate_capped++;
+ *      e. bpf_ringbuf_reserve in rings[i] fails: lost++.  Otherwise the
+ *         event is submitted, events++, with BPF_RB_FORCE_WAKEUP if the
+ *         ring then holds at least wakeup_bytes and less than wakeup_bytes
+ *         + 16 records, else BPF_RB_NO_WAKEUP: one wake-up as the fill
+ *         level crosses the mark, not one per record while a flood
+ *         outruns the reader (a forced wake-up costs ~2 us here).  The
+ *         reader also polls on a short timeout, so nothing waits long.
+ *      One ring a reader, not one shared ring with a reader mask in each
+ *      record: a ring buffer has one consumer position, so two processes
+ *      reading one ring would each take records from the other.
  *
- * So seen == not_ip + filtered + not_new + no_reader + sampled_out +
- * rate_capped + lost + events, summed over CPUs.
+ * The global counters count steps 1 to 5; a slot's count steps a to e of
+ * the packets offered to it.  The totals user space shows
+ * (slog_stats_total()) add the slots' counters to the global ones, so with
+ * one reader, as before there were several,
+ * seen == not_ip + filtered + not_new + no_reader + sampled_out +
+ * rate_capped + lost + events, summed over CPUs; with several readers a
+ * packet offered to k of them is counted k times past step 5.
  */
 #ifndef PKTSCOPE_BPF_SRC_LOG_H
 #define PKTSCOPE_BPF_SRC_LOG_H
@@ -73,6 +96,7 @@
 #define SLOG_SOURCES_MAX	16384
 #define SLOG_LPM_MAX		1024
 #define SLOG_NETS_MAX		8	/* a short source list, per family */
+#define SLOG_READERS_MAX	4	/* concurrent watch and record */
 
 struct slog_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -95,7 +119,7 @@ struct slog_event {
 };				/* 64 bytes */
 
 /*
- * With config.snaplen > 0 an event is followed in its ring record by a
+ * With a reader's snaplen > 0 an event is followed in its ring record by a
  * struct slog_snap and snap_len bytes of the frame as it was on the wire
  * (at TC the offloaded outer VLAN tag put back at byte 12, as tcpdump
  * shows it).  The record is sizeof(event) + sizeof(snap) + a bucket of
@@ -124,7 +148,10 @@ struct slog_snap {
 #define SLOG_EXPR_SLOT		0
 #define SLOG_CONT_SLOT		1
 #define SLOG_REJECT_SLOT	2
-#define SLOG_EXPR_SLOTS		3
+#define SLOG_RCONT_SLOT		3
+#define SLOG_RREJECT_SLOT	4
+#define SLOG_REXPR_SLOT		5	/* + reader slot */
+#define SLOG_EXPR_SLOTS		(SLOG_REXPR_SLOT + SLOG_READERS_MAX)
 
 /* A short source list: addr already masked, all in network order. */
 struct slog_nets {
@@ -139,23 +166,60 @@ struct slog_nets {
 	} v6[SLOG_NETS_MAX];
 };
 
+/*
+ * A reader's slot.  Free while owner is 0; a reader claims it with a
+ * compare-and-swap of owner, fills the rest, then beats.  owner holds the
+ * pid and its process's start time (/proc/PID/stat), in one word so that
+ * one compare-and-swap takes both: a dead owner's slot is told from a live
+ * one whose pid was reused.  Source lists are the short ones only (no
+ * trie of its own).
+ */
+#define SLOG_OWNER(pid, start)	((__u64)(pid) << 32 | (__u32)(start))
+#define SLOG_OWNER_PID(o)	((__u32)((o) >> 32))
+#define SLOG_OWNER_START(o)	((__u32)(o))
+
+struct slog_reader {
+	__u64 owner;		/* SLOG_OWNER(pid, start), 0: free */
+	__u32 flags;		/* SLOG_F_* of its own */
+	__u32 pad;
+	__u64 beat_ns;		/* ktime of its last poll, 0: not reading */
+	__u32 sample;		/* 0: the config's; 1: every packet; N: 1 in N */
+	__u32 snaplen;		/* > 0: events carry the packet's first bytes */
+	__u64 max_rate;		/* events a second; 0: the config's (0: none) */
+	__u16 sport_lo, sport_hi;	/* 0-65535 when not filtering */
+	__u16 dport_lo, dport_hi;
+	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
+	struct slog_nets allow;
+	struct slog_nets deny;
+	char expr[SLOG_EXPR_MAX];	/* SLOG_F_EXPR: its text */
+};
+
+/*
+ * The attachment's filters (attach, filter) apply to every packet, the
+ * sources table and every reader; a reader's own apply to its events.
+ */
 struct slog_config {
 	__u32 flags;
-	__u32 sample;		/* 0 or 1: every packet; N: one in N */
-	__u64 max_rate;		/* events per second, 0: no cap */
+	__u32 sample;		/* a reader's, unless it has its own */
+	__u64 max_rate;		/* a reader's, unless it has its own */
 	__u16 sport_lo, sport_hi;	/* 0-65535 when not filtering */
 	__u16 dport_lo, dport_hi;
 	__u32 wakeup_bytes;	/* force a wake-up above this fill */
 	__u64 flow_timeout_ns;	/* idle time after which a flow is new again */
-	__u64 reader_ns;	/* ktime of the reader's last poll, 0: none */
 	__u32 owner_pid;	/* watch's temporary attach: its pid, else 0 */
-	__u32 reader_pid;	/* the one reader (watch, record), 0: none */
-	__u32 snaplen;		/* > 0: events carry the packet's first bytes */
 	__u32 pad;
 	__u8 protos[32];	/* bitmap of IP protocols (SLOG_F_PROTO) */
 	struct slog_nets allow;	/* SLOG_F_SRC_ALLOW, if used; else src_allow */
 	struct slog_nets deny;	/* SLOG_F_SRC_DENY, if used; else src_deny */
 	char expr[SLOG_EXPR_MAX];	/* SLOG_F_EXPR: its text, for `filter` */
+	struct slog_reader readers[SLOG_READERS_MAX];
+};
+
+/* where a reader's expression goes on: its slot, the packet's state */
+struct slog_resume {
+	__u64 now;		/* the packet's clock */
+	__u32 slot;
+	__s32 is_new;		/* -1: not asked yet; else slog_new_flow() */
 };
 
 /* One trie for both families: the family byte is part of the prefix. */
@@ -199,16 +263,27 @@ struct slog_src_val {
 	__u32 pad;
 };
 
+/* a reader slot's outcomes (step 5) */
+struct slog_rd_stats {
+	__u64 filtered;
+	__u64 not_new;
+	__u64 sampled_out;
+	__u64 rate_capped;
+	__u64 lost;
+	__u64 events;
+};
+
 struct slog_stats {
 	__u64 seen;
 	__u64 not_ip;
 	__u64 filtered;
 	__u64 not_new;
 	__u64 no_reader;
-	__u64 sampled_out;
-	__u64 rate_capped;
-	__u64 lost;
+	__u64 sampled_out;	/* the global ones of these four stay 0: */
+	__u64 rate_capped;	/* the slots count them; slog_stats_total() */
+	__u64 lost;		/* adds them up */
 	__u64 events;
+	struct slog_rd_stats rd[SLOG_READERS_MAX];
 };
 
 struct slog_rate {
@@ -218,6 +293,22 @@ struct slog_rate {
 
 #ifndef __bpf__
 #include <string.h>
+
+/* s with every slot's outcomes added to the global counters */
+static inline struct slog_stats slog_stats_total(const struct slog_stats *s)
+{
+	struct slog_stats t = *s;
+
+	for (int i = 0; i < SLOG_READERS_MAX; i++) {
+		t.filtered += s->rd[i].filtered;
+		t.not_new += s->rd[i].not_new;
+		t.sampled_out += s->rd[i].sampled_out;
+		t.rate_capped += s->rd[i].rate_capped;
+		t.lost += s->rd[i].lost;
+		t.events += s->rd[i].events;
+	}
+	return t;
+}
 
 /* The trie key of family/addr/plen (addr: 4 or 16 bytes). */
 static inline void slog_lpm_key_set(struct slog_lpm_key *k, int family,

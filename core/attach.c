@@ -644,12 +644,20 @@ int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		if (!out->owner_pid && (out->state == PS_ATT_ATTACHED ||
 					out->state == PS_ATT_RENAMED))
 			return PS_OK;
+		if (out->owner_pid && (o.flags & PS_ATTACH_SHARED) &&
+		    out->state == PS_ATT_ATTACHED &&
+		    (!out->orphaned ||
+		     !ps_attach_hand_over(ctx, out, (uint32_t)getpid()))) {
+			*temporary = true;
+			return PS_OK;
+		}
 		if (out->owner_pid && !out->orphaned)
 			return ps_err(ctx, "another process (pid %u) is using %s on %s",
 				      out->owner_pid, ctx->plugin->name, ifname);
 		/* gone or orphaned: ps_attach() cleans it, with a warning */
 	}
-	o.flags = (o.flags & ~PS_ATTACH_REPLACE) | PS_ATTACH_TEMPORARY;
+	o.flags = (o.flags & ~(PS_ATTACH_REPLACE | PS_ATTACH_SHARED)) |
+		  PS_ATTACH_TEMPORARY;
 	r = ps_attach(ctx, ifname, &o, out);
 	if (r)
 		return r;	/* PS_USAGE when configure() refused the args */
@@ -670,6 +678,27 @@ void ps_attach_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 	    m.owner_start != pins_proc_start(m.owner_pid))
 		return;
 	remove_attachment(ctx, att->pin_dir, m.plugin, m.ifname, true);
+}
+
+int ps_attach_hand_over(struct ps_ctx *ctx, const struct ps_attachment *att,
+			uint32_t pid)
+{
+	struct ps_meta m;
+	char why[256];
+
+	if (pins_meta_read(att->pin_dir, &m, why, sizeof(why)) || !m.owner_pid)
+		return -ENOENT;
+	if (m.owner_pid != (uint32_t)getpid() &&
+	    pins_owner_alive(m.owner_pid, m.owner_start))
+		return -EPERM;
+	m.owner_pid = pid;
+	m.owner_start = pins_proc_start(pid);
+	return pins_meta_write(ctx, att->pin_dir, &m, false) ? -EIO : 0;
+}
+
+uint64_t ps_process_start(uint32_t pid)
+{
+	return pins_proc_start(pid);
 }
 
 /* ---- reading what is attached ---- */

@@ -488,6 +488,8 @@ extern const char *const ps_mode_choices[];
 
 #define PS_ATTACH_REPLACE	(1U << 0)	/* swap the plugin's attachment */
 #define PS_ATTACH_TEMPORARY	(1U << 1)	/* lasts while this process runs */
+/* ps_attach_hold(): join another live process's temporary attach */
+#define PS_ATTACH_SHARED	(1U << 2)
 
 struct ps_attach_opts {
 	enum ps_mode mode;		/* PS_MODE_AUTO: tcx, else tc */
@@ -509,13 +511,29 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname,
  * temporary attach owned by this process (*temporary true), taking over
  * one whose process died.  Refused while a live process owns one there.
  * Pair with ps_attach_release(), which removes only a temporary attach
- * that this process still owns.
+ * that this process still owns.  With PS_ATTACH_SHARED in opts->flags a
+ * live process's temporary attach is joined instead (*temporary true: it
+ * is removed by whoever owns it last, see ps_attach_hand_over()), and a
+ * dead one's complete attach is taken over as it is.
  */
 int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		   const struct ps_attach_opts *opts, struct ps_attachment *out,
 		   bool *temporary);
 void ps_attach_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       bool temporary);
+/*
+ * A temporary attach owned by this process, or by a dead one, becomes
+ * pid's: its ps_attach_release() removes it, this one's no longer does.
+ * For processes sharing one (PS_ATTACH_SHARED): the last to leave removes
+ * it.  0, -ENOENT (gone, or not temporary), -EPERM (a live other owner).
+ */
+int ps_attach_hand_over(struct ps_ctx *ctx, const struct ps_attachment *att,
+			uint32_t pid);
+/*
+ * A process's start time (clock ticks since boot), 0: no such process.
+ * With its pid it names the process: a pid is reused, the pair is not.
+ */
+uint64_t ps_process_start(uint32_t pid);
 /*
  * For a second object a plugin loads beside its attachment's program (a
  * continuation it tail-calls): make the object's XDP chain (hook.h) the

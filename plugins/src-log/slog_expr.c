@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * src-log's tcpdump expression.  The attached program tail-calls
- * expr_xdp or expr_tc [SLOG_EXPR_SLOT]; the expression tail-calls this object's
- * slog_cont_* or slog_reject_*, loaded here beside it with the attachment's
- * pinned maps.  The prog array is pinned with the other maps, so the
+ * src-log's tcpdump expressions: the attachment's and each reader's.  The
+ * attached program tail-calls expr_xdp or expr_tc [SLOG_EXPR_SLOT] (the
+ * attachment's) or [SLOG_REXPR_SLOT + i] (reader slot i's); the expression
+ * tail-calls this object's slog_cont_* or slog_reject_* (the attachment's),
+ * slog_rcont_* or slog_rreject_* (a reader's), loaded here beside it with
+ * the attachment's pinned maps.  The prog array is pinned with the other maps, so the
  * expression outlives the process that set it and goes with the
  * attachment; a new expression replaces the old in one slot update.
  */
@@ -35,13 +37,35 @@ static enum bpf_attach_type expected_type(enum ps_mode m)
 	return m == PS_MODE_TCX ? (enum bpf_attach_type)TCX_INGRESS : 0;
 }
 
-/* slog_cont_* and slog_reject_* into their slots, sharing att's maps */
+/* the continuations: their programs' names without the hook, their slots */
+static const struct {
+	const char *prefix;
+	__u32 slot;
+} conts[] = {
+	{ "slog_cont_", SLOG_CONT_SLOT },
+	{ "slog_reject_", SLOG_REJECT_SLOT },
+	{ "slog_rcont_", SLOG_RCONT_SLOT },
+	{ "slog_rreject_", SLOG_RREJECT_SLOT },
+};
+
+/* the slot of a continuation of this hook's, or -1 */
+static int cont_slot(const char *name, bool xdp)
+{
+	for (size_t i = 0; i < sizeof(conts) / sizeof(conts[0]); i++) {
+		size_t n = strlen(conts[i].prefix);
+
+		if (!strncmp(name, conts[i].prefix, n) &&
+		    !strcmp(name + n, xdp ? "xdp" : "tc"))
+			return (int)conts[i].slot;
+	}
+	return -1;
+}
+
+/* the continuations into their slots, sharing att's maps */
 static int load_continuations(struct ps_ctx *ctx,
 			      const struct ps_attachment *att, int slots)
 {
 	bool xdp = hook_is_xdp(att->mode);
-	const char *cont = xdp ? "slog_cont_xdp" : "slog_cont_tc";
-	const char *rej = xdp ? "slog_reject_xdp" : "slog_reject_tc";
 	struct bpf_object *obj = ps_bpf_open(ctx);
 	struct bpf_program *prog;
 	struct bpf_map *map;
@@ -70,8 +94,7 @@ static int load_continuations(struct ps_ctx *ctx,
 		close(fd);
 	}
 	bpf_object__for_each_program(prog, obj) {
-		const char *name = bpf_program__name(prog);
-		bool me = !strcmp(name, cont) || !strcmp(name, rej);
+		bool me = cont_slot(bpf_program__name(prog), xdp) >= 0;
 
 		bpf_program__set_autoload(prog, me);
 		if (me)
@@ -85,13 +108,10 @@ static int load_continuations(struct ps_ctx *ctx,
 	}
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
-		__u32 key, fd = (__u32)bpf_program__fd(prog);
+		int slot = cont_slot(name, xdp);
+		__u32 key = (__u32)slot, fd = (__u32)bpf_program__fd(prog);
 
-		if (!strcmp(name, cont))
-			key = SLOG_CONT_SLOT;
-		else if (!strcmp(name, rej))
-			key = SLOG_REJECT_SLOT;
-		else
+		if (slot < 0)
 			continue;
 		if (bpf_map_update_elem(slots, &key, &fd, BPF_ANY)) {
 			r = ps_err(ctx, "setting %s in the expression's prog array: %s", name,
@@ -106,11 +126,11 @@ out:
 }
 
 int slog_expr_apply(struct ps_ctx *ctx, const struct ps_attachment *att,
-		    const char *expr, struct slog_config *c)
+		    const char *expr, __u32 key, char *text, __u32 *flags)
 {
 	bool xdp = hook_is_xdp(att->mode);
+	bool reader = key != SLOG_EXPR_SLOT;
 	struct bpf_insn *insns = NULL;
-	__u32 key = SLOG_EXPR_SLOT;
 	int slots, fd = -1, r = PS_ERR;
 	size_t n = 0;
 	char err[512];
@@ -127,15 +147,15 @@ int slog_expr_apply(struct ps_ctx *ctx, const struct ps_attachment *att,
 				   strerror(errno));
 			goto out;
 		}
-		memset(c->expr, 0, sizeof(c->expr));
-		c->flags &= ~SLOG_F_EXPR;
+		memset(text, 0, SLOG_EXPR_MAX);
+		*flags &= ~SLOG_F_EXPR;
 		r = PS_OK;
 		goto out;
 	}
 	struct ps_cbpf_tail tail = {
 		.map_fd = slots,
-		.match_slot = SLOG_CONT_SLOT,
-		.nomatch_slot = SLOG_REJECT_SLOT,
+		.match_slot = reader ? SLOG_RCONT_SLOT : SLOG_CONT_SLOT,
+		.nomatch_slot = reader ? SLOG_RREJECT_SLOT : SLOG_REJECT_SLOT,
 		.fallback = xdp ? XDP_PASS : TC_ACT_UNSPEC,
 	};
 	if (ps_expr_compile(expr, xdp ? PS_CBPF_XDP : PS_CBPF_TC, &tail,
@@ -155,8 +175,8 @@ int slog_expr_apply(struct ps_ctx *ctx, const struct ps_attachment *att,
 		r = ps_err(ctx, "setting the expression: %s", strerror(errno));
 		goto out;
 	}
-	c->flags |= SLOG_F_EXPR;
-	snprintf(c->expr, sizeof(c->expr), "%s", expr);
+	*flags |= SLOG_F_EXPR;
+	snprintf(text, SLOG_EXPR_MAX, "%s", expr);
 	ps_debug(ctx, "expr '%s': %zu eBPF instructions at %s", expr, n,
 		 xdp ? "XDP" : "TC");
 	r = PS_OK;

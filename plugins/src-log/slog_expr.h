@@ -11,11 +11,13 @@
 	  "tcpdump expression (pcap-filter(7)), run in the kernel" }
 
 /*
- * Compiles expr (NULL: none) for att's hook and links it in place of the
- * stub, replacing the one linked before; sets or clears SLOG_F_EXPR and
- * the text in c.  Nothing changes when the expression is refused.
+ * Compiles expr (NULL: none) for att's hook and links it into the prog
+ * array at key (SLOG_EXPR_SLOT: the attachment's, SLOG_REXPR_SLOT + i:
+ * reader slot i's), replacing the one linked before; sets or clears
+ * SLOG_F_EXPR in *flags and the text (SLOG_EXPR_MAX bytes).  Nothing
+ * changes when the expression is refused.
  */
 int slog_expr_apply(struct ps_ctx *ctx, const struct ps_attachment *att,
-		    const char *expr, struct slog_config *c);
+		    const char *expr, __u32 key, char *text, __u32 *flags);
 
 #endif

@@ -136,71 +136,136 @@ static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
-static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
-			const struct slog_config *c)
+static struct slog_config *map_config(int fd);
+static void unmap_config(struct slog_config *c);
+
+/* the keyword filters' fields, alike in the config and a reader's slot */
+struct filter_fields {
+	__u32 *flags;
+	__u8 *protos;
+	__u16 *sport_lo, *sport_hi, *dport_lo, *dport_hi;
+	struct slog_nets *allow, *deny;
+};
+
+#define FILTER_FIELDS(f)						\
+	((struct filter_fields){ &(f)->flags, (f)->protos,		\
+				 &(f)->sport_lo, &(f)->sport_hi,	\
+				 &(f)->dport_lo, &(f)->dport_hi,	\
+				 &(f)->allow, &(f)->deny })
+
+/* The keyword filters args names into f; the others stay as they are. */
+static void set_filters(struct filter_fields f, const struct ps_args *args)
 {
-	return ps_map_write_one(ctx, att, "config", 0, c, sizeof(*c));
+	if (ps_arg_has(args, "proto")) {
+		memset(f.protos, 0, 32);
+		for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
+			unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
+
+			f.protos[p / 8] |= (uint8_t)(1U << (p % 8));
+		}
+		*f.flags |= SLOG_F_PROTO;
+	}
+	if (ps_arg_has(args, "src")) {
+		*f.flags |= SLOG_F_SRC_ALLOW;
+		fill_nets(f.allow, args, "src");
+	}
+	if (ps_arg_has(args, "not-src")) {
+		*f.flags |= SLOG_F_SRC_DENY;
+		fill_nets(f.deny, args, "not-src");
+	}
+	if (ps_arg_has(args, "syn"))
+		*f.flags |= SLOG_F_SYN;
+	if (ps_arg_has(args, "new-flows"))
+		*f.flags |= SLOG_F_NEW_FLOWS;
+	if (ps_arg_has(args, "dport")) {
+		*f.dport_lo = ps_arg_get(args, "dport")->port.lo;
+		*f.dport_hi = ps_arg_get(args, "dport")->port.hi;
+	}
+	if (ps_arg_has(args, "sport")) {
+		*f.sport_lo = ps_arg_get(args, "sport")->port.lo;
+		*f.sport_hi = ps_arg_get(args, "sport")->port.hi;
+	}
 }
 
-/* Filters from args into the config and tries; keeps the reader's beat. */
+/* the part of the config that is the attachment's, not the readers' */
+#define CONFIG_OWN_LEN offsetof(struct slog_config, readers)
+
+/*
+ * The attachment's part of the config, through the mmap()ed map: writing
+ * the whole value would undo a reader's claim or beat made in between.
+ */
+static int write_config_own(struct ps_ctx *ctx,
+			    const struct ps_attachment *att,
+			    const struct slog_config *c)
+{
+	int fd = ps_map_open(ctx, att, "config");
+	struct slog_config *m;
+
+	if (fd < 0)
+		return PS_ERR;
+	m = map_config(fd);
+	close(fd);
+	if (!m)
+		return ps_err(ctx, "cannot map src-log's config on %s: %s",
+			      att->ifname, strerror(errno));
+	memcpy(m, c, CONFIG_OWN_LEN);
+	unmap_config(m);
+	return PS_OK;
+}
+
+static void config_defaults(struct slog_config *c)
+{
+	memset(c, 0, CONFIG_OWN_LEN);
+	c->sport_hi = c->dport_hi = 65535;
+	c->flow_timeout_ns = DEFAULT_FLOW_TIMEOUT_NS;
+}
+
+/*
+ * The attachment's filters: fresh (attach) from the defaults, clear back
+ * to them, else (filter) the keys args names changed and the rest kept.
+ * A temporary attach of a reader's takes only its flow-timeout (the flows
+ * table is the attachment's); the reader's filters are its own.
+ */
 static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			 const struct ps_args *args, bool fresh)
 {
+	bool clear = ps_arg_has(args, "clear");
+	bool reader = fresh && att->owner_pid;
 	struct slog_config c;
 	int r;
 
-	memset(&c, 0, sizeof(c));
 	if (!fresh && read_config(ctx, att, &c))
 		return PS_ERR;
-	uint64_t reader = c.reader_ns;
-	/* shown by bpftool: the core's temporary owner, if any */
-	uint32_t owner = fresh ? att->owner_pid : c.owner_pid;
-	uint32_t reader_pid = c.reader_pid;
-	uint32_t snaplen = c.snaplen;
+	if (fresh || clear) {
+		/* shown by bpftool: the core's temporary owner, if any */
+		uint32_t owner = fresh ? att->owner_pid : c.owner_pid;
 
-	memset(&c, 0, sizeof(c));
-	c.reader_ns = reader;
-	c.owner_pid = owner;
-	c.reader_pid = reader_pid;
-	c.snaplen = snaplen;	/* a record's, as reader_ns */
-	c.sport_hi = c.dport_hi = 65535;
-	for (size_t i = 0; i < ps_arg_count(args, "proto"); i++) {
-		unsigned p = (unsigned)ps_arg_nth(args, "proto", i)->u;
-
-		c.protos[p / 8] |= (uint8_t)(1U << (p % 8));
-		c.flags |= SLOG_F_PROTO;
+		config_defaults(&c);
+		c.owner_pid = owner;
 	}
-	if (ps_arg_has(args, "src"))
-		c.flags |= SLOG_F_SRC_ALLOW;
-	if (ps_arg_has(args, "not-src"))
-		c.flags |= SLOG_F_SRC_DENY;
-	fill_nets(&c.allow, args, "src");
-	fill_nets(&c.deny, args, "not-src");
-	if (ps_arg_has(args, "syn"))
-		c.flags |= SLOG_F_SYN;
-	if (ps_arg_has(args, "new-flows"))
-		c.flags |= SLOG_F_NEW_FLOWS;
-	if (ps_arg_has(args, "dport")) {
-		c.dport_lo = ps_arg_get(args, "dport")->port.lo;
-		c.dport_hi = ps_arg_get(args, "dport")->port.hi;
+	if (ps_arg_has(args, "flow-timeout"))
+		c.flow_timeout_ns = ps_arg_u64(args, "flow-timeout", 0);
+	if (reader)
+		return write_config_own(ctx, att, &c);
+	set_filters(FILTER_FIELDS(&c), args);
+	if (ps_arg_has(args, "sample"))
+		c.sample = (uint32_t)ps_arg_u64(args, "sample", 1);
+	if (ps_arg_has(args, "max-rate"))
+		c.max_rate = ps_arg_u64(args, "max-rate", 0);
+	if (fresh || clear || ps_arg_has(args, "expr")) {
+		r = slog_expr_apply(ctx, att, ps_arg_str(args, "expr", NULL),
+				    SLOG_EXPR_SLOT, c.expr, &c.flags);
+		if (r)
+			return r;
 	}
-	if (ps_arg_has(args, "sport")) {
-		c.sport_lo = ps_arg_get(args, "sport")->port.lo;
-		c.sport_hi = ps_arg_get(args, "sport")->port.hi;
-	}
-	c.sample = (uint32_t)ps_arg_u64(args, "sample", 1);
-	c.max_rate = ps_arg_u64(args, "max-rate", 0);
-	c.flow_timeout_ns = ps_arg_u64(args, "flow-timeout",
-				       DEFAULT_FLOW_TIMEOUT_NS);
-	r = slog_expr_apply(ctx, att, ps_arg_str(args, "expr", NULL), &c);
-	if (r)
-		return r;
 	/* tries first: a flag must never point at a half-filled trie */
-	r = fill_trie(ctx, att, "src_allow", args, "src");
-	if (!r)
+	r = PS_OK;
+	if (fresh || clear || ps_arg_has(args, "src"))
+		r = fill_trie(ctx, att, "src_allow", args, "src");
+	if (!r && (fresh || clear || ps_arg_has(args, "not-src")))
 		r = fill_trie(ctx, att, "src_deny", args, "not-src");
 	if (!r)
-		r = write_config(ctx, att, &c);
+		r = write_config_own(ctx, att, &c);
 	return r;
 }
 
@@ -287,6 +352,7 @@ static int do_filter(struct ps_ctx *ctx, const struct ps_args *args)
 			return ps_usage_err(ctx, "'clear' takes no filters with it");
 		int r = apply_filters(ctx, &att, args, false);
 
+
 		if (r)
 			return r;	/* a usage error stays one (exit 2) */
 	}
@@ -302,7 +368,8 @@ struct reader {
 	struct ps_ctx *ctx;
 	struct ps_attachment att;
 	int config_fd;
-	struct slog_config *config;	/* the map, mmap()ed; NULL if not */
+	struct slog_config *config;	/* the map, mmap()ed */
+	int ring_fd;		/* its own ring, in rings[slot] */
 	int64_t mono_to_real_ns;	/* realtime - monotonic at start */
 	uint64_t delivered;	/* events handed to the writer */
 	uint64_t unread;	/* taken from the ring after count, or a failed write */
@@ -310,6 +377,10 @@ struct reader {
 	uint64_t lines_out;	/* record: event lines that reached the file */
 	uint64_t last_beat;
 	bool vanished;
+	bool temporary;		/* the attachment is a temporary (shared) one */
+	const char *gone;	/* why the attachment went away, or NULL */
+	int slot;		/* its reader slot, -1: none yet */
+	struct slog_reader want;	/* what it fills its slot with */
 	/* record */
 	const char *path;
 	bool created;		/* the file is ours: we made it */
@@ -566,27 +637,17 @@ static int64_t mono_to_real(void)
 }
 
 /*
- * The BPF side makes events only while a reader beats: a crashed reader
- * stops production within SLOG_READER_TIMEOUT_NS.  The beat stores
- * reader_ns alone, through the mmap()ed config: rewriting the whole value
- * could undo a `filter` that another process wrote in between.
+ * The BPF side makes events for a reader only while it beats: a crashed
+ * reader's slot stops production within SLOG_READER_TIMEOUT_NS.  The beat
+ * stores its slot's beat_ns alone, through the mmap()ed config: rewriting
+ * the whole value could undo a `filter` or another reader's claim.
  */
 static void heartbeat(struct reader *rd, bool alive)
 {
 	uint64_t now = alive ? ps_mono_ns() : 0;
 
-	if (rd->config) {
-		__atomic_store_n(&rd->config->reader_ns, now, __ATOMIC_RELEASE);
-	} else {
-		struct slog_config c;
-		uint32_t key = 0;
-
-		/* a config map without BPF_F_MMAPABLE (an older attach) */
-		if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
-			return;
-		c.reader_ns = now;
-		bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
-	}
+	__atomic_store_n(&rd->config->readers[rd->slot].beat_ns, now,
+			 __ATOMIC_RELEASE);
 	rd->last_beat = ps_mono_ns();
 }
 
@@ -881,6 +942,28 @@ static int on_event(void *data, void *rec, size_t len)
 	return 0;
 }
 
+/*
+ * A detach under a reader removes the pins it reads through; the reader
+ * stops with an error rather than read a ring nothing writes to.  A
+ * shared temporary attach whose owner was killed is taken over here.
+ */
+static int check_attachment(struct reader *rd)
+{
+	struct ps_attachment now;
+
+	if (ps_attachment_get(rd->ctx, rd->att.ifname, &now)) {
+		rd->gone = "was detached";
+		return -1;
+	}
+	if (now.prog_id != rd->att.prog_id) {
+		rd->gone = "was replaced";
+		return -1;
+	}
+	if (rd->temporary && now.orphaned)
+		ps_attach_hand_over(rd->ctx, &now, (uint32_t)getpid());
+	return 0;
+}
+
 static int on_tick(void *data)
 {
 	struct reader *rd = data;
@@ -904,9 +987,9 @@ static int on_tick(void *data)
 
 		/* lost events go into the next packet's dropcount */
 		if (!read_stats(rd->ctx, &rd->att, &st)) {
-			if (st.lost > rd->lost_seen)
-				rd->drops += st.lost - rd->lost_seen;
-			rd->lost_seen = st.lost;
+			if (st.rd[rd->slot].lost > rd->lost_seen)
+				rd->drops += st.rd[rd->slot].lost - rd->lost_seen;
+			rd->lost_seen = st.rd[rd->slot].lost;
 		}
 	}
 	/* if_indextoname() is a socket, an ioctl and a close */
@@ -915,13 +998,25 @@ static int on_tick(void *data)
 		rd->vanished = true;
 		return -1;
 	}
-	return 0;
+	return check_attachment(rd);
 }
 
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s)
 {
 	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
+}
+
+/* the counters with every reader's outcomes added (show, counters, metrics) */
+static int read_totals(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       struct slog_stats *s)
+{
+	struct slog_stats raw;
+
+	if (read_stats(ctx, att, &raw))
+		return PS_ERR;
+	*s = slog_stats_total(&raw);
+	return PS_OK;
 }
 
 #define STAT_FIELDS(X)							\
@@ -942,67 +1037,160 @@ static void out_stats(struct ps_ctx *ctx, const struct slog_stats *s)
 #undef OUT
 }
 
-static void stats_delta(struct slog_stats *d, const struct slog_stats *a,
-			const struct slog_stats *b)
+/*
+ * What one reader's summary says, from the counters before and after it
+ * ran: the global steps' and its slot's, added up as slog_stats_total()
+ * does for one slot.  Packets it was not offered (before its first beat,
+ * after its last) are its "without reader", so its counts add up to the
+ * packets seen while it ran, whatever the other readers did.
+ */
+static void reader_view(struct slog_stats *d, const struct slog_stats *a,
+			const struct slog_stats *b, int slot)
 {
-#define SUB(f, label) d->f = b->f - a->f;
-	STAT_FIELDS(SUB)
-#undef SUB
+	const struct slog_rd_stats *x = &a->rd[slot], *y = &b->rd[slot];
+	uint64_t offered;
+
+	memset(d, 0, sizeof(*d));
+	d->seen = b->seen - a->seen;
+	d->not_ip = b->not_ip - a->not_ip;
+	d->filtered = b->filtered - a->filtered + y->filtered - x->filtered;
+	d->not_new = b->not_new - a->not_new + y->not_new - x->not_new;
+	d->sampled_out = y->sampled_out - x->sampled_out;
+	d->rate_capped = y->rate_capped - x->rate_capped;
+	d->lost = y->lost - x->lost;
+	d->events = y->events - x->events;
+	offered = d->not_ip + d->filtered + d->not_new + d->sampled_out +
+		  d->rate_capped + d->lost + d->events;
+	d->no_reader = d->seen > offered ? d->seen - offered : 0;
+}
+
+/* whether the owner of a reader slot (SLOG_OWNER) still runs */
+static bool owner_alive(uint64_t owner)
+{
+	uint64_t start;
+
+	if (!owner)
+		return false;
+	start = ps_process_start(SLOG_OWNER_PID(owner));
+	return start && (uint32_t)start == SLOG_OWNER_START(owner);
+}
+
+/* the live readers' pids on the attachment whose config c maps */
+static int live_readers(const struct slog_config *c, uint32_t *pids)
+{
+	int n = 0;
+
+	for (int i = 0; i < SLOG_READERS_MAX; i++) {
+		uint64_t o = __atomic_load_n(&c->readers[i].owner,
+					     __ATOMIC_ACQUIRE);
+
+		if (owner_alive(o))
+			pids[n++] = SLOG_OWNER_PID(o);
+	}
+	return n;
 }
 
 /*
- * One reader an attachment: two would split the ring between them, each
- * missing part of the events.  The claim is reader_pid in the mmap()ed
- * config, taken by compare-and-swap; a dead reader's claim is taken over.
+ * Several readers an attachment, each in its own slot with its own ring:
+ * one ring read by two processes would split the events between them.
+ * A slot is taken by compare-and-swap of its owner word, from free or
+ * from a dead owner; then filled, given a new ring, and only then beat
+ * for (the BPF side skips a slot that does not beat).
  */
-static int claim_reader(struct ps_ctx *ctx, struct reader *rd)
+static int claim_slot(struct ps_ctx *ctx, struct reader *rd)
 {
-	uint32_t me = (uint32_t)getpid(), cur;
-	struct slog_config c;
-	uint32_t key = 0;
+	uint32_t me = (uint32_t)getpid(), pids[SLOG_READERS_MAX];
+	uint64_t mine = SLOG_OWNER(me, ps_process_start(me));
+	const size_t head = offsetof(struct slog_reader, sample);
+	struct slog_reader *r = NULL;
+	int i, n, rings, ring = -1;
+	__u32 key;
 
-	if (!rd->config) {
-		/* an older attach without BPF_F_MMAPABLE: not atomic */
-		if (bpf_map_lookup_elem(rd->config_fd, &key, &c))
-			return ps_err(ctx, "reading src-log config on %s: %s",
-				      rd->att.ifname, strerror(errno));
-		cur = c.reader_pid;
-		if (cur && cur != me && !(kill((pid_t)cur, 0) && errno == ESRCH))
-			goto busy;
-		c.reader_pid = me;
-		bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
-		return PS_OK;
-	}
-	for (;;) {
-		cur = __atomic_load_n(&rd->config->reader_pid, __ATOMIC_ACQUIRE);
-		if (cur && cur != me && !(kill((pid_t)cur, 0) && errno == ESRCH))
-			goto busy;
-		if (__atomic_compare_exchange_n(&rd->config->reader_pid, &cur, me,
-						false, __ATOMIC_ACQ_REL,
+	for (i = 0; i < SLOG_READERS_MAX; i++) {
+		uint64_t cur;
+
+		r = &rd->config->readers[i];
+		cur = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
+		if (owner_alive(cur))
+			continue;
+		if (__atomic_compare_exchange_n(&r->owner, &cur, mine, false,
+						__ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE))
-			return PS_OK;
+			break;
 	}
-busy:
-	return ps_err(ctx, "another reader (pid %u) is using src-log on %s",
-		      cur, rd->att.ifname);
+	if (i == SLOG_READERS_MAX) {
+		char list[64] = "";
+
+		n = live_readers(rd->config, pids);
+		for (int k = 0, off = 0; k < n; k++)
+			off += snprintf(list + off, sizeof(list) - (size_t)off,
+					"%s%u", k ? ", " : "", pids[k]);
+		return ps_err(ctx, "src-log on %s has %d readers, the most it takes (%d; pids %s): stop one first",
+			      rd->att.ifname, n, SLOG_READERS_MAX, list);
+	}
+	rd->slot = i;
+	/* a dead owner's beat may be fresh: nothing reads the slot meanwhile */
+	__atomic_store_n(&r->beat_ns, 0, __ATOMIC_RELEASE);
+	r->flags = rd->want.flags & ~SLOG_F_EXPR;
+	memcpy((char *)r + head, (const char *)&rd->want + head,
+	       sizeof(*r) - head);
+	key = (__u32)i;
+	rings = ps_map_open(ctx, &rd->att, "rings");
+	if (rings < 0)
+		return PS_ERR;
+	ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, SLOG_RING_BYTES,
+			      NULL);
+	if (ring < 0 || bpf_map_update_elem(rings, &key, &ring, BPF_ANY)) {
+		int e = errno;
+
+		close(rings);
+		if (ring >= 0)
+			close(ring);
+		return ps_err(ctx, "making reader %d's ring on %s: %s", i,
+			      rd->att.ifname, strerror(e));
+	}
+	close(rings);
+	rd->ring_fd = ring;
+	if (rd->want.flags & SLOG_F_EXPR)
+		return slog_expr_apply(ctx, &rd->att, rd->want.expr,
+				       SLOG_REXPR_SLOT + key, r->expr, &r->flags);
+	return PS_OK;
 }
 
-static void release_reader(struct reader *rd)
+/*
+ * The slot is freed last, after its beat stopped and its ring and
+ * expression left it.  The last reader of a shared temporary attach
+ * removes it: one that leaves others running hands it to one of them.
+ */
+static void release_slot(struct reader *rd)
 {
-	uint32_t me = (uint32_t)getpid();
-	struct slog_config c;
-	uint32_t key = 0;
+	uint32_t me = (uint32_t)getpid(), pids[SLOG_READERS_MAX];
+	struct slog_reader *r = &rd->config->readers[rd->slot];
+	uint64_t mine = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
+	__u32 key = (__u32)rd->slot, pkey = SLOG_REXPR_SLOT + key;
+	bool xdp = rd->att.mode == PS_MODE_XDP ||
+		   rd->att.mode == PS_MODE_XDP_NATIVE ||
+		   rd->att.mode == PS_MODE_XDP_GENERIC;
+	int fd;
 
-	if (rd->config) {
-		__atomic_compare_exchange_n(&rd->config->reader_pid, &me, 0,
-					    false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE);
-	} else if (rd->config_fd >= 0 &&
-		   !bpf_map_lookup_elem(rd->config_fd, &key, &c) &&
-		   c.reader_pid == me) {
-		c.reader_pid = 0;
-		bpf_map_update_elem(rd->config_fd, &key, &c, BPF_ANY);
+	if (SLOG_OWNER_PID(mine) != me)
+		return;
+	__atomic_store_n(&r->beat_ns, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->flags, 0, __ATOMIC_RELEASE);
+	fd = ps_map_open(rd->ctx, &rd->att, xdp ? "expr_xdp" : "expr_tc");
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &pkey);
+		close(fd);
 	}
+	fd = ps_map_open(rd->ctx, &rd->att, "rings");
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &key);
+		close(fd);
+	}
+	__atomic_compare_exchange_n(&r->owner, &mine, 0, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	if (rd->temporary && live_readers(rd->config, pids))
+		ps_attach_hand_over(rd->ctx, &rd->att, pids[0]);
 }
 
 static int drain_one(void *data, void *rec, size_t len)
@@ -1047,7 +1235,7 @@ static int metrics(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	struct slog_stats s;
 
-	if (read_stats(ctx, att, &s))
+	if (read_totals(ctx, att, &s))
 		return PS_ERR;
 	ps_metric(ctx, "src_log_seen_packets_total", PS_METRIC_COUNTER,
 		  "Packets the src-log program saw.", (double)s.seen, NULL, 0);
@@ -1071,6 +1259,11 @@ static int metrics(struct ps_ctx *ctx, const struct ps_attachment *att)
  * The attachment a reader works on: src-log's own on the interface, or a
  * temporary attach of the core's for as long as the reader runs.
  */
+/*
+ * The attachment a reader works on: src-log's own on the interface, a
+ * temporary attach of the core's for as long as its readers run, made by
+ * the first of them and shared by the others.
+ */
 static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
 			 struct ps_attachment *att, bool *temporary)
 {
@@ -1078,17 +1271,66 @@ static int reader_attach(struct ps_ctx *ctx, const struct ps_args *args,
 	const struct ps_value *mv = ps_arg_get(args, "mode");
 	struct ps_attach_opts o = {
 		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+		.flags = PS_ATTACH_SHARED,
 		.args = args,
 	};
+	struct slog_config c;
 	int r = ps_attach_hold(ctx, dev, &o, att, temporary);
 
 	if (r)
 		return r;
-	if (!*temporary && has_filters(args)) {
+	/* the flows table is the attachment's: one idle time for all */
+	if (ps_arg_has(args, "flow-timeout") &&
+	    !(*temporary && att->owner_pid == (uint32_t)getpid()) &&
+	    !read_config(ctx, att, &c) &&
+	    c.flow_timeout_ns != ps_arg_u64(args, "flow-timeout", 0)) {
+		char d[32];
+
 		ps_usage_err(ctx,
-			"src-log is attached to %s with its own filters; change them with 'src-log filter dev %s ...'",
-			dev, dev);
+			"flow-timeout is the attachment's, %s on %s; change it with 'src-log filter dev %s flow-timeout ...'",
+			ps_fmt_duration(c.flow_timeout_ns, d, sizeof(d)), dev, dev);
 		return PS_USAGE;
+	}
+	return PS_OK;
+}
+
+/*
+ * What a reader's own filters put in its slot.  Its source lists are
+ * compared in the slot: at most SLOG_NETS_MAX prefixes a family (longer
+ * lists are the attachment's, whose tries hold any number).
+ */
+static int fill_reader(struct ps_ctx *ctx, const struct ps_args *args,
+		       struct slog_reader *w)
+{
+	static const char *const kws[] = { "src", "not-src" };
+
+	for (size_t k = 0; k < 2; k++) {
+		size_t n4 = 0, n6 = 0;
+
+		for (size_t i = 0; i < ps_arg_count(args, kws[k]); i++) {
+			if (ps_arg_nth(args, kws[k], i)->cidr.family == AF_INET)
+				n4++;
+			else
+				n6++;
+		}
+		if (n4 > SLOG_NETS_MAX || n6 > SLOG_NETS_MAX)
+			return ps_usage_err(ctx,
+				"a watch or record takes at most %d '%s' prefixes of a family; more go on the attachment ('src-log attach' or 'src-log filter')",
+				SLOG_NETS_MAX, kws[k]);
+	}
+	memset(w, 0, sizeof(*w));
+	w->sport_hi = w->dport_hi = 65535;
+	set_filters(FILTER_FIELDS(w), args);
+	w->sample = (uint32_t)ps_arg_u64(args, "sample", 0);
+	w->max_rate = ps_arg_u64(args, "max-rate", 0);
+	if (ps_arg_has(args, "expr")) {
+		const char *e = ps_arg_str(args, "expr", NULL);
+
+		if (strlen(e) >= SLOG_EXPR_MAX)
+			return ps_usage_err(ctx, "expr: at most %d characters",
+					    SLOG_EXPR_MAX - 1);
+		snprintf(w->expr, sizeof(w->expr), "%s", e);
+		w->flags |= SLOG_F_EXPR;
 	}
 	return PS_OK;
 }
@@ -1103,33 +1345,43 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		.tick = on_tick,
 	};
 	struct slog_stats before, after, d;
-	bool temporary, claimed = false;
-	int ring_fd = -1, r;
+	bool temporary = false;
+	int r;
 
 	rd->config_fd = -1;
 	rd->config = NULL;
 	rd->fd = -1;
+	rd->ring_fd = -1;
+	rd->slot = -1;
 	rd->count = opts.count;
 	if (!if_nametoindex(ps_arg_str(args, "dev", NULL)))
 		return ps_err(ctx, "interface '%s' not found",
 			      ps_arg_str(args, "dev", NULL));
+	r = fill_reader(ctx, args, &rd->want);
+	if (r)
+		return r;
+	if (rd->pcapng)
+		rd->want.snaplen = rd->snaplen;
 	r = reader_attach(ctx, args, &rd->att, &temporary);
 	if (r)
 		return r;
+	rd->temporary = temporary;
 	rd->ctx = ctx;
 	rd->mono_to_real_ns = mono_to_real();
 	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
-	ring_fd = ps_map_open(ctx, &rd->att, "events");
-	if (rd->config_fd < 0 || ring_fd < 0 ||
-	    read_stats(ctx, &rd->att, &before)) {
+	if (rd->config_fd < 0 || read_stats(ctx, &rd->att, &before)) {
 		r = PS_ERR;
 		goto out;
 	}
 	rd->config = map_config(rd->config_fd);
-	r = claim_reader(ctx, rd);
+	if (!rd->config) {
+		r = ps_err(ctx, "cannot map src-log's config on %s: %s",
+			   rd->att.ifname, strerror(errno));
+		goto out;
+	}
+	r = claim_slot(ctx, rd);
 	if (r)
 		goto out;
-	claimed = true;
 	/* only now that the reader can run: nothing is cut before */
 	if (rd->path && (r = open_log(rd)))
 		goto out;
@@ -1138,32 +1390,25 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				 rd->path);
 		goto out;
 	}
-	if (rd->pcapng) {
-		if (!rd->config) {
-			r = ps_err(ctx, "cannot map src-log's config on %s: %s",
-				   rd->att.ifname, strerror(errno));
-			goto out;
-		}
-		rd->lost_seen = before.lost;
-		__atomic_store_n(&rd->config->snaplen, rd->snaplen,
-				 __ATOMIC_RELEASE);
-	}
-	heartbeat(rd, true);
-	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
 	if (rd->pcapng)
-		__atomic_store_n(&rd->config->snaplen, 0, __ATOMIC_RELEASE);
+		rd->lost_seen = before.rd[rd->slot].lost;
+	heartbeat(rd, true);
+	r = ps_ringbuf_run(ctx, rd->ring_fd, on_event, rd, &opts);
 	heartbeat(rd, false);
-	drain_rest(rd, ring_fd);
+	drain_rest(rd, rd->ring_fd);
 	if (close_log(rd) && !r)
 		r = PS_ERR;
 	if (!r && rd->vanished)
 		r = ps_err(ctx, "interface %s vanished", rd->att.ifname);
+	if (!r && rd->gone)
+		r = ps_err(ctx, "src-log on %s %s while this %s ran: stopped",
+			   rd->att.ifname, rd->gone, rd->path ? "record" : "watch");
 	if (!read_stats(ctx, &rd->att, &after)) {
 		/* a file: the lines that reached it; the rest was not written */
 		uint64_t events = rd->path ? rd->lines_out : rd->delivered;
 		uint64_t unwritten = rd->delivered - events;
 
-		stats_delta(&d, &before, &after);
+		reader_view(&d, &before, &after, rd->slot);
 		/* the summary goes to the terminal: last line of the stream */
 		ps_record_begin(ctx);
 		if (!ps_json(ctx)) {
@@ -1208,14 +1453,15 @@ out:
 	/* a file we made and wrote nothing to goes; nothing else does */
 	if (r && rd->created && !rd->delivered)
 		unlink(rd->path);
-	if (claimed)
-		release_reader(rd);
+	if (rd->slot >= 0 && !rd->gone)
+		release_slot(rd);
 	unmap_config(rd->config);
 	if (rd->config_fd >= 0)
 		close(rd->config_fd);
-	if (ring_fd >= 0)
-		close(ring_fd);
-	ps_attach_release(ctx, &rd->att, temporary);
+	if (rd->ring_fd >= 0)
+		close(rd->ring_fd);
+	if (!rd->gone)
+		ps_attach_release(ctx, &rd->att, temporary);
 	return r;
 }
 
@@ -1257,7 +1503,7 @@ static int counters_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct slog_stats s;
 
 	(void)data;
-	if (read_stats(ctx, att, &s))
+	if (read_totals(ctx, att, &s))
 		return PS_ERR;
 	ps_out_item(ctx, att->ifname);
 	ps_out_str(ctx, "ifname", "Interface", att->ifname);
@@ -1456,7 +1702,7 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 	int r;
 
 	(void)data;
-	if (read_stats(ctx, att, &st))
+	if (read_totals(ctx, att, &st))
 		return PS_ERR;
 	ps_out_item(ctx, NULL);
 	ps_out_text(ctx, "%s (%s)\n", att->ifname, ps_mode_name(att->mode));
@@ -1556,6 +1802,37 @@ static const struct ps_cmd cmds[] = {
 	{ 0 }
 };
 
+/*
+ * Nothing beyond the program and its maps to remove; but readers that
+ * still run on the attachment lose it: say so before they stop (each
+ * stops with an error, see check_attachment()).
+ */
+static int teardown(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	uint32_t pids[SLOG_READERS_MAX];
+	struct slog_config *c;
+	char list[64] = "";
+	int fd, n;
+
+	fd = ps_map_open(ctx, att, "config");
+	if (fd < 0)
+		return PS_OK;	/* half-made: no reader there */
+	c = map_config(fd);
+	close(fd);
+	if (!c)
+		return PS_OK;
+	n = live_readers(c, pids);
+	unmap_config(c);
+	for (int k = 0, off = 0; k < n; k++)
+		off += snprintf(list + off, sizeof(list) - (size_t)off, "%s%u",
+				k ? ", " : "", pids[k]);
+	if (n)
+		ps_warn(ctx, "%d reader%s running on %s (pid%s %s), %s will stop",
+			n, n == 1 ? "" : "s", att->ifname, n == 1 ? "" : "s",
+			list, n == 1 ? "it" : "they");
+	return PS_OK;
+}
+
 PKTSCOPE_PLUGIN(
 	.name = "src-log",
 	.version = PACKAGE_VERSION,
@@ -1568,4 +1845,5 @@ PKTSCOPE_PLUGIN(
 	.attach_args = attach_args,
 	.configure = configure,
 	.metrics = metrics,
+	.teardown = teardown,
 );

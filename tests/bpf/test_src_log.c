@@ -45,6 +45,7 @@
 static struct {
 	struct src_log *sl;
 	struct ring_buffer *rb;
+	int ring;		/* reader slot 0's ring, in rings[0] */
 	struct slog_event ev[MAX_EV];
 	int nev;		/* records seen by the last consume or poll */
 	int bad_size;		/* records that were not one slog_event */
@@ -84,8 +85,10 @@ static void env_setup(void)
 	env.sl = src_log__open_and_load();
 	if (!harness_loaded(env.sl, "src_log.bpf.o"))
 		return;
-	env.rb = ring_buffer__new(bpf_map__fd(env.sl->maps.events), on_event,
-				  NULL, NULL);
+	env.ring = harness_ring(bpf_map__fd(env.sl->maps.rings), 0,
+				SLOG_RING_BYTES);
+	env.rb = env.ring < 0 ? NULL :
+		 ring_buffer__new(env.ring, on_event, NULL, NULL);
 	if (!env.rb)
 		harness_unusable("cannot open the events ring buffer: %s",
 				 strerror(errno));
@@ -107,7 +110,7 @@ static struct slog_stats read_stats(void)
 	__u32 zero = 0;
 
 	assert_int_equal(percpu_sum(env.sl->maps.stats, &zero, &s), 0);
-	return s;
+	return slog_stats_total(&s);
 }
 
 static __u64 outcomes(const struct slog_stats *s)
@@ -168,7 +171,7 @@ static struct slog_config cfg_default(void)
 	memset(&c, 0, sizeof(c));
 	c.sport_hi = 65535;
 	c.dport_hi = 65535;
-	c.reader_ns = mono_ns();
+	c.readers[0].beat_ns = mono_ns();
 	return c;
 }
 
@@ -1326,7 +1329,7 @@ static void t_new_flows(void **state)
 	 * a tiny timeout; oversleeping only makes the flow idler.
 	 */
 	c.flow_timeout_ns = 50 * 1000000ULL;
-	c.reader_ns = mono_ns();
+	c.readers[0].beat_ns = mono_ns();
 	set_config(&c);
 	sleep_ns(2 * c.flow_timeout_ns);
 	assert_true(passes(h, &a));
@@ -1483,26 +1486,26 @@ static void t_no_reader(void **state)
 
 	need_bpf();
 	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .sport = 1, .dport = 2 });
-	c.reader_ns = 0;
+	c.readers[0].beat_ns = 0;
 	set_config(&c);
 	run_quiet(h, &f);
 	expect_stats(STATS(.seen = 1, .no_reader = 1));
 	assert_int_equal(count_keys(env.sl->maps.sources), 1);
 
 	/* the last poll too long ago */
-	c.reader_ns = mono_ns() - SLOG_READER_TIMEOUT_NS - NSEC / 10;
+	c.readers[0].beat_ns = mono_ns() - SLOG_READER_TIMEOUT_NS - NSEC / 10;
 	set_config(&c);
 	run_n(h, &f, 5);
 	assert_int_equal(consume(), 0);
 	expect_stats(STATS(.seen = 6, .no_reader = 6));
 
 	/* recent enough */
-	c.reader_ns = mono_ns() - SLOG_READER_TIMEOUT_NS + NSEC / 2;
+	c.readers[0].beat_ns = mono_ns() - SLOG_READER_TIMEOUT_NS + NSEC / 2;
 	set_config(&c);
 	run(h, &f);
 	assert_int_equal(consume(), 1);
 	/* a time a little ahead of the program's clock is a live reader */
-	c.reader_ns = mono_ns() + NSEC / 10;
+	c.readers[0].beat_ns = mono_ns() + NSEC / 10;
 	set_config(&c);
 	run(h, &f);
 	assert_int_equal(consume(), 1);
@@ -1511,7 +1514,7 @@ static void t_no_reader(void **state)
 	/* filters come first; new flows are recorded without a reader */
 	reset();
 	c = cfg_default();
-	c.reader_ns = 0;
+	c.readers[0].beat_ns = 0;
 	c.flags = SLOG_F_NEW_FLOWS | SLOG_F_PROTO;
 	c.protos[IPPROTO_UDP / 8] |= 1U << (IPPROTO_UDP % 8);
 	set_config(&c);
@@ -1614,7 +1617,7 @@ static void t_sources(void **state)
 	{
 		struct slog_config c = cfg_default();
 
-		c.reader_ns = 0;
+		c.readers[0].beat_ns = 0;
 		set_config(&c);
 		run_pk(h, &(struct pk){ .proto = IPPROTO_TCP, .src = a,
 					.len = 60 });

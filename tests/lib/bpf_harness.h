@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -51,6 +52,22 @@ static inline int hook_prog_fd(enum hook h, const struct bpf_program *xdp,
 			       const struct bpf_program *tc)
 {
 	return bpf_program__fd(h == XDP ? xdp : tc);
+}
+
+/*
+ * A ring buffer of size bytes put at slot of a map of rings (src-log's
+ * rings: one a reader); its fd, or -1 with errno.
+ */
+static inline int harness_ring(int rings_fd, __u32 slot, __u64 size)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)size,
+				NULL);
+
+	if (fd >= 0 && bpf_map_update_elem(rings_fd, &slot, &fd, BPF_ANY)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* the clock bpf_ktime_get_ns() reads, so times compare with the maps' */
