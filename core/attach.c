@@ -644,13 +644,20 @@ int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		if (!out->owner_pid && (out->state == PS_ATT_ATTACHED ||
 					out->state == PS_ATT_RENAMED))
 			return PS_OK;
-		if (out->owner_pid && (o.flags & PS_ATTACH_SHARED) &&
-		    out->state == PS_ATT_ATTACHED &&
+		bool share = out->owner_pid && (o.flags & PS_ATTACH_SHARED) &&
+			     out->state == PS_ATT_ATTACHED;
+
+		/* shared as it is: in its own mode; a dead owner's taken over */
+		if (share && (o.mode == PS_MODE_AUTO || o.mode == out->mode) &&
 		    (!out->orphaned ||
 		     !ps_attach_hand_over(ctx, out, (uint32_t)getpid()))) {
 			*temporary = true;
 			return PS_OK;
 		}
+		if (share && !out->orphaned)
+			return ps_err(ctx, "%s runs on %s in mode %s for another process (pid %u): leave out 'mode' to share it",
+				      ctx->plugin->name, ifname,
+				      ps_mode_name(out->mode), out->owner_pid);
 		if (out->owner_pid && !out->orphaned)
 			return ps_err(ctx, "another process (pid %u) is using %s on %s",
 				      out->owner_pid, ctx->plugin->name, ifname);

@@ -514,7 +514,8 @@ int ps_attach(struct ps_ctx *ctx, const char *ifname,
  * that this process still owns.  With PS_ATTACH_SHARED in opts->flags a
  * live process's temporary attach is joined instead (*temporary true: it
  * is removed by whoever owns it last, see ps_attach_hand_over()), and a
- * dead one's complete attach is taken over as it is.
+ * dead one's complete attach is taken over as it is; either only in its
+ * own mode (opts->mode PS_MODE_AUTO or the same).
  */
 int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		   const struct ps_attach_opts *opts, struct ps_attachment *out,

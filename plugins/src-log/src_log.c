@@ -370,6 +370,7 @@ struct reader {
 	int config_fd;
 	struct slog_config *config;	/* the map, mmap()ed */
 	int ring_fd;		/* its own ring, in rings[slot] */
+	int stats_fd;		/* held: read after a detach too */
 	int64_t mono_to_real_ns;	/* realtime - monotonic at start */
 	uint64_t delivered;	/* events handed to the writer */
 	uint64_t unread;	/* taken from the ring after count, or a failed write */
@@ -908,6 +909,7 @@ static int rotate_log(struct reader *rd)
 
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s);
+static int reader_stats(struct reader *rd, struct slog_stats *s);
 
 static int on_event(void *data, void *rec, size_t len)
 {
@@ -986,7 +988,7 @@ static int on_tick(void *data)
 		struct slog_stats st;
 
 		/* lost events go into the next packet's dropcount */
-		if (!read_stats(rd->ctx, &rd->att, &st)) {
+		if (!reader_stats(rd, &st)) {
 			if (st.rd[rd->slot].lost > rd->lost_seen)
 				rd->drops += st.rd[rd->slot].lost - rd->lost_seen;
 			rd->lost_seen = st.rd[rd->slot].lost;
@@ -1005,6 +1007,15 @@ static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s)
 {
 	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
+}
+
+/* a reader's read, through the fd it holds: 0, or -1 (errno) */
+static int reader_stats(struct reader *rd, struct slog_stats *s)
+{
+	__u32 zero = 0;
+
+	return ps_percpu_sum(rd->stats_fd, &zero, (uint64_t *)s,
+			     sizeof(*s) / sizeof(uint64_t));
 }
 
 /* the counters with every reader's outcomes added (show, counters, metrics) */
@@ -1352,6 +1363,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	rd->config = NULL;
 	rd->fd = -1;
 	rd->ring_fd = -1;
+	rd->stats_fd = -1;
 	rd->slot = -1;
 	rd->count = opts.count;
 	if (!if_nametoindex(ps_arg_str(args, "dev", NULL)))
@@ -1369,7 +1381,9 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	rd->ctx = ctx;
 	rd->mono_to_real_ns = mono_to_real();
 	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
-	if (rd->config_fd < 0 || read_stats(ctx, &rd->att, &before)) {
+	rd->stats_fd = ps_map_open(ctx, &rd->att, "stats");
+	if (rd->config_fd < 0 || rd->stats_fd < 0 ||
+	    reader_stats(rd, &before)) {
 		r = PS_ERR;
 		goto out;
 	}
@@ -1403,7 +1417,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	if (!r && rd->gone)
 		r = ps_err(ctx, "src-log on %s %s while this %s ran: stopped",
 			   rd->att.ifname, rd->gone, rd->path ? "record" : "watch");
-	if (!read_stats(ctx, &rd->att, &after)) {
+	if (!reader_stats(rd, &after)) {
 		/* a file: the lines that reached it; the rest was not written */
 		uint64_t events = rd->path ? rd->lines_out : rd->delivered;
 		uint64_t unwritten = rd->delivered - events;
@@ -1460,6 +1474,8 @@ out:
 		close(rd->config_fd);
 	if (rd->ring_fd >= 0)
 		close(rd->ring_fd);
+	if (rd->stats_fd >= 0)
+		close(rd->stats_fd);
 	if (!rd->gone)
 		ps_attach_release(ctx, &rd->att, temporary);
 	return r;

@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# Several src-log readers on one interface (bpf/src_log.h, step 5), on real
+# traffic in the lab (tests/lib/lab.bash), with a private bpffs:
+#
+#   - a record and three watches at once, each with its own filters
+#     (keywords, tcpdump expressions): each gets exactly the frames of the
+#     capture that tshark's display filter (keywords) or tcpdump's own
+#     expression (expr) selects, and its summary counts its own outcomes;
+#     a fifth reader is refused, naming the limit;
+#   - kill -9 of one leaves the others reading; its slot is taken by the
+#     next reader; the shared temporary attach goes with the last one;
+#   - a detach under a running record warns, and the record stops with an
+#     error and exit 1 (issue 13);
+#   - `filter` changes only the keys it names; `filter clear` resets.
+#
+# shellcheck disable=SC2153 # LAB_* come from lab_up
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+
+setup() {
+	require_cmd bpftool jq tshark tcpdump || return
+	lab_bpffs_setup readers || return
+	P=("$PKTSCOPE" --bpffs "$BPFFS")
+	PIN=$BPFFS/pktscope/$IF/src-log
+	BG_PIDS=
+}
+
+teardown() {
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	lab_bpffs_teardown src-log
+}
+
+# the reader slot pid $1 holds (owner: pid << 32 | its start time)
+slot_of() {
+	bpftool -j map dump pinned "$PIN/config" 2>/dev/null |
+		jq -r --argjson p "$1" '.[0].formatted.value.readers | to_entries[] |
+			select((.value.owner / 4294967296 | floor) == $p and .value.beat_ns != 0) | .key' 2>/dev/null
+}
+
+# reader_start NAME VERB ARGS...: `-j src-log VERB dev $IF ARGS` in the
+# background, stdout to $T/NAME, stderr to $T/NAME.err; its pid in
+# PID_<NAME>; returns once it beats in a slot of its own
+reader_start() {
+	local name=$1 verb=$2 pid i
+	shift 2
+	"${P[@]}" -j src-log "$verb" dev "$IF" "$@" >"$T/$name" 2>"$T/$name.err" 3>&- &
+	pid=$!
+	BG_PIDS+=" $pid"
+	printf -v "PID_$name" %s "$pid"
+	for ((i = 0; i < 200; i++)); do
+		[[ -n $(slot_of "$pid") ]] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "$verb $* did not start: $(cat "$T/$name.err")"
+}
+
+# reader_stop NAME: SIGINT, exit 0 required; its summary in SUMMARY
+reader_stop() {
+	local pid rc=0
+	pid=PID_$1
+	pid=${!pid}
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	BG_PIDS=${BG_PIDS/ $pid/}
+	[ "$rc" -eq 0 ] || fail "$1 exited $rc: $(cat "$T/$1.err")"
+	SUMMARY=$(grep '^{"summary"' "$T/$1" | jq -c .summary)
+	echo "$1 summary: $SUMMARY"
+}
+
+f() { jq -r ".$1" <<<"$SUMMARY"; }
+
+# until the files given stop growing for 0.5 s (a reader drains each 100 ms)
+wait_quiet() {
+	local i now last="" stable=0
+	for ((i = 0; i < 100 && stable < 5; i++)); do
+		now=$(wc -l "$@" | tail -n 1)
+		if [[ $now == "$last" ]]; then
+			stable=$((stable + 1))
+		else
+			stable=0
+		fi
+		last=$now
+		sleep 0.1
+	done
+}
+
+send_mix() {
+	lab_send --mix default --count "${1:-1}" >"$T/sent.json" ||
+		fail "sendpkts failed: $(cat "$T/sent.json")"
+}
+
+# src dst sport dport of each event of a reader's output, sorted
+event_tuples() {
+	jq -r 'select(.src) | [.src, .dst, (.sport // "" | tostring), (.dport // "" | tostring)] | @tsv' "$1" | sort
+}
+
+# the same of each IP frame of PCAP that the display filter selects
+capture_tuples() {
+	local cfg
+	cfg=$(mktemp -d "$T/ws.XXXXXX")
+	WIRESHARK_CONFIG_DIR=$cfg tshark -n -r "$1" -Y "(ip || ipv6) && !_ws.malformed && (${2:-frame})" \
+		-T fields -E separator=/t -E occurrence=f -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst \
+		-e tcp.srcport -e udp.srcport -e tcp.dstport -e udp.dstport 2>/dev/null |
+		awk -F'\t' '{ printf "%s\t%s\t%s\t%s\n", $1 $2, $3 $4, $5 $6, $7 $8 }' | sort
+	rm -rf -- "$cfg"
+}
+
+# reader NAME got exactly what the display filter selects from the capture
+assert_got_display() {
+	capture_tuples "$T/cap.pcap" "$2" >"$T/$1.want"
+	event_tuples "$T/$1" >"$T/$1.got"
+	[ -s "$T/$1.want" ] || fail "the display filter '$2' selects nothing"
+	diff "$T/$1.want" "$T/$1.got" || fail "$1 did not get what '$2' selects"
+}
+
+# reader NAME got exactly the frames tcpdump's own filter EXPR selects
+assert_got_tcpdump() {
+	tcpdump -r "$T/cap.pcap" -w "$T/$1.pcap" "$2" 2>/dev/null
+	capture_tuples "$T/$1.pcap" >"$T/$1.want"
+	event_tuples "$T/$1" >"$T/$1.got"
+	[ -s "$T/$1.want" ] || fail "tcpdump's '$2' selects nothing"
+	diff "$T/$1.want" "$T/$1.got" || fail "$1 did not get what tcpdump's '$2' selects"
+}
+
+# its summary: every packet it saw accounted for, its events all delivered
+assert_own_counts() {
+	local sum
+	sum=$(jq '.not_ip + .filtered + .not_new + .no_reader + .sampled_out + .rate_capped + .lost + .made' <<<"$SUMMARY")
+	[ "$sum" -eq "$(f seen)" ] || fail "$1: reasons $sum != seen $(f seen)"
+	[ "$(f made)" -eq "$(f events)" ] || fail "$1: made $(f made) != events $(f events)"
+	[ "$(f events)" -eq "$(event_tuples "$T/$1" | wc -l)" ] || fail "$1: events != lines"
+}
+
+@test "several readers: a record and three watches, each with its own filters, get exactly their frames; a fifth is refused" {
+	lab_capture_start "$T/cap.pcap"
+	reader_start rec record file "$T/rec.ndjson" expr 'udp and not port 53'
+	reader_start w1 watch proto tcp proto icmpv6
+	reader_start w2 watch src "$LAB_POOL4" src "$LAB_POOL6"
+	reader_start w3 watch expr vlan
+	# one shared temporary attach, four slots
+	[ "$("${P[@]}" -j src-log status dev "$IF" | jq '.attachments | length')" -eq 1 ]
+	[ "$(printf '%s\n' "$(slot_of "$PID_rec")" "$(slot_of "$PID_w1")" "$(slot_of "$PID_w2")" "$(slot_of "$PID_w3")" | sort -u | wc -l)" -eq 4 ]
+	run_err "${P[@]}" src-log watch dev "$IF" duration 1s
+	[ "$status" -eq 1 ]
+	[[ $stderr == "Error: src-log on $IF has 4 readers, the most it takes (4; pids "*"): stop one first" ]]
+	send_mix 2
+	wait_quiet "$T/rec.ndjson" "$T/w1" "$T/w2" "$T/w3"
+	lab_capture_stop "$T/cap.pcap"
+	for r in rec w1 w2 w3; do
+		reader_stop "$r"
+		[ ! -s "$T/$r.err" ] || fail "$r: $(cat "$T/$r.err")"
+		[ "$r" = rec ] && cp "$T/rec.ndjson" "$T/rec"
+		assert_own_counts "$r"
+		[ "$(f filtered)" -gt 0 ]
+	done
+	assert_got_tcpdump rec 'udp and not port 53'
+	assert_got_display w1 'tcp || icmpv6'
+	assert_got_display w2 "ip.src == $LAB_POOL4 || ipv6.src == $LAB_POOL6"
+	assert_got_tcpdump w3 vlan
+	# the last one took the temporary attach with it
+	[ ! -e "$PIN" ]
+}
+
+@test "several readers: kill -9 of one leaves the others reading; its slot goes to the next; the attach goes with the last" {
+	lab_capture_start "$T/cap.pcap"
+	reader_start w1 watch proto udp
+	reader_start w2 watch proto icmp proto icmpv6
+	local dead=$PID_w2
+	# the first reader, the attach's owner, killed: the other takes it over
+	kill -KILL "$PID_w1"
+	wait "$PID_w1" || true
+	BG_PIDS=${BG_PIDS/ $PID_w1/}
+	reader_start w3 watch proto udp
+	kill -KILL "$dead"
+	wait "$dead" || true
+	BG_PIDS=${BG_PIDS/ $dead/}
+	# w3 alone: the slot the killed reader held is free for the next one
+	reader_start w4 watch proto icmp proto icmpv6
+	[ -n "$(slot_of "$PID_w4")" ]
+	[ "$(slot_of "$PID_w3")" != "$(slot_of "$PID_w4")" ]
+	send_mix
+	wait_quiet "$T/w3" "$T/w4"
+	lab_capture_stop "$T/cap.pcap"
+	reader_stop w4
+	assert_own_counts w4
+	assert_got_display w4 'icmp || icmpv6'
+	[ -e "$PIN/config" ]
+	reader_stop w3
+	assert_own_counts w3
+	assert_got_display w3 'udp'
+	[ ! -s "$T/w3.err" ] && [ ! -s "$T/w4.err" ]
+	[ ! -e "$PIN" ]
+}
+
+@test "several readers: a reader's slot is reused after kill -9 when every other slot is taken" {
+	"${P[@]}" -q src-log attach dev "$IF"
+	reader_start a watch
+	reader_start b watch
+	reader_start c watch
+	reader_start d watch
+	local slot
+	slot=$(slot_of "$PID_b")
+	kill -KILL "$PID_b"
+	wait "$PID_b" || true
+	BG_PIDS=${BG_PIDS/ $PID_b/}
+	reader_start e watch
+	[ "$(slot_of "$PID_e")" = "$slot" ]
+	for r in a c d e; do
+		reader_stop "$r"
+	done
+	# a plain attach stays after its readers
+	[ -e "$PIN/config" ]
+}
+
+@test "detach under a running record: a warning naming it; the record stops with an error, exit 1" {
+	"${P[@]}" -q src-log attach dev "$IF"
+	reader_start rec record file "$T/rec.ndjson"
+	send_mix
+	run_err "${P[@]}" src-log detach dev "$IF"
+	[ "$status" -eq 0 ]
+	[[ $stderr == "Warning: 1 reader running on $IF (pid $PID_rec), it will stop" ]]
+	local i rc=0
+	for ((i = 0; i < 40; i++)); do
+		kill -0 "$PID_rec" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$PID_rec" || rc=$?
+	BG_PIDS=${BG_PIDS/ $PID_rec/}
+	[ "$rc" -eq 1 ]
+	[ "$(cat "$T/rec.err")" = "Error: src-log on $IF was detached while this record ran: stopped" ]
+	# what it had was written
+	[ "$(grep -c '"src"' "$T/rec.ndjson")" -gt 0 ]
+	[ ! -e "$PIN" ]
+}
+
+@test "filter changes only the keys it names; clear resets them all" {
+	"${P[@]}" -q src-log attach dev "$IF" syn new-flows proto tcp
+	run_err "${P[@]}" -j src-log filter dev "$IF" max-rate 50
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.syn, .new_flows, .proto, .max_rate]' <<<"$output")" = '[true,true,["tcp"],50]' ]
+	run_err "${P[@]}" -j src-log filter dev "$IF" dport 443 sample 3
+	[ "$(jq -c '[.syn, .new_flows, .proto, .max_rate, .dport, .sample]' <<<"$output")" = '[true,true,["tcp"],50,"443-443",3]' ]
+	run_err "${P[@]}" -j src-log filter dev "$IF" proto udp
+	[ "$(jq -c '[.syn, .proto, .dport]' <<<"$output")" = '[true,["udp"],"443-443"]' ]
+	run_err "${P[@]}" -j src-log filter dev "$IF" clear
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.syn, .new_flows, .proto, .max_rate, .dport, .sample, .expr]' <<<"$output")" = '[false,false,[],0,"0-65535",1,""]' ]
+}
