@@ -1780,7 +1780,7 @@ static const struct ps_arg_spec record_args[] = {
 
 static const struct ps_arg_spec filter_args[] = {
 	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "attached interface" },
-	{ "clear", PS_KIND_FLAG, 0, NULL, "remove every filter" },
+	{ "clear", PS_KIND_FLAG, 0, NULL, "reset every filter to its default" },
 	FILTER_ARGS,
 	{ 0 }
 };
@@ -1811,7 +1811,7 @@ static const struct ps_cmd cmds[] = {
 	  record_args, do_record, NULL, PS_CMD_BPF | PS_CMD_STREAM },
 	{ "sources", "distinct sources: packets, bytes, protocols, first and last seen",
 	  sources_args, do_sources, NULL, PS_CMD_BPF },
-	{ "filter", "show or change the filters live, without reloading",
+	{ "filter", "show or change the attachment's filters live: only those named change",
 	  filter_args, do_filter, NULL, PS_CMD_BPF },
 	{ "counters", "what happened to every packet the hook saw",
 	  dev_args, do_counters, NULL, PS_CMD_BPF },

@@ -77,6 +77,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int drop_ev(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 /* Load the object once for the whole run; harness.why says what failed. */
 static void env_setup(void)
 {
@@ -1720,6 +1728,95 @@ static void t_lost(void **state)
 			   .events = fits + 1));
 }
 
+/* records in a ring, consumed; -1 on error */
+static int ring_count(int ring_fd)
+{
+	struct ring_buffer *rb = ring_buffer__new(ring_fd, drop_ev, NULL, NULL);
+	int n;
+
+	if (!rb)
+		return -1;
+	n = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n;
+}
+
+/*
+ * Readers in slots 1 to 3 beside slot 0's: each live slot gets the packets
+ * its own filters, sample and new-flows let through, in its own ring,
+ * counted in its own stats; a slot that does not beat gets nothing.  The
+ * attachment's filters come before them all.
+ */
+static void t_readers(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct slog_config c = cfg_default();
+	int ring[SLOG_READERS_MAX] = { env.ring, -1, -1, -1 };
+	struct slog_stats raw;
+	__u32 zero = 0;
+
+	need_bpf();
+	for (__u32 i = 1; i < SLOG_READERS_MAX; i++) {
+		ring[i] = harness_ring(bpf_map__fd(env.sl->maps.rings), i,
+				       SLOG_RING_BYTES);
+		assert_true(ring[i] >= 0);
+	}
+	/* 0: UDP; 1: TCP to port 80; 2: one in 3; 3: not reading */
+	c.readers[0].flags = SLOG_F_PROTO;
+	c.readers[0].protos[IPPROTO_UDP / 8] |= 1U << (IPPROTO_UDP % 8);
+	c.readers[0].sport_hi = c.readers[0].dport_hi = 65535;
+	c.readers[1].flags = SLOG_F_PROTO;
+	c.readers[1].protos[IPPROTO_TCP / 8] |= 1U << (IPPROTO_TCP % 8);
+	c.readers[1].dport_lo = c.readers[1].dport_hi = 80;
+	c.readers[1].sport_hi = 65535;
+	c.readers[1].beat_ns = mono_ns();
+	c.readers[2].sample = 3;
+	c.readers[2].sport_hi = c.readers[2].dport_hi = 65535;
+	c.readers[2].beat_ns = mono_ns();
+	c.readers[3].sport_hi = c.readers[3].dport_hi = 65535;
+	/* the attachment's: no ICMP for anyone */
+	c.flags = SLOG_F_PROTO;
+	c.protos[IPPROTO_UDP / 8] |= 1U << (IPPROTO_UDP % 8);
+	c.protos[IPPROTO_TCP / 8] |= 1U << (IPPROTO_TCP % 8);
+	set_config(&c);
+	for (int i = 0; i < 4; i++) {
+		run_pk(h, &(struct pk){ .proto = IPPROTO_UDP, .sport = 1,
+					.dport = 53 });
+		run_pk(h, &(struct pk){ .proto = IPPROTO_TCP, .sport = 2,
+					.dport = 80, .flags = PS_TCP_SYN });
+		run_pk(h, &(struct pk){ .proto = IPPROTO_TCP, .sport = 2,
+					.dport = 22, .flags = PS_TCP_SYN });
+		run_pk(h, &(struct pk){ .proto = IPPROTO_ICMP, .type = 8 });
+	}
+	assert_int_equal(ring_count(ring[0]), 4);
+	assert_int_equal(ring_count(ring[1]), 4);
+	/* 12 offered: the 1st, 4th, 7th and 10th */
+	assert_int_equal(ring_count(ring[2]), 4);
+	assert_int_equal(ring_count(ring[3]), 0);
+	assert_int_equal(percpu_sum(env.sl->maps.stats, &zero, &raw), 0);
+	assert_int_equal(raw.seen, 16);
+	assert_int_equal(raw.filtered, 4);
+	assert_int_equal(raw.no_reader, 0);
+	assert_int_equal(raw.rd[0].filtered, 8);
+	assert_int_equal(raw.rd[0].events, 4);
+	assert_int_equal(raw.rd[1].filtered, 8);
+	assert_int_equal(raw.rd[1].events, 4);
+	assert_int_equal(raw.rd[2].sampled_out, 8);
+	assert_int_equal(raw.rd[2].events, 4);
+	assert_int_equal(raw.rd[3].filtered + raw.rd[3].events, 0);
+	/* no slot beats: nobody reads */
+	memset(c.readers, 0, sizeof(c.readers));
+	set_config(&c);
+	run_pk(h, &(struct pk){ .proto = IPPROTO_UDP, .sport = 1, .dport = 53 });
+	assert_int_equal(percpu_sum(env.sl->maps.stats, &zero, &raw), 0);
+	assert_int_equal(raw.no_reader, 1);
+	for (__u32 i = 1; i < SLOG_READERS_MAX; i++) {
+		bpf_map_delete_elem(bpf_map__fd(env.sl->maps.rings), &i);
+		close(ring[i]);
+	}
+	percpu_zero(env.sl->maps.stats);
+}
+
 #define T(fn)	HOOK_TESTS(fn, case_setup, case_teardown)
 
 int main(void)
@@ -1752,6 +1849,7 @@ int main(void)
 		T(t_sources),
 		T(t_wakeup),
 		T(t_lost),
+		T(t_readers),
 	};
 
 	env_setup();

@@ -38,12 +38,7 @@ teardown() {
 	lab_bpffs_teardown src-log
 }
 
-# the reader slot pid $1 holds (owner: pid << 32 | its start time)
-slot_of() {
-	bpftool -j map dump pinned "$PIN/config" 2>/dev/null |
-		jq -r --argjson p "$1" '.[0].formatted.value.readers | to_entries[] |
-			select((.value.owner / 4294967296 | floor) == $p and .value.beat_ns != 0) | .key' 2>/dev/null
-}
+slot_of() { slog_slot_of "$PIN/config" "$1"; }
 
 # reader_start NAME VERB ARGS...: `-j src-log VERB dev $IF ARGS` in the
 # background, stdout to $T/NAME, stderr to $T/NAME.err; its pid in

@@ -93,27 +93,23 @@ config_field() {
 			2>/dev/null || true
 }
 
-# the pinned per-CPU stats: summed, or per CPU with "percpu"
+# the pinned per-CPU stats, each reader slot's outcomes added to the
+# global counters (slog_stats_total()): summed, or per CPU with "percpu"
 stats() {
+	local fold='def fold: . as $v | reduce $v.rd[] as $r ($v | del(.rd); reduce ($r | keys[]) as $k (.; .[$k] += $r[$k]));'
 	if [[ ${1:-} == percpu ]]; then
-		bpftool -j map dump pinned "$PIN/src-log/stats" | jq -c '[.[0].formatted.values[].value]'
+		bpftool -j map dump pinned "$PIN/src-log/stats" | jq -c "$fold"' [.[0].formatted.values[].value | fold]'
 	else
 		bpftool -j map dump pinned "$PIN/src-log/stats" |
-			jq -c '[.[0].formatted.values[].value] | reduce .[] as $v ({}; reduce ($v | keys[]) as $k (.; .[$k] += $v[$k]))'
+			jq -c "$fold"' [.[0].formatted.values[].value | fold] | reduce .[] as $v ({}; reduce ($v | keys[]) as $k (.; .[$k] += $v[$k]))'
 	fi
 }
 
-# Until the watch (pid $1) beats: its own temporary attach (owner_pid is
-# its pid) or a plain attach (owner 0), and reader_ns set.  A stale config
-# left by a reader killed with SIGKILL has another owner: not ready.
+# Until the watch (pid $1) beats in a reader slot of its own.
 wait_reader() {
-	local pid=$1 i r o
+	local pid=$1 i
 	for ((i = 0; i < 200; i++)); do
-		r=$(config_field reader_ns)
-		o=$(config_field owner_pid)
-		if [[ -n $r && $r != 0 && ($o == 0 || $o == "$pid") ]]; then
-			return 0
-		fi
+		[[ -n $(slog_slot_of "$PIN/src-log/config" "$pid") ]] && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.05
 	done
@@ -702,7 +698,7 @@ filter_case() {
 	watch_stop
 	percpu=$(stats percpu)
 	echo "per CPU: $percpu"
-	# per CPU: one in 7 of the packets that reached step 6, the first included
+	# per CPU: one in 7 of the packets that reached step 5c, the first included
 	want=$(jq '[.[] | (.sampled_out + .rate_capped + .lost + .events) as $n | ($n + 6) / 7 | floor] | add' <<<"$percpu")
 	[ "$(sum_field events)" -eq "$want" ]
 	[ "$(sum_field made)" -eq "$want" ]
@@ -1054,13 +1050,15 @@ text_of_json() {
 	assert_clean
 }
 
-@test "kill -9 leaves the attach; the next watch warns, takes it over and cleans up; so does detach" {
+@test "kill -9 leaves the attach; the next watch in another mode warns, takes it over and cleans up; so does detach" {
 	watch_start mode tcx
 	dead=$WATCH_PID
-	# a second reader is refused while the first lives
-	run_err "$PKTSCOPE" src-log watch dev "$IF" count 1
+	# a second reader shares it, in its mode only
+	run_err "$PKTSCOPE" src-log watch dev "$IF" duration 200ms
+	[ "$status" -eq 0 ]
+	run_err "$PKTSCOPE" src-log watch dev "$IF" mode xdp count 1
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "Error: another process (pid $dead) is using src-log on $IF" ]
+	[ "$stderr" = "Error: src-log runs on $IF in mode tcx for another process (pid $dead): leave out 'mode' to share it" ]
 	kill -KILL "$dead"
 	wait "$dead" || true
 	BG_PIDS=${BG_PIDS/ $dead/}
@@ -1114,10 +1112,14 @@ text_of_json() {
 	[ "$stderr" = "Error: 'clear' takes no filters with it" ]
 	run_err "$PKTSCOPE" src-log filter dev "$IF" dport 9-1
 	[ "$status" -eq 2 ]
-	# a watch with filters of its own on an attach that has its filters
-	run_err "$PKTSCOPE" src-log watch dev "$IF" proto tcp
+	# a watch's own source list is compared in its slot: 8 a family at most
+	run_err "$PKTSCOPE" src-log watch dev "$IF" $(for n in 1 2 3 4 5 6 7 8 9; do printf 'src 192.0.2.%s/32 ' "$n"; done)
 	[ "$status" -eq 2 ]
-	[[ $stderr == *"change them with 'src-log filter dev $IF ...'" ]]
+	[[ $stderr == "Error: a watch or record takes at most 8 'src' prefixes of a family; more go on the attachment"* ]]
+	# the flows table is the attachment's: one flow-timeout
+	run_err "$PKTSCOPE" src-log watch dev "$IF" new-flows flow-timeout 5s
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"flow-timeout is the attachment's, 30s on $IF; change it with 'src-log filter dev $IF flow-timeout ...'" ]]
 	run_err "$PKTSCOPE" -j src-log filter dev "$IF"
 	[ "$(jq -c .proto <<<"$output")" = '["udp"]' ]
 	run_err "$PKTSCOPE" src-log detach dev "$IF"

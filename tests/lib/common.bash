@@ -159,6 +159,15 @@ private_bpffs_cleanup() {
 	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
 }
 
+# slog_slot_of CONFIG PID: the src-log reader slot that pid holds and beats
+# in, from the pinned config map CONFIG (owner: pid << 32 | start time);
+# nothing when it holds none
+slog_slot_of() {
+	bpftool -j map dump pinned "$1" 2>/dev/null |
+		jq -r --argjson p "$2" '.[0].formatted.value.readers | to_entries[] |
+			select((.value.owner / 4294967296 | floor) == $p and .value.beat_ns != 0) | .key' 2>/dev/null
+}
+
 run_err() {
 	local errf="$BATS_TEST_TMPDIR/stderr"
 	run bash -c '"$@" 2>"'"$errf"'"' _ "$@"
