@@ -142,6 +142,8 @@ struct slog_snap {
 #define SLOG_F_SYN		(1U << 3)	/* TCP SYN without ACK only */
 #define SLOG_F_NEW_FLOWS	(1U << 4)	/* first packet of each flow */
 #define SLOG_F_EXPR		(1U << 5)	/* the expression must match */
+/* a port range was given: a reader's filters are looked at only with a flag */
+#define SLOG_F_PORTS		(1U << 6)
 
 /* a tcpdump expression, as given (the kernel runs its compiled form) */
 #define SLOG_EXPR_MAX		256

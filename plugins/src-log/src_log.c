@@ -177,6 +177,8 @@ static void set_filters(struct filter_fields f, const struct ps_args *args)
 		*f.flags |= SLOG_F_SYN;
 	if (ps_arg_has(args, "new-flows"))
 		*f.flags |= SLOG_F_NEW_FLOWS;
+	if (ps_arg_has(args, "dport") || ps_arg_has(args, "sport"))
+		*f.flags |= SLOG_F_PORTS;
 	if (ps_arg_has(args, "dport")) {
 		*f.dport_lo = ps_arg_get(args, "dport")->port.lo;
 		*f.dport_hi = ps_arg_get(args, "dport")->port.hi;

@@ -1761,12 +1761,11 @@ static void t_readers(void **state)
 				       SLOG_RING_BYTES);
 		assert_true(ring[i] >= 0);
 	}
-	/* 0: UDP; 1: TCP to port 80; 2: one in 3; 3: not reading */
+	/* 0: UDP; 1: to port 80; 2: one in 3; 3: not reading */
 	c.readers[0].flags = SLOG_F_PROTO;
 	c.readers[0].protos[IPPROTO_UDP / 8] |= 1U << (IPPROTO_UDP % 8);
 	c.readers[0].sport_hi = c.readers[0].dport_hi = 65535;
-	c.readers[1].flags = SLOG_F_PROTO;
-	c.readers[1].protos[IPPROTO_TCP / 8] |= 1U << (IPPROTO_TCP % 8);
+	c.readers[1].flags = SLOG_F_PORTS;
 	c.readers[1].dport_lo = c.readers[1].dport_hi = 80;
 	c.readers[1].sport_hi = 65535;
 	c.readers[1].beat_ns = mono_ns();

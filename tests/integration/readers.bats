@@ -174,7 +174,7 @@ assert_own_counts() {
 	kill -KILL "$PID_w1"
 	wait "$PID_w1" || true
 	BG_PIDS=${BG_PIDS/ $PID_w1/}
-	reader_start w3 watch proto udp
+	reader_start w3 watch dport 5000-5003
 	kill -KILL "$dead"
 	wait "$dead" || true
 	BG_PIDS=${BG_PIDS/ $dead/}
@@ -191,7 +191,7 @@ assert_own_counts() {
 	[ -e "$PIN/config" ]
 	reader_stop w3
 	assert_own_counts w3
-	assert_got_display w3 'udp'
+	assert_got_display w3 'udp.dstport >= 5000 && udp.dstport <= 5003'
 	[ ! -s "$T/w3.err" ] && [ ! -s "$T/w4.err" ]
 	[ ! -e "$PIN" ]
 }
