@@ -1384,8 +1384,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	rd->mono_to_real_ns = mono_to_real();
 	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
 	rd->stats_fd = ps_map_open(ctx, &rd->att, "stats");
-	if (rd->config_fd < 0 || rd->stats_fd < 0 ||
-	    reader_stats(rd, &before)) {
+	if (rd->config_fd < 0 || rd->stats_fd < 0) {
 		r = PS_ERR;
 		goto out;
 	}
@@ -1404,6 +1403,12 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	if (rd->path && rd->rotate && !rd->regular) {
 		r = ps_usage_err(ctx, "rotate needs a plain file; %s is not one",
 				 rd->path);
+		goto out;
+	}
+	/* its counters from its first beat: its slot's are still until then */
+	if (reader_stats(rd, &before)) {
+		r = ps_err(ctx, "reading src-log's counters on %s: %s",
+			   rd->att.ifname, strerror(errno));
 		goto out;
 	}
 	if (rd->pcapng)

@@ -597,9 +597,15 @@ filter_case() {
 	shift
 	echo "# filter: $* (tshark: $df)"
 	capture_fields "$T/ref.pcap" "(ip || ipv6) && !_ws.malformed && ($df)" >"$T/sel.tsv"
-	watch_start "$@"
+	if [[ ${ON_ATTACH:-} == 1 ]]; then
+		"$PKTSCOPE" -q src-log attach dev "$IF" "$@" || return 1
+		watch_start
+	else
+		watch_start "$@"
+	fi
 	send_mix
 	watch_stop
+	[[ ${ON_ATTACH:-} == 1 ]] && "$PKTSCOPE" -q src-log detach dev "$IF"
 	run compare "$T/ref.pcap" tc --no-ts --select "$T/sel.tsv"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -623,21 +629,22 @@ filter_case() {
 	filter_case 'tcp.srcport >= 40002 && tcp.srcport <= 40005' sport 40002-40005
 	filter_case 'tcp.dstport == 443 && ipv6' proto tcp dport 443 src "$LAB_POOL6"
 	# more than 8 prefixes of a family: the program looks the list up in
-	# its trie instead of comparing it in the config (bpf/src_log.h)
+	# its trie instead of comparing it in the config (bpf/src_log.h); the
+	# attachment's lists only (a reader's are 8 at most)
 	local args=() set="" a n
 	for n in 1 2 3 4 5 6 8 10 11; do
 		a=$(pool4_addr "$n")
 		args+=(not-src "$a/32")
 		set+="${set:+, }$a"
 	done
-	filter_case "!(ip.src in {$set})" "${args[@]}"
+	ON_ATTACH=1 filter_case "!(ip.src in {$set})" "${args[@]}"
 	args=() set=""
 	for n in 1 2 3 4 5 6 7 10 11; do
 		a=$(pool4_addr "$n")
 		args+=(src "$a/32")
 		set+="${set:+, }$a"
 	done
-	filter_case "ip.src in {$set} || ipv6.src == $LAB_POOL6" "${args[@]}" src "$LAB_POOL6"
+	ON_ATTACH=1 filter_case "ip.src in {$set} || ipv6.src == $LAB_POOL6" "${args[@]}" src "$LAB_POOL6"
 	assert_clean
 }
 
