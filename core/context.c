@@ -135,11 +135,24 @@ void ps_debug(struct ps_ctx *ctx, const char *fmt, ...)
 /* ---- stopping ---- */
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t signals_accepted;	/* PS_SIG_* */
+static volatile sig_atomic_t signals_pending;
 
 static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static void on_request_signal(int sig)
+{
+	unsigned int req = sig == SIGHUP ? PS_SIG_REOPEN : PS_SIG_COUNTERS;
+
+	if (signals_accepted & req)
+		signals_pending |= req;
+	else if (sig == SIGHUP)
+		stop_requested = 1;
+	/* an unaccepted SIGUSR1 is ignored: it must not kill a reader */
 }
 
 void ps_signals_install(void)
@@ -152,13 +165,17 @@ void ps_signals_install(void)
 	/* no SA_RESTART: a blocking poll() must return to see the request */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_request_signal;
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
 void ps_stop_reset(void)
 {
 	stop_requested = 0;
+	signals_accepted = 0;
+	signals_pending = 0;
 }
 
 void ps_stop_request(void)
@@ -169,6 +186,27 @@ void ps_stop_request(void)
 bool ps_should_stop(void)
 {
 	return stop_requested;
+}
+
+void ps_signals_accept(unsigned int which)
+{
+	signals_accepted = (sig_atomic_t)(which & (PS_SIG_REOPEN | PS_SIG_COUNTERS));
+}
+
+unsigned int ps_signals_take(void)
+{
+	sigset_t set, old;
+	unsigned int got;
+
+	/* read and clear as one step against the handler */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	got = (unsigned int)signals_pending;
+	signals_pending = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return got;
 }
 
 bool ps_sleep(uint64_t ns)

@@ -423,6 +423,22 @@ bool ps_should_stop(void);
 /* sleep up to ns, waking early on a stop request; false if stopped */
 bool ps_sleep(uint64_t ns);
 
+/*
+ * Signals a long-running command may take over, as tcpdump and syslog
+ * daemons do.  By default SIGHUP stops the command (the terminal is gone)
+ * and SIGUSR1 is ignored.  A command that calls ps_signals_accept() with
+ * PS_SIG_REOPEN gets SIGHUP as a request to reopen its output file (after
+ * logrotate renamed it), and with PS_SIG_COUNTERS gets SIGUSR1 as a
+ * request to print its running counters to stderr.  ps_signals_take()
+ * returns the requests that arrived since the last call and clears them;
+ * a signal also ends a ps_ringbuf_run() wait, so its tick sees it at once.
+ * What a command accepted is reset when the next command starts.
+ */
+#define PS_SIG_REOPEN	(1U << 0)
+#define PS_SIG_COUNTERS	(1U << 1)
+void ps_signals_accept(unsigned int which);
+unsigned int ps_signals_take(void);
+
 /* ------------------------------------------------------------------ */
 /* BPF services                                                       */
 
