@@ -25,24 +25,24 @@
 
 #include <pktscope/bpf/hook.h>
 #include "attach.h"
+#include "registry.h"
 
-const char *ps_mode_name(enum ps_mode mode)
+static bool hook_alive(const struct ps_meta *m, const char *dir)
 {
-	switch (mode) {
-	case PS_MODE_AUTO: return "auto";
-	case PS_MODE_TCX: return "tcx";
-	case PS_MODE_TC: return "tc";
-	case PS_MODE_XDP: return "xdp";
-	case PS_MODE_XDP_NATIVE: return "xdp-native";
-	case PS_MODE_XDP_GENERIC: return "xdp-generic";
-	}
-	return "?";
-}
+	char ifdir[PS_PATH_MAX];
 
-/* order of enum ps_mode, from PS_MODE_TCX */
-const char *const ps_mode_choices[] = {
-	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
-};
+	switch (hooks_alive(m, dir)) {
+	case HOOK_ALIVE:
+		return true;
+	case HOOK_IN_CHAIN:
+		snprintf(ifdir, sizeof(ifdir), "%s", dir);
+		*strrchr(ifdir, '/') = '\0';
+		return m->ifindex &&
+		       ps_chain_position(ifdir, m->prog_id, m->ifindex) > 0;
+	default:
+		return false;
+	}
+}
 
 static void fill_attachment(struct ps_attachment *att, const struct ps_meta *m,
 			    const char *dir, bool valid)
@@ -65,7 +65,7 @@ static void fill_attachment(struct ps_attachment *att, const struct ps_meta *m,
 	att->owner_pid = m->owner_pid;
 	att->orphaned = m->owner_pid &&
 			!pins_owner_alive(m->owner_pid, m->owner_start);
-	alive = m->state == META_READY && hooks_alive(m, dir);
+	alive = m->state == META_READY && hook_alive(m, dir);
 	if (!alive) {
 		att->state = PS_ATT_GONE;
 		return;

@@ -79,7 +79,12 @@ int hooks_tc_attach(struct ps_ctx *ctx, int prog_fd, const char *ifname,
 		    const char *stage_dir, struct ps_meta *m);
 void hooks_tc_remove(struct ps_ctx *ctx, const struct ps_meta *m,
 		     const char *ifdir);
-bool hooks_alive(const struct ps_meta *m, const char *dir);
+enum hook_state {
+	HOOK_GONE,
+	HOOK_ALIVE,
+	HOOK_IN_CHAIN,		/* XDP, no link of its own: ask the chain */
+};
+enum hook_state hooks_alive(const struct ps_meta *m, const char *dir);
 unsigned int hooks_position(const struct ps_meta *m,
 			    const struct hook_peer *peers, size_t npeers);
 

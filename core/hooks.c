@@ -363,7 +363,7 @@ qdisc:
 
 /* ---- is it still running? ---- */
 
-bool hooks_alive(const struct ps_meta *m, const char *dir)
+enum hook_state hooks_alive(const struct ps_meta *m, const char *dir)
 {
 	struct bpf_link_info info;
 	__u32 ilen = sizeof(info);
@@ -375,18 +375,14 @@ bool hooks_alive(const struct ps_meta *m, const char *dir)
 	if (m->mode == PS_MODE_TC)
 		return if_indextoname((unsigned)m->ifindex, name) &&
 		       !tc_query(m->ifindex, m->tc_handle, m->tc_priority, &id) &&
-		       id == m->prog_id;
+		       id == m->prog_id ? HOOK_ALIVE : HOOK_GONE;
 	snprintf(path, sizeof(path), "%s/ps_link", dir);
 	fd = bpf_obj_get(path);
-	if (fd < 0 && mode_is_xdp((enum ps_mode)m->mode)) {
-		/* in the interface's XDP chain: its link is the folder's */
-		snprintf(path, sizeof(path), "%s", dir);
-		*strrchr(path, '/') = '\0';
-		return m->ifindex &&
-		       ps_chain_position(path, m->prog_id, m->ifindex) > 0;
-	}
+	/* in the interface's XDP chain: its link is the folder's */
+	if (fd < 0 && mode_is_xdp((enum ps_mode)m->mode))
+		return HOOK_IN_CHAIN;
 	if (fd < 0)
-		return false;
+		return HOOK_GONE;
 	memset(&info, 0, sizeof(info));
 	/* tcx and xdp links both start their union with the ifindex: 0 once
 	 * the interface is gone */
@@ -394,7 +390,7 @@ bool hooks_alive(const struct ps_meta *m, const char *dir)
 		info.prog_id == m->prog_id &&
 		(int)info.xdp.ifindex == m->ifindex && m->ifindex;
 	close(fd);
-	return alive;
+	return alive ? HOOK_ALIVE : HOOK_GONE;
 }
 
 unsigned int hooks_position(const struct ps_meta *m,
