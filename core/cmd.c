@@ -46,7 +46,9 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 		size_t off = strlen(path);
 		snprintf(path + off, sizeof(path) - off, " %s", cmd->name);
 	}
-	if (!obj->self && argc == 1 && !strcmp(argv[0], "help"))
+	/* `status help` as `plugin list help`; a hidden command's words
+	 * are its data */
+	if (argc == 1 && !strcmp(argv[0], "help") && !obj->hidden)
 		return ps_print_help(ctx, path, NULL);
 
 	args = calloc(1, sizeof(*args));

@@ -151,7 +151,7 @@ static int help_words(struct ps_ctx *ctx, int argc, char **argv)
 	r = ps_resolve_cmd(ctx, obj, &n, &rest, &cmd, path, sizeof(path), false);
 	if (r)
 		return r;
-	if (cmd && cmd->name && strcmp(cmd->name, "help") && cmd->run) {
+	if (cmd && cmd != &ps_help_verb && cmd->run) {
 		char syn[512];
 
 		ps_synopsis(cmd->args, syn, sizeof(syn));
@@ -225,7 +225,8 @@ static int do_help(struct ps_ctx *ctx, const struct ps_args *args)
 
 static const struct ps_arg_spec help_args[] = {
 	{ "words", PS_KIND_WORD, PS_ARG_POSITIONAL | PS_ARG_REPEAT,
-	  "OBJECT [COMMAND]", "what to explain" },
+	  "OBJECT [COMMAND]",
+	  "what to explain, by prefix ('OBJECT COMMAND help' says the same)" },
 	{ 0 }
 };
 
