@@ -46,6 +46,7 @@ struct ps_meta {
 int pins_path(struct ps_ctx *ctx, char *buf, size_t len, const char *ifname,
 	      const char *name, const char *file);
 int pins_join(char *buf, size_t len, const char *dir, const char *name);
+int pins_pin(struct ps_ctx *ctx, int fd, const char *dir, const char *name);
 int pins_bpffs_check(struct ps_ctx *ctx);
 int pins_dir_trusted(struct ps_ctx *ctx, const char *path, bool create);
 int pins_meta_read(const char *dir, struct ps_meta *m, char *why, size_t len);

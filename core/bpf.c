@@ -22,11 +22,19 @@ static struct ps_ctx *log_ctx;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	char *msg;
+	int n;
+
+	/* -d shows libbpf's log whole, its debug level too (as bpftool -d) */
+	(void)level;
 	if (!log_ctx || !log_ctx->debug)
 		return 0;
-	if (level == LIBBPF_DEBUG && !getenv("PKTSCOPE_LIBBPF_DEBUG"))
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	ps_debug_text(log_ctx, msg);
+	free(msg);
+	return n;
 }
 
 void ps_libbpf_log_setup(struct ps_ctx *ctx)

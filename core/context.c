@@ -96,16 +96,31 @@ void ps_warn(struct ps_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* every line "debug: ...", so -d output greps apart from the rest */
+void ps_debug_text(struct ps_ctx *ctx, const char *text)
+{
+	if (!ctx->debug)
+		return;
+	fflush(ctx->w.f);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		fprintf(stderr, "debug: %.*s\n", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
 void ps_debug(struct ps_ctx *ctx, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	if (!ctx->debug)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	ps_debug_text(ctx, msg);
 }
 
 /* ---- privileges ---- */

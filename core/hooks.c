@@ -103,6 +103,13 @@ int hooks_link_tcx(struct ps_ctx *ctx, int prog_fd, int ifindex,
 	if (fd < 0)
 		return -ps_err(ctx, "attaching tcx to %s: %s", ifname,
 			       strerror(errno));
+	if (a.relative_id)
+		ps_debug(ctx, "tcx: %s: placed before prog id %u, the first that is not an observer",
+			 ifname, a.relative_id);
+	else
+		ps_debug(ctx, "tcx: %s: placed last (%s)", ifname,
+			 stage == PS_STAGE_OBSERVE ? "only observers run there" :
+						     "an enforcer runs after the others");
 	return fd;
 }
 
@@ -159,6 +166,8 @@ int hooks_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
 		if (*mode == PS_MODE_XDP && !bpf_xdp_query(ifindex, 0, &q))
 			*mode = q.attach_mode == XDP_ATTACHED_SKB ?
 				PS_MODE_XDP_GENERIC : PS_MODE_XDP_NATIVE;
+		ps_debug(ctx, "xdp: %s: linked in mode %s", ifname,
+			 ps_mode_name(*mode));
 		return fd;
 	}
 	err = errno;
@@ -293,6 +302,10 @@ int hooks_tc_attach(struct ps_ctx *ctx, int prog_fd, const char *ifname,
 	if (r)
 		return ps_err(ctx, "attaching tc filter to %s: %s", ifname,
 			      strerror(-r));
+	ps_debug(ctx, "tc: %s: filter at priority %u, handle %#x (%s priorities from %u)",
+		 ifname, m->tc_priority, m->tc_handle,
+		 m->stage == PS_STAGE_ENFORCE ? "enforcers'" : "observers'",
+		 m->stage == PS_STAGE_ENFORCE ? TC_PRIO_ENFORCE : TC_PRIO_OBSERVE);
 	return 0;
 }
 

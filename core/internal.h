@@ -147,6 +147,8 @@ int pins_bpffs_check(struct ps_ctx *ctx);	/* pins.c */
 
 /* util */
 void ps_err_set(struct ps_ctx *ctx, const char *msg);
+/* under -d: each line of text on stderr as "debug: LINE" */
+void ps_debug_text(struct ps_ctx *ctx, const char *text);
 int ps_str_copy(char *dst, size_t len, const char *src);	/* -1: too long */
 
 #endif

@@ -157,6 +157,7 @@ static int refuse(struct ps_ctx *ctx, const char *file, const char *why)
 {
 	ctx->refused++;
 	ps_warn(ctx, "plugin %s refused: %s", file, why);
+	ps_debug(ctx, "loader: %s: refused: %s", file, why);
 	return -1;
 }
 
@@ -441,8 +442,12 @@ static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 		r = register_plugin(ctx, &c);
 	if (!r)
 		r = run_init(ctx, &c);
-	if (!r)
+	if (!r) {
+		ps_debug(ctx, "loader: %s: loaded as %s %s (plugin ABI %u%s)",
+			 c.file, c.p->name, c.p->version ? c.p->version : "",
+			 c.p->abi_version, c.p->bpf_elf ? ", with a BPF object" : "");
 		return 0;
+	}
 	if (c.handle)
 		dlclose(c.handle);
 	if (c.fd >= 0)
@@ -511,15 +516,19 @@ static void load_dir(struct ps_ctx *ctx, struct dir_seen *seen,
 		if (explicit)
 			ps_warn(ctx, "plugin directory %s: %s", dir,
 				strerror(errno));
+		ps_debug(ctx, "loader: %s: not searched: %s", dir,
+			 strerror(errno));
 		return;
 	}
 	if (seen_before(seen, dirfd)) {
+		ps_debug(ctx, "loader: %s: searched already", dir);
 		close(dirfd);
 		return;
 	}
 	if (ps_dir_trusted(dir, also, why, sizeof(why))) {
 		ctx->refused++;
 		ps_warn(ctx, "plugin directory %s refused: %s", dir, why);
+		ps_debug(ctx, "loader: %s: refused: %s", dir, why);
 		close(dirfd);
 		return;
 	}
@@ -529,6 +538,7 @@ static void load_dir(struct ps_ctx *ctx, struct dir_seen *seen,
 		close(dirfd);
 		return;
 	}
+	ps_debug(ctx, "loader: searching %s", dir);
 	for (int i = 0; i < n; i++) {
 		if (is_plugin_file(ents[i]))
 			load_one(ctx, dirfd, dir, ents[i]->d_name, also);
@@ -567,6 +577,8 @@ int ps_load_plugins(struct ps_ctx *ctx)
 	/* after the built-ins (session.c): a clash with one is refused */
 	if (ctx->plugins_loaded)
 		return 0;
+	ps_debug(ctx, "loader: plugin path %s",
+		 ps_plugin_dirs(ctx, build, sizeof(build)));
 
 	/* explicit directories first; those are reported when missing */
 	if (ctx->plugin_path)

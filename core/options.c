@@ -33,7 +33,7 @@ void ps_opts_restore(struct ps_ctx *ctx, const struct ps_opt_state *s)
 const struct ps_global_opt ps_global_opts[] = {
 	[PS_OPT_JSON] = { 'j', "json", NULL, "JSON output (streams: JSON Lines)" },
 	[PS_OPT_PRETTY] = { 'p', "pretty", NULL, "indented JSON" },
-	[PS_OPT_DEBUG] = { 'd', "debug", NULL, "libbpf and loader diagnostics" },
+	[PS_OPT_DEBUG] = { 'd', "debug", NULL, "libbpf's log and the core's decisions (stderr, 'debug: ')" },
 	[PS_OPT_QUIET] = { 'q', "quiet", NULL, "no warnings" },
 	[PS_OPT_VERSION] = { 'V', "version", NULL, "version and exit" },
 	[PS_OPT_HELP] = { 'h', "help", NULL, "this help" },
