@@ -114,7 +114,7 @@ int ps_ensure_bpffs(struct ps_ctx *ctx)
 	if (mount("bpf", ctx->bpffs, "bpf", 0, "mode=0700"))
 		return ps_err(ctx, "bpffs is not mounted at %s and mounting it failed: %s",
 			      ctx->bpffs, strerror(errno));
-	ps_debug(ctx, "mounted bpffs at %s", ctx->bpffs);
+	ps_debug(ctx, "pins: mounted a bpffs at %s", ctx->bpffs);
 	return PS_OK;
 }
 

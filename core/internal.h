@@ -102,7 +102,6 @@ void ps_stop_request(void);
 
 /* bpf.c */
 void ps_libbpf_log_setup(struct ps_ctx *ctx);
-int ps_object_map_bytes(struct bpf_object *obj, uint64_t *total);
 int ps_ensure_bpffs(struct ps_ctx *ctx);
 
 /* attach.c */

@@ -73,16 +73,6 @@ static uint64_t map_bytes(const struct bpf_map *m)
 	return n * (k + v);
 }
 
-int ps_object_map_bytes(struct bpf_object *obj, uint64_t *total)
-{
-	struct bpf_map *m;
-
-	*total = 0;
-	bpf_object__for_each_map(m, obj)
-		*total += map_bytes(m);
-	return 0;
-}
-
 static int do_plugin_info(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	static const struct ps_col ccols[] = {

@@ -268,7 +268,7 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	/* a chain whose link died with its interface starts again */
 	link_fd = obj_get_at(ch->dir, LINK_PIN);
 	if (link_fd >= 0 && !link_live(link_fd, ifindex)) {
-		ps_debug(ctx, "removing the stale XDP chain of %s", ifname);
+		ps_debug(ctx, "xdp: %s: removing the stale chain, whose link died", ifname);
 		remove_chain_pins(ch->dir);
 	} else if (link_fd >= 0) {
 		enum ps_mode have = link_mode(ifindex);
