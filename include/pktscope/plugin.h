@@ -288,7 +288,7 @@ int ps_usage_err(struct ps_ctx *ctx, const char *fmt, ...)
 /* `Warning: ...` on stderr unless -q. */
 void ps_warn(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Diagnostics shown under -d only. */
+/* Diagnostics shown under -d only: on stderr, each line as "debug: ...". */
 void ps_debug(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
