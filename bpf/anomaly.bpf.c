@@ -93,6 +93,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, AN_BPFX_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct an_lpm_key);
+	__type(value, struct an_block);
+} bpfx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, AN_ALLOW_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct an_lpm_key);
@@ -991,6 +999,48 @@ static __always_inline int an_allowed(const struct ps_pkt *pkt)
 	return bpf_map_lookup_elem(&allow, &k) != NULL;
 }
 
+/* a live block's drop; plain adds: see struct an_block */
+static __always_inline int an_block_drop(struct an_run *r, struct an_block *b)
+{
+	b->drops++;
+	b->bytes += r->pkt->len;
+	r->st->block_drops++;
+	if (b->detector < AN_DET_MAX)
+		r->st->drops[b->detector]++;
+	return 1;
+}
+
+/*
+ * The longest blocked prefix holding the source.  An expired one is
+ * deleted (its length is in the entry: the key is the source's address
+ * at that length) and the next shorter one tried, up to AN_BPFX_TRIES.
+ */
+#define AN_BPFX_TRIES	4
+
+static __always_inline int an_blocked_prefix(struct an_run *r)
+{
+	struct an_lpm_key k = { .family = r->pkt->family };
+	struct an_block *b;
+
+	__builtin_memcpy(k.addr, r->pkt->saddr, 16);
+	for (int i = 0; i < AN_BPFX_TRIES; i++) {
+		k.prefixlen = 8 + 128;
+		b = bpf_map_lookup_elem(&bpfx, &k);
+		if (!b)
+			return 0;
+		if ((__s64)(b->until_ns - r->now) > 0) {
+			/* never one of the host's own addresses */
+			if (an_is_own(r->cfg, r->pkt))
+				return 0;
+			return an_block_drop(r, b);
+		}
+		k.prefixlen = 8 + b->plen;
+		bpf_map_delete_elem(&bpfx, &k);
+		r->st->block_expired++;
+	}
+	return 0;
+}
+
 /* 1 when the source is blocked now: drop */
 static __always_inline int an_blocked(struct an_run *r)
 {
@@ -999,20 +1049,13 @@ static __always_inline int an_blocked(struct an_run *r)
 
 	an_key(&k, r->pkt->saddr, r->pkt->family);
 	b = bpf_map_lookup_elem(&blocks, &k);
-	if (!b)
-		return 0;
-	if ((__s64)(b->until_ns - r->now) <= 0) {
+	if (b) {
+		if ((__s64)(b->until_ns - r->now) > 0)
+			return an_block_drop(r, b);
 		bpf_map_delete_elem(&blocks, &k);
 		r->st->block_expired++;
-		return 0;
 	}
-	/* plain adds: see struct an_block */
-	b->drops++;
-	b->bytes += r->pkt->len;
-	r->st->block_drops++;
-	if (b->detector < AN_DET_MAX)
-		r->st->drops[b->detector]++;
-	return 1;
+	return (r->cfg->flags & AN_F_BPFX) && an_blocked_prefix(r);
 }
 
 static __always_inline enum ps_verdict an_decide(struct ps_hook *h,

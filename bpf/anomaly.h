@@ -23,6 +23,9 @@
  *                           the sources that alerted most recently
  *   blocks    HASH          key struct an_addr, value struct an_block;
  *                           full: block_full++ (never evicts)
+ *   bpfx      LPM_TRIE      key struct an_lpm_key, value struct an_block:
+ *                           blocked prefixes (block add of a CIDR; a
+ *                           single address goes to blocks)
  *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
  *                           alerted on, never blocked
  *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
@@ -41,7 +44,10 @@
  *   2. allowlist (only while AN_F_ALLOW): a match passes, allowed++.
  *   3. block table (only while AN_F_BLOCK or AN_F_BLOCKS): a source blocked
  *      until later than now is dropped (the entry's drops and the
- *      detector's drops counted); an expired entry is deleted.
+ *      detector's drops counted); an expired entry is deleted.  Then,
+ *      only while AN_F_BPFX, the longest blocked prefix holding the
+ *      source, likewise (an expired one is deleted and the next longer
+ *      one tried); a prefix never drops one of the host's own addresses.
  *   4. martian source (own address included): reason counted, alert; with
  *      action block the packet is dropped (the source is not blocked: it
  *      is forged).
@@ -112,6 +118,7 @@
 #define AN_SCANS_MAX		4096
 #define AN_OFFENDERS_MAX	1024
 #define AN_BLOCKS_MAX		16384
+#define AN_BPFX_MAX		1024	/* blocked prefixes */
 #define AN_ALLOW_MAX		1024
 #define AN_LOCAL_MAX		16	/* own addresses per family, in config */
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
@@ -194,6 +201,7 @@ enum an_reason {
 #define AN_F_BLOCKS	(1U << 2)	/* manual blocks exist (alert mode) */
 #define AN_F_LOOPBACK	(1U << 3)	/* on a loopback device: 127/8 is fine */
 #define AN_F_NO_SCAN	(1U << 4)	/* port-scan off: no socket lookups */
+#define AN_F_BPFX	(1U << 5)	/* blocked prefixes exist */
 
 struct an_config {
 	__u32 flags;
@@ -329,7 +337,8 @@ struct an_block {
 	__u64 drops;
 	__u64 bytes;
 	__u8 detector;		/* AN_DET_MAX: manual */
-	__u8 pad[7];
+	__u8 plen;		/* in bpfx: the prefix's length (delete) */
+	__u8 pad[6];
 };
 
 #ifndef __bpf__

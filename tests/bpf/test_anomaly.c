@@ -139,6 +139,7 @@ static void reset(void)
 	clear_map(env.an->maps.scans);
 	clear_map(env.an->maps.offenders);
 	clear_map(env.an->maps.blocks);
+	clear_map(env.an->maps.bpfx);
 	clear_map(env.an->maps.allow);
 	zero_array(env.an->maps.global, sizeof(struct an_global));
 	consume();
@@ -742,6 +743,96 @@ static void t_manual_block(void **state)
 	assert_int_equal(read_stats().block_drops, 1);
 }
 
+/* a prefix block: block add of a CIDR */
+static void add_prefix(const uint8_t *addr, int family, unsigned int plen,
+		       __u64 until)
+{
+	struct an_block b = { .until_ns = until, .detector = AN_DET_MAX,
+			      .plen = (__u8)plen };
+	struct an_lpm_key k;
+
+	an_lpm_key_set(&k, family, addr, plen);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.bpfx),
+					     &k, &b, 0), 0);
+}
+
+static struct an_block get_prefix(const uint8_t *addr, int family,
+				  unsigned int plen, int *found)
+{
+	struct an_block b = { 0 };
+	struct an_lpm_key k;
+
+	an_lpm_key_set(&k, family, addr, plen);
+	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.bpfx), &k, &b);
+	return b;
+}
+
+static void t_prefix_block(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const uint8_t net[4] = { 198, 51, 100, 0 };
+	static const uint8_t own[4] = { 198, 51, 100, 9 };
+	static const uint8_t out[4] = { 198, 51, 101, 7 };
+	static const uint8_t net6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t in6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
+	struct an_lpm_key ak;
+	struct an_block b;
+	struct frame f;
+	__u8 one = 1;
+	int found;
+
+	need_bpf();
+	add_prefix(net, 2, 24, cfg.clock_ns + 3600 * NSEC);
+	add_prefix(net, 2, 28, cfg.clock_ns + 10 * NSEC);
+	add_prefix(net6, 10, 32, cfg.clock_ns + 3600 * NSEC);
+	/* src_b is allowlisted: allow wins over a block */
+	an_lpm_key_set(&ak, 2, src_b, 32);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
+					     &ak, &one, 0), 0);
+	memcpy(&cfg.local4[0], own, 4);
+	cfg.n4 = 1;
+	cfg.flags |= AN_F_ALLOW;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run(h, &f);	/* not looked up without the flag */
+	cfg.flags |= AN_F_BLOCKS | AN_F_BPFX;
+	set_config();
+	run_dropped(h, &f);
+	run_dropped(h, &f);
+	b = get_prefix(net, 2, 28, &found);
+	assert_true(found);
+	assert_int_equal(b.drops, 2);
+	assert_int_equal(b.bytes, 2 * f.len);
+	mk_det(&f, AN_DET_PPS, src_b, dst_v);
+	run(h, &f);
+	mk_det(&f, AN_DET_PPS, out, dst_v);
+	run(h, &f);
+	/* the host's own address is never dropped by a prefix */
+	mk_det(&f, AN_DET_PPS, own, dst_v);
+	run(h, &f);
+	mk(&f, &(struct pk){ .v6 = 1, .proto = IPPROTO_TCP, .dport = 80,
+			     .flags = PS_TCP_ACK, .src = in6, .dst = dst6 });
+	run_dropped(h, &f);
+	assert_int_equal(read_stats().block_drops, 3);
+	assert_int_equal(read_stats().allowed, 1);
+	/* the /28 expires: deleted, and the /24 under it still drops */
+	set_clock(cfg.clock_ns + 10 * NSEC);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run_dropped(h, &f);
+	/* (a lookup is longest-match: the count says the /28 is gone) */
+	assert_int_equal(count_keys(env.an->maps.bpfx), 2);
+	b = get_prefix(net, 2, 24, &found);
+	assert_true(found);
+	assert_int_equal(b.drops, 1);
+	assert_int_equal(read_stats().block_expired, 1);
+	/* the /24 expires too: the source passes */
+	set_clock(cfg.clock_ns + 3600 * NSEC);
+	run(h, &f);
+	assert_int_equal(read_stats().block_expired, 2);
+	assert_int_equal(read_stats().block_drops, 4);
+}
+
 static void t_allowlist(void **state)
 {
 	enum hook h = *(enum hook *)*state;
@@ -1112,6 +1203,7 @@ int main(void)
 		T(t_per_source),
 		T(t_block),
 		T(t_manual_block),
+		T(t_prefix_block),
 		T(t_allowlist),
 		T(t_own_protected),
 		T(t_port_scan),

@@ -338,6 +338,50 @@ EOF
 		fail "still blocked after the TTL"
 }
 
+@test "block add of a prefix: its sources dropped, allow wins, del and ttl end it" {
+	attach
+	"$PY" -m http.server --bind "$LAB_HOST_IP4" 48083 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	"$PY" -m http.server --bind "$LAB_HOST_IP6" 48084 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	sleep 0.5
+	net=$("$PY" -c "import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1], strict=False))" \
+		"$LAB_PEER_IP4/$LAB_PREFIX4")
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "no path before the block"
+	# the lab's network holds the host's own address: said, and spared
+	run PS anomaly block add dev "$IF" "$net" ttl 1m
+	[ "$status" -eq 0 ] || fail "block add $net: $output"
+	[[ $output == *"own address"* ]] || fail "no word of the own address: '$output'"
+	PS -j anomaly block list dev "$IF" | jq -e --arg n "$net" \
+		'.interfaces[0].blocks[] | select(.addr == $n and .detector == "manual")' >/dev/null ||
+		fail "$net is not in the block list"
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "a source of $net got through"
+	tcp_reach "$LAB_PEER_IP6" "$LAB_HOST_IP6" 48084 || fail "a source outside $net was dropped"
+	drops=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	[[ $drops -gt 0 ]] || fail "drops not counted"
+	# an allowlisted address in the prefix gets through: allow wins
+	PS anomaly allow add dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "the allowlisted source was dropped"
+	PS anomaly allow del dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "blocked again: got through"
+	# a prefix the allowlist holds whole may not be blocked
+	PS anomaly allow add dev "$IF" "$net" >/dev/null
+	run PS anomaly block add dev "$IF" "$net"
+	[ "$status" -eq 1 ] && [[ $output == *"in the allowlist"* ]] || fail "'$output'"
+	PS anomaly allow del dev "$IF" "$net" >/dev/null
+	# del ends it at once
+	PS anomaly block del dev "$IF" "$net" >/dev/null
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "still dropped after block del"
+	assert_eq 0 "$(PS -j anomaly block list dev "$IF" | jq '.interfaces[0].blocks | length')"
+	run PS anomaly block del dev "$IF" "$net"
+	[ "$status" -eq 1 ] && [[ $output == *"not blocked"* ]] || fail "'$output'"
+	# and a ttl in the kernel, without user space
+	PS anomaly block add dev "$IF" "$net" ttl 2s >/dev/null 2>&1
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "the second block let it through"
+	sleep 2.2
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "still blocked after the ttl"
+}
+
 @test "an allowlisted scanner is never alerted on, never blocked" {
 	attach action block
 	PS anomaly allow add dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
@@ -376,7 +420,7 @@ EOF
 	check 2 "10.0.0.300" anomaly allow add dev "$IF" 10.0.0.300/8
 	check 2 "bytes-src" anomaly config dev "$IF" syn-src 10 bytes-src 40gbit
 	check 1 "own address" anomaly block add dev "$IF" "$LAB_HOST_IP4"
-	check 2 "one address" anomaly block add dev "$IF" 10.0.0.0/8
+	check 2 "prefix length" anomaly block add dev "$IF" 10.0.0.0/33
 	check 1 "not attached" anomaly config dev lo syn-src 5
 	assert_eq 300 "$(jq '.thresholds[0].per_source' "$T/after.json")"
 	run PS anomaly attach dev "$IF" block-time 0
