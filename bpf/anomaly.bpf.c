@@ -65,6 +65,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct an_rate);
+} iface SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DEDUP_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -466,7 +473,7 @@ struct an_hit {
 static __always_inline int an_dedup(struct an_run *r, const struct an_hit *a,
 				    __u8 *repeat)
 {
-	__u32 idx = ((__u32)a->det * 2 + a->scope) * AN_DEDUP_PER +
+	__u32 idx = ((__u32)a->det * AN_SCOPES + a->scope) * AN_DEDUP_PER +
 		    (__u32)(a->key & (AN_DEDUP_PER - 1));
 	__u64 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
 
@@ -658,12 +665,40 @@ static __always_inline void an_check(struct an_run *r, struct an_hit *a,
 	an_alert(r, a);
 }
 
+/* step 8: the window's count reaching spike_factor x the baseline */
+static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
+				     __u64 base, __u64 cnt)
+{
+	__u64 limit;
+
+	if (!r->cfg->spike_factor || !base)
+		return;
+	limit = base * r->cfg->spike_factor;
+	if (limit < r->cfg->spike_min[a->scope % AN_SCOPES])
+		limit = r->cfg->spike_min[a->scope % AN_SCOPES];
+	if (cnt != limit)
+		return;
+	a->det = AN_DET_SPIKE;
+	a->count = cnt;
+	a->limit = limit;
+	an_alert(r, a);
+}
+
+/* the baseline after the window last of a key's count ended, w windows on */
+static __always_inline __u64 an_base(__u64 base, __u64 last, __u64 w)
+{
+	/* each window of a gap halves it (the one that ended is not in it) */
+	if (w != 1)
+		return w <= 64 ? base >> (w - 1) : 0;
+	return base ? (base * 7 + last) / 8 : last;
+}
+
 static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 h = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
 	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
-	__u32 mp = ~0U, mb = ~0U, mc = ~0U;
+	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mbase = ~0U;
 	struct an_hit a = {
 		.key = h,
 		.window_ns = r->cfg->window_ns,
@@ -680,10 +715,13 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 		if (!c)
 			return;
 		if (c->win != r->win) {
+			c->base = an_base(c->base, c->cnt[AN_DET_PPS],
+					  r->win - c->win);
 			c->win = r->win;
 			c->cnt[0] = c->cnt[1] = c->cnt[2] = 0;
 			c->cnt[3] = c->cnt[4] = 0;
 		}
+		mbase = c->base < mbase ? c->base : mbase;
 		v = ++c->cnt[AN_DET_PPS];
 		mp = v < mp ? v : mp;
 		v = c->cnt[AN_DET_BPS] += len;
@@ -695,31 +733,13 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	}
 	a.det = AN_DET_PPS;
 	an_check(r, &a, mp, 1);
+	an_spike(r, &a, mbase, mp);
 	a.det = AN_DET_BPS;
 	an_check(r, &a, mb, len);
 	if (cls < AN_RATE_N) {
 		a.det = cls;
 		an_check(r, &a, mc, 1);
 	}
-}
-
-/* step 8: the window's count reaching spike_factor x the baseline */
-static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
-				     __u64 base, __u64 cnt)
-{
-	__u64 limit;
-
-	if (!r->cfg->spike_factor || !base)
-		return;
-	limit = base * r->cfg->spike_factor;
-	if (limit < r->cfg->spike_min)
-		limit = r->cfg->spike_min;
-	if (cnt != limit)
-		return;
-	a->det = AN_DET_SPIKE;
-	a->count = cnt;
-	a->limit = limit;
-	an_alert(r, a);
 }
 
 static __always_inline struct an_dst *an_dst_get(struct an_run *r,
@@ -757,14 +777,8 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	w = d->win;
 	if (w != r->win &&
 	    __sync_val_compare_and_swap(&d->win, w, r->win) == w) {
-		__u64 last = d->cnt[AN_DET_PPS], base = d->base;
-
-		/* the window that ended into the baseline; a gap halves it */
-		if (r->win - w != 1)
-			base /= 2;
-		else
-			base = base ? (base * 7 + last) / 8 : last;
-		d->base = base;
+		/* the window that ended into the baseline */
+		d->base = an_base(d->base, d->cnt[AN_DET_PPS], r->win - w);
 		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
 		d->cnt[3] = d->cnt[4] = 0;
 	}
@@ -791,6 +805,35 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		    n > r->cfg->limit[cls][AN_SCOPE_DST])
 			r->flood = 1;
 	}
+}
+
+/* the interface's packets: a spike only (a plain add, as a destination's) */
+static __always_inline void an_rate_if(struct an_run *r)
+{
+	struct an_hit a = {
+		.window_ns = r->cfg->window_ns,
+		.win = r->win,
+		.scope = AN_SCOPE_IF,
+	};
+	__u32 zero = 0;
+	struct an_rate *c;
+	__u64 w, n;
+
+	if (!r->cfg->spike_factor)
+		return;
+	c = bpf_map_lookup_elem(&iface, &zero);
+	if (!c)
+		return;
+	w = c->win;
+	if (w != r->win &&
+	    __sync_val_compare_and_swap(&c->win, w, r->win) == w) {
+		c->base = an_base(c->base, c->cnt, r->win - w);
+		c->cnt = 0;
+	}
+	n = c->cnt + 1;
+	c->cnt = n;
+	a.key = r->h->ifindex;
+	an_spike(r, &a, c->base, n);
 }
 
 /* ---- step 7: port scans ---- */
@@ -1120,6 +1163,7 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	cls = an_class(pkt);
 	an_rate_src(&r, cls);
 	an_rate_dst(&r, cls);
+	an_rate_if(&r);
 	/* 7 */
 	an_scan(&r);
 	return PS_PASS;

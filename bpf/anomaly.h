@@ -16,6 +16,8 @@
  *                           per-source counts (count-min sketch)
  *   dsts      HASH          key struct an_addr, value struct an_dst: exact
  *                           per-destination counts; full: dst_full++
+ *   iface     ARRAY         key 0, struct an_rate: the interface's packets
+ *                           a window and their baseline (spike)
  *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
  *                           (detector, scope, key hash) was last made in
  *   scans     LRU_HASH      key struct an_addr, value struct an_scan
@@ -68,12 +70,16 @@
  *      (scan_untracked++): a forged flood must not churn the table.  Its
  *      tracked bit says so without a hash lookup; a source whose entry
  *      was last used in an earlier scan window counts as without one.
- *   8. spike, per destination: a window's packets reaching spike_factor
- *      times the destination's baseline (an average over its past
- *      windows, 7/8 old and 1/8 new at each window, halved over a gap),
- *      and at least spike_min; no baseline, no spike.
- *   With action block, a per-source rate or scan alert blocks the source
- *   for block_ns, unless it is one of the host's own addresses.  A
+ *   8. spike, per source, per destination and for the interface: a
+ *      window's packets reaching spike_factor times the key's baseline
+ *      (an average over its past windows, 7/8 old and 1/8 new at each
+ *      window, halved for each window of a gap), and at least
+ *      spike_min[scope]; no baseline, no spike.  A source's count and baseline are its
+ *      sketch cells' (the least of each): colliding sources add to both.
+ *      The interface counts every packet that reaches step 6, with plain
+ *      adds as the destinations do.
+ *   With action block, a per-source rate, spike or scan alert blocks the
+ *   source for block_ns, unless it is one of the host's own addresses.  A
  *   destination is never blocked: it is the victim.
  *
  * One alert per (detector, scope, key) and window: the dedup slot of the
@@ -93,7 +99,8 @@
  * columns and 2 rows, 1 M packets in a window overcount a source by more
  * than 332 packets with a probability under 3.4% (4 rows of 8192: 1.8%,
  * at twice the cache lines a new source touches).  Its memory is fixed
- * (768 KiB) whatever the number of sources.
+ * (1 MiB: 32-byte cells, each in one cache line) whatever the number of
+ * sources.
  * The cells are updated without atomics, as rakelimit's: two CPUs updating
  * one cell at the same instant can lose an increment, so an estimate may
  * lag by the number of concurrent updates.  Per-destination counts are
@@ -140,12 +147,14 @@ enum an_detector {
 	AN_DET_MAX,
 };
 
-#define AN_DEDUP_SLOTS		(AN_DET_MAX * 2 * AN_DEDUP_PER)
-
 enum an_scope {
 	AN_SCOPE_SRC = 0,
 	AN_SCOPE_DST,
+	AN_SCOPE_IF,		/* the interface (spike only) */
+	AN_SCOPES,
 };
+
+#define AN_DEDUP_SLOTS		(AN_DET_MAX * AN_SCOPES * AN_DEDUP_PER)
 
 /* why a packet is malformed or its source martian (Suricata's names) */
 enum an_reason {
@@ -214,8 +223,8 @@ struct an_config {
 	__u32 alert_max;	/* alerts a window, all detectors */
 	__u32 spike_factor;	/* 0: spike off */
 	__u32 pad;
-	__u64 spike_min;	/* packets a window */
-	__u64 spike_min_rate;	/* the same a second, as set; for show */
+	__u64 spike_min[AN_SCOPES];	/* packets a window, per scope */
+	__u64 spike_min_rate[AN_SCOPES]; /* the same a second, as set */
 	/* limits a window: [detector][scope]; 0 is off */
 	__u64 limit[AN_RATE_N][2];
 	/* the same as the user set them, a second (bytes: bit/s); for show */
@@ -289,10 +298,18 @@ struct an_global {
 	__u64 alert_count;
 };
 
-/* a sketch cell: the window it counts, and its counts */
+/* a sketch cell: the window it counts, its counts, its packets' baseline */
 struct an_cell {
 	__u32 win;
 	__u32 cnt[AN_RATE_N];
+	__u32 base;
+};				/* 28 bytes, 32 in the array */
+
+/* the interface's packets a window */
+struct an_rate {
+	__u64 win;
+	__u64 cnt;
+	__u64 base;
 };
 
 struct an_dst {

@@ -110,7 +110,16 @@ static const struct rate_key {
 #define DEF_BLOCK_NS		(60 * NSEC)
 #define DEF_ALERT_MAX		1000
 #define DEF_SPIKE_FACTOR	10
-#define DEF_SPIKE_MIN		10000	/* packets a second */
+/* packets a second, per scope: a spike is at least this */
+static const struct spike_key {
+	const char *key;
+	int scope;
+	uint64_t def;
+} spike_keys[] = {
+	{ "spike-min-src", AN_SCOPE_SRC, 10000 },
+	{ "spike-min-dst", AN_SCOPE_DST, 10000 },
+	{ "spike-min-if", AN_SCOPE_IF, 100000 },
+};
 
 #define PPS_KEY(k, what)						\
 	{ k, PS_KIND_COUNT, 0, NULL, what " a second (default in show)",	\
@@ -138,11 +147,11 @@ static const struct rate_key {
 	{ "scan", PS_KIND_CHOICE, 0, NULL,				\
 	  "port-scan detection (socket lookups; default on)", onoff },	\
 	{ "spike-factor", PS_KIND_COUNT, 0, NULL,			\
-	  "a destination's packets this many times its baseline make a spike (default 10)", \
+	  "a source's, destination's or the interface's packets this many times its baseline make a spike (default 10)", \
 	  NULL, 2, 1000 },						\
-	{ "spike-min", PS_KIND_COUNT, 0, NULL,				\
-	  "and at least this many a second (default 10000)",		\
-	  NULL, 1, 1000000000 },					\
+	PPS_KEY("spike-min-src", "the least packets of a source's spike"), \
+	PPS_KEY("spike-min-dst", "the least packets of a destination's spike"), \
+	PPS_KEY("spike-min-if", "the least packets of the interface's spike"), \
 	{ "window", PS_KIND_DURATION, 0, NULL,				\
 	  "rate window (default 1s)", NULL, 100000000ULL, NSEC },	\
 	{ "alert-max", PS_KIND_COUNT, 0, NULL,				\
@@ -334,7 +343,9 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		c->block_ns = DEF_BLOCK_NS;
 		c->alert_max = DEF_ALERT_MAX;
 		c->spike_factor = DEF_SPIKE_FACTOR;
-		c->spike_min_rate = DEF_SPIKE_MIN;
+		for (size_t i = 0; i < ARRAY_SIZE(spike_keys); i++)
+			c->spike_min_rate[spike_keys[i].scope] =
+				spike_keys[i].def;
 		for (size_t i = 0; i < ARRAY_SIZE(rate_keys); i++)
 			c->rate[rate_keys[i].det][rate_keys[i].scope] =
 				rate_keys[i].def;
@@ -349,9 +360,16 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		c->alert_max = (uint32_t)v;
 	if (arg_u64_if(args, "spike-factor", &v))
 		c->spike_factor = (uint32_t)v;
-	if (arg_u64_if(args, "spike-min", &v))
-		c->spike_min_rate = v;
-	c->spike_min = per_window(c->spike_min_rate, AN_DET_PPS, c->window_ns);
+	for (size_t i = 0; i < ARRAY_SIZE(spike_keys); i++) {
+		int sc = spike_keys[i].scope;
+
+		if (arg_u64_if(args, spike_keys[i].key, &v))
+			c->spike_min_rate[sc] = v;
+		c->spike_min[sc] = per_window(c->spike_min_rate[sc],
+					      AN_DET_PPS, c->window_ns);
+		if (!c->spike_min[sc])
+			c->spike_min[sc] = ~0ULL;	/* out of reach */
+	}
 	if (arg_u64_if(args, "block-time", &v))
 		c->block_ns = v;
 	if (arg_u64_if(args, "action", &v))
@@ -424,8 +442,12 @@ static void out_config(struct ps_ctx *ctx, const struct an_config *c)
 			 c->scan_window_ns, ps_fmt_duration);
 	ps_out_u64(ctx, "alert_max", "Alerts/window max", c->alert_max);
 	ps_out_u64(ctx, "spike_factor", "Spike: x baseline", c->spike_factor);
-	ps_out_u64(ctx, "spike_min_packets_per_second", "Spike: at least/s",
-		   c->spike_min_rate);
+	ps_out_u64(ctx, "spike_min_src_packets_per_second",
+		   "Spike: source at least/s", c->spike_min_rate[AN_SCOPE_SRC]);
+	ps_out_u64(ctx, "spike_min_dst_packets_per_second",
+		   "Spike: dest. at least/s", c->spike_min_rate[AN_SCOPE_DST]);
+	ps_out_u64(ctx, "spike_min_if_packets_per_second",
+		   "Spike: iface at least/s", c->spike_min_rate[AN_SCOPE_IF]);
 	ps_out_u64(ctx, "own_addresses", "Own addresses",
 		   c->n4 + c->n6);
 	ps_out_text(ctx, "\n");
@@ -526,7 +548,8 @@ static void out_alert(struct ps_ctx *ctx, const char *ifname,
 	if (record && !ps_json(ctx)) {
 		ps_record_text(ctx, "%s %s %s%s%s %s %s -> %s %s%s%.0u: %llu in %s (threshold %llu)%s%s%s",
 			       ts, ifname, det, why ? " " : "", why ? why : "",
-			       e->scope == AN_SCOPE_DST ? "to" : "from",
+			       e->scope == AN_SCOPE_DST ? "to" :
+			       e->scope == AN_SCOPE_IF ? "on" : "from",
 			       src, dst, proto, ports ? " port " : "",
 			       ports ? e->dport : 0,
 			       (unsigned long long)e->count, win,
@@ -543,7 +566,8 @@ static void out_alert(struct ps_ctx *ctx, const char *ifname,
 	if (why)
 		ps_out_str(ctx, "reason", "Reason", why);
 	ps_out_str(ctx, "scope", "Key",
-		   e->scope == AN_SCOPE_DST ? "destination" : "source");
+		   e->scope == AN_SCOPE_DST ? "destination" :
+		   e->scope == AN_SCOPE_IF ? "interface" : "source");
 	ps_out_str(ctx, "src", "Source", src);
 	ps_out_str(ctx, "dst", "Destination", dst);
 	ps_out_str(ctx, "proto", "Protocol", proto);

@@ -142,6 +142,7 @@ static void reset(void)
 	clear_map(env.an->maps.bpfx);
 	clear_map(env.an->maps.allow);
 	zero_array(env.an->maps.global, sizeof(struct an_global));
+	zero_array(env.an->maps.iface, sizeof(struct an_rate));
 	consume();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.seed = 0x5eed;
@@ -1013,6 +1014,14 @@ static void t_scan_lookups(void **state)
 	close(ufd);
 }
 
+/* spikes of one scope only: the others' floor out of reach */
+static void spike_only(int scope, __u64 min)
+{
+	for (int i = 0; i < AN_SCOPES; i++)
+		cfg.spike_min[i] = i == scope ? min : ~0ULL;
+	set_config();
+}
+
 /* a destination's packets jumping to spike_factor x its baseline */
 static void t_spike(void **state)
 {
@@ -1020,8 +1029,7 @@ static void t_spike(void **state)
 
 	need_bpf();
 	cfg.spike_factor = 4;
-	cfg.spike_min = 50;
-	set_config();
+	spike_only(AN_SCOPE_DST, 50);
 	/* three windows of 100 make a baseline of 100; the first has none */
 	for (int w = 0; w < 3; w++) {
 		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
@@ -1048,8 +1056,7 @@ static void t_spike(void **state)
 	/* spike_min is the floor */
 	reset();
 	cfg.spike_factor = 4;
-	cfg.spike_min = 1000;
-	set_config();
+	spike_only(AN_SCOPE_DST, 1000);
 	for (int w = 0; w < 2; w++) {
 		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
 		set_clock(cfg.clock_ns + NSEC);
@@ -1059,6 +1066,89 @@ static void t_spike(void **state)
 	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
 	assert_int_equal(consume(), 1);
 	assert_int_equal(env.ev[0].threshold, 1000);
+}
+
+/* a source's packets jumping to spike_factor x its baseline */
+static void t_spike_src(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+
+	need_bpf();
+	cfg.spike_factor = 4;
+	spike_only(AN_SCOPE_SRC, 50);
+	mk_det(&f, AN_DET_PPS, src_b, dst_v);
+	/* three windows of 100 make a baseline of 100; src_b stays at 100 */
+	for (int w = 0; w < 3; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 100);
+		run_n(h, &f, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 399);
+	run_n(h, &f, 100);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 1);
+	assert_int_equal(consume(), 1);
+	check_alert(&env.ev[0], AN_DET_SPIKE, AN_SCOPE_SRC, 400, 400);
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 100);
+	assert_int_equal(consume(), 0);
+	/* with action block the source is blocked: a per-source alert */
+	reset();
+	cfg.spike_factor = 4;
+	cfg.flags |= AN_F_BLOCK;
+	spike_only(AN_SCOPE_SRC, 50);
+	for (int w = 0; w < 2; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 400);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].action, AN_ACT_BLOCK);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run_dropped(h, &f);
+}
+
+/* the interface's packets, whatever their sources and destinations */
+static void t_spike_if(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const uint8_t dst_w[4] = { 192, 0, 2, 2 };
+	struct frame f;
+	uint8_t b[4];
+	__u32 i = 0;
+
+	need_bpf();
+	cfg.spike_factor = 4;
+	spike_only(AN_SCOPE_IF, 50);
+	/* a new source each packet, two destinations: neither has a spike */
+	for (int w = 0; w < 3; w++) {
+		for (int k = 0; k < 100; k++, i++) {
+			mk_det(&f, AN_DET_PPS, nth_src(AN_SCOPE_DST, i, b),
+			       i & 1 ? dst_w : dst_v);
+			run(h, &f);
+		}
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	assert_int_equal(consume(), 0);
+	for (int k = 0; k < 399; k++, i++) {
+		mk_det(&f, AN_DET_PPS, nth_src(AN_SCOPE_DST, i, b),
+		       i & 1 ? dst_w : dst_v);
+		run(h, &f);
+	}
+	assert_int_equal(consume(), 0);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run(h, &f);
+	assert_int_equal(consume(), 1);
+	check_alert(&env.ev[0], AN_DET_SPIKE, AN_SCOPE_IF, 400, 400);
+	assert_int_equal(env.ev[0].action, AN_ACT_ALERT);
+	run_n(h, &f, 100);
+	assert_int_equal(consume(), 0);
+	/* off with spike_factor 0 */
+	cfg.spike_factor = 0;
+	set_clock(cfg.clock_ns + NSEC);
+	run_n(h, &f, 2000);
+	assert_int_equal(consume(), 0);
 }
 
 /* a forged SYN flood does not fill the scan table */
@@ -1209,6 +1299,8 @@ int main(void)
 		T(t_port_scan),
 		T(t_scan_lookups),
 		T(t_spike),
+		T(t_spike_src),
+		T(t_spike_if),
 		T(t_scan_flood),
 		T(t_scan_flood_tracked),
 		T(t_million_sources),

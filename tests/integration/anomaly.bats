@@ -222,6 +222,27 @@ EOF
 	assert_eq 0 "$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.dst_full')"
 }
 
+@test "spike: a jump over the baseline, per source, destination and interface" {
+	attach scan off spike-factor 5 spike-min-src 100 spike-min-dst 100 \
+		spike-min-if 100
+	watch_start 30
+	# a baseline of about 20 a second, then 20x that (below icmp-src)
+	lab_exec timeout 10 hping3 -q -1 -c 60 -i u50000 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	lab_exec timeout 10 hping3 -q -1 -c 800 -i u2500 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	sleep 0.3
+	watch_stop
+	cat "$T/alerts.json" >&2
+	for scope in source destination interface; do
+		n=$(n_alerts ".detector == \"spike\" and .scope == \"$scope\"")
+		[[ $n -ge 1 && $n -le 2 ]] || fail "$n $scope spikes"
+	done
+	assert_eq "$LAB_PEER_IP4" "$(alerts '.detector == "spike" and .scope == "source"' | jq -r .src | sort -u)"
+	assert_eq "$LAB_HOST_IP4" "$(alerts '.detector == "spike" and .scope == "destination"' | jq -r .dst | sort -u)"
+	assert_eq 0 "$(n_alerts '.detector != "spike"')" "other alerts"
+	PS -j anomaly config dev "$IF" | jq -e '.spike_min_if_packets_per_second == 100' >/dev/null ||
+		fail "spike-min-if not in the config"
+}
+
 @test "scapy: malformed classes and a 127.0.0.1 source, each its own reason" {
 	attach scan off
 	watch_start 20
