@@ -1281,6 +1281,74 @@ static void t_million_sources(void **state)
 	assert_int_equal(s.dst_full, 0);
 }
 
+/*
+ * Recall: 10 heavy sources, each 1.2 x the per-source SYN limit, mixed
+ * with 10^5 forged ones of one SYN each, in one window.  Every heavy
+ * source alerts (the sketch never undercounts), at a packet where its
+ * true count is within 10% of the limit, and no forged one alerts.  The
+ * offenders table names the ten.
+ */
+static void t_recall(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	enum { HEAVY = 10, FORGED = 100000, LIMIT = 1000,
+	       EACH = LIMIT * 12 / 10 };
+	__u32 sent[HEAVY] = { 0 }, at[HEAVY] = { 0 }, k = 0, nf = 0, nh = 0;
+	uint8_t heavy[HEAVY][4], b[4];
+	int alerted = 0, forged_alerts = 0;
+	struct frame f;
+
+	need_bpf();
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = LIMIT;
+	set_config();
+	for (int i = 0; i < HEAVY; i++)
+		memcpy(heavy[i], (uint8_t[4]){ 203, 0, 113, (uint8_t)(i + 1) },
+		       4);
+	/* 3 heavy packets in every 28: 12000 among 100000, evenly */
+	for (; nf < FORGED || nh < HEAVY * EACH; k++) {
+		int hv = (k % 28 < 3 && nh < HEAVY * EACH) || nf == FORGED;
+
+		if (hv) {
+			int i = nh++ % HEAVY;
+
+			mk_det(&f, AN_DET_SYN_FLOOD, heavy[i], dst_v);
+			run(h, &f);
+			sent[i]++;
+		} else {
+			mk_det(&f, AN_DET_SYN_FLOOD,
+			       nth_src(AN_SCOPE_DST, nf++, b), dst_v);
+			run(h, &f);
+		}
+		if (!consume())
+			continue;
+		assert_int_equal(env.nev, 1);
+		for (int i = 0; i < HEAVY; i++) {
+			if (memcmp(env.ev[0].saddr, heavy[i], 4))
+				continue;
+			assert_int_equal(at[i], 0);
+			at[i] = sent[i];
+			alerted++;
+			break;
+		}
+		if (env.ev[0].saddr[0] == 10)
+			forged_alerts++;
+	}
+	assert_int_equal(forged_alerts, 0);
+	assert_int_equal(alerted, HEAVY);
+	for (int i = 0; i < HEAVY; i++) {
+		struct an_offender o;
+		struct an_addr key;
+
+		if (at[i] < LIMIT * 9 / 10 || at[i] > LIMIT)
+			fail_msg("heavy source %d alerted at its packet %u", i,
+				 at[i]);
+		an_addr_set(&key, 2, heavy[i]);
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.offenders), &key, &o), 0);
+	}
+	assert_int_equal(read_stats().alerts[AN_DET_SYN_FLOOD], HEAVY);
+}
+
 #define T(fn)	HOOK_TESTS(fn, case_setup, NULL)
 
 int main(void)
@@ -1304,6 +1372,7 @@ int main(void)
 		T(t_scan_flood),
 		T(t_scan_flood_tracked),
 		T(t_million_sources),
+		T(t_recall),
 	};
 
 	env_setup();
