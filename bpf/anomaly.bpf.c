@@ -57,9 +57,9 @@ struct {
 } sketch SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DSTS_MAX);
-	__type(key, struct an_addr);
+	__type(key, __u32);
 	__type(value, struct an_dst);
 } dsts SEC(".maps");
 
@@ -560,8 +560,6 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	__u32 zero = 0, idx;
 	__u8 repeat = 0;
 
-	if (a->scope == AN_SCOPE_DST)
-		a->key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
 	if (!an_dedup(r, a, &repeat))
 		return;
 	g = bpf_map_lookup_elem(&global, &zero);
@@ -742,19 +740,48 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	}
 }
 
-static __always_inline struct an_dst *an_dst_get(struct an_run *r,
-						 struct an_addr *k)
+/* a slot's destination is gone: nothing in this window nor the last */
+static __always_inline int an_dst_stale(const struct an_dst *d, __u32 win)
 {
-	struct an_dst *d = bpf_map_lookup_elem(&dsts, k), nd = {};
+	return !d->tag || d->win + 1 < win;
+}
 
-	if (d)
-		return d;
-	nd.win = r->win;
-	/* EEXIST: another CPU was first, which is fine */
-	bpf_map_update_elem(&dsts, k, &nd, BPF_NOEXIST);
-	d = bpf_map_lookup_elem(&dsts, k);
-	if (!d)
+/* the two slots a tag may be in: a pair, so a collision has a second */
+static __always_inline struct an_dst *an_dst_slot(__u64 tag, __u32 i)
+{
+	__u32 idx = (((__u32)tag & (AN_DSTS_MAX - 1)) ^ i);
+
+	return bpf_map_lookup_elem(&dsts, &idx);
+}
+
+static __always_inline struct an_dst *an_dst_get(struct an_run *r, __u64 tag)
+{
+	struct an_dst *d0 = an_dst_slot(tag, 0), *d1, *d;
+	__u64 old;
+
+	if (!d0)
+		return NULL;
+	if (d0->tag == tag)
+		return d0;
+	d1 = an_dst_slot(tag, 1);
+	if (!d1)
+		return NULL;
+	if (d1->tag == tag)
+		return d1;
+	d = an_dst_stale(d0, r->win) ? d0 :
+	    an_dst_stale(d1, r->win) ? d1 : NULL;
+	if (!d) {
 		r->st->dst_full++;
+		return NULL;
+	}
+	/* claimed by one CPU; another that lost counts in the winner's */
+	old = d->tag;
+	if (__sync_val_compare_and_swap(&d->tag, old, tag) != old)
+		return d->tag == tag ? d : NULL;
+	d->win = r->win;
+	d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
+	d->cnt[3] = d->cnt[4] = 0;
+	d->base = 0;
 	return d;
 }
 
@@ -766,12 +793,12 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		.win = r->win,
 		.scope = AN_SCOPE_DST,
 	};
-	struct an_addr k;
 	struct an_dst *d;
 	__u64 w, len = pkt->len, n;
 
-	an_key(&k, pkt->daddr, pkt->family);
-	d = an_dst_get(r, &k);
+	/* the tag is the key's hash, never 0 (an empty slot) */
+	a.key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
+	d = an_dst_get(r, a.key | 1);
 	if (!d)
 		return;
 	w = d->win;

@@ -14,8 +14,10 @@
  *   global    ARRAY         key 0, struct an_global (shared by all CPUs)
  *   sketch    ARRAY         AN_CMS_ROWS * AN_CMS_COLS struct an_cell: the
  *                           per-source counts (count-min sketch)
- *   dsts      HASH          key struct an_addr, value struct an_dst: exact
- *                           per-destination counts; full: dst_full++
+ *   dsts      ARRAY         AN_DSTS_MAX struct an_dst: exact
+ *                           per-destination counts, a destination in one
+ *                           of the two slots its hash names (the tag says
+ *                           which); both taken: dst_full++
  *   iface     ARRAY         key 0, struct an_rate: the interface's packets
  *                           a window and their baseline (spike)
  *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
@@ -312,7 +314,15 @@ struct an_rate {
 	__u64 base;
 };
 
+/*
+ * A destination's slot: 64 bytes, one cache line.  The tag is the key's
+ * hash (odd: 0 is an empty slot); two destinations of one tag, 1 in 2^63,
+ * share a count.  A slot whose destination had no packet in this window
+ * nor the one before is taken by the next destination that needs it
+ * (counted from zero, without a baseline).
+ */
 struct an_dst {
+	__u64 tag;
 	__u64 win;		/* 64 bits: no 32-bit atomics (see local.mk) */
 	__u64 cnt[AN_RATE_N];
 	__u64 base;		/* packets a window, moving average */

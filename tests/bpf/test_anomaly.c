@@ -124,6 +124,20 @@ static void zero_array(struct bpf_map *m, size_t vsize)
 						     0), 0);
 }
 
+/* destination slots in use */
+static __u32 dst_slots(void)
+{
+	struct an_dst d;
+	__u32 n = 0;
+
+	for (__u32 i = 0; i < AN_DSTS_MAX; i++) {
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.dsts), &i, &d), 0);
+		n += d.tag != 0;
+	}
+	return n;
+}
+
 /*
  * Empty tables and the default configuration.  The sketch, the dedup slots
  * and the scan entries are not cleared (32768 and 65536 entries): each
@@ -135,7 +149,7 @@ static void reset(void)
 	static __u64 day;
 
 	percpu_zero(env.an->maps.stats);
-	clear_map(env.an->maps.dsts);
+	zero_array(env.an->maps.dsts, sizeof(struct an_dst));
 	clear_map(env.an->maps.scans);
 	clear_map(env.an->maps.offenders);
 	clear_map(env.an->maps.blocks);
@@ -860,7 +874,7 @@ static void t_allowlist(void **state)
 	expect_quiet();
 	assert_int_equal(read_stats().allowed, 22);
 	/* checked before any counter: the destination counted nothing */
-	assert_int_equal(count_keys(env.an->maps.dsts), 0);
+	assert_int_equal(dst_slots(), 0);
 	assert_int_equal(count_keys(env.an->maps.blocks), 0);
 	/* a source outside the prefix is counted and blocked */
 	mk_det(&f, AN_DET_SYN_FLOOD, (const uint8_t[4]){ 198, 51, 101, 7 },
@@ -1218,6 +1232,41 @@ static void t_scan_flood_tracked(void **state)
 	assert_int_equal(read_stats().scan_untracked, 1);
 }
 
+/*
+ * More destinations in a window than slots: the ones without a slot are
+ * counted in dst_full; two windows later their slots are stale and new
+ * destinations take them.
+ */
+static void t_dst_slots(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+	uint8_t d[4] = { 10, 200, 0, 0 };
+	struct an_stats s;
+	__u64 full;
+
+	need_bpf();
+	for (__u32 i = 0; i < AN_DSTS_MAX + 1000; i++) {
+		d[2] = (uint8_t)(i >> 8);
+		d[3] = (uint8_t)i;
+		mk_det(&f, AN_DET_PPS, src_a, d);
+		run(h, &f);
+	}
+	s = read_stats();
+	full = s.dst_full;
+	assert_true(full >= 1000);
+	assert_int_equal(dst_slots() + full, AN_DSTS_MAX + 1000);
+	/* a destination without a slot alerts nowhere; two windows on, it has one */
+	set_clock(cfg.clock_ns + 2 * NSEC);
+	cfg.limit[AN_DET_PPS][AN_SCOPE_DST] = 2;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run_n(h, &f, 2);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
+	assert_int_equal(read_stats().dst_full, full);
+}
+
 /* ---- fixed memory under a million sources ---- */
 
 static __u64 map_memlock(struct bpf_map *m)
@@ -1277,7 +1326,7 @@ static void t_million_sources(void **state)
 	assert_int_equal(consume(), 1);
 	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
 	assert_int_equal(env.ev[0].count, n);
-	assert_int_equal(count_keys(env.an->maps.dsts), 1);
+	assert_int_equal(dst_slots(), 1);
 	assert_int_equal(s.dst_full, 0);
 }
 
@@ -1371,6 +1420,7 @@ int main(void)
 		T(t_spike_if),
 		T(t_scan_flood),
 		T(t_scan_flood_tracked),
+		T(t_dst_slots),
 		T(t_million_sources),
 		T(t_recall),
 	};
