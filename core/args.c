@@ -312,6 +312,18 @@ static int parse_cidr(const char *word, struct ps_cidr *c, char *err,
 	return 0;
 }
 
+bool ps_cidr_contains(const struct ps_cidr *c, int family, const void *addr)
+{
+	const uint8_t *a = addr;
+	unsigned int full = c->prefixlen / 8, rest = c->prefixlen % 8;
+
+	if (family != c->family)
+		return false;
+	if (memcmp(c->addr, a, full))
+		return false;
+	return !rest || !((c->addr[full] ^ a[full]) & (uint8_t)(0xff00 >> rest));
+}
+
 static int parse_iface(const char *word, const struct ps_arg_spec *spec,
 		       char *err, size_t errlen)
 {

@@ -121,6 +121,9 @@ struct ps_cidr {
 	uint8_t addr[16];	/* network byte order; host bits cleared */
 };
 
+/* whether addr (network order, of family AF_INET or AF_INET6) is in c */
+bool ps_cidr_contains(const struct ps_cidr *c, int family, const void *addr);
+
 struct ps_value {
 	enum ps_kind kind;
 	const char *str;	/* the word as typed (the keyword for FLAG) */
