@@ -177,10 +177,10 @@ flood_bg() {
 @test "streams: watch | head -1 ends, exit 0, the reader released (D4)" {
 	flood_bg 4
 	sleep 0.3
-	run timeout 10 bash -c '"$1" src-log watch dev "$2" | head -1 >/dev/null; echo "rc=${PIPESTATUS[0]}"' _ "$PKTSCOPE" "$IF"
+	run timeout 10 bash -c '"$1" src-log watch dev "$2" 2>/dev/null | head -1 >/dev/null; echo "rc=${PIPESTATUS[0]}"' _ "$PKTSCOPE" "$IF"
 	[ "$status" -eq 0 ]
 	[ "$output" = rc=0 ]
-	run timeout 10 bash -c '"$1" -j src-log watch dev "$2" | head -1 >/dev/null; echo "rc=${PIPESTATUS[0]}"' _ "$PKTSCOPE" "$IF"
+	run timeout 10 bash -c '"$1" -j src-log watch dev "$2" 2>/dev/null | head -1 >/dev/null; echo "rc=${PIPESTATUS[0]}"' _ "$PKTSCOPE" "$IF"
 	[ "$output" = rc=0 ]
 	# nothing left: the temporary attach is gone
 	[ ! -e "$PIN/src-log" ]
