@@ -662,6 +662,9 @@ int ps_attach_hold(struct ps_ctx *ctx, const char *ifname,
 		if (share && (o.mode == PS_MODE_AUTO || o.mode == out->mode) &&
 		    (!out->orphaned ||
 		     !ps_attach_hand_over(ctx, out, (uint32_t)getpid()))) {
+			if (out->orphaned)
+				ps_warn(ctx, "taking over %s's temporary attach on %s: its process (pid %u) died",
+					ctx->plugin->name, ifname, out->owner_pid);
 			*temporary = true;
 			return PS_OK;
 		}
