@@ -73,7 +73,10 @@ static struct shp_rule mk_rule(__u32 id, __u64 rate, int pps, __u64 burst)
 
 static int load(enum var v)
 {
-	struct shp_config cfg = { .slack_ns = 4000000 };
+	static struct shp_rule all[SHP_RULES_MAX];
+	static __u32 keys[SHP_PORTS], bits[SHP_PORTS];
+	struct shp_config cfg = { .tick_ns = 4000000 };
+	__u32 count = SHP_PORTS;
 	struct shaping *s = shaping__open_and_load();
 	struct shp_rule r;
 	__u32 zero = 0, n = 0;
@@ -84,6 +87,7 @@ static int load(enum var v)
 		return -1;
 	}
 	inst[v] = s;
+	memset(all, 0, sizeof(all));
 	fds[v][XDP] = bpf_program__fd(s->progs.shp_xdp);
 	fds[v][TC] = bpf_program__fd(s->progs.shp_tc);
 	if (v == V_MISS1 || v == V_MISS8)
@@ -102,9 +106,17 @@ static int load(enum var v)
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.rules), &i, &r, 0))
 			return -1;
 		cfg.order[i] = (__u8)i;
-		cfg.quick[i] = shp_quick_of(&r);
+		shp_config_set_slot(&cfg, i, &r);
+		all[i] = r;
 	}
 	cfg.n = n;
+	for (__u32 p = 0; p < SHP_PORTS; p++) {
+		keys[p] = p;
+		bits[p] = shp_port_bits(all, p);
+	}
+	if (bpf_map_update_batch(bpf_map__fd(s->maps.ports), keys, bits,
+				 &count, NULL))
+		return -1;
 	return bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfg, 0);
 }
 
