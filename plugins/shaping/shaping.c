@@ -245,7 +245,7 @@ static const struct ps_arg_spec add_args[] = {
 	{ "pps", PS_KIND_COUNT, 0, "N", "limit in packets a second", NULL,
 	  1, 1000000000 },
 	{ "burst", PS_KIND_SIZE, 0, NULL,
-	  "what may pass at once: bytes (packets with pps); default 50 ms of the rate, at least 512k (4 packets with pps)",
+	  "what may pass at once: bytes (packets with pps); default 50 ms of the rate, at least 512k (4 packets with pps); with action shape HTB's burst, default 1 ms of the rate, at least a frame",
 	  NULL, 1, 1ULL << 30 },
 	{ "per-source", PS_KIND_FLAG, 0, NULL,
 	  "the limit applies to each source address (or prefix) on its own" },

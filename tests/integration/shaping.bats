@@ -266,6 +266,26 @@ assert_clean() {
 	[ "$(jq .queued_packets <<<"$(rule_json tcp10s)")" -gt 0 ]
 }
 
+# Each second's payload rate at the receiver (iperf3 -i 1), the first
+# included: a shaper whose HTB burst is large lets that burst through at
+# once (kubernetes 90838: 199x the rate in the first second).
+@test "shaping: action shape holds a 10 Mbit/s rate from the first second (UDP)" {
+	attach
+	P shaping rule add dev "$IF" name udp10s proto udp rate 10mbit action shape >/dev/null
+	server "$PORT" "$BATS_TEST_TMPDIR/s.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -b 50M -l 1472 -t 4 -i 1
+	wait_servers
+	jq -r '.intervals[].sum | select(.seconds > 0.5) | .bits_per_second / 1e6' \
+		"$BATS_TEST_TMPDIR/s.json" >"$BATS_TEST_TMPDIR/each"
+	offered=$(jq '.end.sum.bits_per_second / 1e6' "$BATS_TEST_TMPDIR/c.json")
+	figure "shaped UDP, each second at the receiver: $(tr '\n' ' ' <"$BATS_TEST_TMPDIR/each")Mbit/s (payload); offered $offered"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/each")" -ge 4 ]
+	# 9.81 Mbit/s of payload in 1500-byte IP packets is the rule's 10
+	while read -r r; do within "$r" 8.0 10.2 "a second of shaped UDP"; done \
+		<"$BATS_TEST_TMPDIR/each"
+	within "$(rx_mbps "$BATS_TEST_TMPDIR/s.json")" 9.3 10.2 "shaped UDP over 4 s"
+}
+
 @test "shaping: per-source gives two senders 5 Mbit/s each (within 5%)" {
 	attach
 	HOST=$LAB_HOST_IP6
