@@ -86,13 +86,6 @@ static __always_inline int shp_in6(const struct shp_net6 *v, __u32 n,
 	return 0;
 }
 
-/* whether r has filters the match tables do not cover */
-static __always_inline int shp_needs_match(const struct shp_rule *r)
-{
-	return (r->flags & SHP_F_SRC) || r->n_not4 || r->n_not6 ||
-	       r->sport_lo || r->sport_hi != 0xffff;
-}
-
 /*
  * What the match tables do not check of rule r: the source port and the
  * src and not-src prefixes.  Global on purpose: the verifier checks it
@@ -132,20 +125,19 @@ static __always_inline __u32 shp_candidates(const struct shp_config *cfg,
 					    const struct ps_pkt *pkt)
 {
 	__u32 cand = cfg->proto_rules[pkt->ip_proto];
-	__u32 dports = cfg->dport_any;
+	__u32 any = cfg->dport_any;
 
-	if (!cand)
-		return 0;
-	if (shp_has_ports(pkt)) {
-		__u32 port = pkt->dport;
-		__u32 *bits = bpf_map_lookup_elem(&ports, &port);
+	/* `ports` only for candidates with a dport range */
+	if (cand & ~any) {
+		__u32 port = pkt->dport, *bits = NULL;
 
-		if (bits)
-			dports |= *bits;
+		if (shp_has_ports(pkt))
+			bits = bpf_map_lookup_elem(&ports, &port);
+		cand &= any | (bits ? *bits : 0);
 	}
-	cand &= dports;
-	if (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
-	    (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN)
+	if ((cand & cfg->syn_rules) &&
+	    (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
+	     (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN))
 		cand &= ~cfg->syn_rules;
 	return cand;
 }
@@ -309,9 +301,11 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 	if (!cfg)
 		return PS_PASS;
 	n = cfg->n;
-	/* IPv4 and IPv6 whose IP header parsed; ARP sets family too */
-	if (n && pkt->family &&
-	    (pkt->l3 == PS_L3_IPV4 || pkt->l3 == PS_L3_IPV6))
+	/*
+	 * IPv4 and IPv6 whose IP header parsed (ARP sets family too); with
+	 * no rules the tables are empty
+	 */
+	if (pkt->family && (pkt->l3 == PS_L3_IPV4 || pkt->l3 == PS_L3_IPV6))
 		cand = shp_candidates(cfg, pkt);
 	for (__u32 i = 0; i < SHP_RULES_MAX && cand; i++) {
 		struct shp_rule *r;
@@ -327,7 +321,7 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 		r = bpf_map_lookup_elem(&rules, &slot);
 		if (!r || !r->id)
 			continue;
-		if (shp_needs_match(r) && !shp_match(r, pkt))
+		if ((cfg->match_rules & bit) && !shp_match(r, pkt))
 			continue;
 		return shp_apply(h, cfg, r, slot, pkt);
 	}

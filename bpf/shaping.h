@@ -23,8 +23,8 @@
  * packet no rule can match stops here.  Then the rules in config.order
  * (sorted by prio, then id) whose bit is in cand are tried in turn;
  * shp_match() checks what the tables do not (src, not-src, sport) for
- * the rules that have such filters; the first that matches decides; no
- * match passes.
+ * the rules that have such filters (config.match_rules); the first that
+ * matches decides; no match passes.
  *
  *   action drop (police): a GCRA (generic cell rate algorithm, the virtual
  *     scheduling form) on the rule's bucket, or with SHP_F_PER_SOURCE on
@@ -147,6 +147,7 @@ struct shp_config {
 	/* the match tables, a bit a slot (the top of this file) */
 	__u32 dport_any;	/* rules without a dport range */
 	__u32 syn_rules;	/* rules with `syn` */
+	__u32 match_rules;	/* rules with src, not-src or sport */
 	__u32 proto_rules[256];	/* rules that can match this protocol */
 };
 
@@ -256,12 +257,16 @@ static inline void shp_config_set_slot(struct shp_config *c, unsigned int slot,
 
 	c->dport_any &= ~bit;
 	c->syn_rules &= ~bit;
+	c->match_rules &= ~bit;
 	for (unsigned int p = 0; p < 256; p++)
 		c->proto_rules[p] &= ~bit;
 	if (!r)
 		return;
 	if (!shp_rule_has_dport(r))
 		c->dport_any |= bit;
+	if ((r->flags & SHP_F_SRC) || r->n_not4 || r->n_not6 ||
+	    r->sport_lo != 0 || r->sport_hi != 0xffff)
+		c->match_rules |= bit;
 	if (r->flags & SHP_F_SYN) {
 		c->syn_rules |= bit;
 		proto = 6;
