@@ -731,6 +731,41 @@ static void two_cpus_one_bucket(void **state)
 	expect_counts(0, 2000, 38000, 64);
 }
 
+/* the same on one source's entry of a per-source rule (an LRU map) */
+static void two_cpus_one_source(void **state)
+{
+	enum hook h = hook_of(state);
+	struct shp_rule r = rule(1, 1000, 1, 2000);
+	struct shp_src_key k = { .rule_id = 1, .family = 2 };
+	struct cpu_run c[2];
+	struct shp_src src;
+	pthread_t t[2];
+	struct frame f;
+
+	need_bpf();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	r.flags |= SHP_F_PER_SOURCE;
+	put_rule(0, &r);
+	set_order(1, 0);
+	udp4(&f, A, 53, 64);
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct cpu_run){ i, prog_fd(h), &f, 20000, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, run_on_cpu,
+						&c[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(c[i].err, 0);
+	}
+	expect_counts(0, 2000, 38000, 64);
+	memcpy(k.addr, A, 4);
+	assert_int_equal(bpf_map_lookup_elem(
+		bpf_map__fd(env.sk->maps.sources), &k, &src), 0);
+	assert_int_equal(src.passed_packets, 2000);
+	assert_int_equal(count_keys(env.sk->maps.sources), 1);
+}
+
 /* shape: TC redirects with the class set; XDP cannot and passes */
 static void shape_redirect(void **state)
 {
@@ -798,6 +833,7 @@ int main(void)
 		T(match_tables),
 		T(real_clock),
 		T(two_cpus_one_bucket),
+		T(two_cpus_one_source),
 		T(shape_redirect),
 	};
 

@@ -454,6 +454,42 @@ ping_p99() {
 	P -j shaping rule list dev "$IF" interval 1ms | jq -e '[.rules[].name] == ["c"]'
 }
 
+# the value of a shaping metric: metric NAME RULE [VERDICT] < metrics -j
+metric() {
+	jq --arg n "pktscope_$1" --arg r "$2" --arg v "${3:-}" '[.metrics[] | select(.name == $n)
+		| .samples[] | select(.labels.rule == $r and
+			($v == "" or .labels.verdict == $v)) | .value] | add'
+}
+
+@test "shaping: the metrics callback gives each rule's passed, dropped and queued packets and bytes" {
+	attach
+	P shaping rule add dev "$IF" name pol proto udp dport 7001 pps 5 burst 10 >/dev/null
+	P shaping rule add dev "$IF" name shp proto udp dport 7002 rate 10mbit action shape >/dev/null
+	lab_send --mix udp-flood --dport 7001 --count 100 >/dev/null
+	lab_send --mix udp-flood --dport 7002 --count 40 >/dev/null
+	P -j metrics dev "$IF" >"$BATS_TEST_TMPDIR/m.json"
+	pol=$(rule_json pol); shp=$(rule_json shp)
+	echo "pol: $pol"; echo "shp: $shp"
+	# what was sent is the oracle: every frame is in one verdict, and
+	# rule list agrees (it has no queued bytes: a frame's IP bytes each)
+	[ "$(jq '.passed_packets + .dropped_packets' <<<"$pol")" -eq 100 ]
+	[ "$(jq .dropped_packets <<<"$pol")" -gt 0 ]
+	[ "$(jq .queued_packets <<<"$shp")" -eq 40 ]
+	ipb=$(jq '.passed_bytes / .passed_packets' <<<"$pol")
+	for v in passed dropped queued; do
+		for r in pol shp; do
+			row=$pol; [ "$r" = shp ] && row=$shp
+			want_b=$(jq ".${v}_bytes // (.${v}_packets * $ipb)" <<<"$row")
+			assert_eq "$(jq ".${v}_packets" <<<"$row")" \
+				"$(metric shaping_rule_packets_total "$r" "$v" <"$BATS_TEST_TMPDIR/m.json")" "$r $v packets"
+			assert_eq "$want_b" \
+				"$(metric shaping_rule_bytes_total "$r" "$v" <"$BATS_TEST_TMPDIR/m.json")" "$r $v bytes"
+		done
+	done
+	[ "$(metric shaping_queue_backlog_bytes shp <"$BATS_TEST_TMPDIR/m.json")" != null ]
+	[ "$(metric shaping_queue_drops_total shp <"$BATS_TEST_TMPDIR/m.json")" = 0 ]
+}
+
 # the n-th (1-based) bpf() call of a command at which to kill it: the first
 # after its last netlink message (after_netlink), or its BPF_LINK_CREATE
 kill_point() {
