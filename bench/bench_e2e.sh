@@ -58,11 +58,11 @@ GOAL_RATIO=0.85
 GOAL_RSS_KIB=$((16 * 1024))
 
 # per-plugin knobs (src-log: filters for attach, its streaming verb)
-declare -A PLUGIN_ATTACH_ARGS=([proto-stats]="" [src-log]="" [shaping]="")
+declare -A PLUGIN_ATTACH_ARGS=([proto-stats]="" [src-log]="" [shaping]="" [anomaly]="")
 # shaping: eight rules the flood (UDP to port 9) matches none of
 declare -A PLUGIN_SETUP=([shaping]="$(for p in 1 2 3 4 5 6 7 8; do
 	printf 'shaping rule add dev IF dport %d rate 1mbit;' "$((1000 + p))"; done)")
-declare -A PLUGIN_GOAL=([shaping]=0.95)
+declare -A PLUGIN_GOAL=([shaping]=0.95 [anomaly]=0.9)
 declare -A PLUGIN_WATCH=([proto-stats]="watch interval 200ms"
 	[src-log]="watch")
 
