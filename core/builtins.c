@@ -33,6 +33,9 @@ static const struct ps_object builtin_objects[] = {
 	  .self = &ps_completion_cmd },
 	{ .name = "batch", .summary = "run commands from a file, one a line",
 	  .self = &ps_batch_cmd },
+	/* tcpdump users' and iftop users' word for the live view */
+	{ .name = "top", .summary = "live view of the heaviest senders (proto-stats live)",
+	  .alias = "proto-stats live" },
 	{ .name = "__complete", .summary = "completion candidates (for scripts)",
 	  .self = &ps_complete_cmd, .hidden = true },
 	{ .name = "__man", .summary = "generated part of the man page",

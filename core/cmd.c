@@ -31,6 +31,14 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 	r = ps_match_object(ctx, argv[0], &obj);
 	if (r)
 		return r;
+	if (obj->alias && !obj->self) {
+		char plugin[64];
+
+		snprintf(plugin, sizeof(plugin), "%.*s",
+			 (int)strcspn(obj->alias, " "), obj->alias);
+		return ps_err(ctx, "'%s' is '%s', and the %s plugin is not loaded",
+			      obj->name, obj->alias, plugin);
+	}
 	argc--;
 	argv++;
 	r = ps_resolve_cmd(ctx, obj, &argc, &argv, &cmd, path, sizeof(path),
@@ -60,7 +68,7 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 	if (!r && (cmd->flags & PS_CMD_BPF))
 		r = pins_bpffs_check(ctx);	/* a --bpffs that is not one */
 	if (!r) {
-		ctx->plugin = obj->plugin;
+		ctx->plugin = obj->plugin ? obj->plugin : obj->alias_plugin;
 		ctx->object = obj;
 		/* a stream is JSON Lines from the start: stopped before its
 		 * first record, it printed nothing, not an empty document */

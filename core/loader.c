@@ -590,6 +590,7 @@ int ps_load_plugins(struct ps_ctx *ctx)
 		load_dir(ctx, &seen, build, false, build_tree_owner(ctx));
 	else
 		load_dir(ctx, &seen, PKTSCOPE_PLUGIN_DIR, false, (uid_t)-1);
+	ps_registry_resolve_aliases(ctx);
 	ctx->plugins_loaded = true;
 	return 0;
 }

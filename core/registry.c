@@ -43,6 +43,28 @@ static void release(struct ps_object *o)
 	close(o->fd);
 }
 
+void ps_registry_resolve_aliases(struct ps_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nobjects; i++) {
+		struct ps_object *a = &ctx->objects[i];
+		const char *sp = a->alias ? strchr(a->alias, ' ') : NULL;
+		char name[64];
+
+		if (!sp || (size_t)(sp - a->alias) >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(sp - a->alias),
+			 a->alias);
+		const struct ps_object *t = ps_find_object(ctx, name);
+		const struct ps_cmd *c = t && t->plugin ? ps_object_cmds(t) : NULL;
+
+		for (; c && c->name && strcmp(c->name, sp + 1); c++)
+			;
+		a->self = c && c->name ? c : NULL;
+		a->alias_plugin = a->self ? t->plugin : NULL;
+		a->hidden = !a->self;
+	}
+}
+
 void ps_registry_drop_last(struct ps_ctx *ctx)
 {
 	if (!ctx->nobjects)

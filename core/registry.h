@@ -27,6 +27,11 @@ struct ps_object {
 	struct ps_cmd *merged;		/* plugin: core verbs + its own (owned) */
 	struct ps_arg_spec *attach_spec; /* plugin: merged attach args (owned) */
 	bool hidden;			/* not listed, not completed */
+	/* an alias ("top"): the plugin verb it stands for, "OBJECT VERB";
+	 * once plugins are loaded, self is that verb and alias_plugin its
+	 * plugin, or the alias stays hidden when the plugin is missing */
+	const char *alias;
+	const struct ps_plugin *alias_plugin;
 };
 
 /* every object, in the order they were added */
@@ -38,6 +43,9 @@ struct ps_object *ps_registry_add(struct ps_ctx *ctx, const struct ps_object *o)
 void ps_registry_drop_last(struct ps_ctx *ctx);
 /* every object leaves; plugins' fini run first */
 void ps_registry_clear(struct ps_ctx *ctx);
+
+/* point every alias at its verb, now that the plugins are loaded */
+void ps_registry_resolve_aliases(struct ps_ctx *ctx);
 
 struct ps_object *ps_find_object(struct ps_ctx *ctx, const char *name);
 /* the plugin loaded from this inode, or whose dlopen handle is h */
