@@ -454,6 +454,41 @@ int ps_map_zero(struct ps_ctx *ctx, const struct ps_attachment *att,
 		const char *map);
 
 /*
+ * Every entry of a hash, LRU, LPM or (LRU) per-CPU hash map as rows of the
+ * plugin's own struct: the key copied to key_off, the value to val_off (a
+ * per-CPU value summed over the CPUs: as u64 counters, or by add(),
+ * called once per CPU on a zeroed value), the rest of the row zero.
+ * With cmp (< 0: row a ranks before row b), the rows come sorted by it,
+ * and with top as well only the top best are kept, selected as they come
+ * (memory and time grow with top, not with the map).  Read in batches
+ * (bpf_map_lookup_batch), key by key where the kernel has none for the
+ * map.  *rows (free() it) is never NULL on success; 0 or -errno (EINVAL:
+ * not such a map, or its key or value does not fit the row).
+ */
+struct ps_dump_spec {
+	size_t row_size;
+	size_t key_off, val_off;
+	void (*add)(void *sum, const void *cpu_val, void *data);
+	int (*cmp)(const void *a, const void *b, void *data);
+	size_t top;		/* with cmp: rows kept, 0: all */
+	void *data;		/* handed to add and cmp */
+};
+/* .row_size, .key_off, .val_off of a row struct with a key and a value */
+#define PS_DUMP_ROW(type, key_member, val_member)			\
+	.row_size = sizeof(type), .key_off = offsetof(type, key_member),	\
+	.val_off = offsetof(type, val_member)
+int ps_map_dump(int map_fd, const struct ps_dump_spec *spec, void **rows,
+		size_t *n);
+/*
+ * The top best of n rows (cmp as above; top 0 or >= n: all) moved to the
+ * front in order, by partial selection; returns how many.  For rows a
+ * plugin merged from several sources after ps_map_dump().
+ */
+size_t ps_top_rows(void *rows, size_t n, size_t row_size,
+		   int (*cmp)(const void *a, const void *b, void *data),
+		   void *data, size_t top);
+
+/*
  * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,
  * count records, duration ns, cb returning non-zero or tick returning
  * non-zero; 0 in count or duration: no limit.  A round waits for the
