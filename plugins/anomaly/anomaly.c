@@ -165,50 +165,22 @@ static const struct ps_arg_spec attach_args[] = {
 
 /* ---- maps ---- */
 
-static int read_one(struct ps_ctx *ctx, const struct ps_attachment *att,
-		    const char *map, void *val)
+static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       struct an_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, map), r = PS_OK;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_lookup_elem(fd, &key, val))
-		r = ps_err(ctx, "reading anomaly %s on %s: %s", map,
-			   att->ifname, strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
 static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct an_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "config"), r = PS_OK;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_update_elem(fd, &key, c, BPF_ANY))
-		r = ps_err(ctx, "writing anomaly config on %s: %s",
-			   att->ifname, strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_write_one(ctx, att, "config", 0, c, sizeof(*c));
 }
 
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct an_stats *s)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "stats"), r;
-
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_percpu_sum(fd, &key, (uint64_t *)s, sizeof(*s) / 8);
-	close(fd);
-	if (r)
-		return ps_err(ctx, "reading anomaly counters on %s: %s",
-			      att->ifname, strerror(-r));
-	return PS_OK;
+	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
 }
 
 /* the clock of the program's windows and blocks */
@@ -459,7 +431,7 @@ static int do_config(struct ps_ctx *ctx, const struct ps_args *args)
 	struct ps_attachment att;
 	struct an_config c;
 
-	if (get_attached(ctx, dev, &att) || read_one(ctx, &att, "config", &c))
+	if (get_attached(ctx, dev, &att) || read_config(ctx, &att, &c))
 		return PS_ERR;
 	if (has_threshold_args(args)) {
 		if (apply_args(ctx, &c, args, false))
@@ -627,7 +599,8 @@ static void show_recent(struct ps_ctx *ctx, const struct ps_attachment *att,
 	size_t n = 0;
 	int fd = ps_map_open(ctx, att, "alog");
 
-	if (fd < 0 || !all || read_one(ctx, att, "global", &g)) {
+	if (fd < 0 || !all ||
+	    ps_map_read_one(ctx, att, "global", 0, &g, sizeof(g))) {
 		free(all);
 		if (fd >= 0)
 			close(fd);
@@ -661,45 +634,34 @@ struct block_row {
 static int list_blocks(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct block_row **out, size_t *n)
 {
-	struct an_addr key, next;
-	struct block_row *rows = NULL;
-	size_t cap = 0;
-	void *prev = NULL;
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct block_row, k, v),
+	};
 	uint64_t now = coarse_ns();
-	int fd = ps_map_open(ctx, att, "blocks");
+	struct block_row *rows;
+	void *dump;
+	size_t all, kept = 0;
+	int fd = ps_map_open(ctx, att, "blocks"), r;
 
 	*n = 0;
 	if (fd < 0)
 		return PS_ERR;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct an_block v;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
-		if ((int64_t)(v.until_ns - now) <= 0) {
-			bpf_map_delete_elem(fd, &key);
-			prev = NULL;	/* the walk restarts after a delete */
-			continue;
-		}
-		if (*n == cap) {
-			struct block_row *p;
-
-			cap = cap ? 2 * cap : 64;
-			p = realloc(rows, cap * sizeof(*p));
-			if (!p) {
-				free(rows);
-				close(fd);
-				return ps_err(ctx, "out of memory");
-			}
-			rows = p;
-		}
-		rows[*n].k = key;
-		rows[(*n)++].v = v;
+	r = ps_map_dump(fd, &spec, &dump, &all);
+	if (r) {
+		close(fd);
+		return ps_err(ctx, "reading anomaly blocks on %s: %s",
+			      att->ifname, strerror(-r));
+	}
+	rows = dump;
+	for (size_t i = 0; i < all; i++) {
+		if ((int64_t)(rows[i].v.until_ns - now) <= 0)
+			bpf_map_delete_elem(fd, &rows[i].k);
+		else
+			rows[kept++] = rows[i];
 	}
 	close(fd);
 	*out = rows;
+	*n = kept;
 	return PS_OK;
 }
 
@@ -738,11 +700,12 @@ struct off_row {
 	struct an_offender v;
 };
 
-static int cmp_off(const void *a, const void *b)
+static int cmp_off(const void *a, const void *b, void *data)
 {
 	const struct an_offender *x = &((const struct off_row *)a)->v;
 	const struct an_offender *y = &((const struct off_row *)b)->v;
 
+	(void)data;
 	if (x->alerts != y->alerts)
 		return x->alerts < y->alerts ? 1 : -1;
 	return x->last_ns < y->last_ns ? 1 : x->last_ns > y->last_ns ? -1 : 0;
@@ -758,30 +721,27 @@ static void show_offenders(struct ps_ctx *ctx, const struct ps_attachment *att,
 		{ "count", "COUNT", PS_RIGHT },
 		{ "last", "LAST ALERT", PS_LEFT },
 	};
-	struct off_row *rows = calloc(AN_OFFENDERS_MAX, sizeof(*rows));
-	struct an_addr key, next;
-	void *prev = NULL;
-	size_t n = 0;
-	int fd = ps_map_open(ctx, att, "offenders");
+	struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct off_row, k, v), .cmp = cmp_off, .top = limit,
+	};
+	struct off_row *rows;
+	void *dump;
+	size_t n;
+	int fd = ps_map_open(ctx, att, "offenders"), r;
 	struct ps_table *t;
 
-	if (fd < 0 || !rows) {
-		free(rows);
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
+		return;
+	r = ps_map_dump(fd, &spec, &dump, &n);
+	close(fd);
+	if (r) {
+		ps_err(ctx, "reading anomaly offenders on %s: %s", att->ifname,
+		       strerror(-r));
 		return;
 	}
-	while (n < AN_OFFENDERS_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		rows[n].k = key;
-		if (!bpf_map_lookup_elem(fd, &key, &rows[n].v))
-			n++;
-	}
-	close(fd);
-	qsort(rows, n, sizeof(*rows), cmp_off);
+	rows = dump;
 	t = ps_table_new(ctx, "top_offenders", cols, ARRAY_SIZE(cols));
-	for (size_t i = 0; i < n && i < limit; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char a[INET6_ADDRSTRLEN], last[48];
 
 		addr_str(rows[i].k.family, rows[i].k.addr, a, sizeof(a));
@@ -856,7 +816,7 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 	struct block_row *rows = NULL;
 	size_t n;
 
-	if (read_one(ctx, att, "config", &c) || read_stats(ctx, att, &s) ||
+	if (read_config(ctx, att, &c) || read_stats(ctx, att, &s) ||
 	    list_blocks(ctx, att, &rows, &n))
 		return PS_ERR;
 	ps_out_item(ctx, NULL);
@@ -880,23 +840,17 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 	return PS_OK;
 }
 
+static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   void *data)
+{
+	(void)data;
+	return show_one(ctx, att);
+}
+
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = show_one(ctx, &atts[i]);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
 }
 
 /* ---- allowlist and manual blocks ---- */
@@ -934,7 +888,7 @@ static int set_flags(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	struct an_config c;
 
-	if (read_one(ctx, att, "config", &c))
+	if (read_config(ctx, att, &c))
 		return PS_ERR;
 	c.flags = (c.flags | set) & ~clear;
 	return write_config(ctx, att, &c);
@@ -1058,7 +1012,7 @@ static int block_check(struct ps_ctx *ctx, const struct ps_attachment *att,
 	int fd;
 	bool allowed;
 
-	if (read_one(ctx, att, "config", &c))
+	if (read_config(ctx, att, &c))
 		return PS_ERR;
 	fill_local(ctx, &c, att->ifname);
 	if (is_own(&c, a))
@@ -1096,7 +1050,7 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 		struct an_addr k;
 		int fd;
 
-		if (read_one(ctx, &atts[i], "config", &c)) {
+		if (read_config(ctx, &atts[i], &c)) {
 			r = PS_ERR;
 			break;
 		}

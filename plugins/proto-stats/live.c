@@ -69,10 +69,12 @@ static int by_label(const void *a, const void *b)
 
 static bool order_bytes;
 
-static int by_rate(const void *a, const void *b)
+static int by_rate(const void *a, const void *b, void *data)
 {
 	const struct row *x = a, *y = b;
 	double u = order_bytes ? x->bps : x->pps, w = order_bytes ? y->bps : y->pps;
+
+	(void)data;
 
 	if (u != w)
 		return u < w ? 1 : -1;
@@ -466,7 +468,8 @@ int pstat_do_live(struct ps_ctx *ctx, const struct ps_args *args)
 			break;
 		}
 		memcpy(shown.v, cur.v, cur.n * sizeof(*cur.v));
-		qsort(shown.v, shown.n, sizeof(*shown.v), by_rate);
+		shown.n = ps_top_rows(shown.v, shown.n, sizeof(*shown.v),
+				      by_rate, NULL, v.limit);
 		if (tty)
 			draw(&v, g, &shown, tot_pps, tot_bps);
 		else

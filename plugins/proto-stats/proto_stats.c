@@ -141,31 +141,32 @@ static void out_sizes(struct ps_ctx *ctx, const struct pstat_counters *c)
 
 /* ---- top talkers ---- */
 
-static size_t top_key_size;
-
-static int by_key(const void *a, const void *b)
-{
-	return memcmp(((const struct top_entry *)a)->key,
-		      ((const struct top_entry *)b)->key, top_key_size);
-}
-
-static int by_packets(const void *a, const void *b)
+static int by_packets(const void *a, const void *b, void *data)
 {
 	const struct top_entry *x = a, *y = b;
 
+	(void)data;
 	if (x->v.packets != y->v.packets)
 		return x->v.packets < y->v.packets ? 1 : -1;
 	return x->v.bytes < y->v.bytes ? 1 : x->v.bytes > y->v.bytes ? -1 : 0;
 }
 
-static int by_bytes(const void *a, const void *b)
+static int by_bytes(const void *a, const void *b, void *data)
 {
 	const struct top_entry *x = a, *y = b;
 
+	(void)data;
 	if (x->v.bytes != y->v.bytes)
 		return x->v.bytes < y->v.bytes ? 1 : -1;
 	return x->v.packets < y->v.packets ? 1 :
 	       x->v.packets > y->v.packets ? -1 : 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(((const struct top_entry *)a)->key,
+		      ((const struct top_entry *)b)->key,
+		      sizeof(((const struct top_entry *)a)->key));
 }
 
 static int top_add(struct top_list *l, const void *key, size_t ksz,
@@ -187,83 +188,105 @@ static int top_add(struct top_list *l, const void *key, size_t ksz,
 	return 0;
 }
 
-int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
-		   bool is_src, struct top_list *l)
+/* the keys every CPU's cache holds now, one entry each, sorted by key */
+static int read_cache(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      bool is_src, struct top_list *c)
 {
 	size_t ksz = is_src ? sizeof(struct pstat_src_key) :
 			      sizeof(struct pstat_port_key);
-	unsigned char key[sizeof(struct pstat_src_key)], next[sizeof(key)];
 	int ncpu = libbpf_num_possible_cpus();
 	struct pstat_cache *cache;
 	uint32_t zero = 0;
-	void *prev = NULL;
-	int fd;
+	size_t out = 0;
+	int fd, r = PS_OK;
 
-	memset(l, 0, sizeof(*l));
-	fd = ps_map_open(ctx, att, is_src ? "top_src" : "top_port");
-	if (fd < 0)
-		return PS_ERR;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		struct pstat_val v;
-
-		memcpy(key, next, ksz);
-		prev = key;
-		/* an LRU entry can be evicted between next_key and lookup */
-		if (ps_percpu_sum(fd, key, (uint64_t *)&v, 2))
-			continue;
-		if (top_add(l, key, ksz, &v))
-			goto oom;
-	}
-	close(fd);
-
+	memset(c, 0, sizeof(*c));
 	fd = ps_map_open(ctx, att, "cache");
 	if (fd < 0)
 		return PS_ERR;
 	cache = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*cache));
 	if (!cache)
-		goto oom;
-	if (!bpf_map_lookup_elem(fd, &zero, cache)) {
-		for (int c = 0; c < ncpu; c++) {
-			if (is_src) {
-				for (size_t i = 0; i < ARRAY_SIZE(cache[c].src); i++)
-					if (cache[c].src[i].val.packets &&
-					    top_add(l, &cache[c].src[i].key, ksz,
-						    &cache[c].src[i].val))
-						goto oom_cache;
-			} else {
-				for (size_t i = 0; i < ARRAY_SIZE(cache[c].port); i++)
-					if (cache[c].port[i].val.packets &&
-					    top_add(l, &cache[c].port[i].key, ksz,
-						    &cache[c].port[i].val))
-						goto oom_cache;
-			}
-		}
-	}
-	free(cache);
-	close(fd);
+		r = ps_err(ctx, "out of memory");
+	else if (bpf_map_lookup_elem(fd, &zero, cache))
+		ncpu = 0;	/* read as empty, as before a packet came */
+	for (int cpu = 0; !r && cpu < ncpu; cpu++) {
+		const struct pstat_cache *k = &cache[cpu];
 
-	/* merge equal keys */
-	top_key_size = ksz;
-	if (l->n)
-		qsort(l->v, l->n, sizeof(l->v[0]), by_key);
-	size_t out = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		if (out && !memcmp(l->v[out - 1].key, l->v[i].key, ksz)) {
-			l->v[out - 1].v.packets += l->v[i].v.packets;
-			l->v[out - 1].v.bytes += l->v[i].v.bytes;
+		for (size_t i = 0; !r && is_src && i < ARRAY_SIZE(k->src); i++)
+			if (k->src[i].val.packets &&
+			    top_add(c, &k->src[i].key, ksz, &k->src[i].val))
+				r = ps_err(ctx, "out of memory");
+		for (size_t i = 0; !r && !is_src && i < ARRAY_SIZE(k->port); i++)
+			if (k->port[i].val.packets &&
+			    top_add(c, &k->port[i].key, ksz, &k->port[i].val))
+				r = ps_err(ctx, "out of memory");
+	}
+	free(cache);
+	close(fd);
+	if (r) {
+		free(c->v);
+		return r;
+	}
+	if (c->n)
+		qsort(c->v, c->n, sizeof(c->v[0]), by_key);
+	for (size_t i = 0; i < c->n; i++) {
+		if (out && !by_key(&c->v[out - 1], &c->v[i])) {
+			c->v[out - 1].v.packets += c->v[i].v.packets;
+			c->v[out - 1].v.bytes += c->v[i].v.bytes;
 		} else {
-			l->v[out++] = l->v[i];
+			c->v[out++] = c->v[i];
 		}
 	}
-	l->n = out;
+	c->n = out;
 	return PS_OK;
-oom_cache:
-	free(cache);
-oom:
+}
+
+int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   bool is_src, struct top_list *l)
+{
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct top_entry, key, v),
+	};
+	const char *map = is_src ? "top_src" : "top_port";
+	struct top_list c;
+	void *rows;
+	size_t n, ksz = is_src ? sizeof(struct pstat_src_key) :
+				 sizeof(struct pstat_port_key);
+	int fd, r;
+
+	memset(l, 0, sizeof(*l));
+	fd = ps_map_open(ctx, att, map);
+	if (fd < 0)
+		return PS_ERR;
+	r = ps_map_dump(fd, &spec, &rows, &n);
 	close(fd);
-	free(l->v);
-	l->v = NULL;
-	return ps_err(ctx, "out of memory");
+	if (r)
+		return ps_err(ctx, "reading %s of proto-stats on %s: %s", map,
+			      att->ifname, strerror(-r));
+	*l = (struct top_list){ rows, n, n };
+	if (read_cache(ctx, att, is_src, &c)) {
+		free(l->v);
+		return PS_ERR;
+	}
+	/* a key in the table and in a cache: one row, both counts */
+	for (size_t i = 0; i < l->n && c.n; i++) {
+		struct top_entry *e = bsearch(&l->v[i], c.v, c.n, sizeof(*c.v),
+					      by_key);
+
+		if (!e)
+			continue;
+		l->v[i].v.packets += e->v.packets;
+		l->v[i].v.bytes += e->v.bytes;
+		e->v.packets = 0;	/* taken */
+	}
+	for (size_t i = 0; i < c.n; i++)
+		if (c.v[i].v.packets && top_add(l, c.v[i].key, ksz, &c.v[i].v)) {
+			free(c.v);
+			free(l->v);
+			return ps_err(ctx, "out of memory");
+		}
+	free(c.v);
+	return PS_OK;
 }
 
 static const char *proto_name(uint8_t p)
@@ -294,11 +317,8 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (pstat_read_top(ctx, att, is_src, &l))
 		return;
 	v = l.v;
-	n = l.n;
-	if (n)
-		qsort(v, n, sizeof(*v), bytes ? by_bytes : by_packets);
-	if (n > limit)
-		n = limit;
+	n = ps_top_rows(v, l.n, sizeof(*v), bytes ? by_bytes : by_packets,
+			NULL, limit);
 	ps_out_text(ctx, "%s:\n", is_src ? "Top sources" : "Top destination ports");
 	struct ps_table *t = is_src ?
 		ps_table_new(ctx, "top_sources", src_cols, ARRAY_SIZE(src_cols)) :
@@ -772,12 +792,12 @@ static void metric_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	size_t limit = ps_metric_top_n(ctx);
 	struct top_list l;
+	size_t n;
 
 	if (pstat_read_top(ctx, att, is_src, &l))
 		return;
-	if (l.n)
-		qsort(l.v, l.n, sizeof(l.v[0]), by_packets);
-	for (size_t i = 0; i < l.n && i < limit; i++) {
+	n = ps_top_rows(l.v, l.n, sizeof(l.v[0]), by_packets, NULL, limit);
+	for (size_t i = 0; i < n; i++) {
 		char a[INET6_ADDRSTRLEN], port[8];
 		struct ps_label lb[2];
 		size_t nl;

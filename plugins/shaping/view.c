@@ -221,47 +221,57 @@ struct src_row {
 	double bps, pps;
 };
 
-static int cmp_src_rate(const void *a, const void *b)
+static int cmp_src_rate(const void *a, const void *b, void *data)
 {
 	const struct src_row *x = a, *y = b;
 
+	(void)data;
 	if (x->bps != y->bps)
 		return x->bps < y->bps ? 1 : -1;
 	return x->s.passed_bytes < y->s.passed_bytes ? 1 :
 	       x->s.passed_bytes > y->s.passed_bytes ? -1 : 0;
 }
 
-static size_t dump_sources(int fd, struct src_row *v, size_t max)
+static int cmp_src_key(const void *a, const void *b)
 {
-	struct shp_src_key k, next;
-	void *prev = NULL;
-	size_t n = 0;
-
-	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v[n].s))
-			continue;
-		v[n].k = k;
-		v[n].bps = v[n].pps = 0;
-		n++;
-	}
-	return n;
+	return memcmp(&((const struct src_row *)a)->k,
+		      &((const struct src_row *)b)->k, sizeof(struct shp_src_key));
 }
 
-static void src_rates(struct src_row *cur, size_t n, const struct src_row *old,
+static int read_sources(struct ps_ctx *ctx, const struct ps_attachment *att,
+			int fd, struct src_row **rows, size_t *n)
+{
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct src_row, k, s),
+	};
+	void *dump;
+	int r = ps_map_dump(fd, &spec, &dump, n);
+
+	if (r)
+		return ps_err(ctx, "reading the shaping sources of %s: %s",
+			      att->ifname, strerror(-r));
+	*rows = dump;
+	return PS_OK;
+}
+
+/* rates of cur against old (sorted by key here), over secs */
+static void src_rates(struct src_row *cur, size_t n, struct src_row *old,
 		      size_t nold, double secs)
 {
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < nold; j++) {
-			if (memcmp(&cur[i].k, &old[j].k, sizeof(cur[i].k)))
-				continue;
-			cur[i].bps = 8.0 * (double)(cur[i].s.passed_bytes -
-						    old[j].s.passed_bytes) / secs;
-			cur[i].pps = (double)(cur[i].s.passed_packets -
-					      old[j].s.passed_packets) / secs;
-			break;
-		}
+	if (nold)
+		qsort(old, nold, sizeof(*old), cmp_src_key);
+	for (size_t i = 0; i < n; i++) {
+		const struct src_row *o = nold ? bsearch(&cur[i], old, nold,
+							 sizeof(*old),
+							 cmp_src_key) : NULL;
+
+		if (!o)
+			continue;
+		cur[i].bps = 8.0 * (double)(cur[i].s.passed_bytes -
+					    o->s.passed_bytes) / secs;
+		cur[i].pps = (double)(cur[i].s.passed_packets -
+				      o->s.passed_packets) / secs;
+	}
 }
 
 static const char *rule_name_of(const struct view *v, uint32_t id)
@@ -273,7 +283,7 @@ static const char *rule_name_of(const struct view *v, uint32_t id)
 }
 
 static void show_sources(struct ps_ctx *ctx, const struct view *v,
-			 const struct src_row *rows, size_t n, size_t limit)
+			 struct src_row *rows, size_t n, size_t limit)
 {
 	static const struct ps_col cols[] = {
 		{ "ifname", "INTERFACE", PS_LEFT },
@@ -287,14 +297,17 @@ static void show_sources(struct ps_ctx *ctx, const struct view *v,
 	};
 	struct ps_table *t = ps_table_new(ctx, "sources", cols,
 					  ARRAY_SIZE(cols));
-	size_t shown = 0;
+	size_t kept = 0;
 
-	for (size_t i = 0; i < n && shown < limit; i++) {
+	/* a deleted rule's sources are ageing out: not shown */
+	for (size_t i = 0; i < n; i++)
+		if (rule_name_of(v, rows[i].k.rule_id))
+			rows[kept++] = rows[i];
+	n = ps_top_rows(rows, kept, sizeof(*rows), cmp_src_rate, NULL, limit);
+	for (size_t i = 0; i < n; i++) {
 		const char *rn = rule_name_of(v, rows[i].k.rule_id);
 		char a[INET6_ADDRSTRLEN], cls[16] = "-";
 
-		if (!rn)
-			continue;	/* a deleted rule's: ageing out */
 		inet_ntop(rows[i].k.family == 2 ? AF_INET : AF_INET6,
 			  rows[i].k.addr, a, sizeof(a));
 		for (size_t j = 0; j < v->n; j++)
@@ -311,7 +324,6 @@ static void show_sources(struct ps_ctx *ctx, const struct view *v,
 		ps_table_u64_human(t, (uint64_t)rows[i].bps, fmt_rate_u64);
 		ps_table_u64(t, (uint64_t)rows[i].pps);
 		ps_table_end_row(t);
-		shown++;
 	}
 	ps_table_end(t);
 }
@@ -319,14 +331,13 @@ static void show_sources(struct ps_ctx *ctx, const struct view *v,
 static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    uint64_t sample_ns, size_t limit)
 {
-	struct src_row *a = calloc(SHP_SOURCES_MAX, sizeof(*a));
-	struct src_row *b = calloc(SHP_SOURCES_MAX, sizeof(*b));
+	struct src_row *a = NULL, *b = NULL;
 	struct view *v0 = calloc(1, sizeof(*v0)), *v1 = calloc(1, sizeof(*v1));
 	size_t na = 0, nb = 0;
 	uint64_t t0, t1;
 	int fd = -1, e = PS_ERR;
 
-	if (!a || !b || !v0 || !v1) {
+	if (!v0 || !v1) {
 		ps_err(ctx, "out of memory");
 		goto out;
 	}
@@ -334,17 +345,14 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (fd < 0)
 		goto out;
 	t0 = ps_mono_ns();
-	if (view_read(ctx, att, v0))
+	if (view_read(ctx, att, v0) || read_sources(ctx, att, fd, &a, &na))
 		goto out;
-	na = dump_sources(fd, a, SHP_SOURCES_MAX);
 	ps_sleep(sample_ns);
 	t1 = ps_mono_ns();
-	if (view_read(ctx, att, v1))
+	if (view_read(ctx, att, v1) || read_sources(ctx, att, fd, &b, &nb))
 		goto out;
-	nb = dump_sources(fd, b, SHP_SOURCES_MAX);
 	view_rates(v1, v0, (double)(t1 - t0) / 1e9);
 	src_rates(b, nb, a, na, (double)(t1 - t0) / 1e9);
-	qsort(b, nb, sizeof(*b), cmp_src_rate);
 
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Interface", att->ifname);

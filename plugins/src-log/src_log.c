@@ -1279,16 +1279,14 @@ struct src_row {
 	struct slog_src_val v;
 };
 
-static int src_sort_key;	/* 0 packets, 1 bytes, 2 last-seen */
-
-static int cmp_src(const void *a, const void *b)
+/* the order of `sources ... by`: 0 packets, 1 bytes, 2 last-seen */
+static int cmp_src(const void *a, const void *b, void *data)
 {
 	const struct slog_src_val *x = &((const struct src_row *)a)->v;
 	const struct slog_src_val *y = &((const struct src_row *)b)->v;
-	uint64_t p = src_sort_key == 0 ? x->packets :
-		     src_sort_key == 1 ? x->bytes : x->last_ns;
-	uint64_t q = src_sort_key == 0 ? y->packets :
-		     src_sort_key == 1 ? y->bytes : y->last_ns;
+	int by = *(const int *)data;
+	uint64_t p = by == 0 ? x->packets : by == 1 ? x->bytes : x->last_ns;
+	uint64_t q = by == 0 ? y->packets : by == 1 ? y->bytes : y->last_ns;
 
 	return p < q ? 1 : p > q ? -1 : 0;
 }
@@ -1317,64 +1315,12 @@ static void fmt_ktime(uint64_t ns, int64_t off, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-static int cmp_newest(const void *a, const void *b)
-{
-	uint64_t x = ((const struct src_row *)a)->v.last_ns;
-	uint64_t y = ((const struct src_row *)b)->v.last_ns;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/*
- * The sources table, by batches of buckets.  get_next_key() restarts
- * from the first key when the cursor's entry is evicted, which under LRU
- * churn listed sources twice and more than the table holds; a batch walk
- * goes bucket by bucket and never goes back.
- */
-static struct src_row *read_sources(int fd, size_t *n)
-{
-	struct slog_src_key keys[1024];
-	struct slog_src_val vals[1024];
-	struct src_row *rows = NULL;
-	uint32_t batch, *in = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (;;) {
-		__u32 cnt = ARRAY_SIZE(keys);
-		int err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &cnt,
-					       NULL);
-
-		if (err && errno != ENOENT) {
-			free(rows);
-			return NULL;
-		}
-		if (*n + cnt > cap) {
-			struct src_row *p;
-
-			cap = (*n + cnt) * 2;
-			p = realloc(rows, cap * sizeof(*p));
-			if (!p) {
-				free(rows);
-				errno = ENOMEM;
-				return NULL;
-			}
-			rows = p;
-		}
-		for (__u32 i = 0; i < cnt; i++) {
-			rows[*n].k = keys[i];
-			rows[(*n)++].v = vals[i];
-		}
-		if (err)
-			break;
-		in = &batch;
-	}
-	return rows ? rows : calloc(1, sizeof(*rows));
-}
-
 static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
-		       size_t limit)
+		       size_t limit, int by)
 {
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct src_row, k, v),
+	};
 	static const struct ps_col cols[] = {
 		{ "addr", "SOURCE", PS_LEFT },
 		{ "packets", NULL, PS_RIGHT },
@@ -1384,24 +1330,25 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		{ "last_seen", "LAST SEEN", PS_LEFT },
 	};
 	struct src_row *rows;
-	size_t n = 0;
+	void *dump;
+	size_t n = 0, shown;
+	int newest = 2;
 	int64_t off = mono_to_real();
-	int fd = ps_map_open(ctx, att, "sources");
+	int fd = ps_map_open(ctx, att, "sources"), r;
 
 	if (fd < 0)
 		return PS_ERR;
-	rows = read_sources(fd, &n);
+	r = ps_map_dump(fd, &spec, &dump, &n);
 	close(fd);
-	if (!rows)
+	if (r)
 		return ps_err(ctx, "reading src-log sources on %s: %s",
-			      att->ifname, strerror(errno));
+			      att->ifname, strerror(-r));
+	rows = dump;
 	/* a walk under churn spans more than one table: the newest it holds */
-	if (n > SLOG_SOURCES_MAX) {
-		qsort(rows, n, sizeof(*rows), cmp_newest);
-		n = SLOG_SOURCES_MAX;
-	}
-	if (n)
-		qsort(rows, n, sizeof(*rows), cmp_src);
+	if (n > SLOG_SOURCES_MAX)
+		n = ps_top_rows(rows, n, sizeof(*rows), cmp_src, &newest,
+				SLOG_SOURCES_MAX);
+	shown = ps_top_rows(rows, n, sizeof(*rows), cmp_src, &by, limit);
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Interface", att->ifname);
 	ps_out_u64(ctx, "distinct", "Distinct sources", n);
@@ -1409,7 +1356,7 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	ps_out_text(ctx, "\n");
 	struct ps_table *t = ps_table_new(ctx, "sources", cols, ARRAY_SIZE(cols));
 
-	for (size_t i = 0; i < n && i < limit; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		char a[INET6_ADDRSTRLEN], pr[64], f[32], l[32];
 
 		inet_ntop(rows[i].k.family == 10 ? AF_INET6 : AF_INET,
@@ -1436,14 +1383,14 @@ static int sources_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	const struct ps_args *args = data;
 
-	return sources_one(ctx, att, (size_t)ps_arg_u64(args, "limit", 20));
+	const struct ps_value *by = ps_arg_get(args, "by");
+
+	return sources_one(ctx, att, (size_t)ps_arg_u64(args, "limit", 20),
+			   by ? (int)by->u : 0);
 }
 
 static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	const struct ps_value *by = ps_arg_get(args, "by");
-
-	src_sort_key = by ? (int)by->u : 0;
 	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
 				   "interfaces", PS_EACH_SPACED, sources_cb,
 				   (void *)args);
@@ -1470,7 +1417,7 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 	ps_out_section_end(ctx);
 	ps_out_text(ctx, "\n");
 	ps_out_list(ctx, "top", NULL);
-	r = sources_one(ctx, att, 10);
+	r = sources_one(ctx, att, 10, 0);
 	ps_out_list_end(ctx);
 	ps_out_item_end(ctx);
 	return r;
@@ -1478,7 +1425,6 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	src_sort_key = 0;
 	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
 				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
 }
