@@ -380,6 +380,17 @@ void ps_metrics_sort(struct ps_mset *set)
 
 /* ---- the Prometheus text format, version 0.0.4 ---- */
 
+/* an integer's digits, backwards from the end of buf */
+static char *u64_digits(uint64_t v, char *end)
+{
+	*--end = '\0';
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 /* Integers exactly, other values so that they read back the same. */
 const char *ps_metric_value_str(double v, char *buf, size_t len)
 {
@@ -388,6 +399,14 @@ const char *ps_metric_value_str(double v, char *buf, size_t len)
 	if (isinf(v))
 		return v > 0 ? "+Inf" : "-Inf";
 	if (v == floor(v) && fabs(v) < 1e15) {
+		/* counters are integers: digits without printf */
+		if (len >= 24) {
+			char *p = u64_digits((uint64_t)fabs(v), buf + len);
+
+			if (v < 0)
+				*--p = '-';
+			return p;
+		}
 		snprintf(buf, len, "%.0f", v);
 		return buf;
 	}
@@ -397,24 +416,64 @@ const char *ps_metric_value_str(double v, char *buf, size_t len)
 	return buf;
 }
 
-/* HELP escapes \ and newline; label values also " */
-static void put_escaped(FILE *f, const char *s, bool quote)
+/*
+ * The exposition is built in memory and written once: ~10k samples with
+ * stdio's per-call locking and printf parsing cost more than reading the
+ * maps did.
+ */
+struct obuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void ob_put(struct obuf *b, const char *s, size_t len)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (quote && *s == '"')
-			fputs("\\\"", f);
-		else
-			fputc(*s, f);
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
+
+		while (cap < b->n + len)
+			cap *= 2;
+		p = b->oom ? NULL : realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+}
+
+static void ob_str(struct obuf *b, const char *s)
+{
+	ob_put(b, s, strlen(s));
+}
+
+/* HELP escapes \ and newline; label values also " */
+static void ob_escaped(struct obuf *b, const char *s, bool quote)
+{
+	const char *special = quote ? "\\\n\"" : "\\\n";
+
+	for (;;) {
+		size_t plain = strcspn(s, special);
+
+		ob_put(b, s, plain);
+		s += plain;
+		if (!*s)
+			return;
+		ob_str(b, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"");
+		s++;
 	}
 }
 
 int ps_metrics_expose(const struct ps_mset *set, FILE *f)
 {
+	struct obuf b = { 0 };
 	char num[64];
+	int r = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct ps_msample *s = &set->v[i];
@@ -422,21 +481,36 @@ int ps_metrics_expose(const struct ps_mset *set, FILE *f)
 		if (s->clash)
 			continue;
 		if (!i || strcmp(s->name, set->v[i - 1].name)) {
-			fprintf(f, "# HELP pktscope_%s ", s->name);
-			put_escaped(f, s->help, false);
-			fprintf(f, "\n# TYPE pktscope_%s %s\n", s->name,
-				s->type == PS_METRIC_COUNTER ? "counter" : "gauge");
+			ob_str(&b, "# HELP pktscope_");
+			ob_str(&b, s->name);
+			ob_put(&b, " ", 1);
+			ob_escaped(&b, s->help, false);
+			ob_str(&b, "\n# TYPE pktscope_");
+			ob_str(&b, s->name);
+			ob_str(&b, s->type == PS_METRIC_COUNTER ? " counter\n" :
+								  " gauge\n");
 		}
-		fprintf(f, "pktscope_%s", s->name);
+		ob_str(&b, "pktscope_");
+		ob_str(&b, s->name);
 		for (size_t k = 0; k < s->nlabels; k++) {
-			fprintf(f, "%c%s=\"", k ? ',' : '{', s->labels[k].name);
-			put_escaped(f, s->labels[k].value, true);
-			fputc('"', f);
+			ob_put(&b, k ? "," : "{", 1);
+			ob_str(&b, s->labels[k].name);
+			ob_put(&b, "=\"", 2);
+			ob_escaped(&b, s->labels[k].value, true);
+			ob_put(&b, "\"", 1);
 		}
-		fprintf(f, "%s %s\n", s->nlabels ? "}" : "",
-			ps_metric_value_str(s->value, num, sizeof(num)));
+		ob_str(&b, s->nlabels ? "} " : " ");
+		ob_str(&b, ps_metric_value_str(s->value, num, sizeof(num)));
+		ob_put(&b, "\n", 1);
 	}
-	return ferror(f) ? -EIO : 0;
+	if (b.oom)
+		r = -ENOMEM;
+	else if (b.n && fwrite(b.p, 1, b.n, f) != b.n)
+		r = -EIO;
+	free(b.p);
+	if (!r && ferror(f))
+		r = -EIO;
+	return r;
 }
 
 /* ---- `pktscope metrics` ---- */
