@@ -59,7 +59,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_DSTS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_dst);
 } dsts SEC(".maps");
 
@@ -73,21 +73,21 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AN_SCANS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_scan);
 } scans SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AN_OFFENDERS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_offender);
 } offenders SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_BLOCKS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_block);
 } blocks SEC(".maps");
 
@@ -95,7 +95,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, AN_ALLOW_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct an_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
 } allow SEC(".maps");
 
@@ -179,7 +179,7 @@ static __always_inline __u64 an_hash(const __u8 *a, __u8 family, __u32 seed,
 	return an_mix(h);
 }
 
-static __always_inline void an_key(struct an_addr *k, const __u8 *addr,
+static __always_inline void an_key(struct ps_addr_key *k, const __u8 *addr,
 				   __u8 family)
 {
 	__builtin_memset(k, 0, sizeof(*k));
@@ -499,7 +499,7 @@ static __always_inline __u64 an_block(struct an_run *r, __u8 det)
 		.until_ns = r->now + r->cfg->block_ns,
 		.detector = det,
 	};
-	struct an_addr k;
+	struct ps_addr_key k;
 
 	if (r->own) {
 		r->st->own_protected++;
@@ -522,7 +522,7 @@ static __always_inline void an_offender(struct an_run *r,
 		.alerts = 1,
 		.detector = e->detector,
 	};
-	struct an_addr k;
+	struct ps_addr_key k;
 
 	an_key(&k, r->pkt->saddr, r->pkt->family);
 	o = bpf_map_lookup_elem(&offenders, &k);
@@ -715,7 +715,7 @@ static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
 }
 
 static __always_inline struct an_dst *an_dst_get(struct an_run *r,
-						 struct an_addr *k)
+						 struct ps_addr_key *k)
 {
 	struct an_dst *d = bpf_map_lookup_elem(&dsts, k), nd = {};
 
@@ -738,7 +738,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		.win = r->win,
 		.scope = AN_SCOPE_DST,
 	};
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_dst *d;
 	__u64 w, len = pkt->len, n;
 
@@ -821,7 +821,7 @@ static __always_inline int an_sock_open(struct an_run *r, int tcp)
 	return 1;
 }
 
-static __always_inline struct an_scan *an_scan_get(struct an_addr *k,
+static __always_inline struct an_scan *an_scan_get(struct ps_addr_key *k,
 						   __u32 swin)
 {
 	struct an_scan *s = bpf_map_lookup_elem(&scans, k);
@@ -897,7 +897,7 @@ static __always_inline void an_scan(struct an_run *r)
 					    AN_NSEC_PER_SEC;
 	__u32 swin = r->now / sw, n, idx;
 	__u64 mask, old, *word, h;
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_scan *s;
 	struct an_seen *seen_slot;
 	int tcp = pkt->l4 == PS_L4_TCP;
@@ -982,8 +982,8 @@ static __always_inline void an_scan(struct an_run *r)
 
 static __always_inline int an_allowed(const struct ps_pkt *pkt)
 {
-	struct an_lpm_key k = {
-		.prefixlen = 8 + 128,
+	struct ps_lpm_key k = {
+		.prefixlen = PS_LPM_KEY_FULL,
 		.family = pkt->family,
 	};
 
@@ -994,7 +994,7 @@ static __always_inline int an_allowed(const struct ps_pkt *pkt)
 /* 1 when the source is blocked now: drop */
 static __always_inline int an_blocked(struct an_run *r)
 {
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_block *b;
 
 	an_key(&k, r->pkt->saddr, r->pkt->family);

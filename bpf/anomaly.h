@@ -14,16 +14,16 @@
  *   global    ARRAY         key 0, struct an_global (shared by all CPUs)
  *   sketch    ARRAY         AN_CMS_ROWS * AN_CMS_COLS struct an_cell: the
  *                           per-source counts (count-min sketch)
- *   dsts      HASH          key struct an_addr, value struct an_dst: exact
+ *   dsts      HASH          key struct ps_addr_key, value struct an_dst: exact
  *                           per-destination counts; full: dst_full++
  *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
  *                           (detector, scope, key hash) was last made in
- *   scans     LRU_HASH      key struct an_addr, value struct an_scan
- *   offenders LRU_HASH      key struct an_addr, value struct an_offender:
+ *   scans     LRU_HASH      key struct ps_addr_key, value struct an_scan
+ *   offenders LRU_HASH      key struct ps_addr_key, value struct an_offender:
  *                           the sources that alerted most recently
- *   blocks    HASH          key struct an_addr, value struct an_block;
+ *   blocks    HASH          key struct ps_addr_key, value struct an_block;
  *                           full: block_full++ (never evicts)
- *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
+ *   allow     LPM_TRIE      key struct ps_lpm_key, value __u8: never
  *                           alerted on, never blocked
  *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
  *                           port, protocol) this CPU judged in the scan
@@ -100,6 +100,7 @@
 #define PKTSCOPE_BPF_ANOMALY_H
 
 #include <linux/types.h>
+#include <pktscope/bpf/keys.h>
 
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
@@ -218,19 +219,6 @@ struct an_config {
 	__u8 local6[AN_LOCAL_MAX][16];
 };
 
-struct an_addr {
-	__u8 addr[16];		/* IPv4 in the first 4 bytes */
-	__u8 family;		/* 2 or 10 */
-	__u8 pad[3];
-};
-
-/* One trie for both families: the family byte is part of the prefix. */
-struct an_lpm_key {
-	__u32 prefixlen;	/* 8 + the CIDR's length */
-	__u8 family;
-	__u8 addr[16];
-};
-
 struct an_alert {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (config.clock_ns in tests) */
 	__u64 count;		/* in the window, at the crossing packet */
@@ -331,26 +319,5 @@ struct an_block {
 	__u8 detector;		/* AN_DET_MAX: manual */
 	__u8 pad[7];
 };
-
-#ifndef __bpf__
-#include <string.h>
-
-static inline void an_addr_set(struct an_addr *k, int family,
-			       const void *addr)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = (__u8)family;
-	memcpy(k->addr, addr, family == 2 ? 4 : 16);
-}
-
-static inline void an_lpm_key_set(struct an_lpm_key *k, int family,
-				  const void *addr, unsigned int plen)
-{
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = 8 + plen;
-	k->family = (__u8)family;
-	memcpy(k->addr, addr, family == 2 ? 4 : 16);
-}
-#endif
 
 #endif /* PKTSCOPE_BPF_ANOMALY_H */

@@ -48,7 +48,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, PSTAT_TOP_SRC_MAX);
-	__type(key, struct pstat_src_key);
+	__type(key, struct ps_addr_key);
 	__type(value, struct pstat_val);
 } top_src SEC(".maps");
 
@@ -358,8 +358,8 @@ static __always_inline __u64 pstat_way_cost(const struct pstat_val *v,
 	return p + 1;
 }
 
-static __always_inline int pstat_src_eq(const struct pstat_src_key *x,
-					const struct pstat_src_key *y)
+static __always_inline int pstat_src_eq(const struct ps_addr_key *x,
+					const struct ps_addr_key *y)
 {
 	const __u32 *a = (const __u32 *)x, *b = (const __u32 *)y;
 
@@ -385,7 +385,7 @@ static __always_inline void pstat_src(struct pstat_counters *c,
 				      struct pstat_cache *pc,
 				      const struct ps_pkt *pkt, __u32 sample)
 {
-	struct pstat_src_key key = {};
+	struct ps_addr_key key = {};
 	struct pstat_src_slot *set, *s;
 	__u32 ways = 1U << pstat_ways_bits, i;
 	__u64 certain, best, cost;

@@ -44,7 +44,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SLOG_LPM_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct slog_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
 } src_allow SEC(".maps");
 
@@ -52,7 +52,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SLOG_LPM_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct slog_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
 } src_deny SEC(".maps");
 
@@ -66,7 +66,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SLOG_SOURCES_MAX);
-	__type(key, struct slog_src_key);
+	__type(key, struct ps_addr_key);
 	__type(value, struct slog_src_val);
 } sources SEC(".maps");
 
@@ -150,8 +150,8 @@ static __always_inline int slog_in_nets(const struct slog_nets *l,
 static __always_inline int slog_in_trie(void *trie, const struct ps_pkt *pkt)
 {
 	/* the longest prefix there is; the trie compares fewer bits */
-	struct slog_lpm_key k = {
-		.prefixlen = 8 + 128,
+	struct ps_lpm_key k = {
+		.prefixlen = PS_LPM_KEY_FULL,
 		.family = pkt->family,
 	};
 
@@ -246,7 +246,7 @@ static __always_inline void slog_src_add(struct slog_src_val *v, __u32 len,
 /* Step 3. */
 static __always_inline void slog_source(const struct ps_pkt *pkt, __u64 now)
 {
-	struct slog_src_key k = { .family = pkt->family };
+	struct ps_addr_key k = { .family = pkt->family };
 	struct slog_src_val *v, nv;
 	__u32 bit = slog_proto_bit(pkt->l4);
 

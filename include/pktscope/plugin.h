@@ -166,6 +166,9 @@ const char *ps_fmt_count(double v, char *buf, size_t len); /* 1.23k 3.40M */
  */
 const char *ps_fmt_time(uint64_t epoch_ns, int frac_digits, char *buf,
 			size_t len);
+/* A prefix as PS_KIND_CIDR reads it: 10.0.0.0/8, 2001:db8::/32. */
+#define PS_CIDR_STRLEN 48
+const char *ps_fmt_cidr(const struct ps_cidr *c, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Commands and the plugin descriptor                                 */
@@ -479,6 +482,24 @@ struct ps_dump_spec {
 	.val_off = offsetof(type, val_member)
 int ps_map_dump(int map_fd, const struct ps_dump_spec *spec, void **rows,
 		size_t *n);
+/*
+ * A list of prefixes of both families in an attachment's LPM trie, whose
+ * key is struct ps_lpm_key (<pktscope/bpf/keys.h>) and value a u8 (1).
+ * ps_lpm_fill(): the trie holds exactly the n prefixes (the new ones go
+ * in before the others go out); ps_lpm_add(), ps_lpm_del(): one prefix;
+ * ps_lpm_list(): every prefix, by family, address and length (free()
+ * *out).  PS_OK or PS_ERR (reported); ps_lpm_del() returns -ENOENT,
+ * unreported, for a prefix that is not there.
+ */
+int ps_lpm_fill(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map, const struct ps_cidr *v, size_t n);
+int ps_lpm_add(struct ps_ctx *ctx, const struct ps_attachment *att,
+	       const char *map, const struct ps_cidr *c);
+int ps_lpm_del(struct ps_ctx *ctx, const struct ps_attachment *att,
+	       const char *map, const struct ps_cidr *c);
+int ps_lpm_list(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map, struct ps_cidr **out, size_t *n);
+
 /*
  * The top best of n rows (cmp as above; top 0 or >= n: all) moved to the
  * front in order, by partial selection; returns how many.  For rows a

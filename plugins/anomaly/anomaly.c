@@ -623,7 +623,7 @@ static void show_recent(struct ps_ctx *ctx, const struct ps_attachment *att,
 }
 
 struct block_row {
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_block v;
 };
 
@@ -696,7 +696,7 @@ static void out_blocks(struct ps_ctx *ctx, const char *ifname,
 }
 
 struct off_row {
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_offender v;
 };
 
@@ -868,20 +868,6 @@ static const struct ps_cidr *arg_cidr(const struct ps_args *args)
 	return &ps_arg_get(args, "cidr")->cidr;
 }
 
-static int allow_count(int fd)
-{
-	struct an_lpm_key k, next;
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 /* flags |= set, &= ~clear, in one read-modify-write of the config */
 static int set_flags(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     uint32_t set, uint32_t clear)
@@ -905,29 +891,22 @@ static int allow_change(struct ps_ctx *ctx, const struct ps_args *args,
 	if (targets(ctx, args, &atts, &n))
 		return PS_ERR;
 	for (size_t i = 0; i < n && !r; i++) {
-		struct an_lpm_key k;
-		uint8_t one = 1;
-		int fd = ps_map_open(ctx, &atts[i], "allow");
+		struct ps_cidr *v = NULL;
+		size_t left = 0;
 
-		if (fd < 0) {
-			r = PS_ERR;
-			break;
-		}
-		an_lpm_key_set(&k, cidr->family, cidr->addr, cidr->prefixlen);
-		if (add && bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-			r = ps_err(ctx, "adding %s to the allowlist on %s: %s",
-				   ps_arg_get(args, "cidr")->str,
-				   atts[i].ifname, strerror(errno));
-		else if (!add && bpf_map_delete_elem(fd, &k))
+		r = add ? ps_lpm_add(ctx, &atts[i], "allow", cidr) :
+			  ps_lpm_del(ctx, &atts[i], "allow", cidr);
+		if (r == -ENOENT)
 			r = ps_err(ctx, "%s is not in the allowlist on %s",
 				   ps_arg_get(args, "cidr")->str,
 				   atts[i].ifname);
 		/* the flag after the entry: never a flag without a list */
 		if (!r)
-			r = set_flags(ctx, &atts[i],
-				      allow_count(fd) ? AN_F_ALLOW : 0,
-				      allow_count(fd) ? 0 : AN_F_ALLOW);
-		close(fd);
+			r = ps_lpm_list(ctx, &atts[i], "allow", &v, &left);
+		if (!r)
+			r = set_flags(ctx, &atts[i], left ? AN_F_ALLOW : 0,
+				      left ? 0 : AN_F_ALLOW);
+		free(v);
 	}
 	free(atts);
 	return r;
@@ -957,24 +936,19 @@ static int do_allow_list(struct ps_ctx *ctx, const struct ps_args *args)
 		return PS_ERR;
 	t = ps_table_new(ctx, "allow", cols, ARRAY_SIZE(cols));
 	for (size_t i = 0; i < n; i++) {
-		struct an_lpm_key k, next;
-		void *prev = NULL;
-		int fd = ps_map_open(ctx, &atts[i], "allow");
+		struct ps_cidr *v;
+		size_t nv;
 
-		if (fd < 0)
+		if (ps_lpm_list(ctx, &atts[i], "allow", &v, &nv))
 			continue;
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			char a[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN + 8];
+		for (size_t k = 0; k < nv; k++) {
+			char p[PS_CIDR_STRLEN];
 
-			k = next;
-			prev = &k;
-			addr_str(k.family, k.addr, a, sizeof(a));
-			snprintf(p, sizeof(p), "%s/%u", a, k.prefixlen - 8);
 			ps_table_str(t, atts[i].ifname);
-			ps_table_str(t, p);
+			ps_table_str(t, ps_fmt_cidr(&v[k], p, sizeof(p)));
 			ps_table_end_row(t);
 		}
-		close(fd);
+		free(v);
 	}
 	ps_table_end(t);
 	free(atts);
@@ -997,10 +971,10 @@ static bool is_own(const struct an_config *c, const struct ps_cidr *a)
 
 static bool is_allowed(int allow_fd, const struct ps_cidr *a)
 {
-	struct an_lpm_key k;
+	struct ps_lpm_key k;
 	uint8_t v;
 
-	an_lpm_key_set(&k, a->family, a->addr, a->family == AF_INET ? 32 : 128);
+	ps_lpm_key_set(&k, a->family, a->addr, a->family == AF_INET ? 32 : 128);
 	return !bpf_map_lookup_elem(allow_fd, &k, &v);
 }
 
@@ -1047,7 +1021,7 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 	for (size_t i = 0; i < n && !r; i++) {
 		struct an_config c;
 		struct an_block b = { .detector = AN_DET_MAX };
-		struct an_addr k;
+		struct ps_addr_key k;
 		int fd;
 
 		if (read_config(ctx, &atts[i], &c)) {
@@ -1055,7 +1029,7 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 			break;
 		}
 		b.until_ns = coarse_ns() + ps_arg_u64(args, "ttl", c.block_ns);
-		an_addr_set(&k, a->family, a->addr);
+		ps_addr_key_set(&k, a->family, a->addr);
 		fd = ps_map_open(ctx, &atts[i], "blocks");
 		if (fd < 0) {
 			r = PS_ERR;
@@ -1083,14 +1057,14 @@ static int do_block_del(struct ps_ctx *ctx, const struct ps_args *args)
 	if (targets(ctx, args, &atts, &n))
 		return PS_ERR;
 	for (size_t i = 0; i < n; i++) {
-		struct an_addr k;
+		struct ps_addr_key k;
 		int fd = ps_map_open(ctx, &atts[i], "blocks");
 
 		if (fd < 0) {
 			r = PS_ERR;
 			break;
 		}
-		an_addr_set(&k, a->family, a->addr);
+		ps_addr_key_set(&k, a->family, a->addr);
 		if (!bpf_map_delete_elem(fd, &k))
 			found++;
 		close(fd);

@@ -101,7 +101,7 @@ static int add_row(struct snap *s, size_t *cap, const char *label,
 	return 0;
 }
 
-static void src_label(const struct pstat_src_key *k, enum group g, char *buf,
+static void src_label(const struct ps_addr_key *k, enum group g, char *buf,
 		      size_t len)
 {
 	unsigned char a[16] = { 0 };

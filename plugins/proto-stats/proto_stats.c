@@ -192,7 +192,7 @@ static int top_add(struct top_list *l, const void *key, size_t ksz,
 static int read_cache(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      bool is_src, struct top_list *c)
 {
-	size_t ksz = is_src ? sizeof(struct pstat_src_key) :
+	size_t ksz = is_src ? sizeof(struct ps_addr_key) :
 			      sizeof(struct pstat_port_key);
 	int ncpu = libbpf_num_possible_cpus();
 	struct pstat_cache *cache;
@@ -250,7 +250,7 @@ int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	const char *map = is_src ? "top_src" : "top_port";
 	struct top_list c;
 	void *rows;
-	size_t n, ksz = is_src ? sizeof(struct pstat_src_key) :
+	size_t n, ksz = is_src ? sizeof(struct ps_addr_key) :
 				 sizeof(struct pstat_port_key);
 	int fd, r;
 
@@ -325,7 +325,7 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 		ps_table_new(ctx, "top_dst_ports", port_cols, ARRAY_SIZE(port_cols));
 	for (size_t i = 0; i < n; i++) {
 		if (is_src) {
-			const struct pstat_src_key *k = (const void *)v[i].key;
+			const struct ps_addr_key *k = (const void *)v[i].key;
 			char a[INET6_ADDRSTRLEN];
 
 			inet_ntop(k->family == 10 ? AF_INET6 : AF_INET, k->addr,
@@ -803,7 +803,7 @@ static void metric_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 		size_t nl;
 
 		if (is_src) {
-			const struct pstat_src_key *k = (const void *)l.v[i].key;
+			const struct ps_addr_key *k = (const void *)l.v[i].key;
 
 			inet_ntop(k->family == 10 ? AF_INET6 : AF_INET, k->addr,
 				  a, sizeof(a));

@@ -107,26 +107,16 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     const char *map, const struct ps_args *args,
 		     const char *kw)
 {
-	int fd = ps_map_open(ctx, att, map);
-	int r = 0;
+	size_t n = ps_arg_count(args, kw);
+	struct ps_cidr *v = calloc(n ? n : 1, sizeof(*v));
+	int r;
 
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_map_clear(fd, sizeof(struct slog_lpm_key));
-	if (r)
-		r = ps_err(ctx, "clearing %s: %s", map, strerror(-r));
-	for (size_t i = 0; !r && i < ps_arg_count(args, kw); i++) {
-		const struct ps_cidr *c = &ps_arg_nth(args, kw, i)->cidr;
-		struct slog_lpm_key k;
-		uint8_t one = 1;
-
-		slog_lpm_key_set(&k, c->family, c->addr, c->prefixlen);
-		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-			r = ps_err(ctx, "adding %s to %s: %s",
-				   ps_arg_nth(args, kw, i)->str, map,
-				   strerror(errno));
-	}
-	close(fd);
+	if (!v)
+		return ps_err(ctx, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = ps_arg_nth(args, kw, i)->cidr;
+	r = ps_lpm_fill(ctx, att, map, v, n);
+	free(v);
 	return r;
 }
 
@@ -234,29 +224,25 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	ps_out_strv(ctx, "proto", "Protocols", protos, np);
 	for (int pass = 0; pass < 2; pass++) {
 		const char *map = pass ? "src_deny" : "src_allow";
-		int fd = ps_map_open(ctx, att, map);
-		const char *v[SLOG_LPM_MAX];
-		char buf[64][INET6_ADDRSTRLEN + 8];
-		struct slog_lpm_key k, next;
-		void *prev = NULL;
-		size_t n = 0;
+		struct ps_cidr *v;
+		char (*buf)[PS_CIDR_STRLEN];
+		const char **str;
+		size_t n;
 
-		if (fd < 0)
+		if (ps_lpm_list(ctx, att, map, &v, &n))
 			continue;
-		while (n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
-			char a[INET6_ADDRSTRLEN];
-
-			k = next;
-			prev = &k;
-			inet_ntop(k.family == 10 ? AF_INET6 : AF_INET, k.addr, a,
-				  sizeof(a));
-			snprintf(buf[n], sizeof(buf[n]), "%s/%u", a, k.prefixlen - 8);
-			v[n] = buf[n];
-			n++;
-		}
-		close(fd);
-		ps_out_strv(ctx, pass ? "not_src" : "src",
-			    pass ? "Never from" : "Only from", v, n);
+		buf = calloc(n ? n : 1, sizeof(*buf));
+		str = calloc(n ? n : 1, sizeof(*str));
+		for (size_t i = 0; buf && str && i < n; i++)
+			str[i] = ps_fmt_cidr(&v[i], buf[i], sizeof(buf[i]));
+		if (buf && str)
+			ps_out_strv(ctx, pass ? "not_src" : "src",
+				    pass ? "Never from" : "Only from", str, n);
+		else
+			ps_err(ctx, "out of memory");
+		free(str);
+		free(buf);
+		free(v);
 	}
 	snprintf(ports, sizeof(ports), "%u-%u", c->dport_lo, c->dport_hi);
 	ps_out_str(ctx, "dport", "Destination ports", ports);
@@ -1275,7 +1261,7 @@ static int do_counters(struct ps_ctx *ctx, const struct ps_args *args)
 /* ---- sources ---- */
 
 struct src_row {
-	struct slog_src_key k;
+	struct ps_addr_key k;
 	struct slog_src_val v;
 };
 

@@ -671,9 +671,9 @@ static void t_per_source(void **state)
 static struct an_block get_block(const uint8_t *src, int *found)
 {
 	struct an_block b = { 0 };
-	struct an_addr k;
+	struct ps_addr_key k;
 
-	an_addr_set(&k, 2, src);
+	ps_addr_key_set(&k, 2, src);
 	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.blocks), &k,
 				      &b);
 	return b;
@@ -726,12 +726,12 @@ static void t_manual_block(void **state)
 {
 	enum hook h = *(enum hook *)*state;
 	struct an_block b = { .detector = AN_DET_MAX };
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct frame f;
 
 	need_bpf();
 	b.until_ns = cfg.clock_ns + 3600 * NSEC;
-	an_addr_set(&k, 2, src_a);
+	ps_addr_key_set(&k, 2, src_a);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.blocks),
 					     &k, &b, 0), 0);
 	mk_det(&f, AN_DET_PPS, src_a, dst_v);
@@ -745,7 +745,7 @@ static void t_manual_block(void **state)
 static void t_allowlist(void **state)
 {
 	enum hook h = *(enum hook *)*state;
-	struct an_lpm_key k;
+	struct ps_lpm_key k;
 	struct frame f;
 	__u8 one = 1;
 	static const uint8_t lo[4] = { 127, 0, 0, 1 };
@@ -755,10 +755,10 @@ static void t_allowlist(void **state)
 	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 5;
 	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 5;
 	set_config();
-	an_lpm_key_set(&k, 2, src_a, 24);
+	ps_lpm_key_set(&k, 2, src_a, 24);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
 					     &k, &one, 0), 0);
-	an_lpm_key_set(&k, 2, lo, 8);
+	ps_lpm_key_set(&k, 2, lo, 8);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
 					     &k, &one, 0), 0);
 	mk_det(&f, AN_DET_SYN_FLOOD, src_a, dst_v);
