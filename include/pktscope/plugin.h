@@ -426,6 +426,28 @@ bool ps_should_stop(void);
 /* sleep up to ns, waking early on a stop request; false if stopped */
 bool ps_sleep(uint64_t ns);
 
+/*
+ * Rates from counters read at intervals (watch commands).  Read the
+ * counters, ps_poll_start(); then for each ps_poll_next() that returns
+ * true, read them again: p->secs is how long the wait really took on the
+ * monotonic clock, wall_ns when it ended (for printing), round 1, 2, ...
+ * false once stopped (Ctrl-C, wait() false) or after count rounds.
+ * ps_rate(): (now - then) / secs, a counter that went back (a reset, an
+ * evicted key) counting from zero.
+ */
+struct ps_poll {
+	uint64_t interval_ns;
+	uint64_t count;			/* rounds, 0: until stopped */
+	bool (*wait)(uint64_t ns, void *data);	/* NULL: ps_sleep() */
+	void *data;
+	uint64_t round;			/* set by ps_poll_start/next */
+	uint64_t mono_ns, wall_ns;
+	double secs;
+};
+void ps_poll_start(struct ps_poll *p);
+bool ps_poll_next(struct ps_poll *p);
+double ps_rate(uint64_t now, uint64_t then, double secs);
+
 /* ------------------------------------------------------------------ */
 /* BPF services                                                       */
 

@@ -522,21 +522,16 @@ static const struct {
 	{ "icmpv6", PSTAT_L4_ICMPV6 }, { "bad", -1 },
 };
 
-/* a counter that went back was reset: what it holds came since */
-static uint64_t since(uint64_t now, uint64_t then)
-{
-	return now >= then ? now - then : now;
-}
-
-static uint64_t col_delta(const struct pstat_counters *now,
-			  const struct pstat_counters *then, int idx)
+/* packets a second of a column, over secs */
+static double col_rate(const struct pstat_counters *now,
+		       const struct pstat_counters *then, int idx, double secs)
 {
 	if (idx < 0)
-		return since(now->c[PSTAT_MALFORMED].packets,
-			     then->c[PSTAT_MALFORMED].packets) +
-		       since(now->c[PSTAT_TRUNCATED].packets,
-			     then->c[PSTAT_TRUNCATED].packets);
-	return since(now->c[idx].packets, then->c[idx].packets);
+		return ps_rate(now->c[PSTAT_MALFORMED].packets,
+			       then->c[PSTAT_MALFORMED].packets, secs) +
+		       ps_rate(now->c[PSTAT_TRUNCATED].packets,
+			       then->c[PSTAT_TRUNCATED].packets, secs);
+	return ps_rate(now->c[idx].packets, then->c[idx].packets, secs);
 }
 
 /*
@@ -634,15 +629,67 @@ static int watch_select(struct ps_ctx *ctx, const struct ps_args *args,
 	return PS_OK;
 }
 
+/* one row of the watch: an interface's rates over the last interval */
+static void watch_row(struct ps_ctx *ctx, const struct watch_fmt *wf,
+		      const struct ps_poll *p, const char *hms,
+		      const struct ps_attachment *att,
+		      const struct pstat_counters *cur,
+		      const struct pstat_counters *prev)
+{
+	double pps = ps_rate(cur->c[PSTAT_TOTAL].packets,
+			     prev->c[PSTAT_TOTAL].packets, p->secs);
+	double bps = 8.0 * ps_rate(cur->c[PSTAT_TOTAL].bytes,
+				   prev->c[PSTAT_TOTAL].bytes, p->secs);
+
+	ps_record_begin(ctx);
+	if (!ps_json(ctx)) {
+		char line[512], a[32], b[32];
+		int off = snprintf(line, sizeof(line), "%-*s %-*s %6s %8s",
+				   wf->ms ? 12 : 8, hms, wf->ifw, att->ifname,
+				   ps_fmt_count(pps, a, sizeof(a)),
+				   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
+
+		for (size_t k = 0; k < wf->ncols; k++)
+			off += snprintf(line + off, sizeof(line) - (size_t)off,
+					" %6s",
+					ps_fmt_count(col_rate(cur, prev,
+							      watch_cols[k].idx,
+							      p->secs),
+						     a, sizeof(a)));
+		ps_record_text(ctx, "%s", line);
+	} else {
+		char when[40];
+
+		ps_fmt_time(p->wall_ns, 3, when, sizeof(when));
+		ps_out_str(ctx, "ts", NULL, when);
+		ps_out_str(ctx, "ifname", NULL, att->ifname);
+		ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
+		ps_out_f64(ctx, "interval_seconds", NULL, p->secs);
+		ps_out_section(ctx, "total", NULL);
+		ps_out_f64(ctx, "packets_per_second", NULL, pps);
+		ps_out_f64(ctx, "bits_per_second", NULL, bps);
+		ps_out_section_end(ctx);
+		ps_out_section(ctx, "packets_per_second", NULL);
+		for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
+			ps_out_f64(ctx, watch_cols[k].key, NULL,
+				   col_rate(cur, prev, watch_cols[k].idx,
+					    p->secs));
+		ps_out_section_end(ctx);
+	}
+	ps_record_end(ctx);
+}
+
 static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
-	uint64_t count = ps_arg_u64(args, "count", 0);
+	struct ps_poll p = {
+		.interval_ns = ps_arg_u64(args, "interval", 1000000000ULL),
+		.count = ps_arg_u64(args, "count", 0),
+	};
 	const char *dev = ps_arg_str(args, "dev", NULL);
 	struct ps_attachment *atts;
 	struct pstat_counters *prev, cur;
+	struct watch_fmt wf;
 	size_t n, rows = 0;
-	uint64_t t0, t1;
 	bool temporary = false;
 	int r = PS_OK;
 
@@ -656,27 +703,17 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	}
 	for (size_t i = 0; i < n && !r; i++)
 		r = pstat_read_counters(ctx, &atts[i], &prev[i]);
-	struct watch_fmt wf;
-
-	watch_fmt_init(ctx, &wf, atts, n, interval);
-	t0 = ps_mono_ns();
-	for (uint64_t round = 0; !r && (!count || round < count); round++) {
-		if (!ps_sleep(interval))
-			break;
-		t1 = ps_mono_ns();
-		double secs = (double)(t1 - t0) / 1e9;
-		struct timespec ts;
-		time_t now;
+	watch_fmt_init(ctx, &wf, atts, n, p.interval_ns);
+	ps_poll_start(&p);
+	while (!r && ps_poll_next(&p)) {
+		time_t now = (time_t)(p.wall_ns / 1000000000ULL);
 		char hms[24];
 		size_t hl;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		now = ts.tv_sec;
 		hl = strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
 		if (wf.ms)
-			snprintf(hms + hl, sizeof(hms) - hl, ".%03ld",
-				 ts.tv_nsec / 1000000);
-		t0 = t1;
+			snprintf(hms + hl, sizeof(hms) - hl, ".%03u",
+				 (unsigned)(p.wall_ns / 1000000 % 1000));
 		if (!ps_json(ctx) && rows % 20 == 0)
 			watch_header(ctx, &wf);
 		for (size_t i = 0; i < n && !r; i++) {
@@ -702,52 +739,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			r = pstat_read_counters(ctx, &atts[i], &cur);
 			if (r)
 				break;
-			double pps = (double)since(cur.c[PSTAT_TOTAL].packets,
-						   prev[i].c[PSTAT_TOTAL].packets) / secs;
-			double bps = 8.0 * (double)since(cur.c[PSTAT_TOTAL].bytes,
-							 prev[i].c[PSTAT_TOTAL].bytes) / secs;
-
-			ps_record_begin(ctx);
-			if (!ps_json(ctx)) {
-				char line[512], a[32], b[32];
-				int off = snprintf(line, sizeof(line),
-						   "%-*s %-*s %6s %8s",
-						   wf.ms ? 12 : 8, hms,
-						   wf.ifw, atts[i].ifname,
-						   ps_fmt_count(pps, a, sizeof(a)),
-						   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
-
-				for (size_t k = 0; k < wf.ncols; k++) {
-					double v = (double)col_delta(&cur, &prev[i],
-								     watch_cols[k].idx) / secs;
-
-					off += snprintf(line + off, sizeof(line) - (size_t)off,
-							" %6s", ps_fmt_count(v, a, sizeof(a)));
-				}
-				ps_record_text(ctx, "%s", line);
-			} else {
-				char when[40];
-
-				ps_fmt_time((uint64_t)ts.tv_sec * 1000000000ULL +
-					    (uint64_t)ts.tv_nsec, 3, when,
-					    sizeof(when));
-				ps_out_str(ctx, "ts", NULL, when);
-				ps_out_str(ctx, "ifname", NULL, atts[i].ifname);
-				ps_out_str(ctx, "mode", NULL,
-					   ps_mode_name(atts[i].mode));
-				ps_out_f64(ctx, "interval_seconds", NULL, secs);
-				ps_out_section(ctx, "total", NULL);
-				ps_out_f64(ctx, "packets_per_second", NULL, pps);
-				ps_out_f64(ctx, "bits_per_second", NULL, bps);
-				ps_out_section_end(ctx);
-				ps_out_section(ctx, "packets_per_second", NULL);
-				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
-					ps_out_f64(ctx, watch_cols[k].key, NULL,
-						   (double)col_delta(&cur, &prev[i],
-								     watch_cols[k].idx) / secs);
-				ps_out_section_end(ctx);
-			}
-			ps_record_end(ctx);
+			watch_row(ctx, &wf, &p, hms, &atts[i], &cur, &prev[i]);
 			prev[i] = cur;
 			rows++;
 		}
