@@ -21,75 +21,75 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_config);
-} config SEC(".maps");
+} AN_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_stats);
-} stats SEC(".maps");
+} AN_MAP_STATS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, AN_RING_BYTES);
-} alerts SEC(".maps");
+} AN_MAP_ALERTS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_LOG_MAX);
 	__type(key, __u32);
 	__type(value, struct an_alert);
-} alog SEC(".maps");
+} AN_MAP_ALOG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_global);
-} global SEC(".maps");
+} AN_MAP_GLOBAL SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_CMS_ROWS * AN_CMS_COLS);
 	__type(key, __u32);
 	__type(value, struct an_cell);
-} sketch SEC(".maps");
+} AN_MAP_SKETCH SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_DSTS_MAX);
 	__type(key, struct ps_addr_key);
 	__type(value, struct an_dst);
-} dsts SEC(".maps");
+} AN_MAP_DSTS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DEDUP_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
-} dedup SEC(".maps");
+} AN_MAP_DEDUP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AN_SCANS_MAX);
 	__type(key, struct ps_addr_key);
 	__type(value, struct an_scan);
-} scans SEC(".maps");
+} AN_MAP_SCANS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AN_OFFENDERS_MAX);
 	__type(key, struct ps_addr_key);
 	__type(value, struct an_offender);
-} offenders SEC(".maps");
+} AN_MAP_OFFENDERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_BLOCKS_MAX);
 	__type(key, struct ps_addr_key);
 	__type(value, struct an_block);
-} blocks SEC(".maps");
+} AN_MAP_BLOCKS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -97,21 +97,21 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
-} allow SEC(".maps");
+} AN_MAP_ALLOW SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, AN_SEEN_SLOTS);
 	__type(key, __u32);
 	__type(value, struct an_seen);
-} seen SEC(".maps");
+} AN_MAP_SEEN SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_TRACKED_SLOTS);
 	__type(key, __u32);
 	__type(value, struct an_tracked);
-} tracked SEC(".maps");
+} AN_MAP_TRACKED SEC(".maps");
 
 /*
  * Where an alert or a new scan entry is put together: off the stack, which
@@ -127,7 +127,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, union an_scratch);
-} scratch SEC(".maps");
+} AN_MAP_SCRATCH SEC(".maps");
 
 #ifdef AN_BENCH
 /*

@@ -102,6 +102,26 @@
 #include <linux/types.h>
 #include <pktscope/bpf/keys.h>
 
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define AN_MAP_CONFIG		config
+#define AN_MAP_STATS		stats
+#define AN_MAP_ALERTS		alerts
+#define AN_MAP_ALOG		alog
+#define AN_MAP_GLOBAL		global
+#define AN_MAP_SKETCH		sketch
+#define AN_MAP_DSTS		dsts
+#define AN_MAP_DEDUP		dedup
+#define AN_MAP_SCANS		scans
+#define AN_MAP_OFFENDERS	offenders
+#define AN_MAP_BLOCKS		blocks
+#define AN_MAP_ALLOW		allow
+#define AN_MAP_SEEN		seen
+#define AN_MAP_TRACKED		tracked
+#define AN_MAP_SCRATCH		scratch
+
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
 #define AN_LOG_MAX		256

@@ -43,35 +43,35 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pstat_counters);
-} counters SEC(".maps");
+} PSTAT_MAP_COUNTERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, PSTAT_TOP_SRC_MAX);
 	__type(key, struct ps_addr_key);
 	__type(value, struct pstat_val);
-} top_src SEC(".maps");
+} PSTAT_MAP_TOP_SRC SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, PSTAT_TOP_PORT_MAX);
 	__type(key, struct pstat_port_key);
 	__type(value, struct pstat_val);
-} top_port SEC(".maps");
+} PSTAT_MAP_TOP_PORT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pstat_cache);
-} cache SEC(".maps");
+} PSTAT_MAP_CACHE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pstat_config);
-} config SEC(".maps");
+} PSTAT_MAP_CONFIG SEC(".maps");
 
 /* written by user space only: when `reset` last ran (proto_stats.h) */
 struct {
@@ -79,7 +79,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} reset_at SEC(".maps");
+} PSTAT_MAP_RESET_AT SEC(".maps");
 
 #ifdef PSTAT_BENCH
 /*

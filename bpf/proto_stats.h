@@ -115,6 +115,17 @@
 #include <linux/types.h>
 #include <pktscope/bpf/keys.h>
 
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define PSTAT_MAP_COUNTERS	counters
+#define PSTAT_MAP_TOP_SRC	top_src
+#define PSTAT_MAP_TOP_PORT	top_port
+#define PSTAT_MAP_CACHE		cache
+#define PSTAT_MAP_CONFIG	config
+#define PSTAT_MAP_RESET_AT	reset_at
+
 enum pstat_counter {
 	PSTAT_TOTAL = 0,
 

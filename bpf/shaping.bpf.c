@@ -18,35 +18,35 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct shp_config);
-} config SEC(".maps");
+} SHP_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX);
 	__type(key, __u32);
 	__type(value, struct shp_rule);
-} rules SEC(".maps");
+} SHP_MAP_RULES SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX);
 	__type(key, __u32);
 	__type(value, struct shp_bucket);
-} buckets SEC(".maps");
+} SHP_MAP_BUCKETS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX + 1);
 	__type(key, __u32);
 	__type(value, struct shp_counters);
-} counters SEC(".maps");
+} SHP_MAP_COUNTERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SHP_SOURCES_MAX);
 	__type(key, struct shp_src_key);
 	__type(value, struct shp_src);
-} sources SEC(".maps");
+} SHP_MAP_SOURCES SEC(".maps");
 
 static __always_inline int shp_port_ok(__u16 port, __u16 lo, __u16 hi,
 				       int has_ports)

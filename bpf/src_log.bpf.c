@@ -29,7 +29,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SLOG_RING_BYTES);
-} events SEC(".maps");
+} SLOG_MAP_EVENTS SEC(".maps");
 
 /* mmap()able: the reader's heartbeat stores reader_ns alone */
 struct {
@@ -38,7 +38,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct slog_config);
-} config SEC(".maps");
+} SLOG_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -46,7 +46,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
-} src_allow SEC(".maps");
+} SLOG_MAP_SRC_ALLOW SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -54,35 +54,35 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
-} src_deny SEC(".maps");
+} SLOG_MAP_SRC_DENY SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SLOG_FLOWS_MAX);
 	__type(key, struct slog_flow_key);
 	__type(value, __u64);
-} flows SEC(".maps");
+} SLOG_MAP_FLOWS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SLOG_SOURCES_MAX);
 	__type(key, struct ps_addr_key);
 	__type(value, struct slog_src_val);
-} sources SEC(".maps");
+} SLOG_MAP_SOURCES SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct slog_stats);
-} stats SEC(".maps");
+} SLOG_MAP_STATS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct slog_rate);
-} rate SEC(".maps");
+} SLOG_MAP_RATE SEC(".maps");
 
 /* one per hook: a prog array holds programs of one type */
 struct {
@@ -90,14 +90,14 @@ struct {
 	__uint(max_entries, SLOG_EXPR_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} expr_xdp SEC(".maps");
+} SLOG_MAP_EXPR_XDP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SLOG_EXPR_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} expr_tc SEC(".maps");
+} SLOG_MAP_EXPR_TC SEC(".maps");
 
 /* TCP, UDP and SCTP headers that parsed: a later fragment has none */
 static __always_inline int slog_has_ports(const struct ps_pkt *pkt)

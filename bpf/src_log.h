@@ -68,6 +68,21 @@
 #include <linux/types.h>
 #include <pktscope/bpf/keys.h>
 
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define SLOG_MAP_EVENTS		events
+#define SLOG_MAP_CONFIG		config
+#define SLOG_MAP_SRC_ALLOW	src_allow
+#define SLOG_MAP_SRC_DENY	src_deny
+#define SLOG_MAP_FLOWS		flows
+#define SLOG_MAP_SOURCES	sources
+#define SLOG_MAP_STATS		stats
+#define SLOG_MAP_RATE		rate
+#define SLOG_MAP_EXPR_XDP	expr_xdp
+#define SLOG_MAP_EXPR_TC	expr_tc
+
 #define SLOG_READER_TIMEOUT_NS	(2ULL * 1000000000ULL)
 #define SLOG_RING_BYTES		(4U << 20)
 #define SLOG_FLOWS_MAX		65536

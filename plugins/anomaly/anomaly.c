@@ -168,19 +168,22 @@ static const struct ps_arg_spec attach_args[] = {
 static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct an_config *c)
 {
-	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_CONFIG),
+			       0, c, sizeof(*c));
 }
 
 static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct an_config *c)
 {
-	return ps_map_write_one(ctx, att, "config", 0, c, sizeof(*c));
+	return ps_map_write_one(ctx, att, PS_MAP_NAME(AN_MAP_CONFIG),
+				0, c, sizeof(*c));
 }
 
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct an_stats *s)
 {
-	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_STATS),
+			       0, s, sizeof(*s));
 }
 
 /* the clock of the program's windows and blocks */
@@ -574,7 +577,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 
 	if (pick_one(ctx, ps_arg_str(args, "dev", NULL), &rd.att))
 		return PS_ERR;
-	fd = ps_map_open(ctx, &rd.att, "alerts");
+	fd = ps_map_open(ctx, &rd.att, PS_MAP_NAME(AN_MAP_ALERTS));
 	if (fd < 0)
 		return PS_ERR;
 	r = ps_ringbuf_run(ctx, fd, on_alert, &rd, &opts);
@@ -597,10 +600,11 @@ static void show_recent(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct an_alert *all = calloc(AN_LOG_MAX, sizeof(*all));
 	struct an_global g;
 	size_t n = 0;
-	int fd = ps_map_open(ctx, att, "alog");
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_ALOG));
 
 	if (fd < 0 || !all ||
-	    ps_map_read_one(ctx, att, "global", 0, &g, sizeof(g))) {
+	    ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_GLOBAL),
+			    0, &g, sizeof(g))) {
 		free(all);
 		if (fd >= 0)
 			close(fd);
@@ -641,7 +645,7 @@ static int list_blocks(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct block_row *rows;
 	void *dump;
 	size_t all, kept = 0;
-	int fd = ps_map_open(ctx, att, "blocks"), r;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BLOCKS)), r;
 
 	*n = 0;
 	if (fd < 0)
@@ -727,7 +731,7 @@ static void show_offenders(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct off_row *rows;
 	void *dump;
 	size_t n;
-	int fd = ps_map_open(ctx, att, "offenders"), r;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_OFFENDERS)), r;
 	struct ps_table *t;
 
 	if (fd < 0)
@@ -809,13 +813,15 @@ static void out_counters(struct ps_ctx *ctx, const struct an_stats *s)
 	ps_table_end(t);
 }
 
-static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
+static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    void *data)
 {
 	struct an_config c;
 	struct an_stats s;
 	struct block_row *rows = NULL;
 	size_t n;
 
+	(void)data;
 	if (read_config(ctx, att, &c) || read_stats(ctx, att, &s) ||
 	    list_blocks(ctx, att, &rows, &n))
 		return PS_ERR;
@@ -840,17 +846,10 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 	return PS_OK;
 }
 
-static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
-		   void *data)
-{
-	(void)data;
-	return show_one(ctx, att);
-}
-
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
-				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
+				   "interfaces", PS_EACH_SPACED, show_one, NULL);
 }
 
 /* ---- allowlist and manual blocks ---- */
@@ -894,15 +893,18 @@ static int allow_change(struct ps_ctx *ctx, const struct ps_args *args,
 		struct ps_cidr *v = NULL;
 		size_t left = 0;
 
-		r = add ? ps_lpm_add(ctx, &atts[i], "allow", cidr) :
-			  ps_lpm_del(ctx, &atts[i], "allow", cidr);
+		r = add ? ps_lpm_add(ctx, &atts[i], PS_MAP_NAME(AN_MAP_ALLOW),
+				     cidr) :
+			  ps_lpm_del(ctx, &atts[i], PS_MAP_NAME(AN_MAP_ALLOW),
+				     cidr);
 		if (r == -ENOENT)
 			r = ps_err(ctx, "%s is not in the allowlist on %s",
 				   ps_arg_get(args, "cidr")->str,
 				   atts[i].ifname);
 		/* the flag after the entry: never a flag without a list */
 		if (!r)
-			r = ps_lpm_list(ctx, &atts[i], "allow", &v, &left);
+			r = ps_lpm_list(ctx, &atts[i],
+					PS_MAP_NAME(AN_MAP_ALLOW), &v, &left);
 		if (!r)
 			r = set_flags(ctx, &atts[i], left ? AN_F_ALLOW : 0,
 				      left ? 0 : AN_F_ALLOW);
@@ -939,7 +941,8 @@ static int do_allow_list(struct ps_ctx *ctx, const struct ps_args *args)
 		struct ps_cidr *v;
 		size_t nv;
 
-		if (ps_lpm_list(ctx, &atts[i], "allow", &v, &nv))
+		if (ps_lpm_list(ctx, &atts[i], PS_MAP_NAME(AN_MAP_ALLOW),
+				&v, &nv))
 			continue;
 		for (size_t k = 0; k < nv; k++) {
 			char p[PS_CIDR_STRLEN];
@@ -992,7 +995,7 @@ static int block_check(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (is_own(&c, a))
 		return ps_err(ctx, "%s is this host's own address: it is never blocked",
 			      word);
-	fd = ps_map_open(ctx, att, "allow");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_ALLOW));
 	if (fd < 0)
 		return PS_ERR;
 	allowed = is_allowed(fd, a);
@@ -1030,7 +1033,7 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 		}
 		b.until_ns = coarse_ns() + ps_arg_u64(args, "ttl", c.block_ns);
 		ps_addr_key_set(&k, a->family, a->addr);
-		fd = ps_map_open(ctx, &atts[i], "blocks");
+		fd = ps_map_open(ctx, &atts[i], PS_MAP_NAME(AN_MAP_BLOCKS));
 		if (fd < 0) {
 			r = PS_ERR;
 			break;
@@ -1058,7 +1061,7 @@ static int do_block_del(struct ps_ctx *ctx, const struct ps_args *args)
 		return PS_ERR;
 	for (size_t i = 0; i < n; i++) {
 		struct ps_addr_key k;
-		int fd = ps_map_open(ctx, &atts[i], "blocks");
+		int fd = ps_map_open(ctx, &atts[i], PS_MAP_NAME(AN_MAP_BLOCKS));
 
 		if (fd < 0) {
 			r = PS_ERR;

@@ -58,7 +58,8 @@ static const struct group size_group = { "sizes", "Frame sizes", {
 int pstat_read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			struct pstat_counters *c)
 {
-	return ps_map_read_one(ctx, att, "counters", 0, c, sizeof(*c));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(PSTAT_MAP_COUNTERS),
+			       0, c, sizeof(*c));
 }
 
 static void out_val(struct ps_ctx *ctx, const char *key,
@@ -201,7 +202,7 @@ static int read_cache(struct ps_ctx *ctx, const struct ps_attachment *att,
 	int fd, r = PS_OK;
 
 	memset(c, 0, sizeof(*c));
-	fd = ps_map_open(ctx, att, "cache");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(PSTAT_MAP_CACHE));
 	if (fd < 0)
 		return PS_ERR;
 	cache = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*cache));
@@ -247,7 +248,8 @@ int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	static const struct ps_dump_spec spec = {
 		PS_DUMP_ROW(struct top_entry, key, v),
 	};
-	const char *map = is_src ? "top_src" : "top_port";
+	const char *map = is_src ? PS_MAP_NAME(PSTAT_MAP_TOP_SRC) :
+				   PS_MAP_NAME(PSTAT_MAP_TOP_PORT);
 	struct top_list c;
 	void *rows;
 	size_t n, ksz = is_src ? sizeof(struct ps_addr_key) :
@@ -356,7 +358,8 @@ static uint64_t counting_since(const struct ps_attachment *att, bool *reset)
 	uint32_t key = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/reset_at", att->pin_dir);
+	snprintf(path, sizeof(path), "%s/" PS_MAP_NAME(PSTAT_MAP_RESET_AT),
+		 att->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		if (bpf_map_lookup_elem(fd, &key, &when))
@@ -371,7 +374,8 @@ static int mark_reset(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	uint64_t now = (uint64_t)time(NULL);
 	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "reset_at"), r = PS_OK;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(PSTAT_MAP_RESET_AT)),
+			     r = PS_OK;
 
 	if (fd < 0)
 		return PS_ERR;
@@ -486,7 +490,8 @@ static int reset_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    void *data)
 {
 	static const char *const maps[] = {
-		"counters", "cache", "top_src", "top_port",
+		PS_MAP_NAME(PSTAT_MAP_COUNTERS), PS_MAP_NAME(PSTAT_MAP_CACHE),
+		PS_MAP_NAME(PSTAT_MAP_TOP_SRC), PS_MAP_NAME(PSTAT_MAP_TOP_PORT),
 	};
 	int r = PS_OK;
 

@@ -339,7 +339,7 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		ps_err(ctx, "out of memory");
 		goto out;
 	}
-	fd = ps_map_open(ctx, att, "sources");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(SHP_MAP_SOURCES));
 	if (fd < 0)
 		goto out;
 	ps_poll_start(&p);

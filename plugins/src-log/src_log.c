@@ -123,13 +123,15 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct slog_config *c)
 {
-	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(SLOG_MAP_CONFIG),
+			       0, c, sizeof(*c));
 }
 
 static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct slog_config *c)
 {
-	return ps_map_write_one(ctx, att, "config", 0, c, sizeof(*c));
+	return ps_map_write_one(ctx, att, PS_MAP_NAME(SLOG_MAP_CONFIG),
+				0, c, sizeof(*c));
 }
 
 /* Filters from args into the config and tries; keeps the reader's beat. */
@@ -186,9 +188,11 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (r)
 		return r;
 	/* tries first: a flag must never point at a half-filled trie */
-	r = fill_trie(ctx, att, "src_allow", args, "src");
+	r = fill_trie(ctx, att, PS_MAP_NAME(SLOG_MAP_SRC_ALLOW), args,
+			      "src");
 	if (!r)
-		r = fill_trie(ctx, att, "src_deny", args, "not-src");
+		r = fill_trie(ctx, att, PS_MAP_NAME(SLOG_MAP_SRC_DENY), args,
+				      "not-src");
 	if (!r)
 		r = write_config(ctx, att, &c);
 	return r;
@@ -223,7 +227,8 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	}
 	ps_out_strv(ctx, "proto", "Protocols", protos, np);
 	for (int pass = 0; pass < 2; pass++) {
-		const char *map = pass ? "src_deny" : "src_allow";
+		const char *map = pass ? PS_MAP_NAME(SLOG_MAP_SRC_DENY) :
+					 PS_MAP_NAME(SLOG_MAP_SRC_ALLOW);
 		struct ps_cidr *v;
 		char (*buf)[PS_CIDR_STRLEN];
 		const char **str;
@@ -907,7 +912,8 @@ static int on_tick(void *data)
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s)
 {
-	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(SLOG_MAP_STATS),
+			       0, s, sizeof(*s));
 }
 
 #define STAT_FIELDS(X)							\
@@ -1104,8 +1110,9 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		return r;
 	rd->ctx = ctx;
 	rd->mono_to_real_ns = mono_to_real();
-	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
-	ring_fd = ps_map_open(ctx, &rd->att, "events");
+	rd->config_fd = ps_map_open(ctx, &rd->att,
+				    PS_MAP_NAME(SLOG_MAP_CONFIG));
+	ring_fd = ps_map_open(ctx, &rd->att, PS_MAP_NAME(SLOG_MAP_EVENTS));
 	if (rd->config_fd < 0 || ring_fd < 0 ||
 	    read_stats(ctx, &rd->att, &before)) {
 		r = PS_ERR;
@@ -1320,7 +1327,7 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	size_t n = 0, shown;
 	int newest = 2;
 	int64_t off = mono_to_real();
-	int fd = ps_map_open(ctx, att, "sources"), r;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(SLOG_MAP_SOURCES)), r;
 
 	if (fd < 0)
 		return PS_ERR;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Map keys that a plugin's BPF object and its user side share, for
- * addresses of both families.  Included by BPF C and by user space (the
- * core's LPM service, ps_lpm_*() in plugin.h, works on the second).
+ * What a plugin's BPF object and its user side share about its maps: keys
+ * for addresses of both families, and the maps' names.  Included by BPF C
+ * and by user space (the core's LPM service, ps_lpm_*() in plugin.h,
+ * works on the second key).
  *
  *   struct ps_addr_key  one IPv4 or IPv6 address: a key of hash and LRU
  *                       maps of sources.  IPv4 in the first 4 bytes, the
@@ -36,6 +37,15 @@ struct ps_lpm_key {
 };
 
 #define PS_LPM_KEY_FULL	(8 + 128)
+
+/*
+ * A map's name spelled once: the plugin's header has
+ *	#define MY_MAP_HITS hits
+ * the BPF object declares `} MY_MAP_HITS SEC(".maps");` and user space
+ * opens it with ps_map_open(ctx, att, PS_MAP_NAME(MY_MAP_HITS)).
+ */
+#define PS_MAP_NAME_(m)	#m
+#define PS_MAP_NAME(m)	PS_MAP_NAME_(m)
 
 #ifndef __bpf__
 #include <string.h>
