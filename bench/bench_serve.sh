@@ -67,12 +67,13 @@ echo "plugins: $(echo $plugins) on ${#ifs[@]} interfaces"
 serve_on() {
 	local bin=$1 out=$2 iv=$3
 	shift 3
+	rm -f "$out"	# the port read is this server's, not the last one's
 	LD_LIBRARY_PATH="$(dirname "$bin")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 		"$bin" --bpffs "$BPFFS" -j serve listen 127.0.0.1:0 interval "$iv" "$@" \
 		>"$out" 2>&1 &
 	SPID=$!
 	for _ in $(seq 50); do
-		SPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$out")
+		SPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$out" 2>/dev/null)
 		[ -n "$SPORT" ] && return 0
 		sleep 0.1
 	done

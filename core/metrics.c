@@ -25,27 +25,64 @@
 /* core labels, in this order, before the plugin's own */
 static const char *const core_labels[] = { "ifname", "plugin", "mode" };
 
-static char *dup_str(const char *s)
+static size_t str_hash(const char *s)
 {
-	return strdup(s ? s : "");
+	size_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
 }
 
-static void sample_free(struct ps_msample *s)
+static int pool_grow(struct ps_strpool *p)
 {
-	free(s->name);
-	free(s->help);
-	for (size_t i = 0; i < s->nlabels; i++) {
-		free(s->labels[i].name);
-		free(s->labels[i].value);
+	size_t cap = p->cap ? p->cap * 2 : 1024;
+	char **slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->cap; i++) {
+		size_t h;
+
+		if (!p->slot[i])
+			continue;
+		for (h = str_hash(p->slot[i]) & (cap - 1); slot[h];
+		     h = (h + 1) & (cap - 1))
+			;
+		slot[h] = p->slot[i];
 	}
+	free(p->slot);
+	p->slot = slot;
+	p->cap = cap;
+	return 0;
+}
+
+/* the pool's copy of s (NULL: ""), NULL when out of memory */
+static const char *pool_str(struct ps_strpool *p, const char *s)
+{
+	size_t h;
+
+	if (!s)
+		s = "";
+	if (2 * (p->n + 1) > p->cap && pool_grow(p))
+		return NULL;
+	for (h = str_hash(s) & (p->cap - 1); p->slot[h];
+	     h = (h + 1) & (p->cap - 1))
+		if (!strcmp(p->slot[h], s))
+			return p->slot[h];
+	p->slot[h] = strdup(s);
+	if (p->slot[h])
+		p->n++;
+	return p->slot[h];
 }
 
 void ps_metrics_free(struct ps_mset *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->n; i++)
-		sample_free(&set->v[i]);
+	for (size_t i = 0; i < set->pool.cap; i++)
+		free(set->pool.slot[i]);
+	free(set->pool.slot);
 	free(set->v);
 	free(set->atts);
 	memset(set, 0, sizeof(*set));
@@ -123,8 +160,8 @@ static int add_sample(struct ps_mset *set, const struct ps_attachment *att,
 		return -ENOMEM;
 	s = &set->v[set->n];
 	memset(s, 0, sizeof(*s));
-	s->name = dup_str(name);
-	s->help = dup_str(help);
+	s->name = pool_str(&set->pool, name);
+	s->help = pool_str(&set->pool, help);
 	s->type = type;
 	s->value = value;
 	s->att = att ? (int)set->natts - 1 : -1;
@@ -134,14 +171,17 @@ static int add_sample(struct ps_mset *set, const struct ps_attachment *att,
 				     ps_mode_name(att->mode) };
 
 		for (size_t i = 0; i < ARRAY_SIZE(cv); i++) {
-			s->labels[s->nlabels].name = dup_str(core_labels[i]);
-			s->labels[s->nlabels++].value = dup_str(cv[i]);
+			s->labels[s->nlabels].name = core_labels[i];
+			s->labels[s->nlabels++].value =
+				pool_str(&set->pool, cv[i]);
 		}
 		s->own = s->nlabels;
 	}
 	for (size_t i = 0; i < nlabels; i++) {
-		s->labels[s->nlabels].name = dup_str(labels[i].name);
-		s->labels[s->nlabels++].value = dup_str(labels[i].value);
+		s->labels[s->nlabels].name = pool_str(&set->pool,
+						      labels[i].name);
+		s->labels[s->nlabels++].value = pool_str(&set->pool,
+							 labels[i].value);
 	}
 	set->n++;
 	for (size_t i = 0; i < s->nlabels; i++)
@@ -357,23 +397,49 @@ int ps_metrics_add_process(struct ps_mset *set, const char *name,
 
 /* ---- families: samples of one name together, first type and help win ---- */
 
-static int by_name(const void *a, const void *b)
+/* names are the pool's: one name, one pointer */
+static int cmp_samples(const struct ps_msample *x, const struct ps_msample *y)
 {
-	const struct ps_msample *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
+	if (x->name != y->name)
+		return strcmp(x->name, y->name);
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return cmp_samples(*(const struct ps_msample *const *)a,
+			   *(const struct ps_msample *const *)b);
+}
+
+static int by_name_in_place(const void *a, const void *b)
+{
+	return cmp_samples(a, b);
+}
+
+/* samples are large: their addresses are sorted, then each moved once */
 void ps_metrics_sort(struct ps_mset *set)
 {
-	if (set->n)
-		qsort(set->v, set->n, sizeof(set->v[0]), by_name);
+	struct ps_msample **order = calloc(set->n ? set->n : 1, sizeof(*order));
+	struct ps_msample *v = calloc(set->cap ? set->cap : 1, sizeof(*v));
+
+	if (order && v && set->n) {
+		for (size_t i = 0; i < set->n; i++)
+			order[i] = &set->v[i];
+		qsort(order, set->n, sizeof(*order), by_name);
+		for (size_t i = 0; i < set->n; i++)
+			v[i] = *order[i];
+		free(set->v);
+		set->v = v;
+		v = NULL;
+	} else if (set->n) {
+		/* no memory for the copy: the samples themselves, slower */
+		qsort(set->v, set->n, sizeof(set->v[0]), by_name_in_place);
+	}
+	free(v);
+	free(order);
 	/* a name another plugin already uses with another type is left out */
 	for (size_t i = 1; i < set->n; i++)
-		set->v[i].clash = !strcmp(set->v[i].name, set->v[i - 1].name) &&
+		set->v[i].clash = set->v[i].name == set->v[i - 1].name &&
 				  (set->v[i].type != set->v[i - 1].type ||
 				   set->v[i - 1].clash);
 }
@@ -480,7 +546,7 @@ int ps_metrics_expose(const struct ps_mset *set, FILE *f)
 
 		if (s->clash)
 			continue;
-		if (!i || strcmp(s->name, set->v[i - 1].name)) {
+		if (!i || s->name != set->v[i - 1].name) {
 			ob_str(&b, "# HELP pktscope_");
 			ob_str(&b, s->name);
 			ob_put(&b, " ", 1);
