@@ -4,7 +4,7 @@
  * as bench/bench_common.h measures it.
  *
  * Variants (each anomaly variant its own loaded object and config, with
- * the default thresholds, port-scan on, the production clock):
+ * the default thresholds, port-scan and spikes on, the production clock):
  *   empty    a program that only returns (the floor)
  *   parser   ps_parse() plus one per-CPU counter (bench_parse.bpf.c)
  *   known    anomaly, action alert, the same source every packet
@@ -83,6 +83,10 @@ static void default_config(struct an_config *c, int block)
 	c->scan_ports = 15;
 	c->block_ns = 60 * NSEC;
 	c->alert_max = 1000;
+	c->spike_factor = 10;
+	c->spike_min[AN_SCOPE_SRC] = 10000;
+	c->spike_min[AN_SCOPE_DST] = 10000;
+	c->spike_min[AN_SCOPE_IF] = 100000;
 	memcpy(c->limit, lim, sizeof(lim));
 	c->flags = block ? AN_F_BLOCK : 0;
 }

@@ -57,11 +57,18 @@ struct {
 } AN_MAP_SKETCH SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DSTS_MAX);
-	__type(key, struct ps_addr_key);
+	__type(key, __u32);
 	__type(value, struct an_dst);
 } AN_MAP_DSTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct an_rate);
+} AN_MAP_IFACE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -90,6 +97,14 @@ struct {
 	__type(key, struct ps_addr_key);
 	__type(value, struct an_block);
 } AN_MAP_BLOCKS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, AN_BPFX_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ps_lpm_key);
+	__type(value, struct an_block);
+} AN_MAP_BPFX SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -458,7 +473,7 @@ struct an_hit {
 static __always_inline int an_dedup(struct an_run *r, const struct an_hit *a,
 				    __u8 *repeat)
 {
-	__u32 idx = ((__u32)a->det * 2 + a->scope) * AN_DEDUP_PER +
+	__u32 idx = ((__u32)a->det * AN_SCOPES + a->scope) * AN_DEDUP_PER +
 		    (__u32)(a->key & (AN_DEDUP_PER - 1));
 	__u64 *slot = bpf_map_lookup_elem(&dedup, &idx), old;
 
@@ -545,8 +560,6 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	__u32 zero = 0, idx;
 	__u8 repeat = 0;
 
-	if (a->scope == AN_SCOPE_DST)
-		a->key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
 	if (!an_dedup(r, a, &repeat))
 		return;
 	g = bpf_map_lookup_elem(&global, &zero);
@@ -650,12 +663,40 @@ static __always_inline void an_check(struct an_run *r, struct an_hit *a,
 	an_alert(r, a);
 }
 
+/* step 8: the window's count reaching spike_factor x the baseline */
+static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
+				     __u64 base, __u64 cnt)
+{
+	__u64 limit;
+
+	if (!r->cfg->spike_factor || !base)
+		return;
+	limit = base * r->cfg->spike_factor;
+	if (limit < r->cfg->spike_min[a->scope % AN_SCOPES])
+		limit = r->cfg->spike_min[a->scope % AN_SCOPES];
+	if (cnt != limit)
+		return;
+	a->det = AN_DET_SPIKE;
+	a->count = cnt;
+	a->limit = limit;
+	an_alert(r, a);
+}
+
+/* the baseline after the window last of a key's count ended, w windows on */
+static __always_inline __u64 an_base(__u64 base, __u64 last, __u64 w)
+{
+	/* each window of a gap halves it (the one that ended is not in it) */
+	if (w != 1)
+		return w <= 64 ? base >> (w - 1) : 0;
+	return base ? (base * 7 + last) / 8 : last;
+}
+
 static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 h = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
 	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
-	__u32 mp = ~0U, mb = ~0U, mc = ~0U;
+	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mbase = ~0U;
 	struct an_hit a = {
 		.key = h,
 		.window_ns = r->cfg->window_ns,
@@ -672,10 +713,13 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 		if (!c)
 			return;
 		if (c->win != r->win) {
+			c->base = an_base(c->base, c->cnt[AN_DET_PPS],
+					  r->win - c->win);
 			c->win = r->win;
 			c->cnt[0] = c->cnt[1] = c->cnt[2] = 0;
 			c->cnt[3] = c->cnt[4] = 0;
 		}
+		mbase = c->base < mbase ? c->base : mbase;
 		v = ++c->cnt[AN_DET_PPS];
 		mp = v < mp ? v : mp;
 		v = c->cnt[AN_DET_BPS] += len;
@@ -687,6 +731,7 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	}
 	a.det = AN_DET_PPS;
 	an_check(r, &a, mp, 1);
+	an_spike(r, &a, mbase, mp);
 	a.det = AN_DET_BPS;
 	an_check(r, &a, mb, len);
 	if (cls < AN_RATE_N) {
@@ -695,38 +740,48 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	}
 }
 
-/* step 8: the window's count reaching spike_factor x the baseline */
-static __always_inline void an_spike(struct an_run *r, struct an_hit *a,
-				     __u64 base, __u64 cnt)
+/* a slot's destination is gone: nothing in this window nor the last */
+static __always_inline int an_dst_stale(const struct an_dst *d, __u32 win)
 {
-	__u64 limit;
-
-	if (!r->cfg->spike_factor || !base)
-		return;
-	limit = base * r->cfg->spike_factor;
-	if (limit < r->cfg->spike_min)
-		limit = r->cfg->spike_min;
-	if (cnt != limit)
-		return;
-	a->det = AN_DET_SPIKE;
-	a->count = cnt;
-	a->limit = limit;
-	an_alert(r, a);
+	return !d->tag || d->win + 1 < win;
 }
 
-static __always_inline struct an_dst *an_dst_get(struct an_run *r,
-						 struct ps_addr_key *k)
+/* the two slots a tag may be in: a pair, so a collision has a second */
+static __always_inline struct an_dst *an_dst_slot(__u64 tag, __u32 i)
 {
-	struct an_dst *d = bpf_map_lookup_elem(&dsts, k), nd = {};
+	__u32 idx = (((__u32)tag & (AN_DSTS_MAX - 1)) ^ i);
 
-	if (d)
-		return d;
-	nd.win = r->win;
-	/* EEXIST: another CPU was first, which is fine */
-	bpf_map_update_elem(&dsts, k, &nd, BPF_NOEXIST);
-	d = bpf_map_lookup_elem(&dsts, k);
-	if (!d)
+	return bpf_map_lookup_elem(&dsts, &idx);
+}
+
+static __always_inline struct an_dst *an_dst_get(struct an_run *r, __u64 tag)
+{
+	struct an_dst *d0 = an_dst_slot(tag, 0), *d1, *d;
+	__u64 old;
+
+	if (!d0)
+		return NULL;
+	if (d0->tag == tag)
+		return d0;
+	d1 = an_dst_slot(tag, 1);
+	if (!d1)
+		return NULL;
+	if (d1->tag == tag)
+		return d1;
+	d = an_dst_stale(d0, r->win) ? d0 :
+	    an_dst_stale(d1, r->win) ? d1 : NULL;
+	if (!d) {
 		r->st->dst_full++;
+		return NULL;
+	}
+	/* claimed by one CPU; another that lost counts in the winner's */
+	old = d->tag;
+	if (__sync_val_compare_and_swap(&d->tag, old, tag) != old)
+		return d->tag == tag ? d : NULL;
+	d->win = r->win;
+	d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
+	d->cnt[3] = d->cnt[4] = 0;
+	d->base = 0;
 	return d;
 }
 
@@ -738,25 +793,19 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		.win = r->win,
 		.scope = AN_SCOPE_DST,
 	};
-	struct ps_addr_key k;
 	struct an_dst *d;
 	__u64 w, len = pkt->len, n;
 
-	an_key(&k, pkt->daddr, pkt->family);
-	d = an_dst_get(r, &k);
+	/* the tag is the key's hash, never 0 (an empty slot) */
+	a.key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
+	d = an_dst_get(r, a.key | 1);
 	if (!d)
 		return;
 	w = d->win;
 	if (w != r->win &&
 	    __sync_val_compare_and_swap(&d->win, w, r->win) == w) {
-		__u64 last = d->cnt[AN_DET_PPS], base = d->base;
-
-		/* the window that ended into the baseline; a gap halves it */
-		if (r->win - w != 1)
-			base /= 2;
-		else
-			base = base ? (base * 7 + last) / 8 : last;
-		d->base = base;
+		/* the window that ended into the baseline */
+		d->base = an_base(d->base, d->cnt[AN_DET_PPS], r->win - w);
 		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
 		d->cnt[3] = d->cnt[4] = 0;
 	}
@@ -783,6 +832,35 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		    n > r->cfg->limit[cls][AN_SCOPE_DST])
 			r->flood = 1;
 	}
+}
+
+/* the interface's packets: a spike only (a plain add, as a destination's) */
+static __always_inline void an_rate_if(struct an_run *r)
+{
+	struct an_hit a = {
+		.window_ns = r->cfg->window_ns,
+		.win = r->win,
+		.scope = AN_SCOPE_IF,
+	};
+	__u32 zero = 0;
+	struct an_rate *c;
+	__u64 w, n;
+
+	if (!r->cfg->spike_factor)
+		return;
+	c = bpf_map_lookup_elem(&iface, &zero);
+	if (!c)
+		return;
+	w = c->win;
+	if (w != r->win &&
+	    __sync_val_compare_and_swap(&c->win, w, r->win) == w) {
+		c->base = an_base(c->base, c->cnt, r->win - w);
+		c->cnt = 0;
+	}
+	n = c->cnt + 1;
+	c->cnt = n;
+	a.key = r->h->ifindex;
+	an_spike(r, &a, c->base, n);
 }
 
 /* ---- step 7: port scans ---- */
@@ -991,6 +1069,48 @@ static __always_inline int an_allowed(const struct ps_pkt *pkt)
 	return bpf_map_lookup_elem(&allow, &k) != NULL;
 }
 
+/* a live block's drop; plain adds: see struct an_block */
+static __always_inline int an_block_drop(struct an_run *r, struct an_block *b)
+{
+	b->drops++;
+	b->bytes += r->pkt->len;
+	r->st->block_drops++;
+	if (b->detector < AN_DET_MAX)
+		r->st->drops[b->detector]++;
+	return 1;
+}
+
+/*
+ * The longest blocked prefix holding the source.  An expired one is
+ * deleted (its length is in the entry: the key is the source's address
+ * at that length) and the next shorter one tried, up to AN_BPFX_TRIES.
+ */
+#define AN_BPFX_TRIES	4
+
+static __always_inline int an_blocked_prefix(struct an_run *r)
+{
+	struct ps_lpm_key k = { .family = r->pkt->family };
+	struct an_block *b;
+
+	__builtin_memcpy(k.addr, r->pkt->saddr, 16);
+	for (int i = 0; i < AN_BPFX_TRIES; i++) {
+		k.prefixlen = 8 + 128;
+		b = bpf_map_lookup_elem(&bpfx, &k);
+		if (!b)
+			return 0;
+		if ((__s64)(b->until_ns - r->now) > 0) {
+			/* never one of the host's own addresses */
+			if (an_is_own(r->cfg, r->pkt))
+				return 0;
+			return an_block_drop(r, b);
+		}
+		k.prefixlen = 8 + b->plen;
+		bpf_map_delete_elem(&bpfx, &k);
+		r->st->block_expired++;
+	}
+	return 0;
+}
+
 /* 1 when the source is blocked now: drop */
 static __always_inline int an_blocked(struct an_run *r)
 {
@@ -999,20 +1119,13 @@ static __always_inline int an_blocked(struct an_run *r)
 
 	an_key(&k, r->pkt->saddr, r->pkt->family);
 	b = bpf_map_lookup_elem(&blocks, &k);
-	if (!b)
-		return 0;
-	if ((__s64)(b->until_ns - r->now) <= 0) {
+	if (b) {
+		if ((__s64)(b->until_ns - r->now) > 0)
+			return an_block_drop(r, b);
 		bpf_map_delete_elem(&blocks, &k);
 		r->st->block_expired++;
-		return 0;
 	}
-	/* plain adds: see struct an_block */
-	b->drops++;
-	b->bytes += r->pkt->len;
-	r->st->block_drops++;
-	if (b->detector < AN_DET_MAX)
-		r->st->drops[b->detector]++;
-	return 1;
+	return (r->cfg->flags & AN_F_BPFX) && an_blocked_prefix(r);
 }
 
 static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
@@ -1077,6 +1190,7 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	cls = an_class(pkt);
 	an_rate_src(&r, cls);
 	an_rate_dst(&r, cls);
+	an_rate_if(&r);
 	/* 7 */
 	an_scan(&r);
 	return PS_PASS;

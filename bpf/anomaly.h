@@ -14,8 +14,12 @@
  *   global    ARRAY         key 0, struct an_global (shared by all CPUs)
  *   sketch    ARRAY         AN_CMS_ROWS * AN_CMS_COLS struct an_cell: the
  *                           per-source counts (count-min sketch)
- *   dsts      HASH          key struct ps_addr_key, value struct an_dst: exact
- *                           per-destination counts; full: dst_full++
+ *   dsts      ARRAY         AN_DSTS_MAX struct an_dst: exact
+ *                           per-destination counts, a destination in one
+ *                           of the two slots its hash names (the tag says
+ *                           which); both taken: dst_full++
+ *   iface     ARRAY         key 0, struct an_rate: the interface's packets
+ *                           a window and their baseline (spike)
  *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
  *                           (detector, scope, key hash) was last made in
  *   scans     LRU_HASH      key struct ps_addr_key, value struct an_scan
@@ -23,6 +27,9 @@
  *                           the sources that alerted most recently
  *   blocks    HASH          key struct ps_addr_key, value struct an_block;
  *                           full: block_full++ (never evicts)
+ *   bpfx      LPM_TRIE      key struct ps_lpm_key, value struct an_block:
+ *                           blocked prefixes (block add of a CIDR; a
+ *                           single address goes to blocks)
  *   allow     LPM_TRIE      key struct ps_lpm_key, value __u8: never
  *                           alerted on, never blocked
  *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
@@ -41,7 +48,10 @@
  *   2. allowlist (only while AN_F_ALLOW): a match passes, allowed++.
  *   3. block table (only while AN_F_BLOCK or AN_F_BLOCKS): a source blocked
  *      until later than now is dropped (the entry's drops and the
- *      detector's drops counted); an expired entry is deleted.
+ *      detector's drops counted); an expired entry is deleted.  Then,
+ *      only while AN_F_BPFX, the longest blocked prefix holding the
+ *      source, likewise (an expired one is deleted and the next longer
+ *      one tried); a prefix never drops one of the host's own addresses.
  *   4. martian source (own address included): reason counted, alert; with
  *      action block the packet is dropped (the source is not blocked: it
  *      is forged).
@@ -62,12 +72,16 @@
  *      (scan_untracked++): a forged flood must not churn the table.  Its
  *      tracked bit says so without a hash lookup; a source whose entry
  *      was last used in an earlier scan window counts as without one.
- *   8. spike, per destination: a window's packets reaching spike_factor
- *      times the destination's baseline (an average over its past
- *      windows, 7/8 old and 1/8 new at each window, halved over a gap),
- *      and at least spike_min; no baseline, no spike.
- *   With action block, a per-source rate or scan alert blocks the source
- *   for block_ns, unless it is one of the host's own addresses.  A
+ *   8. spike, per source, per destination and for the interface: a
+ *      window's packets reaching spike_factor times the key's baseline
+ *      (an average over its past windows, 7/8 old and 1/8 new at each
+ *      window, halved for each window of a gap), and at least
+ *      spike_min[scope]; no baseline, no spike.  A source's count and baseline are its
+ *      sketch cells' (the least of each): colliding sources add to both.
+ *      The interface counts every packet that reaches step 6, with plain
+ *      adds as the destinations do.
+ *   With action block, a per-source rate, spike or scan alert blocks the
+ *   source for block_ns, unless it is one of the host's own addresses.  A
  *   destination is never blocked: it is the victim.
  *
  * One alert per (detector, scope, key) and window: the dedup slot of the
@@ -87,7 +101,8 @@
  * columns and 2 rows, 1 M packets in a window overcount a source by more
  * than 332 packets with a probability under 3.4% (4 rows of 8192: 1.8%,
  * at twice the cache lines a new source touches).  Its memory is fixed
- * (768 KiB) whatever the number of sources.
+ * (1 MiB: 32-byte cells, each in one cache line) whatever the number of
+ * sources.
  * The cells are updated without atomics, as rakelimit's: two CPUs updating
  * one cell at the same instant can lose an increment, so an estimate may
  * lag by the number of concurrent updates.  Per-destination counts are
@@ -113,10 +128,12 @@
 #define AN_MAP_GLOBAL		global
 #define AN_MAP_SKETCH		sketch
 #define AN_MAP_DSTS		dsts
+#define AN_MAP_IFACE		iface
 #define AN_MAP_DEDUP		dedup
 #define AN_MAP_SCANS		scans
 #define AN_MAP_OFFENDERS	offenders
 #define AN_MAP_BLOCKS		blocks
+#define AN_MAP_BPFX		bpfx
 #define AN_MAP_ALLOW		allow
 #define AN_MAP_SEEN		seen
 #define AN_MAP_TRACKED		tracked
@@ -133,6 +150,7 @@
 #define AN_SCANS_MAX		4096
 #define AN_OFFENDERS_MAX	1024
 #define AN_BLOCKS_MAX		16384
+#define AN_BPFX_MAX		1024	/* blocked prefixes */
 #define AN_ALLOW_MAX		1024
 #define AN_LOCAL_MAX		16	/* own addresses per family, in config */
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
@@ -154,12 +172,14 @@ enum an_detector {
 	AN_DET_MAX,
 };
 
-#define AN_DEDUP_SLOTS		(AN_DET_MAX * 2 * AN_DEDUP_PER)
-
 enum an_scope {
 	AN_SCOPE_SRC = 0,
 	AN_SCOPE_DST,
+	AN_SCOPE_IF,		/* the interface (spike only) */
+	AN_SCOPES,
 };
+
+#define AN_DEDUP_SLOTS		(AN_DET_MAX * AN_SCOPES * AN_DEDUP_PER)
 
 /* why a packet is malformed or its source martian (Suricata's names) */
 enum an_reason {
@@ -215,6 +235,7 @@ enum an_reason {
 #define AN_F_BLOCKS	(1U << 2)	/* manual blocks exist (alert mode) */
 #define AN_F_LOOPBACK	(1U << 3)	/* on a loopback device: 127/8 is fine */
 #define AN_F_NO_SCAN	(1U << 4)	/* port-scan off: no socket lookups */
+#define AN_F_BPFX	(1U << 5)	/* blocked prefixes exist */
 
 struct an_config {
 	__u32 flags;
@@ -227,8 +248,8 @@ struct an_config {
 	__u32 alert_max;	/* alerts a window, all detectors */
 	__u32 spike_factor;	/* 0: spike off */
 	__u32 pad;
-	__u64 spike_min;	/* packets a window */
-	__u64 spike_min_rate;	/* the same a second, as set; for show */
+	__u64 spike_min[AN_SCOPES];	/* packets a window, per scope */
+	__u64 spike_min_rate[AN_SCOPES]; /* the same a second, as set */
 	/* limits a window: [detector][scope]; 0 is off */
 	__u64 limit[AN_RATE_N][2];
 	/* the same as the user set them, a second (bytes: bit/s); for show */
@@ -289,13 +310,29 @@ struct an_global {
 	__u64 alert_count;
 };
 
-/* a sketch cell: the window it counts, and its counts */
+/* a sketch cell: the window it counts, its counts, its packets' baseline */
 struct an_cell {
 	__u32 win;
 	__u32 cnt[AN_RATE_N];
+	__u32 base;
+};				/* 28 bytes, 32 in the array */
+
+/* the interface's packets a window */
+struct an_rate {
+	__u64 win;
+	__u64 cnt;
+	__u64 base;
 };
 
+/*
+ * A destination's slot: 64 bytes, one cache line.  The tag is the key's
+ * hash (odd: 0 is an empty slot); two destinations of one tag, 1 in 2^63,
+ * share a count.  A slot whose destination had no packet in this window
+ * nor the one before is taken by the next destination that needs it
+ * (counted from zero, without a baseline).
+ */
 struct an_dst {
+	__u64 tag;
 	__u64 win;		/* 64 bits: no 32-bit atomics (see local.mk) */
 	__u64 cnt[AN_RATE_N];
 	__u64 base;		/* packets a window, moving average */
@@ -337,7 +374,8 @@ struct an_block {
 	__u64 drops;
 	__u64 bytes;
 	__u8 detector;		/* AN_DET_MAX: manual */
-	__u8 pad[7];
+	__u8 plen;		/* in bpfx: the prefix's length (delete) */
+	__u8 pad[6];
 };
 
 #endif /* PKTSCOPE_BPF_ANOMALY_H */

@@ -29,6 +29,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHP_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} SHP_MAP_PORTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX);
 	__type(key, __u32);
 	__type(value, struct shp_bucket);
@@ -48,12 +55,10 @@ struct {
 	__type(value, struct shp_src);
 } SHP_MAP_SOURCES SEC(".maps");
 
-static __always_inline int shp_port_ok(__u16 port, __u16 lo, __u16 hi,
-				       int has_ports)
+static __always_inline int shp_has_ports(const struct ps_pkt *pkt)
 {
-	if (lo == 0 && hi == 0xffff)
-		return 1;
-	return has_ports && port >= lo && port <= hi;
+	return pkt->l4_off && (pkt->l4 == PS_L4_TCP || pkt->l4 == PS_L4_UDP ||
+			       pkt->l4 == PS_L4_SCTP);
 }
 
 static __always_inline int shp_in4(const struct shp_net4 *v, __u32 n, __u32 a)
@@ -82,26 +87,18 @@ static __always_inline int shp_in6(const struct shp_net6 *v, __u32 n,
 }
 
 /*
- * Whether rule r matches pkt.  Global on purpose: the verifier checks it
- * once, not once per rule of the loop that calls it.  Cheap tests first.
+ * What the match tables do not check of rule r: the source port and the
+ * src and not-src prefixes.  Global on purpose: the verifier checks it
+ * once, not once per rule of the loop that calls it; and only rules with
+ * such filters pay for the call.
  */
 __noinline int shp_match(const struct shp_rule *r, const struct ps_pkt *pkt)
 {
-	int has_ports;
-
-	if (!r || !pkt || !r->id)
+	if (!r || !pkt)
 		return 0;
-	if ((r->flags & SHP_F_PROTO) && pkt->ip_proto != r->proto)
-		return 0;
-	if ((r->flags & SHP_F_SYN) &&
-	    (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
-	     (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN))
-		return 0;
-	has_ports = pkt->l4_off && (pkt->l4 == PS_L4_TCP ||
-				    pkt->l4 == PS_L4_UDP ||
-				    pkt->l4 == PS_L4_SCTP);
-	if (!shp_port_ok(pkt->dport, r->dport_lo, r->dport_hi, has_ports) ||
-	    !shp_port_ok(pkt->sport, r->sport_lo, r->sport_hi, has_ports))
+	if ((r->sport_lo || r->sport_hi != 0xffff) &&
+	    (!shp_has_ports(pkt) || pkt->sport < r->sport_lo ||
+	     pkt->sport > r->sport_hi))
 		return 0;
 	if (pkt->family == PS_AF_INET) {
 		__u32 a;
@@ -121,6 +118,28 @@ __noinline int shp_match(const struct shp_rule *r, const struct ps_pkt *pkt)
 			return 0;
 	}
 	return 1;
+}
+
+/* the slots whose rules can match pkt, from the match tables (shaping.h) */
+static __always_inline __u32 shp_candidates(const struct shp_config *cfg,
+					    const struct ps_pkt *pkt)
+{
+	__u32 cand = cfg->proto_rules[pkt->ip_proto];
+	__u32 any = cfg->dport_any;
+
+	/* `ports` only for candidates with a dport range */
+	if (cand & ~any) {
+		__u32 port = pkt->dport, *bits = NULL;
+
+		if (shp_has_ports(pkt))
+			bits = bpf_map_lookup_elem(&ports, &port);
+		cand &= any | (bits ? *bits : 0);
+	}
+	if ((cand & cfg->syn_rules) &&
+	    (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
+	     (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN))
+		cand &= ~cfg->syn_rules;
+	return cand;
 }
 
 /* what a rate counts: the IP packet, header included (shaping.h) */
@@ -248,7 +267,8 @@ static __always_inline enum ps_verdict shp_apply(struct ps_hook *h,
 		return PS_PASS;
 	if (r->action == SHP_ACT_SHAPE)
 		return shp_shape(h, cfg, r, b, slot, pkt);
-	now = cfg->clock_ns ? cfg->clock_ns : ps_hook_coarse(h);
+	/* jiffies: the coarse clock's resolution without a call (shaping.h) */
+	now = cfg->clock_ns ? cfg->clock_ns : bpf_jiffies64() * cfg->tick_ns;
 	tat = &b->tat;
 	if (r->flags & SHP_F_PER_SOURCE) {
 		s = shp_source(r, b, pkt);
@@ -275,30 +295,35 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 						  struct ps_pkt *pkt)
 {
 	struct shp_config *cfg;
-	__u32 zero = 0, n;
+	__u32 zero = 0, n, cand = 0;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return PS_PASS;
 	n = cfg->n;
-	/* IPv4 and IPv6 whose IP header parsed; ARP sets family too */
-	if (n && pkt->family &&
-	    (pkt->l3 == PS_L3_IPV4 || pkt->l3 == PS_L3_IPV6)) {
-		for (__u32 i = 0; i < SHP_RULES_MAX; i++) {
-			const struct shp_quick *q = &cfg->quick[i];
-			struct shp_rule *r;
-			__u32 slot;
+	/*
+	 * IPv4 and IPv6 whose IP header parsed (ARP sets family too); with
+	 * no rules the tables are empty
+	 */
+	if (pkt->family && (pkt->l3 == PS_L3_IPV4 || pkt->l3 == PS_L3_IPV6))
+		cand = shp_candidates(cfg, pkt);
+	for (__u32 i = 0; i < SHP_RULES_MAX && cand; i++) {
+		struct shp_rule *r;
+		__u32 slot, bit;
 
-			if (i >= n)
-				break;
-			if ((q->proto && q->proto != pkt->ip_proto) ||
-			    pkt->dport < q->dport_lo || pkt->dport > q->dport_hi)
-				continue;
-			slot = cfg->order[i] & (SHP_RULES_MAX - 1);
-			r = bpf_map_lookup_elem(&rules, &slot);
-			if (r && shp_match(r, pkt))
-				return shp_apply(h, cfg, r, slot, pkt);
-		}
+		if (i >= n)
+			break;
+		slot = cfg->order[i] & (SHP_RULES_MAX - 1);
+		bit = 1U << slot;
+		if (!(cand & bit))
+			continue;
+		cand &= ~bit;
+		r = bpf_map_lookup_elem(&rules, &slot);
+		if (!r || !r->id)
+			continue;
+		if ((cfg->match_rules & bit) && !shp_match(r, pkt))
+			continue;
+		return shp_apply(h, cfg, r, slot, pkt);
 	}
 	shp_count(SHP_RULES_MAX, PS_PASS, shp_ip_len(pkt));
 	return PS_PASS;

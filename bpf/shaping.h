@@ -4,15 +4,27 @@
  * shaping plugin.  One instance per interface, pinned as
  * <bpffs>/pktscope/<if>/shaping/<map>.
  *
- *   config    ARRAY      key 0: struct shp_config (rule order, IFB, clock)
+ *   config    ARRAY      key 0: struct shp_config (rule order, match
+ *                        tables, IFB, clock)
  *   rules     ARRAY      key slot: struct shp_rule (id 0: free slot)
+ *   ports     ARRAY      key dport: bit s set when slot s's rule has a
+ *                        dport range holding that port (SHP_PORTS)
  *   buckets   ARRAY      key slot: struct shp_bucket (a rule's own GCRA)
  *   counters  PERCPU_ARRAY key slot: struct shp_counters; key
  *                        SHP_RULES_MAX: packets no rule matched
  *   sources   LRU_HASH   struct shp_src_key -> struct shp_src
  *
- * A packet: the rules in config.order (sorted by prio, then id) are tried
- * in turn; the first whose match holds decides; no match passes.
+ * A packet: first the slots whose rules can match it, one bit a slot, from
+ * two table reads, no rule touched:
+ *     cand = config.proto_rules[IP protocol]
+ *          & (config.dport_any | ports[dport], ports only if it has ports)
+ *          & ~config.syn_rules unless it is a TCP SYN without ACK
+ * These tables are exact for protocol, destination port and `syn`; a
+ * packet no rule can match stops here.  Then the rules in config.order
+ * (sorted by prio, then id) whose bit is in cand are tried in turn;
+ * shp_match() checks what the tables do not (src, not-src, sport) for
+ * the rules that have such filters (config.match_rules); the first that
+ * matches decides; no match passes.
  *
  *   action drop (police): a GCRA (generic cell rate algorithm, the virtual
  *     scheduling form) on the rule's bucket, or with SHP_F_PER_SOURCE on
@@ -28,8 +40,8 @@
  *     overflows anything: an idle bucket simply has TAT in the past.
  *     cost = units * unit_ns + (units * unit_frac >> 32), units being the
  *     packet's IP bytes (bit/s) or 1 (pps); tolerance = burst's cost plus one
- *     tick of the coarse clock (config.slack_ns), which the clock's steps
- *     would otherwise take from the rate.
+ *     tick of the clock (config.tick_ns), which the clock's steps would
+ *     otherwise take from the rate.
  *   action shape (TC/tcx only): skb->priority = the rule's HTB class (with
  *     SHP_F_FAIR, one of SHP_FAIR_CLASSES children, given to each new
  *     source in turn), then redirect to the IFB device config.ifb_ifindex,
@@ -47,15 +59,22 @@
  * it is full the kernel evicts the least recently used entries (in batches,
  * per CPU); an evicted source comes back with a full burst.
  *
- * The clock: bpf_ktime_get_coarse_ns() (one tick, 4 ms at HZ=250, costs
- * ~2 ns; the precise clock ~22 ns), unless config.clock_ns is non-zero:
- * then that value is the time (tests set it to make runs deterministic).
+ * The clock: jiffies (bpf_jiffies64(), which the verifier turns into a
+ * load: no call) times config.tick_ns, the length of a tick (the
+ * resolution of CLOCK_MONOTONIC_COARSE, 4 ms at HZ=250), unless
+ * config.clock_ns is non-zero: then that value is the time (tests set it
+ * to make runs deterministic).  The coarse clock has the same resolution
+ * but is a helper call, which costs more than the rest of a policed
+ * packet here.
  *
- * Live changes: user space writes a rule into a free slot (fully) before
- * it puts the slot in config.order (and its shp_quick in config.quick),
- * and takes it out of config.order before it clears the slot.  A packet
- * reading config while it changes may see the old or the new order (or,
- * for one packet, a mix of the two); a slot it finds free it skips.
+ * Live changes: user space writes a rule into a free slot (fully), then
+ * its bits in `ports`, before it puts the slot in config.order with its
+ * bits in config's tables; a rule leaves config.order and those tables
+ * first, then `ports`, then its slot is cleared.  A packet reading config
+ * while it changes may see the old or the new order and tables (or, for
+ * one packet, a mix of the two): a rule being added or deleted may be
+ * skipped, never taken for traffic it does not match; a slot it finds
+ * free it skips.
  */
 #ifndef PKTSCOPE_BPF_SHAPING_H
 #define PKTSCOPE_BPF_SHAPING_H
@@ -69,6 +88,7 @@
  */
 #define SHP_MAP_CONFIG		config
 #define SHP_MAP_RULES		rules
+#define SHP_MAP_PORTS		ports
 #define SHP_MAP_BUCKETS		buckets
 #define SHP_MAP_COUNTERS	counters
 #define SHP_MAP_SOURCES		sources
@@ -79,6 +99,7 @@
 #define SHP_FAIR_CLASSES	16	/* HTB children of a fair rule */
 #define SHP_CAS_TRIES		4
 #define SHP_NAME_MAX		32
+#define SHP_PORTS		65536	/* entries of `ports` */
 
 /* shp_rule.flags */
 #define SHP_F_PROTO		(1U << 0)
@@ -117,7 +138,7 @@ struct shp_rule {
 	__u32 unit_frac;
 	__u32 mask4;		/* per-source mask, network order */
 	__u64 mask6[2];
-	__u64 tolerance_ns;	/* burst's cost + config.slack_ns */
+	__u64 tolerance_ns;	/* burst's cost + config.tick_ns */
 	struct shp_net4 src4[SHP_NETS_MAX], not4[SHP_NETS_MAX];
 	struct shp_net6 src6[SHP_NETS_MAX], not6[SHP_NETS_MAX];
 	/* for user space only */
@@ -127,27 +148,19 @@ struct shp_rule {
 	char name[SHP_NAME_MAX];
 };
 
-/*
- * A rule's protocol and destination ports beside its place in the order,
- * in the config the program reads anyway: a packet skips most rules that
- * do not match it without touching the rule or calling shp_match().  A
- * filter only: shp_match() decides.
- */
-struct shp_quick {
-	__u16 dport_lo, dport_hi;	/* 0-65535: any */
-	__u8 proto;			/* 0: any */
-	__u8 pad[3];
-};
-
 struct shp_config {
 	__u64 clock_ns;		/* non-zero: the time, for tests */
-	__u64 slack_ns;		/* one tick of the coarse clock */
+	__u64 tick_ns;		/* one tick of jiffies, the clock's step */
 	__u32 ifb_ifindex;	/* 0: no IFB (yet) */
 	__u32 next_id;		/* user space: the id the next rule gets */
 	char ifb_name[16];	/* recorded before the IFB is made */
 	__u32 n;		/* rules in order[] */
 	__u8 order[SHP_RULES_MAX];	/* slots, by prio then id */
-	struct shp_quick quick[SHP_RULES_MAX];	/* order[i]'s rule's */
+	/* the match tables, a bit a slot (the top of this file) */
+	__u32 dport_any;	/* rules without a dport range */
+	__u32 syn_rules;	/* rules with `syn` */
+	__u32 match_rules;	/* rules with src, not-src or sport */
+	__u32 proto_rules[256];	/* rules that can match this protocol */
 };
 
 /* on its own cache line: passing packets CAS tat */
@@ -202,7 +215,7 @@ static inline __u64 shp_units_ns(const struct shp_rule *r, __u64 units)
 
 /*
  * Sets r's rate (bit/s, or packets/s when pps), burst (bytes or packets)
- * and the GCRA constants of shaping.h; slack_ns: one coarse-clock tick.
+ * and the GCRA constants of shaping.h; slack_ns: one tick of the clock.
  * A unit costs 8e9 / rate ns (a byte) or 1e9 / pps ns, kept as an integer
  * and a 32-bit fraction, so the kernel side multiplies and shifts only.
  */
@@ -242,16 +255,54 @@ static inline void shp_rule_set_prefix(struct shp_rule *r, unsigned int p4,
 	shp_mask((__u8 *)r->mask6, 16, p6);
 }
 
-/* the quick filter of rule r (see struct shp_quick) */
-static inline struct shp_quick shp_quick_of(const struct shp_rule *r)
+static inline int shp_rule_has_dport(const struct shp_rule *r)
 {
-	struct shp_quick q = { r->dport_lo, r->dport_hi, 0, { 0 } };
+	return r->dport_lo != 0 || r->dport_hi != 0xffff;
+}
 
+/* slot's bits in c's match tables: rule r's, or none when r is NULL */
+static inline void shp_config_set_slot(struct shp_config *c, unsigned int slot,
+				       const struct shp_rule *r)
+{
+	__u32 bit = 1U << (slot & (SHP_RULES_MAX - 1));
+	unsigned int proto = 0;
+
+	c->dport_any &= ~bit;
+	c->syn_rules &= ~bit;
+	c->match_rules &= ~bit;
+	for (unsigned int p = 0; p < 256; p++)
+		c->proto_rules[p] &= ~bit;
+	if (!r)
+		return;
+	if (!shp_rule_has_dport(r))
+		c->dport_any |= bit;
+	if ((r->flags & SHP_F_SRC) || r->n_not4 || r->n_not6 ||
+	    r->sport_lo != 0 || r->sport_hi != 0xffff)
+		c->match_rules |= bit;
+	if (r->flags & SHP_F_SYN) {
+		c->syn_rules |= bit;
+		proto = 6;
+	}
 	if (r->flags & SHP_F_PROTO)
-		q.proto = r->proto;
-	if (r->flags & SHP_F_SYN)
-		q.proto = 6;
-	return q;
+		proto = r->proto;
+	for (unsigned int p = 0; p < 256; p++)
+		if (!proto || p == proto)
+			c->proto_rules[p] |= bit;
+}
+
+/*
+ * ports[port] for the rules in rules[SHP_RULES_MAX] (slot-indexed; id 0:
+ * free): the slots whose dport range holds port.
+ */
+static inline __u32 shp_port_bits(const struct shp_rule *rules, __u32 port)
+{
+	__u32 bits = 0;
+
+	for (unsigned int s = 0; s < SHP_RULES_MAX; s++)
+		if (rules[s].id && shp_rule_has_dport(&rules[s]) &&
+		    port >= rules[s].dport_lo && port <= rules[s].dport_hi)
+			bits |= 1U << s;
+	return bits;
 }
 
 /* adds a src (not_src = 0) or not-src prefix; -1 when that list is full */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The one argument grammar: value kinds, keyword matching by unambiguous
- * prefix, suggestions, and the synopsis that help prints.  Commands declare
- * their arguments in ps_arg_spec tables; nothing else parses words.
+ * The one argument grammar: value kinds, parsing against a command's
+ * declaration (keywords by unambiguous prefix, match.c), and the synopsis
+ * that help prints.  Commands declare their arguments in ps_arg_spec
+ * tables; nothing else parses words.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+#include "registry.h"
 
 /* the one table of protocol names: parsing, completion, plugins' output */
 const char *const ps_proto_names[] = {
@@ -33,6 +35,25 @@ const char *ps_proto_name(unsigned int proto)
 			return proto_names[i];
 	return NULL;
 }
+
+/* the one table of hook mode names: parsing, status, errors */
+const char *ps_mode_name(enum ps_mode mode)
+{
+	switch (mode) {
+	case PS_MODE_AUTO: return "auto";
+	case PS_MODE_TCX: return "tcx";
+	case PS_MODE_TC: return "tc";
+	case PS_MODE_XDP: return "xdp";
+	case PS_MODE_XDP_NATIVE: return "xdp-native";
+	case PS_MODE_XDP_GENERIC: return "xdp-generic";
+	}
+	return "?";
+}
+
+/* order of enum ps_mode, from PS_MODE_TCX */
+const char *const ps_mode_choices[] = {
+	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
+};
 
 const char *ps_kind_name(enum ps_kind kind)
 {
@@ -76,88 +97,6 @@ const char *ps_kind_metavar(const struct ps_arg_spec *spec, char *buf,
 	if (spec->kind == PS_KIND_IFACE && (spec->flags & PS_ARG_ALL))
 		return "IF|all";
 	return spec->kind < PS_KIND__MAX ? mv[spec->kind] : "?";
-}
-
-/* ---- word matching ---- */
-
-int ps_match_word(const char *word, const char *const *names, size_t n)
-{
-	size_t len = strlen(word);
-	int found = -1;
-
-	if (!len)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(word, names[i]))
-			return (int)i;
-	for (size_t i = 0; i < n; i++) {
-		if (!names[i] || strncmp(word, names[i], len))
-			continue;
-		if (found >= 0)
-			return -2;
-		found = (int)i;
-	}
-	return found;
-}
-
-void ps_list_names(const char *word, const char *const *names, size_t n,
-		   char *buf, size_t len)
-{
-	size_t wl = strlen(word), off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && off < len; i++)
-		if (names[i] && !strncmp(word, names[i], wl))
-			off += snprintf(buf + off, len - off, "%s%s",
-					off ? ", " : "", names[i]);
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[64];
-
-	if (la >= 63 || lb >= 63)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t sub = prev + (a[i - 1] != b[j - 1]);
-			size_t best = row[j] + 1 < row[j - 1] + 1 ?
-					      row[j] + 1 : row[j - 1] + 1;
-
-			row[j] = sub < best ? sub : best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-const char *ps_suggest(const char *word, const char *const *names, size_t n)
-{
-	size_t best = SIZE_MAX, wl = strlen(word);
-	const char *pick = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d;
-
-		if (!names[i])
-			continue;
-		d = edit_distance(word, names[i]);
-		if (d < best) {
-			best = d;
-			pick = names[i];
-		}
-	}
-	/* a suggestion must be closer than a guess */
-	if (pick && best <= 2 && best < wl)
-		return pick;
-	return NULL;
 }
 
 /* ---- numbers and units ---- */
@@ -371,6 +310,18 @@ static int parse_cidr(const char *word, struct ps_cidr *c, char *err,
 	for (int bit = c->prefixlen; bit < maxlen; bit++)
 		c->addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
 	return 0;
+}
+
+bool ps_cidr_contains(const struct ps_cidr *c, int family, const void *addr)
+{
+	const uint8_t *a = addr;
+	unsigned int full = c->prefixlen / 8, rest = c->prefixlen % 8;
+
+	if (family != c->family)
+		return false;
+	if (memcmp(c->addr, a, full))
+		return false;
+	return !rest || !((c->addr[full] ^ a[full]) & (uint8_t)(0xff00 >> rest));
 }
 
 static int parse_iface(const char *word, const struct ps_arg_spec *spec,

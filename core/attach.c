@@ -25,24 +25,24 @@
 
 #include <pktscope/bpf/hook.h>
 #include "attach.h"
+#include "registry.h"
 
-const char *ps_mode_name(enum ps_mode mode)
+static bool hook_alive(const struct ps_meta *m, const char *dir)
 {
-	switch (mode) {
-	case PS_MODE_AUTO: return "auto";
-	case PS_MODE_TCX: return "tcx";
-	case PS_MODE_TC: return "tc";
-	case PS_MODE_XDP: return "xdp";
-	case PS_MODE_XDP_NATIVE: return "xdp-native";
-	case PS_MODE_XDP_GENERIC: return "xdp-generic";
-	}
-	return "?";
-}
+	char ifdir[PS_PATH_MAX];
 
-/* order of enum ps_mode, from PS_MODE_TCX */
-const char *const ps_mode_choices[] = {
-	"tcx", "tc", "xdp", "xdp-native", "xdp-generic", NULL,
-};
+	switch (hooks_alive(m, dir)) {
+	case HOOK_ALIVE:
+		return true;
+	case HOOK_IN_CHAIN:
+		snprintf(ifdir, sizeof(ifdir), "%s", dir);
+		*strrchr(ifdir, '/') = '\0';
+		return m->ifindex &&
+		       ps_chain_position(ifdir, m->prog_id, m->ifindex) > 0;
+	default:
+		return false;
+	}
+}
 
 static void fill_attachment(struct ps_attachment *att, const struct ps_meta *m,
 			    const char *dir, bool valid)
@@ -65,7 +65,7 @@ static void fill_attachment(struct ps_attachment *att, const struct ps_meta *m,
 	att->owner_pid = m->owner_pid;
 	att->orphaned = m->owner_pid &&
 			!pins_owner_alive(m->owner_pid, m->owner_start);
-	alive = m->state == META_READY && hooks_alive(m, dir);
+	alive = m->state == META_READY && hook_alive(m, dir);
 	if (!alive) {
 		att->state = PS_ATT_GONE;
 		return;
@@ -109,6 +109,8 @@ static void plugin_teardown(struct ps_ctx *ctx, const char *plugin,
 	if (p->teardown(ctx, &att))
 		ps_warn(ctx, "%s could not remove all it set up on %s", plugin,
 			ifname);
+	else
+		ps_debug(ctx, "teardown: %s on %s: done", plugin, ifname);
 	ctx->plugin = saved;
 }
 
@@ -134,7 +136,11 @@ static int remove_attachment(struct ps_ctx *ctx, const char *dir,
 	/* out of the interface's XDP chain, if it is in one */
 	ps_chain_unlink(ctx, dir, ifname);
 	/* tcx and xdp links die with their last reference: the pin */
-	return pins_remove(ctx, dir);
+	if (pins_remove(ctx, dir))
+		return PS_ERR;
+	ps_debug(ctx, "detach: %s on %s: hook and pins removed (%s)", plugin,
+		 ifname, dir);
+	return PS_OK;
 }
 
 /* every published attachment on ifname's folder, for the hook order */
@@ -189,7 +195,8 @@ static int sweep_interface(struct ps_ctx *ctx, const char *ifname)
 				      &start) || pins_owner_alive(pid, start) ||
 		    pins_join(dir, sizeof(dir), ifdir, names[i]))
 			continue;
-		ps_debug(ctx, "removing %s, left by a killed attach", dir);
+		ps_debug(ctx, "owner: removing %s, left by an attach whose process (pid %u) died",
+			 dir, pid);
 		remove_attachment(ctx, dir, plugin, ifname, true);
 		mine += !strcmp(plugin, me);
 	}
@@ -204,6 +211,8 @@ static int sweep_interface(struct ps_ctx *ctx, const char *ifname)
 			continue;
 		ps_warn(ctx, "removing %s's temporary attach on %s: its process (pid %u) died",
 			names[i], ifname, m.owner_pid);
+		ps_debug(ctx, "owner: taking over %s on %s from pid %u, which died",
+			 names[i], ifname, m.owner_pid);
 		remove_attachment(ctx, dir, names[i], ifname, true);
 		mine += !strcmp(names[i], me);
 	}
@@ -270,8 +279,15 @@ static int job_init(struct attach_job *j, struct ps_ctx *ctx,
 	if (pins_dir_trusted(ctx, j->root, true) ||
 	    pins_dir_trusted(ctx, j->ifdir, true))
 		return PS_ERR;
-	if (j->mode == PS_MODE_AUTO)
+	if (j->mode == PS_MODE_AUTO) {
 		j->mode = hooks_kernel_has_tcx() ? PS_MODE_TCX : PS_MODE_TC;
+		ps_debug(ctx, "attach: %s on %s: mode %s (the default: this kernel %s tcx)",
+			 j->p->name, ifname, ps_mode_name(j->mode),
+			 j->mode == PS_MODE_TCX ? "has" : "lacks");
+	} else {
+		ps_debug(ctx, "attach: %s on %s: mode %s, as asked", j->p->name,
+			 ifname, ps_mode_name(j->mode));
+	}
 	return 0;
 }
 
@@ -329,6 +345,8 @@ static int job_check_existing(struct attach_job *j)
 			j->p->name, j->ifname, ps_mode_name(att.mode),
 			att.prog_id);
 	j->have_old = true;
+	ps_debug(ctx, "attach: %s on %s: replacing prog id %u (mode %s)",
+		 j->p->name, j->ifname, att.prog_id, ps_mode_name(att.mode));
 	return 0;
 }
 
@@ -382,20 +400,10 @@ static int job_load(struct attach_job *j)
 	if (!j->meta.prog_id)
 		return ps_err(ctx, "reading the id of %s's program: %s",
 			      j->p->name, strerror(errno));
+	ps_debug(ctx, "attach: %s: loaded program %s (prog id %u)", j->p->name,
+		 want, j->meta.prog_id);
 	/* before anything is pinned or linked: a refusal leaves nothing */
 	return ps_hook_probe(ctx, j->obj, j->prog_fd, mode_is_xdp(j->mode));
-}
-
-static int pin_at(struct ps_ctx *ctx, int fd, const char *dir,
-		  const char *name)
-{
-	char path[PS_PATH_MAX];
-
-	if (pins_join(path, sizeof(path), dir, name))
-		return ps_err(ctx, "pin path %s/%s is too long", dir, name);
-	if (bpf_obj_pin(fd, path))
-		return ps_err(ctx, "pinning %s: %s", path, strerror(errno));
-	return 0;
 }
 
 /* the pins, in a folder only this process uses, and the metadata */
@@ -428,11 +436,11 @@ static int job_stage(struct attach_job *j)
 		if (bpf_map__is_internal(map) ||
 		    !strcmp(bpf_map__name(map), PS_XDP_CHAIN_MAP))
 			continue;
-		if (pin_at(ctx, bpf_map__fd(map), j->stage_dir,
+		if (pins_pin(ctx, bpf_map__fd(map), j->stage_dir,
 			   bpf_map__name(map)))
 			return PS_ERR;
 	}
-	if (pin_at(ctx, j->prog_fd, j->stage_dir, "ps_prog"))
+	if (pins_pin(ctx, j->prog_fd, j->stage_dir, "ps_prog"))
 		return PS_ERR;
 	m->magic = META_MAGIC;
 	m->state = META_LINKING;
@@ -527,7 +535,7 @@ static int job_hook(struct attach_job *j)
 	if (j->link_fd < 0)
 		return PS_ERR;
 	j->hooked = true;
-	return pin_at(ctx, j->link_fd, j->stage_dir, "ps_link");
+	return pins_pin(ctx, j->link_fd, j->stage_dir, "ps_link");
 }
 
 /*
@@ -546,6 +554,8 @@ static int job_publish(struct attach_job *j)
 	if (j->have_old) {
 		if (!renameat2(AT_FDCWD, j->stage_dir, AT_FDCWD, j->dir,
 			       RENAME_EXCHANGE)) {
+			ps_debug(ctx, "pins: %s exchanged with %s, the replaced attachment's",
+				 j->stage_dir, j->dir);
 			/* the old one is in the staging folder now */
 			j->staged = false;
 			if (remove_attachment(ctx, j->stage_dir, j->p->name,
@@ -567,6 +577,7 @@ static int job_publish(struct attach_job *j)
 		return ps_err(ctx, "%s was attached to %s by another process meanwhile",
 			      j->p->name, j->ifname);
 	}
+	ps_debug(ctx, "pins: renamed %s to %s", j->stage_dir, j->dir);
 	j->staged = false;
 	return 0;
 }

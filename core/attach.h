@@ -46,6 +46,7 @@ struct ps_meta {
 int pins_path(struct ps_ctx *ctx, char *buf, size_t len, const char *ifname,
 	      const char *name, const char *file);
 int pins_join(char *buf, size_t len, const char *dir, const char *name);
+int pins_pin(struct ps_ctx *ctx, int fd, const char *dir, const char *name);
 int pins_bpffs_check(struct ps_ctx *ctx);
 int pins_dir_trusted(struct ps_ctx *ctx, const char *path, bool create);
 int pins_meta_read(const char *dir, struct ps_meta *m, char *why, size_t len);
@@ -79,7 +80,12 @@ int hooks_tc_attach(struct ps_ctx *ctx, int prog_fd, const char *ifname,
 		    const char *stage_dir, struct ps_meta *m);
 void hooks_tc_remove(struct ps_ctx *ctx, const struct ps_meta *m,
 		     const char *ifdir);
-bool hooks_alive(const struct ps_meta *m, const char *dir);
+enum hook_state {
+	HOOK_GONE,
+	HOOK_ALIVE,
+	HOOK_IN_CHAIN,		/* XDP, no link of its own: ask the chain */
+};
+enum hook_state hooks_alive(const struct ps_meta *m, const char *dir);
 unsigned int hooks_position(const struct ps_meta *m,
 			    const struct hook_peer *peers, size_t npeers);
 

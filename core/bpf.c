@@ -22,11 +22,19 @@ static struct ps_ctx *log_ctx;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	char *msg;
+	int n;
+
+	/* -d shows libbpf's log whole, its debug level too (as bpftool -d) */
+	(void)level;
 	if (!log_ctx || !log_ctx->debug)
 		return 0;
-	if (level == LIBBPF_DEBUG && !getenv("PKTSCOPE_LIBBPF_DEBUG"))
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	ps_debug_text(log_ctx, msg);
+	free(msg);
+	return n;
 }
 
 void ps_libbpf_log_setup(struct ps_ctx *ctx)
@@ -106,7 +114,7 @@ int ps_ensure_bpffs(struct ps_ctx *ctx)
 	if (mount("bpf", ctx->bpffs, "bpf", 0, "mode=0700"))
 		return ps_err(ctx, "bpffs is not mounted at %s and mounting it failed: %s",
 			      ctx->bpffs, strerror(errno));
-	ps_debug(ctx, "mounted bpffs at %s", ctx->bpffs);
+	ps_debug(ctx, "pins: mounted a bpffs at %s", ctx->bpffs);
 	return PS_OK;
 }
 

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "complete.h"
+#include "options.h"
+#include "registry.h"
 
 struct emitter {
 	const char *cur;
@@ -70,12 +73,15 @@ static void offer_ifaces(struct ps_ctx *ctx, struct emitter *e, bool all)
 static void offer_objects(struct ps_ctx *ctx, struct emitter *e,
 			  bool plugins_only)
 {
-	for (size_t i = 0; i < ctx->nobjects; i++) {
-		if (ctx->objects[i].hidden)
+	size_t n;
+	const struct ps_object *objs = ps_objects(ctx, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (objs[i].hidden)
 			continue;
-		if (plugins_only && !ctx->objects[i].plugin)
+		if (plugins_only && !objs[i].plugin)
 			continue;
-		offer(e, ctx->objects[i].name);
+		offer(e, objs[i].name);
 	}
 }
 
@@ -114,19 +120,6 @@ static int match_quiet(const char *word, const char *const *names, size_t n)
 	int m = ps_match_word(word, names, n);
 
 	return m < 0 ? -1 : m;
-}
-
-static const struct ps_object *object_for(struct ps_ctx *ctx, const char *w)
-{
-	const char *names[256];
-	size_t n = 0;
-
-	for (size_t i = 0; i < ctx->nobjects && n < ARRAY_SIZE(names); i++)
-		if (!ctx->objects[i].hidden)
-			names[n++] = ctx->objects[i].name;
-	int m = match_quiet(w, names, n);
-
-	return m < 0 ? NULL : ps_find_object(ctx, names[m]);
 }
 
 static void complete_args(struct ps_ctx *ctx, struct emitter *e,
@@ -219,6 +212,11 @@ static int strip_options(int nwords, char **words, char **out, int *nout)
 	return 0;
 }
 
+static bool is_help(const struct ps_object *obj)
+{
+	return obj && obj->self && !strcmp(obj->self->name, "help");
+}
+
 int ps_complete(struct ps_ctx *ctx, int nwords, char **all, const char *cur,
 		void (*emit)(void *data, const char *cand), void *data)
 {
@@ -241,14 +239,13 @@ int ps_complete(struct ps_ctx *ctx, int nwords, char **all, const char *cur,
 	}
 	/* `help WORDS` completes WORDS: a loop, since a line may hold many */
 	i = 0;
-	while (i < nwords && object_for(ctx, words[i]) &&
-	       object_for(ctx, words[i])->self == &ps_help_cmd)
+	while (i < nwords && is_help(ps_lookup_object(ctx, words[i])))
 		i++;
 	if (i == nwords) {
 		offer_objects(ctx, &e, false);
 		goto out;
 	}
-	obj = object_for(ctx, words[i]);
+	obj = ps_lookup_object(ctx, words[i]);
 	if (!obj)
 		goto out;
 	cmd = obj->self;
@@ -280,3 +277,90 @@ out:
 	free(words);
 	return r;
 }
+
+/* ---- the commands: `completion SHELL` and `__complete WORDS...` ---- */
+
+static const char *const shells[] = { "bash", "zsh", NULL };
+
+static int do_completion(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	const struct ps_value *v = ps_arg_get(args, "shell");
+
+	if (ctx->json) {
+		ps_out_str(ctx, "shell", NULL, v->str);
+		ps_out_str(ctx, "script", NULL,
+			   v->u ? ps_zsh_completion : ps_bash_completion);
+		return PS_OK;
+	}
+	fputs(v->u ? ps_zsh_completion : ps_bash_completion, ctx->w.f);
+	return PS_OK;
+}
+
+static const struct ps_arg_spec completion_args[] = {
+	{ "shell", PS_KIND_CHOICE, PS_ARG_REQUIRED | PS_ARG_POSITIONAL, NULL,
+	  "shell to print the script for", shells },
+	{ 0 }
+};
+
+const struct ps_cmd ps_completion_cmd = {
+	"completion", "print the bash or zsh completion script",
+	completion_args, do_completion,
+};
+
+static void emit_line(void *data, const char *cand)
+{
+	fprintf((FILE *)data, "%s\n", cand);
+}
+
+struct cand_list {
+	char *store[256];
+	size_t n;
+};
+
+static void emit_json(void *data, const char *cand)
+{
+	struct cand_list *l = data;
+
+	if (l->n < ARRAY_SIZE(l->store) && (l->store[l->n] = strdup(cand)))
+		l->n++;
+}
+
+/* plain lines for the shell scripts; under -j (a -j batch) one document */
+static int do_complete(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	size_t n = ps_arg_count(args, "words");
+	struct cand_list l = { .n = 0 };
+	char **words = NULL;
+
+	if (n) {
+		words = calloc(n, sizeof(*words));
+		if (!words)
+			return ps_err(ctx, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			words[i] = (char *)ps_arg_nth(args, "words", i)->str;
+	}
+	/* the last word is the one being completed, maybe empty */
+	ps_complete(ctx, n ? (int)n - 1 : 0, words, n ? words[n - 1] : "",
+		    ctx->json ? emit_json : emit_line,
+		    ctx->json ? (void *)&l : (void *)ctx->w.f);
+	free(words);
+	if (!ctx->json) {
+		ctx->w.stream = true;
+		return PS_OK;
+	}
+	ps_out_strv(ctx, "candidates", NULL, (const char *const *)l.store, l.n);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.store[i]);
+	return PS_OK;
+}
+
+static const struct ps_arg_spec complete_cmd_args[] = {
+	{ "words", PS_KIND_WORD, PS_ARG_POSITIONAL | PS_ARG_REPEAT, "WORDS",
+	  "the command line so far; the last word is completed" },
+	{ 0 }
+};
+
+const struct ps_cmd ps_complete_cmd = {
+	"__complete", "completion candidates, one a line", complete_cmd_args,
+	do_complete,
+};

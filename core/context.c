@@ -1,38 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The invocation context, errors and warnings, and stop requests. */
+/* The invocation context: its accessors, errors and warnings, privileges. */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
 #include "internal.h"
-
-struct ps_ctx *ps_ctx_new(const char *progname)
-{
-	struct ps_ctx *ctx = calloc(1, sizeof(*ctx));
-
-	if (!ctx)
-		return NULL;
-	ctx->progname = progname;
-	ctx->bpffs = "/sys/fs/bpf";
-	ps_out_init(ctx, stdout);
-	return ctx;
-}
-
-void ps_ctx_free(struct ps_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	ps_unload_plugins(ctx);
-	free(ctx->plugin_path);
-	free(ctx->w.line);
-	free(ctx);
-}
 
 int ps_str_copy(char *dst, size_t len, const char *src)
 {
@@ -120,78 +96,31 @@ void ps_warn(struct ps_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* every line "debug: ...", so -d output greps apart from the rest */
+void ps_debug_text(struct ps_ctx *ctx, const char *text)
+{
+	if (!ctx->debug)
+		return;
+	fflush(ctx->w.f);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		fprintf(stderr, "debug: %.*s\n", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
 void ps_debug(struct ps_ctx *ctx, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	if (!ctx->debug)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* ---- stopping ---- */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-void ps_signals_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: a blocking poll() must return to see the request */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-void ps_stop_reset(void)
-{
-	stop_requested = 0;
-}
-
-void ps_stop_request(void)
-{
-	stop_requested = 1;
-}
-
-bool ps_should_stop(void)
-{
-	return stop_requested;
-}
-
-bool ps_sleep(uint64_t ns)
-{
-	struct timespec end, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += (time_t)(ns / 1000000000ULL);
-	end.tv_nsec += (long)(ns % 1000000000ULL);
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	while (!stop_requested) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			return true;
-		/* short naps keep Ctrl-C prompt even if a signal is missed */
-		struct timespec nap = { 0, 50 * 1000000L };
-		nanosleep(&nap, NULL);
-	}
-	return false;
+	ps_debug_text(ctx, msg);
 }
 
 /* ---- privileges ---- */

@@ -74,7 +74,7 @@ static void probe(struct ps_ctx *ctx, struct ps_table *t, const char *key,
 	ps_table_end_row(t);
 }
 
-int ps_feature_run(struct ps_ctx *ctx)
+static int do_feature(struct ps_ctx *ctx, const struct ps_args *args)
 {
 	static const struct ps_col cols[] = {
 		{ "feature", NULL, PS_LEFT },
@@ -88,6 +88,7 @@ int ps_feature_run(struct ps_ctx *ctx)
 	bool root = geteuid() == 0;
 	int r;
 
+	(void)args;
 	ps_libbpf_log_setup(ctx);
 	uname(&u);
 	ps_out_str(ctx, "kernel", "Kernel", u.release);
@@ -162,3 +163,7 @@ int ps_feature_run(struct ps_ctx *ctx)
 	ps_table_end(t);
 	return PS_OK;
 }
+
+const struct ps_cmd ps_feature_cmd = {
+	"feature", "probe what the kernel offers", NULL, do_feature,
+};

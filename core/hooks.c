@@ -103,6 +103,13 @@ int hooks_link_tcx(struct ps_ctx *ctx, int prog_fd, int ifindex,
 	if (fd < 0)
 		return -ps_err(ctx, "attaching tcx to %s: %s", ifname,
 			       strerror(errno));
+	if (a.relative_id)
+		ps_debug(ctx, "tcx: %s: placed before prog id %u, the first that is not an observer",
+			 ifname, a.relative_id);
+	else
+		ps_debug(ctx, "tcx: %s: placed last (%s)", ifname,
+			 stage == PS_STAGE_OBSERVE ? "only observers run there" :
+						     "an enforcer runs after the others");
 	return fd;
 }
 
@@ -159,6 +166,8 @@ int hooks_link_xdp(struct ps_ctx *ctx, int prog_fd, int ifindex,
 		if (*mode == PS_MODE_XDP && !bpf_xdp_query(ifindex, 0, &q))
 			*mode = q.attach_mode == XDP_ATTACHED_SKB ?
 				PS_MODE_XDP_GENERIC : PS_MODE_XDP_NATIVE;
+		ps_debug(ctx, "xdp: %s: linked in mode %s", ifname,
+			 ps_mode_name(*mode));
 		return fd;
 	}
 	err = errno;
@@ -293,6 +302,10 @@ int hooks_tc_attach(struct ps_ctx *ctx, int prog_fd, const char *ifname,
 	if (r)
 		return ps_err(ctx, "attaching tc filter to %s: %s", ifname,
 			      strerror(-r));
+	ps_debug(ctx, "tc: %s: filter at priority %u, handle %#x (%s priorities from %u)",
+		 ifname, m->tc_priority, m->tc_handle,
+		 m->stage == PS_STAGE_ENFORCE ? "enforcers'" : "observers'",
+		 m->stage == PS_STAGE_ENFORCE ? TC_PRIO_ENFORCE : TC_PRIO_OBSERVE);
 	return 0;
 }
 
@@ -363,7 +376,7 @@ qdisc:
 
 /* ---- is it still running? ---- */
 
-bool hooks_alive(const struct ps_meta *m, const char *dir)
+enum hook_state hooks_alive(const struct ps_meta *m, const char *dir)
 {
 	struct bpf_link_info info;
 	__u32 ilen = sizeof(info);
@@ -375,18 +388,14 @@ bool hooks_alive(const struct ps_meta *m, const char *dir)
 	if (m->mode == PS_MODE_TC)
 		return if_indextoname((unsigned)m->ifindex, name) &&
 		       !tc_query(m->ifindex, m->tc_handle, m->tc_priority, &id) &&
-		       id == m->prog_id;
+		       id == m->prog_id ? HOOK_ALIVE : HOOK_GONE;
 	snprintf(path, sizeof(path), "%s/ps_link", dir);
 	fd = bpf_obj_get(path);
-	if (fd < 0 && mode_is_xdp((enum ps_mode)m->mode)) {
-		/* in the interface's XDP chain: its link is the folder's */
-		snprintf(path, sizeof(path), "%s", dir);
-		*strrchr(path, '/') = '\0';
-		return m->ifindex &&
-		       ps_chain_position(path, m->prog_id, m->ifindex) > 0;
-	}
+	/* in the interface's XDP chain: its link is the folder's */
+	if (fd < 0 && mode_is_xdp((enum ps_mode)m->mode))
+		return HOOK_IN_CHAIN;
 	if (fd < 0)
-		return false;
+		return HOOK_GONE;
 	memset(&info, 0, sizeof(info));
 	/* tcx and xdp links both start their union with the ifindex: 0 once
 	 * the interface is gone */
@@ -394,7 +403,7 @@ bool hooks_alive(const struct ps_meta *m, const char *dir)
 		info.prog_id == m->prog_id &&
 		(int)info.xdp.ifindex == m->ifindex && m->ifindex;
 	close(fd);
-	return alive;
+	return alive ? HOOK_ALIVE : HOOK_GONE;
 }
 
 unsigned int hooks_position(const struct ps_meta *m,

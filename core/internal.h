@@ -12,22 +12,7 @@
 #define PS_MAX_DEPTH 16
 #define PS_MAX_LINE 65536	/* bytes in a batch or REPL line */
 
-/* An object on the command line: a built-in or a plugin. */
-struct ps_object {
-	const char *name;
-	const char *summary;
-	const struct ps_cmd *cmds;	/* verbs; NULL when the object is one */
-	const struct ps_cmd *self;	/* object that is itself a command */
-	const struct ps_plugin *plugin;	/* NULL for built-ins */
-	char *file;			/* plugin: the file it came from */
-	void *handle;			/* plugin: dlopen handle */
-	int fd;				/* plugin: the descriptor it was loaded from */
-	dev_t dev;			/* plugin: its file's inode */
-	ino_t ino;
-	struct ps_cmd *merged;		/* plugin: core verbs + its own (owned) */
-	struct ps_arg_spec *attach_spec; /* plugin: merged attach args (owned) */
-	bool hidden;			/* not listed, not completed */
-};
+struct ps_object;
 
 struct ps_writer {
 	FILE *f;
@@ -57,7 +42,7 @@ struct ps_ctx {
 	struct ps_writer w;
 	const struct ps_plugin *plugin;	/* running command's plugin */
 	const struct ps_object *object;	/* running command's object */
-	struct ps_object *objects;
+	struct ps_object *objects;	/* registry.c's alone (registry.h) */
 	size_t nobjects;
 	char *plugin_path;		/* --plugin-path (colon-separated) */
 	bool interactive;		/* REPL */
@@ -93,7 +78,9 @@ const char *ps_kind_metavar(const struct ps_arg_spec *spec, char *buf,
 const char *ps_kind_name(enum ps_kind kind);
 void ps_synopsis(const struct ps_arg_spec *specs, char *buf, size_t len);
 extern const char *const ps_proto_names[];	/* NULL-ended */
-/* keyword table lookup by unambiguous prefix: index, -1 none, -2 ambiguous */
+
+/* match.c: keyword table lookup by unambiguous prefix: index, -1 none,
+ * -2 ambiguous */
 int ps_match_word(const char *word, const char *const *names, size_t n);
 const char *ps_suggest(const char *word, const char *const *names, size_t n);
 void ps_list_names(const char *word, const char *const *names, size_t n,
@@ -108,60 +95,6 @@ void ps_out_error_json(struct ps_ctx *ctx, const char *msg);
 void ps_out_batch_begin(struct ps_ctx *ctx);
 void ps_out_batch_end(struct ps_ctx *ctx);
 
-/* loader.c */
-int ps_load_plugins(struct ps_ctx *ctx);
-void ps_unload_plugins(struct ps_ctx *ctx);
-const char *ps_plugin_dirs(struct ps_ctx *ctx, char *buf, size_t len);
-struct ps_object *ps_find_object(struct ps_ctx *ctx, const char *name);
-bool ps_running_from_build_tree(char *dir, size_t len);
-int ps_dir_trusted(const char *dir, uid_t also, char *why, size_t len);
-
-/* cmd.c */
-enum ps_opt_id {
-	PS_OPT_JSON, PS_OPT_PRETTY, PS_OPT_DEBUG, PS_OPT_QUIET, PS_OPT_VERSION,
-	PS_OPT_HELP, PS_OPT_PLUGIN_PATH, PS_OPT_BPFFS, PS_OPT_COUNT
-};
-/* a global option: -short, --long[=VALUE] or --long VALUE */
-struct ps_global_opt {
-	char short_name;	/* 0: none */
-	const char *long_name;	/* without the dashes */
-	const char *metavar;	/* takes a value; NULL: a flag */
-	const char *help;
-	bool startup_only;	/* only on the command line (--plugin-path) */
-};
-extern const struct ps_global_opt ps_global_opts[];	/* PS_OPT_COUNT */
-bool ps_is_option_word(const char *word);
-int ps_match_long_option(const char *word);	/* index, -1 none, -2 ambiguous */
-int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv);
-int ps_tokenize(const char *line, int *argc, char ***argv, char *err,
-		size_t errlen);
-void ps_free_tokens(int argc, char **argv);
-const struct ps_object *ps_builtin_objects(size_t *n);
-int ps_resolve_cmd(struct ps_ctx *ctx, const struct ps_object *obj,
-		   int *argc, char ***argv, const struct ps_cmd **cmd,
-		   char *path, size_t pathlen, bool quiet);
-const struct ps_cmd *ps_object_cmds(const struct ps_object *obj);
-/* object by unambiguous prefix; a usage error names the candidates */
-int ps_match_object(struct ps_ctx *ctx, const char *word,
-		    const struct ps_object **out);
-
-/* builtins.c */
-extern const struct ps_cmd ps_plugin_cmds[];
-extern const struct ps_cmd ps_version_cmd, ps_feature_cmd, ps_status_cmd,
-	ps_help_cmd, ps_completion_cmd, ps_batch_cmd, ps_complete_cmd,
-	ps_man_cmd;
-extern const struct ps_cmd ps_core_bpf_cmds[];	/* attach, detach, status */
-extern const struct ps_arg_spec ps_attach_core_args[];
-int ps_print_help(struct ps_ctx *ctx, const char *object, const char *cmd);
-
-/* metrics.c, serve.c */
-extern const struct ps_cmd ps_metrics_cmd, ps_serve_cmd;
-
-/* complete.c */
-int ps_complete(struct ps_ctx *ctx, int nwords, char **words, const char *cur,
-		void (*emit)(void *data, const char *cand), void *data);
-extern const char ps_bash_completion[], ps_zsh_completion[];
-
 /* signal.c */
 void ps_signals_install(void);
 void ps_stop_reset(void);
@@ -169,11 +102,7 @@ void ps_stop_request(void);
 
 /* bpf.c */
 void ps_libbpf_log_setup(struct ps_ctx *ctx);
-int ps_object_map_bytes(struct bpf_object *obj, uint64_t *total);
 int ps_ensure_bpffs(struct ps_ctx *ctx);
-
-/* feature.c */
-int ps_feature_run(struct ps_ctx *ctx);
 
 /* attach.c */
 int ps_do_attach(struct ps_ctx *ctx, const struct ps_args *args);
@@ -217,14 +146,8 @@ int pins_bpffs_check(struct ps_ctx *ctx);	/* pins.c */
 
 /* util */
 void ps_err_set(struct ps_ctx *ctx, const char *msg);
+/* under -d: each line of text on stderr as "debug: LINE" */
+void ps_debug_text(struct ps_ctx *ctx, const char *text);
 int ps_str_copy(char *dst, size_t len, const char *src);	/* -1: too long */
-
-/* library entry points used by the binary */
-struct ps_ctx *ps_ctx_new(const char *progname);
-void ps_ctx_free(struct ps_ctx *ctx);
-int ps_main_options(struct ps_ctx *ctx, int *argc, char ***argv);
-int ps_run_argv(struct ps_ctx *ctx, int argc, char **argv);
-int ps_run_line(struct ps_ctx *ctx, const char *line);
-int ps_run_batch(struct ps_ctx *ctx, const char *file);
 
 #endif

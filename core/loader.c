@@ -21,6 +21,9 @@
 
 #include "config.h"
 #include "internal.h"
+#include "loader.h"
+#include "registry.h"
+#include "verbs.h"
 
 #ifndef PKTSCOPE_PLUGIN_DIR
 #define PKTSCOPE_PLUGIN_DIR "/usr/local/lib/pktscope"
@@ -154,20 +157,8 @@ static int refuse(struct ps_ctx *ctx, const char *file, const char *why)
 {
 	ctx->refused++;
 	ps_warn(ctx, "plugin %s refused: %s", file, why);
+	ps_debug(ctx, "loader: %s: refused: %s", file, why);
 	return -1;
-}
-
-static struct ps_object *new_object(struct ps_ctx *ctx)
-{
-	struct ps_object *o = realloc(ctx->objects,
-				      (ctx->nobjects + 1) * sizeof(*o));
-
-	if (!o)
-		return NULL;
-	ctx->objects = o;
-	o = &ctx->objects[ctx->nobjects];
-	memset(o, 0, sizeof(*o));
-	return o;
 }
 
 /* Core verbs first; a plugin's verb of the same name replaces the core's. */
@@ -211,15 +202,33 @@ static int merge_cmds(struct ps_object *o, const struct ps_plugin *p)
 	return 0;
 }
 
-/* the plugin already loaded from this inode (a hard link, a copy of a path) */
-static const struct ps_object *loaded_inode(struct ps_ctx *ctx,
-					    const struct stat *st)
+/*
+ * A plugin file on its way in.  Each step of load_one() fills a part or
+ * says why not in why; load_one() has the one unwind.
+ */
+struct candidate {
+	char file[PATH_MAX];		/* "" while the path does not fit */
+	char why[PATH_MAX + 64];
+	struct stat st;
+	int fd;				/* the checked inode, open for reading */
+	void *handle;
+	const struct ps_plugin *p;
+};
+
+static int because(struct candidate *c, const char *why)
 {
-	for (size_t i = 0; i < ctx->nobjects; i++)
-		if (ctx->objects[i].plugin && ctx->objects[i].dev == st->st_dev &&
-		    ctx->objects[i].ino == st->st_ino)
-			return &ctx->objects[i];
-	return NULL;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	return -1;
+}
+
+static int name_file(struct candidate *c, const char *dir, const char *name)
+{
+	if (snprintf(c->file, sizeof(c->file), "%s/%s", dir, name) >=
+	    (int)sizeof(c->file)) {
+		c->file[0] = '\0';
+		return because(c, "path too long");
+	}
+	return 0;
 }
 
 /*
@@ -228,60 +237,51 @@ static const struct ps_object *loaded_inode(struct ps_ctx *ctx,
  * block or run driver code.  The checked inode is then opened through
  * /proc/self/fd, so what was checked is what is read.
  */
-static int open_checked(struct ps_ctx *ctx, int dirfd, const char *file,
-			const char *name, uid_t also, struct stat *st)
+static int open_checked(struct ps_ctx *ctx, int dirfd, const char *name,
+			uid_t also, struct candidate *c)
 {
-	char why[PATH_MAX + 64], fdpath[64];
+	struct stat *st = &c->st;
 	const struct ps_object *other;
-	int pfd, fd;
+	char fdpath[64];
+	int pfd, r = -1;
 
 	pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (pfd < 0)
-		return refuse(ctx, file, strerror(errno));
+		return because(c, strerror(errno));
 	if (fstat(pfd, st)) {
-		snprintf(why, sizeof(why), "%s", strerror(errno));
-		close(pfd);
-		return refuse(ctx, file, why);
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(pfd);
-		return refuse(ctx, file, S_ISLNK(st->st_mode) ?
-				"it is a symbolic link" : "not a regular file");
-	}
-	if (!owner_ok(st->st_uid, also)) {
-		close(pfd);
-		snprintf(why, sizeof(why), "owned by uid %u, not root",
+		because(c, strerror(errno));
+	} else if (!S_ISREG(st->st_mode)) {
+		because(c, S_ISLNK(st->st_mode) ? "it is a symbolic link" :
+						  "not a regular file");
+	} else if (!owner_ok(st->st_uid, also)) {
+		snprintf(c->why, sizeof(c->why), "owned by uid %u, not root",
 			 (unsigned)st->st_uid);
-		return refuse(ctx, file, why);
+	} else if (!mode_ok(st->st_mode, false)) {
+		because(c, "writable by group or others");
+	} else if ((other = ps_find_plugin_inode(ctx, st->st_dev, st->st_ino))) {
+		snprintf(c->why, sizeof(c->why),
+			 "the same file as %s, already loaded", other->file);
+	} else {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
+		c->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+		r = c->fd < 0 ? because(c, strerror(errno)) : 0;
 	}
-	if (!mode_ok(st->st_mode, false)) {
-		close(pfd);
-		return refuse(ctx, file, "writable by group or others");
-	}
-	other = loaded_inode(ctx, st);
-	if (other) {
-		close(pfd);
-		snprintf(why, sizeof(why), "the same file as %s, already loaded",
-			 other->file);
-		return refuse(ctx, file, why);
-	}
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pfd);
-	fd = open(fdpath, O_RDONLY | O_CLOEXEC);
 	close(pfd);
-	if (fd < 0)
-		return refuse(ctx, file, strerror(errno));
-	return fd;
+	return r;
 }
 
 /*
  * dlopen() says "No such file or directory" for an object of another
  * machine: compare its ELF header with our own first.
  */
-static int elf_mismatch(int fd, char *why, size_t len)
+static int check_elf(struct candidate *c)
 {
 	static ElfW(Ehdr) self;
+	unsigned char magic[4];
 	ElfW(Ehdr) eh;
 
+	if (pread(c->fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4))
+		return because(c, "not an ELF shared object");
 	if (!self.e_machine) {
 		int sfd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
@@ -290,24 +290,135 @@ static int elf_mismatch(int fd, char *why, size_t len)
 		if (sfd >= 0)
 			close(sfd);
 	}
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
-		snprintf(why, len, "a truncated ELF file");
-		return -1;
-	}
+	if (pread(c->fd, &eh, sizeof(eh), 0) != sizeof(eh))
+		return because(c, "a truncated ELF file");
 	if (!self.e_machine)
 		return 0;
 	if (eh.e_ident[EI_CLASS] != self.e_ident[EI_CLASS] ||
 	    eh.e_ident[EI_DATA] != self.e_ident[EI_DATA] ||
 	    eh.e_machine != self.e_machine) {
-		snprintf(why, len,
+		snprintf(c->why, sizeof(c->why),
 			 "built for another machine (ELF machine %u, this one is %u)",
 			 (unsigned)eh.e_machine, (unsigned)self.e_machine);
 		return -1;
 	}
 	if (eh.e_type != ET_DYN) {
-		snprintf(why, len, "not a shared object (ELF type %u)",
-			 (unsigned)eh.e_type);
+		snprintf(c->why, sizeof(c->why),
+			 "not a shared object (ELF type %u)", (unsigned)eh.e_type);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * glibc finds an already-loaded object by its name first, and a closed
+ * descriptor's number comes back: fd stays open while the handle lives,
+ * so no two plugins share a /proc/self/fd name.
+ */
+static int open_handle(struct ps_ctx *ctx, struct candidate *c)
+{
+	const struct ps_object *other;
+	char fdpath[64];
+
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", c->fd);
+	c->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+	if (!c->handle) {
+		const char *e = dlerror();
+		const char *colon = e ? strstr(e, ": ") : NULL;
+
+		/* drop dlopen's /proc/self/fd/N prefix: the file is named */
+		snprintf(c->why, sizeof(c->why), "cannot load: %s",
+			 colon ? colon + 2 : (e ? e : "unknown error"));
+		return -1;
+	}
+	/* glibc matched a name or inode it knows: never share a handle */
+	other = ps_find_plugin_handle(ctx, c->handle);
+	if (other) {
+		snprintf(c->why, sizeof(c->why), "the same object as %s",
+			 other->file);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_descriptor(struct ps_ctx *ctx, struct candidate *c)
+{
+	const struct ps_plugin *p = dlsym(c->handle, PKTSCOPE_PLUGIN_SYMBOL);
+	const struct ps_object *other;
+
+	if (!p)
+		return because(c, "no '" PKTSCOPE_PLUGIN_SYMBOL
+			       "' symbol: not a pktscope plugin");
+	if (p->abi_version != PKTSCOPE_ABI_VERSION ||
+	    p->size != sizeof(struct ps_plugin)) {
+		snprintf(c->why, sizeof(c->why),
+			 "built for plugin ABI %u (size %u), this pktscope has ABI %u (size %zu)",
+			 p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
+			 sizeof(struct ps_plugin));
+		return -1;
+	}
+	if (!p->name || !valid_name(p->name))
+		return because(c, "bad plugin name (want 1-63 of [a-z0-9-])");
+	other = ps_find_object(ctx, p->name);
+	if (other && other->file) {
+		snprintf(c->why, sizeof(c->why),
+			 "duplicate name '%s', already loaded from %s",
+			 p->name, other->file);
+		return -1;
+	}
+	if (other) {
+		snprintf(c->why, sizeof(c->why),
+			 "name '%s' clashes with a built-in object", p->name);
+		return -1;
+	}
+	if (!p->cmds && !p->bpf_elf)
+		return because(c, "no commands and no BPF object");
+	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog)
+		return because(c, "BPF object without XDP or TC program names");
+	c->p = p;
+	return 0;
+}
+
+/* into the registry, which owns the handle and descriptor from then on */
+static int register_plugin(struct ps_ctx *ctx, struct candidate *c)
+{
+	const struct ps_plugin *p = c->p;
+	struct ps_object o = {
+		.name = p->name,
+		.summary = p->summary ? p->summary : "",
+		.cmds = p->cmds,
+		.plugin = p,
+		.handle = c->handle,
+		.fd = c->fd,
+		.dev = c->st.st_dev,
+		.ino = c->st.st_ino,
+		.file = strdup(c->file),
+	};
+
+	if (!o.file || (p->bpf_elf && merge_cmds(&o, p)) ||
+	    !ps_registry_add(ctx, &o)) {
+		free(o.file);
+		free(o.merged);
+		free(o.attach_spec);
+		return because(c, "out of memory");
+	}
+	c->handle = NULL;
+	c->fd = -1;
+	return 0;
+}
+
+static int run_init(struct ps_ctx *ctx, struct candidate *c)
+{
+	int r;
+
+	if (!c->p->init)
+		return 0;
+	ctx->plugin = c->p;
+	r = c->p->init(ctx);
+	ctx->plugin = NULL;
+	if (r) {
+		ps_registry_drop_last(ctx);	/* and what it owned */
+		return because(c, "its init() failed");
 	}
 	return 0;
 }
@@ -315,141 +426,33 @@ static int elf_mismatch(int fd, char *why, size_t len)
 static int load_one(struct ps_ctx *ctx, int dirfd, const char *dir,
 		    const char *name, uid_t also)
 {
-	char file[PATH_MAX], why[PATH_MAX + 64], fdpath[64];
-	const struct ps_plugin *p;
-	struct ps_object *o, *other;
-	unsigned char magic[4];
-	struct stat st;
-	void *h;
-	int fd;
+	struct candidate c = { .fd = -1 };
+	int r;
 
-	if (snprintf(file, sizeof(file), "%s/%s", dir, name) >= (int)sizeof(file))
-		return refuse(ctx, name, "path too long");
-	fd = open_checked(ctx, dirfd, file, name, also, &st);
-	if (fd < 0)
-		return -1;
-	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4)) {
-		close(fd);
-		return refuse(ctx, file, "not an ELF shared object");
+	r = name_file(&c, dir, name);
+	if (!r)
+		r = open_checked(ctx, dirfd, name, also, &c);
+	if (!r)
+		r = check_elf(&c);
+	if (!r)
+		r = open_handle(ctx, &c);
+	if (!r)
+		r = check_descriptor(ctx, &c);
+	if (!r)
+		r = register_plugin(ctx, &c);
+	if (!r)
+		r = run_init(ctx, &c);
+	if (!r) {
+		ps_debug(ctx, "loader: %s: loaded as %s %s (plugin ABI %u%s)",
+			 c.file, c.p->name, c.p->version ? c.p->version : "",
+			 c.p->abi_version, c.p->bpf_elf ? ", with a BPF object" : "");
+		return 0;
 	}
-	if (elf_mismatch(fd, why, sizeof(why))) {
-		close(fd);
-		return refuse(ctx, file, why);
-	}
-	/*
-	 * glibc finds an already-loaded object by its name first, and a
-	 * closed descriptor's number comes back: keep fd open while the
-	 * handle lives, so no two plugins share a /proc/self/fd name.
-	 */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		close(fd);
-		const char *e = dlerror();
-		const char *colon = e ? strstr(e, ": ") : NULL;
-
-		/* drop dlopen's /proc/self/fd/N prefix: the file is named */
-		snprintf(why, sizeof(why), "cannot load: %s",
-			 colon ? colon + 2 : (e ? e : "unknown error"));
-		return refuse(ctx, file, why);
-	}
-	/* glibc matched a name or inode it knows: never share a handle */
-	for (size_t i = 0; i < ctx->nobjects; i++) {
-		if (ctx->objects[i].handle == h) {
-			snprintf(why, sizeof(why), "the same object as %s",
-				 ctx->objects[i].file);
-			dlclose(h);
-			close(fd);
-			return refuse(ctx, file, why);
-		}
-	}
-	p = dlsym(h, PKTSCOPE_PLUGIN_SYMBOL);
-	if (!p) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "no '" PKTSCOPE_PLUGIN_SYMBOL
-			      "' symbol: not a pktscope plugin");
-	}
-	if (p->abi_version != PKTSCOPE_ABI_VERSION ||
-	    p->size != sizeof(struct ps_plugin)) {
-		snprintf(why, sizeof(why),
-			 "built for plugin ABI %u (size %u), this pktscope has ABI %u (size %zu)",
-			 p->abi_version, p->size, PKTSCOPE_ABI_VERSION,
-			 sizeof(struct ps_plugin));
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, why);
-	}
-	if (!p->name || !valid_name(p->name)) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "bad plugin name (want 1-63 of [a-z0-9-])");
-	}
-	other = ps_find_object(ctx, p->name);
-	if (other) {
-		if (other->file)
-			snprintf(why, sizeof(why),
-				 "duplicate name '%s', already loaded from %s",
-				 p->name, other->file);
-		else
-			snprintf(why, sizeof(why),
-				 "name '%s' clashes with a built-in object",
-				 p->name);
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, why);
-	}
-	if (!p->cmds && !p->bpf_elf) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "no commands and no BPF object");
-	}
-	if (p->bpf_elf && !p->xdp_prog && !p->tc_prog) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "BPF object without XDP or TC program names");
-	}
-	o = new_object(ctx);
-	if (!o) {
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "out of memory");
-	}
-	o->name = p->name;
-	o->summary = p->summary ? p->summary : "";
-	o->cmds = p->cmds;
-	o->plugin = p;
-	o->handle = h;
-	o->fd = fd;
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
-	o->file = strdup(file);
-	if (!o->file || (p->bpf_elf && merge_cmds(o, p))) {
-		free(o->file);
-		free(o->merged);
-		free(o->attach_spec);
-		dlclose(h);
-		close(fd);
-		return refuse(ctx, file, "out of memory");
-	}
-	ctx->nobjects++;
-	if (p->init) {
-		int r;
-
-		ctx->plugin = p;
-		r = p->init(ctx);
-		ctx->plugin = NULL;
-		if (r) {
-			ctx->nobjects--;
-			free(o->file);
-			free(o->merged);
-			free(o->attach_spec);
-			dlclose(h);
-			close(fd);
-			return refuse(ctx, file, "its init() failed");
-		}
-	}
-	return 0;
+	if (c.handle)
+		dlclose(c.handle);
+	if (c.fd >= 0)
+		close(c.fd);
+	return refuse(ctx, c.file[0] ? c.file : name, c.why);
 }
 
 static bool is_plugin_file(const struct dirent *d)
@@ -513,15 +516,19 @@ static void load_dir(struct ps_ctx *ctx, struct dir_seen *seen,
 		if (explicit)
 			ps_warn(ctx, "plugin directory %s: %s", dir,
 				strerror(errno));
+		ps_debug(ctx, "loader: %s: not searched: %s", dir,
+			 strerror(errno));
 		return;
 	}
 	if (seen_before(seen, dirfd)) {
+		ps_debug(ctx, "loader: %s: searched already", dir);
 		close(dirfd);
 		return;
 	}
 	if (ps_dir_trusted(dir, also, why, sizeof(why))) {
 		ctx->refused++;
 		ps_warn(ctx, "plugin directory %s refused: %s", dir, why);
+		ps_debug(ctx, "loader: %s: refused: %s", dir, why);
 		close(dirfd);
 		return;
 	}
@@ -531,6 +538,7 @@ static void load_dir(struct ps_ctx *ctx, struct dir_seen *seen,
 		close(dirfd);
 		return;
 	}
+	ps_debug(ctx, "loader: searching %s", dir);
 	for (int i = 0; i < n; i++) {
 		if (is_plugin_file(ents[i]))
 			load_one(ctx, dirfd, dir, ents[i]->d_name, also);
@@ -564,18 +572,13 @@ int ps_load_plugins(struct ps_ctx *ctx)
 {
 	const char *env = getenv("PKTSCOPE_PLUGIN_PATH");
 	struct dir_seen seen = { .n = 0 };
-	const struct ps_object *b;
 	char build[PATH_MAX];
-	size_t nb;
 
+	/* after the built-ins (session.c): a clash with one is refused */
 	if (ctx->plugins_loaded)
 		return 0;
-	b = ps_builtin_objects(&nb);
-	ctx->objects = calloc(nb, sizeof(*ctx->objects));
-	if (!ctx->objects)
-		return -1;
-	memcpy(ctx->objects, b, nb * sizeof(*b));
-	ctx->nobjects = nb;
+	ps_debug(ctx, "loader: plugin path %s",
+		 ps_plugin_dirs(ctx, build, sizeof(build)));
 
 	/* explicit directories first; those are reported when missing */
 	if (ctx->plugin_path)
@@ -587,30 +590,7 @@ int ps_load_plugins(struct ps_ctx *ctx)
 		load_dir(ctx, &seen, build, false, build_tree_owner(ctx));
 	else
 		load_dir(ctx, &seen, PKTSCOPE_PLUGIN_DIR, false, (uid_t)-1);
+	ps_registry_resolve_aliases(ctx);
 	ctx->plugins_loaded = true;
 	return 0;
-}
-
-void ps_unload_plugins(struct ps_ctx *ctx)
-{
-	for (size_t i = 0; i < ctx->nobjects; i++) {
-		struct ps_object *o = &ctx->objects[i];
-
-		if (!o->plugin)
-			continue;
-		if (o->plugin->fini) {
-			ctx->plugin = o->plugin;
-			o->plugin->fini(ctx);
-			ctx->plugin = NULL;
-		}
-		free(o->file);
-		free(o->merged);
-		free(o->attach_spec);
-		dlclose(o->handle);
-		close(o->fd);
-	}
-	free(ctx->objects);
-	ctx->objects = NULL;
-	ctx->nobjects = 0;
-	ctx->plugins_loaded = false;
 }

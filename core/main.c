@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "cmd.h"
+#include "loader.h"
+#include "options.h"
 #include "repl.h"
+#include "session.h"
 
 static void complete_plugin_path(struct ps_ctx *ctx, int argc, char **argv)
 {

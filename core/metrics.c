@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "internal.h"
+#include "registry.h"
 #include "metrics.h"
 
 /* core labels, in this order, before the plugin's own */

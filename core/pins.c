@@ -336,3 +336,16 @@ bool pins_stage_parse(const char *name, char *plugin, size_t len,
 	*start = s;
 	return true;
 }
+
+/* a program, map or link pinned as dir/name */
+int pins_pin(struct ps_ctx *ctx, int fd, const char *dir, const char *name)
+{
+	char path[PS_PATH_MAX];
+
+	if (pins_join(path, sizeof(path), dir, name))
+		return ps_err(ctx, "pin path %s/%s is too long", dir, name);
+	if (bpf_obj_pin(fd, path))
+		return ps_err(ctx, "pinning %s: %s", path, strerror(errno));
+	ps_debug(ctx, "pins: pinned %s", path);
+	return 0;
+}

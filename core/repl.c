@@ -18,6 +18,9 @@
 #include <readline/readline.h>
 
 #include "internal.h"
+#include "cmd.h"
+#include "complete.h"
+#include "loader.h"
 #include "repl.h"
 
 static struct ps_ctx *repl_ctx;

@@ -53,17 +53,6 @@ static int obj_get_at(const char *dir, const char *name)
 	return bpf_obj_get(path);
 }
 
-static int pin_at(struct ps_ctx *ctx, int fd, const char *dir,
-		  const char *name)
-{
-	char path[600];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bpf_obj_pin(fd, path))
-		return ps_err(ctx, "pinning %s: %s", path, strerror(errno));
-	return 0;
-}
-
 static void unpin_at(const char *dir, const char *name)
 {
 	char path[600];
@@ -279,7 +268,7 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	/* a chain whose link died with its interface starts again */
 	link_fd = obj_get_at(ch->dir, LINK_PIN);
 	if (link_fd >= 0 && !link_live(link_fd, ifindex)) {
-		ps_debug(ctx, "removing the stale XDP chain of %s", ifname);
+		ps_debug(ctx, "xdp: %s: removing the stale chain, whose link died", ifname);
 		remove_chain_pins(ch->dir);
 	} else if (link_fd >= 0) {
 		enum ps_mode have = link_mode(ifindex);
@@ -346,6 +335,8 @@ int ps_chain_prepare(struct ps_ctx *ctx, struct bpf_object *obj,
 	}
 	ch->map = chain;
 	ch->chained = true;
+	ps_debug(ctx, "xdp: %s: chain slot %d (%s)", ifname, ch->slot,
+		 ch->new_chain ? "a new chain" : "joining the chain there");
 	return 0;
 }
 
@@ -369,10 +360,10 @@ int ps_chain_link(struct ps_ctx *ctx, struct ps_chain *ch, int prog_fd,
 	if (ch->chain_fd < 0)
 		ch->chain_fd = dup(bpf_map__fd(ch->map));
 	if (ch->new_chain &&
-	    (pin_at(ctx, ch->chain_fd, ch->dir, CHAIN_PIN) ||
-	     pin_at(ctx, ch->slots_fd, ch->dir, SLOTS_MAP)))
+	    (pins_pin(ctx, ch->chain_fd, ch->dir, CHAIN_PIN) ||
+	     pins_pin(ctx, ch->slots_fd, ch->dir, SLOTS_MAP)))
 		goto out;
-	if (new_link && pin_at(ctx, link_fd, ch->dir, LINK_PIN))
+	if (new_link && pins_pin(ctx, link_fd, ch->dir, LINK_PIN))
 		goto out;
 
 	read_slots(ch->slots_fd, ids);

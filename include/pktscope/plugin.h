@@ -121,6 +121,9 @@ struct ps_cidr {
 	uint8_t addr[16];	/* network byte order; host bits cleared */
 };
 
+/* whether addr (network order, of family AF_INET or AF_INET6) is in c */
+bool ps_cidr_contains(const struct ps_cidr *c, int family, const void *addr);
+
 struct ps_value {
 	enum ps_kind kind;
 	const char *str;	/* the word as typed (the keyword for FLAG) */
@@ -291,7 +294,7 @@ int ps_usage_err(struct ps_ctx *ctx, const char *fmt, ...)
 /* `Warning: ...` on stderr unless -q. */
 void ps_warn(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Diagnostics shown under -d only. */
+/* Diagnostics shown under -d only: on stderr, each line as "debug: ...". */
 void ps_debug(struct ps_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -447,6 +450,22 @@ struct ps_poll {
 void ps_poll_start(struct ps_poll *p);
 bool ps_poll_next(struct ps_poll *p);
 double ps_rate(uint64_t now, uint64_t then, double secs);
+
+/*
+ * Signals a long-running command may take over, as tcpdump and syslog
+ * daemons do.  By default SIGHUP stops the command (the terminal is gone)
+ * and SIGUSR1 is ignored.  A command that calls ps_signals_accept() with
+ * PS_SIG_REOPEN gets SIGHUP as a request to reopen its output file (after
+ * logrotate renamed it), and with PS_SIG_COUNTERS gets SIGUSR1 as a
+ * request to print its running counters to stderr.  ps_signals_take()
+ * returns the requests that arrived since the last call and clears them;
+ * a signal also ends a ps_ringbuf_run() wait, so its tick sees it at once.
+ * What a command accepted is reset when the next command starts.
+ */
+#define PS_SIG_REOPEN	(1U << 0)
+#define PS_SIG_COUNTERS	(1U << 1)
+void ps_signals_accept(unsigned int which);
+unsigned int ps_signals_take(void);
 
 /* ------------------------------------------------------------------ */
 /* BPF services                                                       */

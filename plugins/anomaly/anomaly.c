@@ -110,7 +110,16 @@ static const struct rate_key {
 #define DEF_BLOCK_NS		(60 * NSEC)
 #define DEF_ALERT_MAX		1000
 #define DEF_SPIKE_FACTOR	10
-#define DEF_SPIKE_MIN		10000	/* packets a second */
+/* packets a second, per scope: a spike is at least this */
+static const struct spike_key {
+	const char *key;
+	int scope;
+	uint64_t def;
+} spike_keys[] = {
+	{ "spike-min-src", AN_SCOPE_SRC, 10000 },
+	{ "spike-min-dst", AN_SCOPE_DST, 10000 },
+	{ "spike-min-if", AN_SCOPE_IF, 100000 },
+};
 
 #define PPS_KEY(k, what)						\
 	{ k, PS_KIND_COUNT, 0, NULL, what " a second (default in show)",	\
@@ -138,11 +147,11 @@ static const struct rate_key {
 	{ "scan", PS_KIND_CHOICE, 0, NULL,				\
 	  "port-scan detection (socket lookups; default on)", onoff },	\
 	{ "spike-factor", PS_KIND_COUNT, 0, NULL,			\
-	  "a destination's packets this many times its baseline make a spike (default 10)", \
+	  "a source's, destination's or the interface's packets this many times its baseline make a spike (default 10)", \
 	  NULL, 2, 1000 },						\
-	{ "spike-min", PS_KIND_COUNT, 0, NULL,				\
-	  "and at least this many a second (default 10000)",		\
-	  NULL, 1, 1000000000 },					\
+	PPS_KEY("spike-min-src", "the least packets of a source's spike"), \
+	PPS_KEY("spike-min-dst", "the least packets of a destination's spike"), \
+	PPS_KEY("spike-min-if", "the least packets of the interface's spike"), \
 	{ "window", PS_KIND_DURATION, 0, NULL,				\
 	  "rate window (default 1s)", NULL, 100000000ULL, NSEC },	\
 	{ "alert-max", PS_KIND_COUNT, 0, NULL,				\
@@ -309,7 +318,9 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		c->block_ns = DEF_BLOCK_NS;
 		c->alert_max = DEF_ALERT_MAX;
 		c->spike_factor = DEF_SPIKE_FACTOR;
-		c->spike_min_rate = DEF_SPIKE_MIN;
+		for (size_t i = 0; i < ARRAY_SIZE(spike_keys); i++)
+			c->spike_min_rate[spike_keys[i].scope] =
+				spike_keys[i].def;
 		for (size_t i = 0; i < ARRAY_SIZE(rate_keys); i++)
 			c->rate[rate_keys[i].det][rate_keys[i].scope] =
 				rate_keys[i].def;
@@ -324,9 +335,16 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		c->alert_max = (uint32_t)v;
 	if (arg_u64_if(args, "spike-factor", &v))
 		c->spike_factor = (uint32_t)v;
-	if (arg_u64_if(args, "spike-min", &v))
-		c->spike_min_rate = v;
-	c->spike_min = per_window(c->spike_min_rate, AN_DET_PPS, c->window_ns);
+	for (size_t i = 0; i < ARRAY_SIZE(spike_keys); i++) {
+		int sc = spike_keys[i].scope;
+
+		if (arg_u64_if(args, spike_keys[i].key, &v))
+			c->spike_min_rate[sc] = v;
+		c->spike_min[sc] = per_window(c->spike_min_rate[sc],
+					      AN_DET_PPS, c->window_ns);
+		if (!c->spike_min[sc])
+			c->spike_min[sc] = ~0ULL;	/* out of reach */
+	}
 	if (arg_u64_if(args, "block-time", &v))
 		c->block_ns = v;
 	if (arg_u64_if(args, "action", &v))
@@ -399,8 +417,12 @@ static void out_config(struct ps_ctx *ctx, const struct an_config *c)
 			 c->scan_window_ns, ps_fmt_duration);
 	ps_out_u64(ctx, "alert_max", "Alerts/window max", c->alert_max);
 	ps_out_u64(ctx, "spike_factor", "Spike: x baseline", c->spike_factor);
-	ps_out_u64(ctx, "spike_min_packets_per_second", "Spike: at least/s",
-		   c->spike_min_rate);
+	ps_out_u64(ctx, "spike_min_src_packets_per_second",
+		   "Spike: source at least/s", c->spike_min_rate[AN_SCOPE_SRC]);
+	ps_out_u64(ctx, "spike_min_dst_packets_per_second",
+		   "Spike: dest. at least/s", c->spike_min_rate[AN_SCOPE_DST]);
+	ps_out_u64(ctx, "spike_min_if_packets_per_second",
+		   "Spike: iface at least/s", c->spike_min_rate[AN_SCOPE_IF]);
 	ps_out_u64(ctx, "own_addresses", "Own addresses",
 		   c->n4 + c->n6);
 	ps_out_text(ctx, "\n");
@@ -501,7 +523,8 @@ static void out_alert(struct ps_ctx *ctx, const char *ifname,
 	if (record && !ps_json(ctx)) {
 		ps_record_text(ctx, "%s %s %s%s%s %s %s -> %s %s%s%.0u: %llu in %s (threshold %llu)%s%s%s",
 			       ts, ifname, det, why ? " " : "", why ? why : "",
-			       e->scope == AN_SCOPE_DST ? "to" : "from",
+			       e->scope == AN_SCOPE_DST ? "to" :
+			       e->scope == AN_SCOPE_IF ? "on" : "from",
 			       src, dst, proto, ports ? " port " : "",
 			       ports ? e->dport : 0,
 			       (unsigned long long)e->count, win,
@@ -518,7 +541,8 @@ static void out_alert(struct ps_ctx *ctx, const char *ifname,
 	if (why)
 		ps_out_str(ctx, "reason", "Reason", why);
 	ps_out_str(ctx, "scope", "Key",
-		   e->scope == AN_SCOPE_DST ? "destination" : "source");
+		   e->scope == AN_SCOPE_DST ? "destination" :
+		   e->scope == AN_SCOPE_IF ? "interface" : "source");
 	ps_out_str(ctx, "src", "Source", src);
 	ps_out_str(ctx, "dst", "Destination", dst);
 	ps_out_str(ctx, "proto", "Protocol", proto);
@@ -627,46 +651,119 @@ static void show_recent(struct ps_ctx *ctx, const struct ps_attachment *att,
 }
 
 struct block_row {
-	struct ps_addr_key k;
+	uint8_t family, plen;	/* plen: full for one address */
+	uint8_t addr[16];
 	struct an_block v;
 };
 
+struct block_list {
+	struct block_row *rows;
+	size_t n, cap;
+};
+
+static int block_row_add(struct ps_ctx *ctx, struct block_list *l,
+			 int family, const uint8_t *addr, unsigned int plen,
+			 const struct an_block *v)
+{
+	struct block_row *row;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct block_row *p = realloc(l->rows, cap * sizeof(*p));
+
+		if (!p)
+			return ps_err(ctx, "out of memory");
+		l->rows = p;
+		l->cap = cap;
+	}
+	row = &l->rows[l->n++];
+	row->family = (uint8_t)family;
+	row->plen = (uint8_t)plen;
+	memcpy(row->addr, addr, 16);
+	row->v = *v;
+	return PS_OK;
+}
+
 /*
- * Every live block of an attachment; expired ones are deleted on the way
- * (the program deletes them too, but only when their source comes back).
+ * The live entries of one block map (blocks: ps_addr_key keys; bpfx:
+ * ps_lpm_key keys); expired ones are deleted on the way (the program
+ * deletes them too, but only when their source comes back).
  */
+static int block_walk(struct ps_ctx *ctx, int fd, bool prefixes,
+		      struct block_list *l)
+{
+	union {
+		struct ps_addr_key a;
+		struct ps_lpm_key p;
+	} key, next;
+	void *prev = NULL;
+	uint64_t now = coarse_ns();
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct an_block v;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		/* an LPM lookup is longest-match: the entry may be another */
+		if (prefixes && v.plen + 8U != key.p.prefixlen)
+			continue;
+		if ((int64_t)(v.until_ns - now) <= 0) {
+			bpf_map_delete_elem(fd, &key);
+			prev = NULL;	/* the walk restarts after a delete */
+			continue;
+		}
+		if (prefixes ?
+		    block_row_add(ctx, l, key.p.family, key.p.addr,
+				  key.p.prefixlen - 8, &v) :
+		    block_row_add(ctx, l, key.a.family, key.a.addr,
+				  key.a.family == PS_AF_INET ? 32 : 128, &v))
+			return PS_ERR;
+	}
+	return PS_OK;
+}
+
+/* Every live block of an attachment, addresses and prefixes. */
 static int list_blocks(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct block_row **out, size_t *n)
 {
-	static const struct ps_dump_spec spec = {
-		PS_DUMP_ROW(struct block_row, k, v),
-	};
-	uint64_t now = coarse_ns();
-	struct block_row *rows;
-	void *dump;
-	size_t all, kept = 0;
-	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BLOCKS)), r;
+	struct block_list l = { 0 };
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BLOCKS)), pfd, r;
 
+	*out = NULL;
 	*n = 0;
 	if (fd < 0)
 		return PS_ERR;
-	r = ps_map_dump(fd, &spec, &dump, &all);
-	if (r) {
+	pfd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BPFX));
+	if (pfd < 0) {
 		close(fd);
-		return ps_err(ctx, "reading anomaly blocks on %s: %s",
-			      att->ifname, strerror(-r));
+		return PS_ERR;
 	}
-	rows = dump;
-	for (size_t i = 0; i < all; i++) {
-		if ((int64_t)(rows[i].v.until_ns - now) <= 0)
-			bpf_map_delete_elem(fd, &rows[i].k);
-		else
-			rows[kept++] = rows[i];
-	}
+	r = block_walk(ctx, fd, false, &l);
+	if (!r)
+		r = block_walk(ctx, pfd, true, &l);
 	close(fd);
-	*out = rows;
-	*n = kept;
+	close(pfd);
+	if (r) {
+		free(l.rows);
+		return PS_ERR;
+	}
+	*out = l.rows;
+	*n = l.n;
 	return PS_OK;
+}
+
+/* 10.0.0.0/8, or the bare address of a one-address block */
+static void block_str(const struct block_row *row, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	addr_str(row->family, row->addr, a, sizeof(a));
+	if (row->plen == (row->family == PS_AF_INET ? 32 : 128))
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, "%s/%u", a, row->plen);
 }
 
 static void out_blocks(struct ps_ctx *ctx, const char *ifname,
@@ -683,9 +780,9 @@ static void out_blocks(struct ps_ctx *ctx, const char *ifname,
 	struct ps_table *t = ps_table_new(ctx, "blocks", cols, ARRAY_SIZE(cols));
 
 	for (size_t i = 0; i < n; i++) {
-		char a[INET6_ADDRSTRLEN], until[48];
+		char a[INET6_ADDRSTRLEN + 8], until[48];
 
-		addr_str(rows[i].k.family, rows[i].k.addr, a, sizeof(a));
+		block_str(&rows[i], a, sizeof(a));
 		fmt_ts(rows[i].v.until_ns, until, sizeof(until));
 		ps_table_str(t, ifname);
 		ps_table_str(t, a);
@@ -958,41 +1055,55 @@ static int do_allow_list(struct ps_ctx *ctx, const struct ps_args *args)
 	return PS_OK;
 }
 
-static bool is_own(const struct an_config *c, const struct ps_cidr *a)
+/* the first of the host's own addresses in a, or NULL */
+static const void *own_in(const struct an_config *c, const struct ps_cidr *a)
 {
 	if (a->family == AF_INET) {
 		for (uint32_t i = 0; i < c->n4 && i < AN_LOCAL_MAX; i++)
-			if (!memcmp(&c->local4[i], a->addr, 4))
-				return true;
+			if (ps_cidr_contains(a, AF_INET, &c->local4[i]))
+				return &c->local4[i];
 	} else {
 		for (uint32_t i = 0; i < c->n6 && i < AN_LOCAL_MAX; i++)
-			if (!memcmp(c->local6[i], a->addr, 16))
-				return true;
+			if (ps_cidr_contains(a, AF_INET6, c->local6[i]))
+				return c->local6[i];
 	}
-	return false;
+	return NULL;
 }
 
+static bool is_single(const struct ps_cidr *a)
+{
+	return a->prefixlen == (a->family == AF_INET ? 32 : 128);
+}
+
+/* whether an allowlisted prefix holds all of a (a lookup at a's length) */
 static bool is_allowed(int allow_fd, const struct ps_cidr *a)
 {
 	struct ps_lpm_key k;
 	uint8_t v;
 
-	ps_lpm_key_set(&k, a->family, a->addr, a->family == AF_INET ? 32 : 128);
+	ps_lpm_key_set(&k, a->family, a->addr, a->prefixlen);
 	return !bpf_map_lookup_elem(allow_fd, &k, &v);
 }
 
-/* Refuse, before touching any table, what may never be blocked. */
+/*
+ * Refuse, before touching any table, what may never be blocked: the
+ * host's own address, a prefix the allowlist holds whole.  A prefix with
+ * own or allowlisted addresses in it is taken: the program never drops
+ * those (allow is checked first, own addresses in the prefix path).
+ */
 static int block_check(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       const struct ps_cidr *a, const char *word)
 {
 	struct an_config c;
+	const void *own;
 	int fd;
 	bool allowed;
 
 	if (read_config(ctx, att, &c))
 		return PS_ERR;
 	fill_local(ctx, &c, att->ifname);
-	if (is_own(&c, a))
+	own = own_in(&c, a);
+	if (own && is_single(a))
 		return ps_err(ctx, "%s is this host's own address: it is never blocked",
 			      word);
 	fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_ALLOW));
@@ -1003,7 +1114,41 @@ static int block_check(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (allowed)
 		return ps_err(ctx, "%s is in the allowlist on %s: it is never blocked",
 			      word, att->ifname);
+	if (own) {
+		char s[INET6_ADDRSTRLEN];
+
+		addr_str(a->family, own, s, sizeof(s));
+		ps_warn(ctx, "%s holds this host's own address %s: that one is never blocked",
+			word, s);
+	}
 	return PS_OK;
+}
+
+/* one block into its map: blocks for an address, bpfx for a prefix */
+static int block_put(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     const struct ps_cidr *a, const char *word,
+		     const struct an_block *b)
+{
+	bool single = is_single(a);
+	int fd = ps_map_open(ctx, att, single ? PS_MAP_NAME(AN_MAP_BLOCKS) :
+					    PS_MAP_NAME(AN_MAP_BPFX)), r = PS_OK;
+	struct ps_lpm_key pk;
+	struct ps_addr_key k;
+
+	if (fd < 0)
+		return PS_ERR;
+	ps_addr_key_set(&k, a->family, a->addr);
+	ps_lpm_key_set(&pk, a->family, a->addr, a->prefixlen);
+	if (bpf_map_update_elem(fd, single ? (void *)&k : (void *)&pk, b,
+				BPF_ANY))
+		r = ps_err(ctx, "blocking %s on %s: %s", word, att->ifname,
+			   errno == E2BIG || errno == ENOSPC ?
+			   "the block table is full" : strerror(errno));
+	close(fd);
+	if (!r)
+		r = set_flags(ctx, att, AN_F_BLOCKS | (single ? 0 : AN_F_BPFX),
+			      0);
+	return r;
 }
 
 static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
@@ -1014,40 +1159,46 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 	size_t n;
 	int r = PS_OK;
 
-	if (a->prefixlen != (a->family == AF_INET ? 32 : 128))
-		return ps_usage_err(ctx, "block takes one address, not the prefix %s",
-				    word);
 	if (targets(ctx, args, &atts, &n))
 		return PS_ERR;
 	for (size_t i = 0; i < n && !r; i++)
 		r = block_check(ctx, &atts[i], a, word);
 	for (size_t i = 0; i < n && !r; i++) {
 		struct an_config c;
-		struct an_block b = { .detector = AN_DET_MAX };
-		struct ps_addr_key k;
-		int fd;
+		struct an_block b = { .detector = AN_DET_MAX,
+				      .plen = a->prefixlen };
 
-		if (read_config(ctx, &atts[i], &c)) {
-			r = PS_ERR;
+		r = read_config(ctx, &atts[i], &c);
+		if (r)
 			break;
-		}
 		b.until_ns = coarse_ns() + ps_arg_u64(args, "ttl", c.block_ns);
-		ps_addr_key_set(&k, a->family, a->addr);
-		fd = ps_map_open(ctx, &atts[i], PS_MAP_NAME(AN_MAP_BLOCKS));
-		if (fd < 0) {
-			r = PS_ERR;
-			break;
-		}
-		if (bpf_map_update_elem(fd, &k, &b, BPF_ANY))
-			r = ps_err(ctx, "blocking %s on %s: %s", word,
-				   atts[i].ifname, errno == E2BIG ?
-				   "the block table is full" : strerror(errno));
-		close(fd);
-		if (!r)
-			r = set_flags(ctx, &atts[i], AN_F_BLOCKS, 0);
+		r = block_put(ctx, &atts[i], a, word, &b);
 	}
 	free(atts);
 	return r;
+}
+
+/* 1 if a was blocked on att and is no more, 0 if it was not, -1: error */
+static int block_drop(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      const struct ps_cidr *a)
+{
+	bool single = is_single(a);
+	int fd = ps_map_open(ctx, att, single ? PS_MAP_NAME(AN_MAP_BLOCKS) :
+					    PS_MAP_NAME(AN_MAP_BPFX)), gone;
+	struct ps_lpm_key pk, next;
+	struct ps_addr_key k;
+
+	if (fd < 0)
+		return -1;
+	ps_addr_key_set(&k, a->family, a->addr);
+	ps_lpm_key_set(&pk, a->family, a->addr, a->prefixlen);
+	gone = !bpf_map_delete_elem(fd, single ? (void *)&k : (void *)&pk);
+	/* the last prefix gone: the program stops looking */
+	if (gone && !single && bpf_map_get_next_key(fd, NULL, &next) &&
+	    set_flags(ctx, att, 0, AN_F_BPFX))
+		gone = -1;
+	close(fd);
+	return gone;
 }
 
 static int do_block_del(struct ps_ctx *ctx, const struct ps_args *args)
@@ -1059,18 +1210,13 @@ static int do_block_del(struct ps_ctx *ctx, const struct ps_args *args)
 
 	if (targets(ctx, args, &atts, &n))
 		return PS_ERR;
-	for (size_t i = 0; i < n; i++) {
-		struct ps_addr_key k;
-		int fd = ps_map_open(ctx, &atts[i], PS_MAP_NAME(AN_MAP_BLOCKS));
+	for (size_t i = 0; i < n && !r; i++) {
+		int gone = block_drop(ctx, &atts[i], a);
 
-		if (fd < 0) {
+		if (gone < 0)
 			r = PS_ERR;
-			break;
-		}
-		ps_addr_key_set(&k, a->family, a->addr);
-		if (!bpf_map_delete_elem(fd, &k))
-			found++;
-		close(fd);
+		else
+			found += (size_t)gone;
 	}
 	free(atts);
 	if (!r && !found)
@@ -1183,8 +1329,8 @@ static const struct ps_arg_spec allow_args[] = {
 static const struct ps_arg_spec block_args[] = {
 	{ "dev", PS_KIND_IFACE, 0, NULL,
 	  "one interface (default: every one attached)" },
-	{ "cidr", PS_KIND_CIDR, PS_ARG_POSITIONAL | PS_ARG_REQUIRED, "ADDR",
-	  "one IPv4 or IPv6 address" },
+	{ "cidr", PS_KIND_CIDR, PS_ARG_POSITIONAL | PS_ARG_REQUIRED, NULL,
+	  "an IPv4 or IPv6 address or prefix" },
 	{ "ttl", PS_KIND_DURATION, 0, NULL,
 	  "how long (default: the attachment's block-time)", NULL, NSEC,
 	  30ULL * 86400 * NSEC },
@@ -1194,8 +1340,8 @@ static const struct ps_arg_spec block_args[] = {
 static const struct ps_arg_spec block_del_args[] = {
 	{ "dev", PS_KIND_IFACE, 0, NULL,
 	  "one interface (default: every one attached)" },
-	{ "cidr", PS_KIND_CIDR, PS_ARG_POSITIONAL | PS_ARG_REQUIRED, "ADDR",
-	  "the blocked address" },
+	{ "cidr", PS_KIND_CIDR, PS_ARG_POSITIONAL | PS_ARG_REQUIRED, NULL,
+	  "the blocked address or prefix" },
 	{ 0 }
 };
 
@@ -1210,9 +1356,9 @@ static const struct ps_cmd allow_cmds[] = {
 };
 
 static const struct ps_cmd block_cmds[] = {
-	{ "add", "drop a source's packets until the ttl runs out",
+	{ "add", "drop the packets of a source or prefix until the ttl runs out",
 	  block_args, do_block_add, NULL, PS_CMD_BPF },
-	{ "del", "unblock a source",
+	{ "del", "unblock a source or prefix",
 	  block_del_args, do_block_del, NULL, PS_CMD_BPF },
 	{ "list", "blocked sources, what blocked them, what they lost",
 	  dev_args, do_block_list, NULL, PS_CMD_BPF },

@@ -34,8 +34,8 @@ const char *const shp_action_choices[] = { "drop", "shape", NULL };
 
 void maps_close(struct maps *m)
 {
-	int *fds[] = { &m->config, &m->rules, &m->buckets, &m->counters,
-		       &m->sources };
+	int *fds[] = { &m->config, &m->rules, &m->ports, &m->buckets,
+		       &m->counters, &m->sources };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -49,11 +49,11 @@ int maps_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	static const char *const names[] = {
 		PS_MAP_NAME(SHP_MAP_CONFIG), PS_MAP_NAME(SHP_MAP_RULES),
-		PS_MAP_NAME(SHP_MAP_BUCKETS), PS_MAP_NAME(SHP_MAP_COUNTERS),
-		PS_MAP_NAME(SHP_MAP_SOURCES),
+		PS_MAP_NAME(SHP_MAP_PORTS), PS_MAP_NAME(SHP_MAP_BUCKETS),
+		PS_MAP_NAME(SHP_MAP_COUNTERS), PS_MAP_NAME(SHP_MAP_SOURCES),
 	};
-	int *fds[] = { &m->config, &m->rules, &m->buckets, &m->counters,
-		       &m->sources };
+	int *fds[] = { &m->config, &m->rules, &m->ports, &m->buckets,
+		       &m->counters, &m->sources };
 	int prev = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -94,6 +94,25 @@ int get_counters(const struct maps *m, uint32_t slot,
 			struct shp_counters *c)
 {
 	return ps_percpu_sum(m->counters, &slot, (uint64_t *)c, NCOUNTERS);
+}
+
+/*
+ * `ports` as the rules in all[] (slot-indexed) make it, whole: one batch,
+ * and a table left half written by a killed change is made right.
+ */
+int put_port_table(const struct maps *m, const struct shp_rule *all)
+{
+	static uint32_t keys[SHP_PORTS], bits[SHP_PORTS];
+	uint32_t n = SHP_PORTS;
+	int has = 0;
+
+	for (uint32_t s = 0; s < SHP_RULES_MAX; s++)
+		has |= all[s].id && shp_rule_has_dport(&all[s]);
+	for (uint32_t p = 0; p < SHP_PORTS; p++) {
+		keys[p] = p;
+		bits[p] = has ? shp_port_bits(all, p) : 0;
+	}
+	return bpf_map_update_batch(m->ports, keys, bits, &n, NULL) ? -errno : 0;
 }
 
 /* a slot's bucket and counters back to zero, for a new rule there */
@@ -178,7 +197,7 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (fd < 0)
 		return PS_ERR;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.slack_ns = shp_clock_slack_ns();
+	cfg.tick_ns = shp_clock_tick_ns();
 	cfg.next_id = 1;
 	shp_ifb_name(att->ifname, cfg.ifb_name, sizeof(cfg.ifb_name));
 	if (bpf_map_update_elem(fd, &zero, &cfg, 0))
@@ -232,7 +251,7 @@ static const struct ps_arg_spec add_args[] = {
 	{ "pps", PS_KIND_COUNT, 0, "N", "limit in packets a second", NULL,
 	  1, 1000000000 },
 	{ "burst", PS_KIND_SIZE, 0, NULL,
-	  "what may pass at once: bytes (packets with pps); default 50 ms of the rate, at least 512k (4 packets with pps)",
+	  "what may pass at once: bytes (packets with pps); default 50 ms of the rate, at least 512k (4 packets with pps); with action shape HTB's burst, default 1 ms of the rate, at least a frame",
 	  NULL, 1, 1ULL << 30 },
 	{ "per-source", PS_KIND_FLAG, 0, NULL,
 	  "the limit applies to each source address (or prefix) on its own" },

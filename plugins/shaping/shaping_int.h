@@ -21,7 +21,7 @@ extern const char *const shp_action_choices[];
 
 /* fds of an attachment's maps (shaping.h), -1 when closed */
 struct maps {
-	int config, rules, buckets, counters, sources;
+	int config, rules, ports, buckets, counters, sources;
 };
 
 int maps_open(struct ps_ctx *ctx, const struct ps_attachment *att,
@@ -34,6 +34,8 @@ int get_rule(const struct maps *m, uint32_t slot, struct shp_rule *r);
 int put_rule(const struct maps *m, uint32_t slot, const struct shp_rule *r);
 int get_counters(const struct maps *m, uint32_t slot, struct shp_counters *c);
 int zero_slot(const struct maps *m, uint32_t slot);
+/* `ports` for the rules all[SHP_RULES_MAX] (slot-indexed) */
+int put_port_table(const struct maps *m, const struct shp_rule *all);
 /* the rules in config order, with their slots; *n of them */
 int load_rules(const struct maps *m, struct shp_config *cfg,
 	       struct shp_rule *rules, uint32_t *slots, size_t *n);
@@ -49,7 +51,7 @@ const char *fmt_burst(const struct shp_rule *r, char *buf, size_t len);
 
 /* rules.c */
 /* one tick of the coarse clock, the slack a bucket gets (shaping.h) */
-uint64_t shp_clock_slack_ns(void);
+uint64_t shp_clock_tick_ns(void);
 int do_rule_add(struct ps_ctx *ctx, const struct ps_args *args);
 int do_rule_del(struct ps_ctx *ctx, const struct ps_args *args);
 /* view.c */

@@ -7,11 +7,14 @@
 #include "slog_pcapng.h"
 #include "config.h"
 
+/* x.pcapng, or x.pcapng.gz: the same blocks through the gzip stream */
 bool slog_is_pcapng(const char *path)
 {
 	size_t n = strlen(path);
 
-	return n > 7 && !strcmp(path + n - 7, ".pcapng");
+	if (n > 3 && !strcmp(path + n - 3, ".gz"))
+		n -= 3;
+	return n > 7 && !strncmp(path + n - 7, ".pcapng", 7);
 }
 
 int slog_pcapng_begin(FILE *f, size_t bufsize, const char *ifname,

@@ -315,6 +315,9 @@ struct reader {
 	int write_err;
 	char write_msg[128];	/* zlib's reason, when it had one */
 	unsigned files;
+	dev_t file_dev;		/* the file open now: is it still at path? */
+	ino_t file_ino;
+	struct slog_stats before;	/* at the start, for running counts */
 	/* pcapng: the packets' first snaplen bytes, drops since the last */
 	bool pcapng;
 	const char *dev;	/* its if_name (open_log runs before attach) */
@@ -735,6 +738,8 @@ static int open_log(struct reader *rd)
 			      strerror(errno));
 	}
 	rd->regular = S_ISREG(st.st_mode);
+	rd->file_dev = st.st_dev;
+	rd->file_ino = st.st_ino;
 	if (rd->regular && st.st_nlink > 1) {
 		close(fd);
 		return ps_err(rd->ctx, "cannot write %s: it has another hard link",
@@ -836,8 +841,31 @@ static int rotate_log(struct reader *rd)
 	return open_log(rd);
 }
 
+/*
+ * SIGHUP, as logrotate sends it after moving the file away: finish the
+ * file (complete on disk, a gzip trailer) and go on in a new one at the
+ * path.  If nothing was moved the file open now is still the one at the
+ * path: going on in it loses nothing, where a reopen would cut it.
+ */
+static int reopen_log(struct reader *rd)
+{
+	struct stat st;
+
+	if (!rd->out)
+		return PS_OK;
+	if (!lstat(rd->path, &st) && st.st_dev == rd->file_dev &&
+	    st.st_ino == rd->file_ino)
+		return PS_OK;
+	fflush(rd->out);
+	if (close_log(rd))
+		return PS_ERR;
+	return open_log(rd);
+}
+
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s);
+static void print_counts(struct reader *rd, const struct slog_stats *now,
+			 const char *what);
 
 static int on_event(void *data, void *rec, size_t len)
 {
@@ -876,7 +904,18 @@ static int on_tick(void *data)
 {
 	struct reader *rd = data;
 	char name[IF_NAMESIZE];
+	unsigned int req = ps_signals_take();
 
+	if ((req & PS_SIG_REOPEN) && reopen_log(rd))
+		return -1;
+	if (req & PS_SIG_COUNTERS) {
+		struct slog_stats now;
+
+		if (rd->out)
+			fflush(rd->out);
+		if (!read_stats(rd->ctx, &rd->att, &now))
+			print_counts(rd, &now, "so far");
+	}
 	if (rd->out) {
 		/* what is flushed survives a crash: zcat reads up to here */
 		if (fflush(rd->out) || rd->write_err)
@@ -940,6 +979,45 @@ static void stats_delta(struct slog_stats *d, const struct slog_stats *a,
 #define SUB(f, label) d->f = b->f - a->f;
 	STAT_FIELDS(SUB)
 #undef SUB
+}
+
+/*
+ * The events that reached the output: for a JSON Lines file the lines
+ * written, so that a failed write counts its events unwritten.  A pcapng
+ * file is binary and has no lines to count: a failed write fails the
+ * record, and its events count as delivered.
+ */
+static uint64_t events_out(const struct reader *rd)
+{
+	return rd->path && !rd->pcapng ? rd->lines_out : rd->delivered;
+}
+
+/*
+ * The counts since the reader started, one line on stderr as tcpdump
+ * prints its own: at the end (what == NULL) and on SIGUSR1 ("so far").
+ */
+static void print_counts(struct reader *rd, const struct slog_stats *now,
+			 const char *what)
+{
+	uint64_t events = events_out(rd);
+	struct slog_stats d;
+
+	stats_delta(&d, &rd->before, now);
+	fprintf(stderr,
+		"%s%s%llu %s delivered, %llu unread, %llu unwritten (%llu made); %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP, %llu without reader (%llu %s seen)\n",
+		what ? what : "", what ? ": " : "",
+		(unsigned long long)events, events == 1 ? "event" : "events",
+		(unsigned long long)rd->unread,
+		(unsigned long long)(rd->delivered - events),
+		(unsigned long long)d.events,
+		(unsigned long long)d.filtered,
+		(unsigned long long)d.sampled_out,
+		(unsigned long long)d.rate_capped,
+		(unsigned long long)d.lost,
+		(unsigned long long)d.not_new,
+		(unsigned long long)d.not_ip,
+		(unsigned long long)d.no_reader,
+		(unsigned long long)d.seen, d.seen == 1 ? "packet" : "packets");
 }
 
 /*
@@ -1094,7 +1172,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		.timeout_ms = 100,
 		.tick = on_tick,
 	};
-	struct slog_stats before, after, d;
+	struct slog_stats after, d;
 	bool temporary, claimed = false;
 	int ring_fd = -1, r;
 
@@ -1114,7 +1192,7 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				    PS_MAP_NAME(SLOG_MAP_CONFIG));
 	ring_fd = ps_map_open(ctx, &rd->att, PS_MAP_NAME(SLOG_MAP_EVENTS));
 	if (rd->config_fd < 0 || ring_fd < 0 ||
-	    read_stats(ctx, &rd->att, &before)) {
+	    read_stats(ctx, &rd->att, &rd->before)) {
 		r = PS_ERR;
 		goto out;
 	}
@@ -1137,12 +1215,15 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				   rd->att.ifname, strerror(errno));
 			goto out;
 		}
-		rd->lost_seen = before.lost;
+		rd->lost_seen = rd->before.lost;
 		__atomic_store_n(&rd->config->snaplen, rd->snaplen,
 				 __ATOMIC_RELEASE);
 	}
+	/* a file is reopened on SIGHUP (logrotate); a watch's SIGHUP stops it */
+	ps_signals_accept(PS_SIG_COUNTERS | (rd->path ? PS_SIG_REOPEN : 0));
 	heartbeat(rd, true);
 	r = ps_ringbuf_run(ctx, ring_fd, on_event, rd, &opts);
+	ps_signals_accept(0);
 	if (rd->pcapng)
 		__atomic_store_n(&rd->config->snaplen, 0, __ATOMIC_RELEASE);
 	heartbeat(rd, false);
@@ -1153,28 +1234,16 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 		r = ps_err(ctx, "interface %s vanished", rd->att.ifname);
 	if (!read_stats(ctx, &rd->att, &after)) {
 		/* a file: the lines that reached it; the rest was not written */
-		uint64_t events = rd->path ? rd->lines_out : rd->delivered;
+		uint64_t events = events_out(rd);
 		uint64_t unwritten = rd->delivered - events;
 
-		stats_delta(&d, &before, &after);
-		/* the summary goes to the terminal: last line of the stream */
-		ps_record_begin(ctx);
+		stats_delta(&d, &rd->before, &after);
 		if (!ps_json(ctx)) {
-			ps_record_text(ctx,
-				"%llu events delivered, %llu unread, %llu unwritten (%llu made); %llu filtered, %llu sampled out, %llu rate-capped, %llu lost, %llu not new, %llu not IP, %llu without reader (%llu packets seen)",
-				(unsigned long long)events,
-				(unsigned long long)rd->unread,
-				(unsigned long long)unwritten,
-				(unsigned long long)d.events,
-				(unsigned long long)d.filtered,
-				(unsigned long long)d.sampled_out,
-				(unsigned long long)d.rate_capped,
-				(unsigned long long)d.lost,
-				(unsigned long long)d.not_new,
-				(unsigned long long)d.not_ip,
-				(unsigned long long)d.no_reader,
-				(unsigned long long)d.seen);
+			/* like tcpdump's: on stderr, the stream stays events only */
+			print_counts(rd, &after, NULL);
 		} else {
+			/* the summary is the stream's last record */
+			ps_record_begin(ctx);
 			ps_out_section(ctx, "summary", NULL);
 			ps_out_u64(ctx, "events", NULL, events);
 			ps_out_u64(ctx, "unread", NULL, rd->unread);
@@ -1193,8 +1262,8 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 				ps_out_u64(ctx, "files", NULL, rd->files);
 			}
 			ps_out_section_end(ctx);
+			ps_record_end(ctx);
 		}
-		ps_record_end(ctx);
 	}
 out:
 	close_log(rd);
@@ -1232,7 +1301,7 @@ static int do_record(struct ps_ctx *ctx, const struct ps_args *args)
 	rd.pcapng = slog_is_pcapng(rd.path);
 	rd.dev = ps_arg_str(args, "dev", NULL);
 	if (ps_arg_has(args, "snaplen") && !rd.pcapng)
-		return ps_usage_err(ctx, "snaplen is for pcapng files (a name ending in .pcapng)");
+		return ps_usage_err(ctx, "snaplen is for pcapng files (a name ending in .pcapng or .pcapng.gz)");
 	rd.snaplen = (uint32_t)ps_arg_u64(args, "snaplen", SLOG_SNAP_DEFAULT);
 	if (rd.rotate && rd.rotate < SLOG_GZ_ROTATE_MIN && is_gz(rd.path)) {
 		char got[32], min[32];
@@ -1441,7 +1510,7 @@ static const struct ps_arg_spec watch_args[] = {
 static const struct ps_arg_spec record_args[] = {
 	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface to record" },
 	{ "file", PS_KIND_FILE, PS_ARG_REQUIRED, NULL,
-	  "JSON Lines file; gzip-compressed when it ends in .gz; pcapng (the packets) when it ends in .pcapng" },
+	  "JSON Lines file; pcapng (the packets) when it ends in .pcapng; gzip-compressed when it ends in .gz (x.ndjson.gz, x.pcapng.gz)" },
 	{ "snaplen", PS_KIND_COUNT, 0, NULL,
 	  "pcapng: bytes of each packet, copied in the kernel (default 256)",
 	  NULL, 1, SLOG_SNAP_MAX },

@@ -124,6 +124,20 @@ static void zero_array(struct bpf_map *m, size_t vsize)
 						     0), 0);
 }
 
+/* destination slots in use */
+static __u32 dst_slots(void)
+{
+	struct an_dst d;
+	__u32 n = 0;
+
+	for (__u32 i = 0; i < AN_DSTS_MAX; i++) {
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.dsts), &i, &d), 0);
+		n += d.tag != 0;
+	}
+	return n;
+}
+
 /*
  * Empty tables and the default configuration.  The sketch, the dedup slots
  * and the scan entries are not cleared (32768 and 65536 entries): each
@@ -135,12 +149,14 @@ static void reset(void)
 	static __u64 day;
 
 	percpu_zero(env.an->maps.stats);
-	clear_map(env.an->maps.dsts);
+	zero_array(env.an->maps.dsts, sizeof(struct an_dst));
 	clear_map(env.an->maps.scans);
 	clear_map(env.an->maps.offenders);
 	clear_map(env.an->maps.blocks);
+	clear_map(env.an->maps.bpfx);
 	clear_map(env.an->maps.allow);
 	zero_array(env.an->maps.global, sizeof(struct an_global));
+	zero_array(env.an->maps.iface, sizeof(struct an_rate));
 	consume();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.seed = 0x5eed;
@@ -742,6 +758,96 @@ static void t_manual_block(void **state)
 	assert_int_equal(read_stats().block_drops, 1);
 }
 
+/* a prefix block: block add of a CIDR */
+static void add_prefix(const uint8_t *addr, int family, unsigned int plen,
+		       __u64 until)
+{
+	struct an_block b = { .until_ns = until, .detector = AN_DET_MAX,
+			      .plen = (__u8)plen };
+	struct an_lpm_key k;
+
+	an_lpm_key_set(&k, family, addr, plen);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.bpfx),
+					     &k, &b, 0), 0);
+}
+
+static struct an_block get_prefix(const uint8_t *addr, int family,
+				  unsigned int plen, int *found)
+{
+	struct an_block b = { 0 };
+	struct an_lpm_key k;
+
+	an_lpm_key_set(&k, family, addr, plen);
+	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.bpfx), &k, &b);
+	return b;
+}
+
+static void t_prefix_block(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const uint8_t net[4] = { 198, 51, 100, 0 };
+	static const uint8_t own[4] = { 198, 51, 100, 9 };
+	static const uint8_t out[4] = { 198, 51, 101, 7 };
+	static const uint8_t net6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t in6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
+	struct an_lpm_key ak;
+	struct an_block b;
+	struct frame f;
+	__u8 one = 1;
+	int found;
+
+	need_bpf();
+	add_prefix(net, 2, 24, cfg.clock_ns + 3600 * NSEC);
+	add_prefix(net, 2, 28, cfg.clock_ns + 10 * NSEC);
+	add_prefix(net6, 10, 32, cfg.clock_ns + 3600 * NSEC);
+	/* src_b is allowlisted: allow wins over a block */
+	an_lpm_key_set(&ak, 2, src_b, 32);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
+					     &ak, &one, 0), 0);
+	memcpy(&cfg.local4[0], own, 4);
+	cfg.n4 = 1;
+	cfg.flags |= AN_F_ALLOW;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run(h, &f);	/* not looked up without the flag */
+	cfg.flags |= AN_F_BLOCKS | AN_F_BPFX;
+	set_config();
+	run_dropped(h, &f);
+	run_dropped(h, &f);
+	b = get_prefix(net, 2, 28, &found);
+	assert_true(found);
+	assert_int_equal(b.drops, 2);
+	assert_int_equal(b.bytes, 2 * f.len);
+	mk_det(&f, AN_DET_PPS, src_b, dst_v);
+	run(h, &f);
+	mk_det(&f, AN_DET_PPS, out, dst_v);
+	run(h, &f);
+	/* the host's own address is never dropped by a prefix */
+	mk_det(&f, AN_DET_PPS, own, dst_v);
+	run(h, &f);
+	mk(&f, &(struct pk){ .v6 = 1, .proto = IPPROTO_TCP, .dport = 80,
+			     .flags = PS_TCP_ACK, .src = in6, .dst = dst6 });
+	run_dropped(h, &f);
+	assert_int_equal(read_stats().block_drops, 3);
+	assert_int_equal(read_stats().allowed, 1);
+	/* the /28 expires: deleted, and the /24 under it still drops */
+	set_clock(cfg.clock_ns + 10 * NSEC);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run_dropped(h, &f);
+	/* (a lookup is longest-match: the count says the /28 is gone) */
+	assert_int_equal(count_keys(env.an->maps.bpfx), 2);
+	b = get_prefix(net, 2, 24, &found);
+	assert_true(found);
+	assert_int_equal(b.drops, 1);
+	assert_int_equal(read_stats().block_expired, 1);
+	/* the /24 expires too: the source passes */
+	set_clock(cfg.clock_ns + 3600 * NSEC);
+	run(h, &f);
+	assert_int_equal(read_stats().block_expired, 2);
+	assert_int_equal(read_stats().block_drops, 4);
+}
+
 static void t_allowlist(void **state)
 {
 	enum hook h = *(enum hook *)*state;
@@ -768,7 +874,7 @@ static void t_allowlist(void **state)
 	expect_quiet();
 	assert_int_equal(read_stats().allowed, 22);
 	/* checked before any counter: the destination counted nothing */
-	assert_int_equal(count_keys(env.an->maps.dsts), 0);
+	assert_int_equal(dst_slots(), 0);
 	assert_int_equal(count_keys(env.an->maps.blocks), 0);
 	/* a source outside the prefix is counted and blocked */
 	mk_det(&f, AN_DET_SYN_FLOOD, (const uint8_t[4]){ 198, 51, 101, 7 },
@@ -922,6 +1028,14 @@ static void t_scan_lookups(void **state)
 	close(ufd);
 }
 
+/* spikes of one scope only: the others' floor out of reach */
+static void spike_only(int scope, __u64 min)
+{
+	for (int i = 0; i < AN_SCOPES; i++)
+		cfg.spike_min[i] = i == scope ? min : ~0ULL;
+	set_config();
+}
+
 /* a destination's packets jumping to spike_factor x its baseline */
 static void t_spike(void **state)
 {
@@ -929,8 +1043,7 @@ static void t_spike(void **state)
 
 	need_bpf();
 	cfg.spike_factor = 4;
-	cfg.spike_min = 50;
-	set_config();
+	spike_only(AN_SCOPE_DST, 50);
 	/* three windows of 100 make a baseline of 100; the first has none */
 	for (int w = 0; w < 3; w++) {
 		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
@@ -957,8 +1070,7 @@ static void t_spike(void **state)
 	/* spike_min is the floor */
 	reset();
 	cfg.spike_factor = 4;
-	cfg.spike_min = 1000;
-	set_config();
+	spike_only(AN_SCOPE_DST, 1000);
 	for (int w = 0; w < 2; w++) {
 		run_det(h, AN_DET_PPS, AN_SCOPE_DST, 100);
 		set_clock(cfg.clock_ns + NSEC);
@@ -968,6 +1080,89 @@ static void t_spike(void **state)
 	run_det(h, AN_DET_PPS, AN_SCOPE_DST, 1);
 	assert_int_equal(consume(), 1);
 	assert_int_equal(env.ev[0].threshold, 1000);
+}
+
+/* a source's packets jumping to spike_factor x its baseline */
+static void t_spike_src(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+
+	need_bpf();
+	cfg.spike_factor = 4;
+	spike_only(AN_SCOPE_SRC, 50);
+	mk_det(&f, AN_DET_PPS, src_b, dst_v);
+	/* three windows of 100 make a baseline of 100; src_b stays at 100 */
+	for (int w = 0; w < 3; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 100);
+		run_n(h, &f, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 399);
+	run_n(h, &f, 100);
+	assert_int_equal(consume(), 0);
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 1);
+	assert_int_equal(consume(), 1);
+	check_alert(&env.ev[0], AN_DET_SPIKE, AN_SCOPE_SRC, 400, 400);
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 100);
+	assert_int_equal(consume(), 0);
+	/* with action block the source is blocked: a per-source alert */
+	reset();
+	cfg.spike_factor = 4;
+	cfg.flags |= AN_F_BLOCK;
+	spike_only(AN_SCOPE_SRC, 50);
+	for (int w = 0; w < 2; w++) {
+		run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 100);
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	run_det(h, AN_DET_PPS, AN_SCOPE_SRC, 400);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].action, AN_ACT_BLOCK);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run_dropped(h, &f);
+}
+
+/* the interface's packets, whatever their sources and destinations */
+static void t_spike_if(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const uint8_t dst_w[4] = { 192, 0, 2, 2 };
+	struct frame f;
+	uint8_t b[4];
+	__u32 i = 0;
+
+	need_bpf();
+	cfg.spike_factor = 4;
+	spike_only(AN_SCOPE_IF, 50);
+	/* a new source each packet, two destinations: neither has a spike */
+	for (int w = 0; w < 3; w++) {
+		for (int k = 0; k < 100; k++, i++) {
+			mk_det(&f, AN_DET_PPS, nth_src(AN_SCOPE_DST, i, b),
+			       i & 1 ? dst_w : dst_v);
+			run(h, &f);
+		}
+		set_clock(cfg.clock_ns + NSEC);
+	}
+	assert_int_equal(consume(), 0);
+	for (int k = 0; k < 399; k++, i++) {
+		mk_det(&f, AN_DET_PPS, nth_src(AN_SCOPE_DST, i, b),
+		       i & 1 ? dst_w : dst_v);
+		run(h, &f);
+	}
+	assert_int_equal(consume(), 0);
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run(h, &f);
+	assert_int_equal(consume(), 1);
+	check_alert(&env.ev[0], AN_DET_SPIKE, AN_SCOPE_IF, 400, 400);
+	assert_int_equal(env.ev[0].action, AN_ACT_ALERT);
+	run_n(h, &f, 100);
+	assert_int_equal(consume(), 0);
+	/* off with spike_factor 0 */
+	cfg.spike_factor = 0;
+	set_clock(cfg.clock_ns + NSEC);
+	run_n(h, &f, 2000);
+	assert_int_equal(consume(), 0);
 }
 
 /* a forged SYN flood does not fill the scan table */
@@ -1037,6 +1232,41 @@ static void t_scan_flood_tracked(void **state)
 	assert_int_equal(read_stats().scan_untracked, 1);
 }
 
+/*
+ * More destinations in a window than slots: the ones without a slot are
+ * counted in dst_full; two windows later their slots are stale and new
+ * destinations take them.
+ */
+static void t_dst_slots(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct frame f;
+	uint8_t d[4] = { 10, 200, 0, 0 };
+	struct an_stats s;
+	__u64 full;
+
+	need_bpf();
+	for (__u32 i = 0; i < AN_DSTS_MAX + 1000; i++) {
+		d[2] = (uint8_t)(i >> 8);
+		d[3] = (uint8_t)i;
+		mk_det(&f, AN_DET_PPS, src_a, d);
+		run(h, &f);
+	}
+	s = read_stats();
+	full = s.dst_full;
+	assert_true(full >= 1000);
+	assert_int_equal(dst_slots() + full, AN_DSTS_MAX + 1000);
+	/* a destination without a slot alerts nowhere; two windows on, it has one */
+	set_clock(cfg.clock_ns + 2 * NSEC);
+	cfg.limit[AN_DET_PPS][AN_SCOPE_DST] = 2;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	run_n(h, &f, 2);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
+	assert_int_equal(read_stats().dst_full, full);
+}
+
 /* ---- fixed memory under a million sources ---- */
 
 static __u64 map_memlock(struct bpf_map *m)
@@ -1096,8 +1326,76 @@ static void t_million_sources(void **state)
 	assert_int_equal(consume(), 1);
 	assert_int_equal(env.ev[0].scope, AN_SCOPE_DST);
 	assert_int_equal(env.ev[0].count, n);
-	assert_int_equal(count_keys(env.an->maps.dsts), 1);
+	assert_int_equal(dst_slots(), 1);
 	assert_int_equal(s.dst_full, 0);
+}
+
+/*
+ * Recall: 10 heavy sources, each 1.2 x the per-source SYN limit, mixed
+ * with 10^5 forged ones of one SYN each, in one window.  Every heavy
+ * source alerts (the sketch never undercounts), at a packet where its
+ * true count is within 10% of the limit, and no forged one alerts.  The
+ * offenders table names the ten.
+ */
+static void t_recall(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	enum { HEAVY = 10, FORGED = 100000, LIMIT = 1000,
+	       EACH = LIMIT * 12 / 10 };
+	__u32 sent[HEAVY] = { 0 }, at[HEAVY] = { 0 }, k = 0, nf = 0, nh = 0;
+	uint8_t heavy[HEAVY][4], b[4];
+	int alerted = 0, forged_alerts = 0;
+	struct frame f;
+
+	need_bpf();
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = LIMIT;
+	set_config();
+	for (int i = 0; i < HEAVY; i++)
+		memcpy(heavy[i], (uint8_t[4]){ 203, 0, 113, (uint8_t)(i + 1) },
+		       4);
+	/* 3 heavy packets in every 28: 12000 among 100000, evenly */
+	for (; nf < FORGED || nh < HEAVY * EACH; k++) {
+		int hv = (k % 28 < 3 && nh < HEAVY * EACH) || nf == FORGED;
+
+		if (hv) {
+			int i = nh++ % HEAVY;
+
+			mk_det(&f, AN_DET_SYN_FLOOD, heavy[i], dst_v);
+			run(h, &f);
+			sent[i]++;
+		} else {
+			mk_det(&f, AN_DET_SYN_FLOOD,
+			       nth_src(AN_SCOPE_DST, nf++, b), dst_v);
+			run(h, &f);
+		}
+		if (!consume())
+			continue;
+		assert_int_equal(env.nev, 1);
+		for (int i = 0; i < HEAVY; i++) {
+			if (memcmp(env.ev[0].saddr, heavy[i], 4))
+				continue;
+			assert_int_equal(at[i], 0);
+			at[i] = sent[i];
+			alerted++;
+			break;
+		}
+		if (env.ev[0].saddr[0] == 10)
+			forged_alerts++;
+	}
+	assert_int_equal(forged_alerts, 0);
+	assert_int_equal(alerted, HEAVY);
+	for (int i = 0; i < HEAVY; i++) {
+		struct an_offender o;
+		struct an_addr key;
+
+		if (at[i] < LIMIT * 9 / 10 || at[i] > LIMIT)
+			fail_msg("heavy source %d alerted at its packet %u", i,
+				 at[i]);
+		an_addr_set(&key, 2, heavy[i]);
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.offenders), &key, &o), 0);
+	}
+	assert_int_equal(read_stats().alerts[AN_DET_SYN_FLOOD], HEAVY);
 }
 
 #define T(fn)	HOOK_TESTS(fn, case_setup, NULL)
@@ -1112,14 +1410,19 @@ int main(void)
 		T(t_per_source),
 		T(t_block),
 		T(t_manual_block),
+		T(t_prefix_block),
 		T(t_allowlist),
 		T(t_own_protected),
 		T(t_port_scan),
 		T(t_scan_lookups),
 		T(t_spike),
+		T(t_spike_src),
+		T(t_spike_if),
 		T(t_scan_flood),
 		T(t_scan_flood_tracked),
+		T(t_dst_slots),
 		T(t_million_sources),
+		T(t_recall),
 	};
 
 	env_setup();

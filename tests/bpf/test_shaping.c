@@ -4,8 +4,8 @@
  * case once through the XDP and once through the TC entry point.
  *
  * The time is injected: config.clock_ns, when non-zero, is what the program
- * takes for "now" instead of the coarse kernel clock (shaping.h).  Each case
- * sets it, so the bucket arithmetic is exact and the same on every run: a
+ * takes for "now" instead of the kernel's jiffies (shaping.h).  Each case
+ * but real_clock sets it, so the bucket arithmetic is exact and the same on every run: a
  * case says how many packets of a burst pass, to the packet, and how many
  * more pass after the clock moves by a given number of nanoseconds.  The
  * slack (one coarse tick added to the tolerance) is 0 here unless a case
@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -91,25 +92,39 @@ static void advance(__u64 ns)
 	set_clock(env.now + ns);
 }
 
-/* the evaluation order, slots as given, with their rules' quick filters
- * (put the rules first, as the plugin does) */
+/*
+ * The evaluation order, slots as given, with the match tables of the rules
+ * in it (put the rules first, as the plugin does).
+ */
 static void set_order(int n, ...)
 {
+	static struct shp_rule all[SHP_RULES_MAX];
+	static __u32 keys[SHP_PORTS], bits[SHP_PORTS];
 	struct shp_config c = get_config();
+	__u32 count = SHP_PORTS;
 	va_list ap;
 
+	memset(all, 0, sizeof(all));
+	for (__u32 s = 0; s < SHP_RULES_MAX; s++)
+		shp_config_set_slot(&c, s, NULL);
 	va_start(ap, n);
 	c.n = n;
 	for (int i = 0; i < n; i++) {
 		__u32 slot = (__u32)va_arg(ap, int);
-		struct shp_rule r;
 
 		assert_int_equal(bpf_map_lookup_elem(
-			bpf_map__fd(env.sk->maps.rules), &slot, &r), 0);
+			bpf_map__fd(env.sk->maps.rules), &slot, &all[slot]), 0);
 		c.order[i] = (__u8)slot;
-		c.quick[i] = shp_quick_of(&r);
+		if (all[slot].id)
+			shp_config_set_slot(&c, slot, &all[slot]);
 	}
 	va_end(ap);
+	for (__u32 p = 0; p < SHP_PORTS; p++) {
+		keys[p] = p;
+		bits[p] = shp_port_bits(all, p);
+	}
+	assert_int_equal(bpf_map_update_batch(bpf_map__fd(env.sk->maps.ports),
+					      keys, bits, &count, NULL), 0);
 	array_set(env.sk->maps.config, &c);
 }
 
@@ -563,6 +578,105 @@ static void match_fields(void **state)
 	expect_counts(0, 1, 2, 64);
 }
 
+/*
+ * The match tables decide protocol, destination port and syn without
+ * reading a rule: a dport rule never takes a packet without ports (ICMP,
+ * a later fragment), whatever its dport field holds; sport, which the
+ * tables leave to shp_match(), still decides.
+ */
+static void match_tables(void **state)
+{
+	enum hook h = hook_of(state);
+	struct shp_rule dns = rule(1, 1, 1, 1), zero = rule(2, 1, 1, 1),
+		from = rule(3, 1, 1, 1);
+	struct frame d53, d54, t53, icmp, later, s1, s2;
+
+	need_bpf();
+	dns.flags |= SHP_F_PROTO;
+	dns.proto = IPPROTO_UDP;
+	dns.dport_lo = dns.dport_hi = 53;
+	zero.dport_lo = zero.dport_hi = 0;	/* port 0: not "no port" */
+	from.sport_lo = from.sport_hi = 41000;
+	put_rule(4, &dns);
+	put_rule(1, &zero);
+	put_rule(30, &from);
+	set_order(3, 4, 1, 30);
+	udp4(&d53, NULL, 53, 64);
+	udp4(&d54, NULL, 54, 64);
+	tcp4(&t53, PS_TCP_ACK, 53);
+	frame_init(&icmp);
+	frame_eth(&icmp, ETH_P_IP);
+	frame_ipv4(&icmp, &(struct frame_ipv4){ .proto = IPPROTO_ICMP });
+	frame_icmp(&icmp, 8, 0);
+	frame_pad(&icmp, ETH_HLEN + 64);
+	frame_finish(&icmp);
+	frame_init(&later);
+	frame_eth(&later, ETH_P_IP);
+	frame_ipv4(&later, &(struct frame_ipv4){ .proto = IPPROTO_UDP,
+						 .frag = 100 });
+	frame_pad(&later, ETH_HLEN + 64);
+	frame_finish(&later);
+	assert_false(icmp.error || later.error);
+	/* one packet each rule's burst: the second of a kind is dropped */
+	assert_int_equal(passes(h, &d53, 2), 1);
+	assert_int_equal(passes(h, &d54, 2) + passes(h, &t53, 2) +
+			 passes(h, &icmp, 2) + passes(h, &later, 2), 8);
+	expect_counts(4, 1, 1, 64);
+	expect_counts(1, 0, 0, 64);
+	expect_counts(30, 0, 0, 64);
+	/* sport 41000 matches `from`; 40000 (the frames' sport) does not */
+	frame_init(&s1);
+	frame_eth(&s1, ETH_P_IP);
+	frame_ipv4(&s1, &(struct frame_ipv4){ .proto = IPPROTO_UDP });
+	frame_udp(&s1, 41000, 54);
+	frame_pad(&s1, ETH_HLEN + 64);
+	frame_finish(&s1);
+	s2 = s1;
+	assert_int_equal(passes(h, &s1, 2), 1);
+	expect_counts(30, 1, 1, 64);
+	/* and port 0 is a port: `zero` takes a UDP packet to port 0 */
+	udp4(&s2, NULL, 0, 64);
+	assert_int_equal(passes(h, &s2, 2), 1);
+	expect_counts(1, 1, 1, 64);
+}
+
+/*
+ * The kernel's clock, not an injected one: jiffies times config.tick_ns.
+ * 100 packets/s and a burst of 2: the burst passes, the next is dropped,
+ * and 60 ms later (six packets' worth) the bucket has refilled.
+ */
+static void real_clock(void **state)
+{
+	enum hook h = hook_of(state);
+	struct shp_rule r;
+	struct shp_config c;
+	struct timespec res;
+	struct frame f;
+
+	need_bpf();
+	assert_int_equal(clock_getres(CLOCK_MONOTONIC_COARSE, &res), 0);
+	c = get_config();
+	c.clock_ns = 0;
+	c.tick_ns = (__u64)res.tv_sec * NSEC + (__u64)res.tv_nsec;
+	array_set(env.sk->maps.config, &c);
+	r = rule(1, 100, 1, 2);
+	shp_rule_set_rate(&r, 100, 1, 2, c.tick_ns);
+	put_rule(0, &r);
+	set_order(1, 0);
+	udp4(&f, NULL, 53, 64);
+	/*
+	 * The tolerance is the burst and one tick: 2 pass, a third only if
+	 * the test run took two ticks (a busy machine)
+	 */
+	unsigned int first = passes(h, &f, 10), second;
+
+	assert_in_range(first, 2, 3);
+	usleep(60000);
+	second = passes(h, &f, 10);
+	assert_in_range(second, 2, 3);
+	expect_counts(0, first + second, 20 - first - second, 64);
+}
+
 /* ---- two CPUs on one bucket ---- */
 
 struct cpu_run {
@@ -615,6 +729,41 @@ static void two_cpus_one_bucket(void **state)
 		assert_int_equal(c[i].err, 0);
 	}
 	expect_counts(0, 2000, 38000, 64);
+}
+
+/* the same on one source's entry of a per-source rule (an LRU map) */
+static void two_cpus_one_source(void **state)
+{
+	enum hook h = hook_of(state);
+	struct shp_rule r = rule(1, 1000, 1, 2000);
+	struct shp_src_key k = { .rule_id = 1, .family = 2 };
+	struct cpu_run c[2];
+	struct shp_src src;
+	pthread_t t[2];
+	struct frame f;
+
+	need_bpf();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	r.flags |= SHP_F_PER_SOURCE;
+	put_rule(0, &r);
+	set_order(1, 0);
+	udp4(&f, A, 53, 64);
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct cpu_run){ i, prog_fd(h), &f, 20000, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, run_on_cpu,
+						&c[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(c[i].err, 0);
+	}
+	expect_counts(0, 2000, 38000, 64);
+	memcpy(k.addr, A, 4);
+	assert_int_equal(bpf_map_lookup_elem(
+		bpf_map__fd(env.sk->maps.sources), &k, &src), 0);
+	assert_int_equal(src.passed_packets, 2000);
+	assert_int_equal(count_keys(env.sk->maps.sources), 1);
 }
 
 /* shape: TC redirects with the class set; XDP cannot and passes */
@@ -681,7 +830,10 @@ int main(void)
 		T(first_match),
 		T(syn_match),
 		T(match_fields),
+		T(match_tables),
+		T(real_clock),
 		T(two_cpus_one_bucket),
+		T(two_cpus_one_source),
 		T(shape_redirect),
 	};
 

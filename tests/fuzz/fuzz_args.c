@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "session.h"
 
 static const char *const colors[] = { "red", "green", "greenish", NULL };
 

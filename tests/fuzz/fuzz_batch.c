@@ -14,29 +14,32 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "batch.h"
+#include "builtins.h"
+#include "cmd.h"
+#include "registry.h"
+#include "session.h"
 #include "json_check.h"
 
 static struct ps_ctx *ctx;
-static struct ps_object objects[16];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const struct ps_object *b;
-	size_t nb, n = 0;
+	size_t nb;
 
 	(void)argc;
 	(void)argv;
 	ctx = ps_ctx_new("pktscope");
 	ctx->quiet = true;
 	ctx->bpffs = "/nonexistent-bpffs";
+	ps_registry_clear(ctx);
 	b = ps_builtin_objects(&nb);
-	for (size_t i = 0; i < nb && n < 16; i++)
+	for (size_t i = 0; i < nb; i++)
 		if (!strcmp(b[i].name, "help") || !strcmp(b[i].name, "version") ||
 		    !strcmp(b[i].name, "plugin") || !strcmp(b[i].name, "completion") ||
 		    !strcmp(b[i].name, "__complete"))
-			objects[n++] = b[i];
-	ctx->objects = objects;
-	ctx->nobjects = n;
+			ps_registry_add(ctx, &b[i]);
 	ctx->plugins_loaded = true;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "session.h"
 #include "json_check.h"
 
 struct prog {

@@ -222,6 +222,60 @@ EOF
 	assert_eq 0 "$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.dst_full')"
 }
 
+@test "a forged-source SYN flood at the sender's full rate: the destination alert within 1 s" {
+	attach syn-dst 5000
+	lab_capture_start "$T/flood.pcap" -c 1 tcp dst port 47303
+	watch_start 30
+	# every packet a new source of the lab's pool, as fast as it goes
+	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 30000 \
+		--dport 47303 >/dev/null
+	sleep 0.3
+	watch_stop
+	lab_capture_stop "$T/flood.pcap"
+	cat "$T/alerts.json" >&2
+	a=$(alerts '.scope == "destination" and .dport == 47303' | head -1)
+	[[ -n $a ]] || fail "no destination alert"
+	assert_eq "$LAB_HOST_IP4" "$(jq -r .dst <<<"$a")" "victim"
+	assert_eq 5000 "$(jq -r .count <<<"$a")" "count at the crossing"
+	assert_eq 0 "$(n_alerts '.scope == "source"')" "per-source alerts"
+	t0=$(tshark -r "$T/flood.pcap" -T fields -e frame.time_epoch | head -1)
+	[[ -n $t0 ]] || fail "the capture has no flood packet"
+	"$PY" - "$(jq -r .ts <<<"$a")" "$t0" <<'EOF2'
+import sys, datetime as d
+a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
+a = a.replace(tzinfo=d.timezone.utc).timestamp()
+late = a - float(sys.argv[2])
+print("destination alert %.3f s after the flood's first packet" % late,
+      file=sys.stderr)
+sys.exit(0 if 0 <= late < 1.0 else 1)
+EOF2
+	show=$(PS -j anomaly show dev "$IF")
+	assert_eq 0 "$(jq '.interfaces[0].counters.dst_full' <<<"$show")" "dst_full"
+	seen=$(jq '.interfaces[0].counters.seen' <<<"$show")
+	[[ $seen -ge 30000 ]] || fail "only $seen packets seen"
+}
+
+@test "spike: a jump over the baseline, per source, destination and interface" {
+	attach scan off spike-factor 5 spike-min-src 100 spike-min-dst 100 \
+		spike-min-if 100
+	watch_start 30
+	# a baseline of about 20 a second, then 20x that (below icmp-src)
+	lab_exec timeout 10 hping3 -q -1 -c 60 -i u50000 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	lab_exec timeout 10 hping3 -q -1 -c 800 -i u2500 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	sleep 0.3
+	watch_stop
+	cat "$T/alerts.json" >&2
+	for scope in source destination interface; do
+		n=$(n_alerts ".detector == \"spike\" and .scope == \"$scope\"")
+		[[ $n -ge 1 && $n -le 2 ]] || fail "$n $scope spikes"
+	done
+	assert_eq "$LAB_PEER_IP4" "$(alerts '.detector == "spike" and .scope == "source"' | jq -r .src | sort -u)"
+	assert_eq "$LAB_HOST_IP4" "$(alerts '.detector == "spike" and .scope == "destination"' | jq -r .dst | sort -u)"
+	assert_eq 0 "$(n_alerts '.detector != "spike"')" "other alerts"
+	PS -j anomaly config dev "$IF" | jq -e '.spike_min_if_packets_per_second == 100' >/dev/null ||
+		fail "spike-min-if not in the config"
+}
+
 @test "scapy: malformed classes and a 127.0.0.1 source, each its own reason" {
 	attach scan off
 	watch_start 20
@@ -338,6 +392,50 @@ EOF
 		fail "still blocked after the TTL"
 }
 
+@test "block add of a prefix: its sources dropped, allow wins, del and ttl end it" {
+	attach
+	"$PY" -m http.server --bind "$LAB_HOST_IP4" 48083 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	"$PY" -m http.server --bind "$LAB_HOST_IP6" 48084 >/dev/null 2>&1 &
+	BG_PIDS+=" $!"
+	sleep 0.5
+	net=$("$PY" -c "import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1], strict=False))" \
+		"$LAB_PEER_IP4/$LAB_PREFIX4")
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "no path before the block"
+	# the lab's network holds the host's own address: said, and spared
+	run PS anomaly block add dev "$IF" "$net" ttl 1m
+	[ "$status" -eq 0 ] || fail "block add $net: $output"
+	[[ $output == *"own address"* ]] || fail "no word of the own address: '$output'"
+	PS -j anomaly block list dev "$IF" | jq -e --arg n "$net" \
+		'.interfaces[0].blocks[] | select(.addr == $n and .detector == "manual")' >/dev/null ||
+		fail "$net is not in the block list"
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "a source of $net got through"
+	tcp_reach "$LAB_PEER_IP6" "$LAB_HOST_IP6" 48084 || fail "a source outside $net was dropped"
+	drops=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	[[ $drops -gt 0 ]] || fail "drops not counted"
+	# an allowlisted address in the prefix gets through: allow wins
+	PS anomaly allow add dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "the allowlisted source was dropped"
+	PS anomaly allow del dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "blocked again: got through"
+	# a prefix the allowlist holds whole may not be blocked
+	PS anomaly allow add dev "$IF" "$net" >/dev/null
+	run PS anomaly block add dev "$IF" "$net"
+	[ "$status" -eq 1 ] && [[ $output == *"in the allowlist"* ]] || fail "'$output'"
+	PS anomaly allow del dev "$IF" "$net" >/dev/null
+	# del ends it at once
+	PS anomaly block del dev "$IF" "$net" >/dev/null
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "still dropped after block del"
+	assert_eq 0 "$(PS -j anomaly block list dev "$IF" | jq '.interfaces[0].blocks | length')"
+	run PS anomaly block del dev "$IF" "$net"
+	[ "$status" -eq 1 ] && [[ $output == *"not blocked"* ]] || fail "'$output'"
+	# and a ttl in the kernel, without user space
+	PS anomaly block add dev "$IF" "$net" ttl 2s >/dev/null 2>&1
+	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "the second block let it through"
+	sleep 2.2
+	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "still blocked after the ttl"
+}
+
 @test "an allowlisted scanner is never alerted on, never blocked" {
 	attach action block
 	PS anomaly allow add dev "$IF" "$LAB_PEER_IP4/32" >/dev/null
@@ -376,7 +474,7 @@ EOF
 	check 2 "10.0.0.300" anomaly allow add dev "$IF" 10.0.0.300/8
 	check 2 "bytes-src" anomaly config dev "$IF" syn-src 10 bytes-src 40gbit
 	check 1 "own address" anomaly block add dev "$IF" "$LAB_HOST_IP4"
-	check 2 "one address" anomaly block add dev "$IF" 10.0.0.0/8
+	check 2 "prefix length" anomaly block add dev "$IF" 10.0.0.0/33
 	check 1 "not attached" anomaly config dev lo syn-src 5
 	assert_eq 300 "$(jq '.thresholds[0].per_source' "$T/after.json")"
 	run PS anomaly attach dev "$IF" block-time 0

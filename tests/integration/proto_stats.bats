@@ -506,13 +506,13 @@ live_traffic() {
 	SENDER_PID=$!
 }
 
-@test "live on a terminal: the heaviest sender first, redrawn on resize, q restores the terminal" {
+@test "top (proto-stats live) on a terminal: the heaviest sender first, redrawn on resize, q restores the terminal" {
 	local heavy
 	heavy=$(pool4 7)
 	live_traffic 8
 	# stty after the view: the terminal's modes are back (icanon, echo)
 	run "$LAB_PYTHON" "$PKTSCOPE_SRCDIR/tests/lib/ptydrive.py" --timeout 8 --cols 100 -- \
-		sh -c '"$0" --bpffs "$1" proto-stats live dev "$2" interval 3s; echo "rc=$?"; stty -a' \
+		sh -c '"$0" --bpffs "$1" top dev "$2" interval 3s; echo "rc=$?"; stty -a' \
 		"$PKTSCOPE" "$BPFFS" "$IF" <<EOF2
 rawexpect \x1b\[\?1049h
 expect total .* pps
@@ -548,6 +548,10 @@ EOF2
 	[ "$(echo "$output" | tail -1 | jq -r '.top[0].key')" = "$heavy" ]
 	[ "$(echo "$output" | tail -1 | jq -r '.top[0].share_pct > 50')" = true ]
 	run psc -j proto-stats live dev "$IF" interval 1s count 2 group port
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tail -1 | jq -r '.top[0].key')" = udp/9 ]
+	# top is the same view, by its short name
+	run psc -j top dev "$IF" interval 1s count 2 group port
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | tail -1 | jq -r '.top[0].key')" = udp/9 ]
 	run psc proto-stats live dev "$IF" interval 1s count 1 group proto

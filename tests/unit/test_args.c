@@ -166,6 +166,36 @@ static void test_cidr(void **state)
 	bad(PS_KIND_CIDR, "host.example", "not an IPv4 or IPv6");
 }
 
+/* whether CIDR holds ADDR, by ps_cidr_contains */
+static bool holds(const char *cidr, const char *addr)
+{
+	struct ps_value v;
+	char err[256];
+	uint8_t a[16] = { 0 };
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	if (parse(PS_KIND_CIDR, cidr, &v, err))
+		fail_msg("'%s' refused: %s", cidr, err);
+	assert_int_equal(inet_pton(family, addr, a), 1);
+	return ps_cidr_contains(&v.cidr, family, a);
+}
+
+static void test_cidr_contains(void **state)
+{
+	(void)state;
+	assert_true(holds("10.0.0.0/8", "10.255.1.2"));
+	assert_false(holds("10.0.0.0/8", "11.0.0.0"));
+	assert_true(holds("192.0.2.0/25", "192.0.2.127"));
+	assert_false(holds("192.0.2.0/25", "192.0.2.128"));
+	assert_true(holds("192.0.2.7", "192.0.2.7"));
+	assert_false(holds("192.0.2.7", "192.0.2.6"));
+	assert_true(holds("0.0.0.0/0", "203.0.113.9"));
+	assert_true(holds("2001:db8::/33", "2001:db8:7fff::1"));
+	assert_false(holds("2001:db8::/33", "2001:db8:8000::1"));
+	assert_false(holds("::/0", "10.0.0.1"));	/* another family */
+	assert_false(holds("10.0.0.0/8", "::a00:1"));
+}
+
 static void test_proto(void **state)
 {
 	(void)state;
@@ -263,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_count_bounds),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_cidr_contains),
 		cmocka_unit_test(test_proto),
 		cmocka_unit_test(test_iface),
 		cmocka_unit_test(test_choice),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "session.h"
 
 /* What fn printed through the writer, in JSON or text. */
 static char *capture(bool json, void (*fn)(struct ps_ctx *, const void *),
