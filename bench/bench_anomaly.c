@@ -105,16 +105,16 @@ static int set_config(struct bpf_map *m, const struct an_config *c)
 static int block_sources(struct anomaly *a)
 {
 	struct an_block b = { .detector = AN_DET_MAX };
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct timespec ts;
 	int fd = bpf_map__fd(a->maps.blocks);
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	b.until_ns = (__u64)ts.tv_sec * NSEC + ts.tv_nsec + 3600 * NSEC;
-	an_addr_set(&k, PS_AF_INET, frame_ip4_src);
+	ps_addr_key_set(&k, PS_AF_INET, frame_ip4_src);
 	if (bpf_map_update_elem(fd, &k, &b, 0))
 		return -1;
-	an_addr_set(&k, PS_AF_INET6, frame_ip6_src);
+	ps_addr_key_set(&k, PS_AF_INET6, frame_ip6_src);
 	return bpf_map_update_elem(fd, &k, &b, 0);
 }
 

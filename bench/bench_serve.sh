@@ -8,6 +8,8 @@
 #   tables: ~10k series.  Goal (issue #14): < 50 ms.
 #   CPU of the serve process scraped once a second (utime+stime over the
 #   run).  Goal: < 1% of a core.
+#   BASE=<build tree of another version>: that version's server too, on the
+#   same pins, scraped in turn with this one's (medians and new/base).
 # Run it under the machine-wide lock:
 #   flock /tmp/pktscope-bench.lock bench/bench_serve.sh
 set -euo pipefail
@@ -26,13 +28,21 @@ if [ -x "$here/.libs/pktscope" ] && head -c 2 "$REAL" | grep -q '#!'; then
 	REAL=$here/.libs/pktscope
 fi
 
+BASE_REAL=
+if [ -n "${BASE:-}" ]; then
+	BASE_REAL=$BASE/.libs/pktscope
+	[ -x "$BASE_REAL" ] || { echo "BASE=$BASE: no .libs/pktscope there" >&2; exit 1; }
+fi
+
 # shellcheck source=../tests/lib/lab.bash
 source "$here/tests/lib/lab.bash"
 BPFFS=$(mktemp -d /tmp/pktscope-bench-bpffs.XXXXXX)
 mount -t bpf bpf "$BPFFS"
 SERVE_PID=
+BASE_PID=
 cleanup() {
 	[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
+	[ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null && wait "$BASE_PID" 2>/dev/null
 	for p in $plugins; do "$REAL" --bpffs "$BPFFS" -q "$p" detach dev all >/dev/null 2>&1 || true; done
 	lab_cleanup
 	umount "$BPFFS" && rmdir "$BPFFS"
@@ -53,49 +63,81 @@ for i in 1 2 3 4; do
 done
 echo "plugins: $(echo $plugins) on ${#ifs[@]} interfaces"
 
-# start_serve INTERVAL [ARGS...]
-start_serve() {
-	local out=$BPFFS.out iv=$1
-	shift
-	"$REAL" --bpffs "$BPFFS" -j serve listen 127.0.0.1:0 interval "$iv" "$@" \
+# serve_on BINARY OUT INTERVAL [ARGS...]: its pid in SPID, port in SPORT
+serve_on() {
+	local bin=$1 out=$2 iv=$3
+	shift 3
+	rm -f "$out"	# the port read is this server's, not the last one's
+	LD_LIBRARY_PATH="$(dirname "$bin")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		"$bin" --bpffs "$BPFFS" -j serve listen 127.0.0.1:0 interval "$iv" "$@" \
 		>"$out" 2>&1 &
-	SERVE_PID=$!
+	SPID=$!
 	for _ in $(seq 50); do
-		PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$out")
-		[ -n "$PORT" ] && return 0
+		SPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$out" 2>/dev/null)
+		[ -n "$SPORT" ] && return 0
 		sleep 0.1
 	done
 	cat "$out" >&2
 	return 1
 }
-stop_serve() { kill "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=; }
+# start_serve INTERVAL [ARGS...]
+start_serve() {
+	serve_on "$REAL" "$BPFFS.out" "$@" || return
+	SERVE_PID=$SPID PORT=$SPORT
+	if [ -n "$BASE_REAL" ]; then
+		serve_on "$BASE_REAL" "$BPFFS.base.out" "$@" || return
+		BASE_PID=$SPID BASE_PORT=$SPORT
+	fi
+}
+stop_serve() {
+	kill "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=
+	if [ -n "$BASE_PID" ]; then
+		kill "$BASE_PID"; wait "$BASE_PID" || true; BASE_PID=
+	fi
+}
 
-# interleaved scrapes of /metrics and /: medians in ms, series count
+# interleaved scrapes of /metrics and / (and BASE's /metrics): medians in
+# ms, series count
 scrape_bench() {
-	"$PY" - "$PORT" "$ROUNDS" <<-'EOF'
+	"$PY" - "$PORT" "$ROUNDS" "${BASE_PORT:-0}" <<-'EOF'
 	import http.client, statistics, sys, time
-	port, rounds = int(sys.argv[1]), int(sys.argv[2])
-	t = {"/metrics": [], "/": []}
+	port, rounds, base = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+	t = {(port, "/metrics"): [], (port, "/"): []}
+	if base:
+	    t[(base, "/metrics")] = []
 	series = 0
 	for _ in range(rounds):
-	    for path in t:
+	    for (p, path) in t:
 	        t0 = time.perf_counter()
-	        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+	        c = http.client.HTTPConnection("127.0.0.1", p, timeout=10)
 	        c.request("GET", path)
 	        body = c.getresponse().read()
 	        c.close()
-	        t[path].append((time.perf_counter() - t0) * 1e3)
-	        if path == "/metrics":
+	        t[(p, path)].append((time.perf_counter() - t0) * 1e3)
+	        if p == port and path == "/metrics":
 	            series = sum(1 for l in body.split(b"\n") if l and not l.startswith(b"#"))
-	m, i = statistics.median(t["/metrics"]), statistics.median(t["/"])
-	print(f"{series} {m:.3f} {i:.3f} {m / i:.2f}")
+	m = statistics.median(t[(port, "/metrics")])
+	i = statistics.median(t[(port, "/")])
+	out = f"{series} {m:.3f} {i:.3f} {m / i:.2f}"
+	if base:
+	    b = statistics.median(t[(base, "/metrics")])
+	    out += f" {b:.3f} {m / b:.2f}"
+	print(out)
 	EOF
+}
+
+# one line of the table; with BASE, its median and new/base after the goal
+row() {
+	local name=$1 goal=$2 series m i ratio b nb
+	read -r series m i ratio b nb < <(scrape_bench)
+	printf '%-28s %8s %12s %10s %7s  %s' "$name" "$series" "$m" "$i" "${ratio}x" "$goal"
+	[ -n "$BASE_REAL" ] && printf '  base %s ms, new/base %sx' "$b" "$nb"
+	printf '\n'
 }
 
 printf '%-28s %8s %12s %10s %7s  %s\n' CASE SERIES METRICS_MS INDEX_MS RATIO GOAL
 start_serve 0
-read -r series m i ratio < <(scrape_bench)
-printf '%-28s %8s %12s %10s %7s  %s\n' "all plugins, 4 ifs" "$series" "$m" "$i" "${ratio}x" "metrics < 10 ms"
+row "all plugins, 4 ifs" "metrics < 10 ms"
 stop_serve
 
 # fill the top tables: random sources on every interface, each admitted
@@ -107,8 +149,7 @@ for i in 1 2 3 4; do
 	lab_send --mix udp-flood --family 6 --src-random --count 2500 >/dev/null
 done
 start_serve 0 top 1000
-read -r series m i ratio < <(scrape_bench)
-printf '%-28s %8s %12s %10s %7s  %s\n' "top 1000 (random sources)" "$series" "$m" "$i" "${ratio}x" "10k series < 50 ms"
+row "top 1000 (random sources)" "10k series < 50 ms"
 stop_serve
 
 # CPU of the server over CPU_SECONDS of one scrape a second: % of a core
@@ -128,7 +169,9 @@ cpu_while_scraped() {
 }
 
 for iv in 5s 0; do
-	start_serve "$iv"
+	# this version's server alone
+	serve_on "$REAL" "$BPFFS.out" "$iv"
+	SERVE_PID=$SPID PORT=$SPORT
 	sleep 1
 	printf 'serve CPU, scraped every 1 s for %s s (interval %s): %s%% of a core  (goal < 1%%)\n' \
 		"$CPU_SECONDS" "$iv" "$(cpu_while_scraped)"

@@ -140,10 +140,10 @@ static int sl_config(enum var v)
 static int deny_add(int fd, int family, const uint8_t *src, unsigned int plen,
 		    int i)
 {
-	struct slog_lpm_key k;
+	struct ps_lpm_key k;
 	__u8 one = 1;
 
-	slog_lpm_key_set(&k, family, src, plen);
+	ps_lpm_key_set(&k, family, src, plen);
 	k.addr[plen / 8 - 1] ^= i;
 	return bpf_map_update_elem(fd, &k, &one, 0);
 }

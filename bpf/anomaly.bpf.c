@@ -21,112 +21,112 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_config);
-} config SEC(".maps");
+} AN_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_stats);
-} stats SEC(".maps");
+} AN_MAP_STATS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, AN_RING_BYTES);
-} alerts SEC(".maps");
+} AN_MAP_ALERTS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_LOG_MAX);
 	__type(key, __u32);
 	__type(value, struct an_alert);
-} alog SEC(".maps");
+} AN_MAP_ALOG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_global);
-} global SEC(".maps");
+} AN_MAP_GLOBAL SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_CMS_ROWS * AN_CMS_COLS);
 	__type(key, __u32);
 	__type(value, struct an_cell);
-} sketch SEC(".maps");
+} AN_MAP_SKETCH SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DSTS_MAX);
 	__type(key, __u32);
 	__type(value, struct an_dst);
-} dsts SEC(".maps");
+} AN_MAP_DSTS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct an_rate);
-} iface SEC(".maps");
+} AN_MAP_IFACE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DEDUP_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
-} dedup SEC(".maps");
+} AN_MAP_DEDUP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AN_SCANS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_scan);
-} scans SEC(".maps");
+} AN_MAP_SCANS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AN_OFFENDERS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_offender);
-} offenders SEC(".maps");
+} AN_MAP_OFFENDERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_BLOCKS_MAX);
-	__type(key, struct an_addr);
+	__type(key, struct ps_addr_key);
 	__type(value, struct an_block);
-} blocks SEC(".maps");
+} AN_MAP_BLOCKS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, AN_BPFX_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct an_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, struct an_block);
-} bpfx SEC(".maps");
+} AN_MAP_BPFX SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, AN_ALLOW_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct an_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
-} allow SEC(".maps");
+} AN_MAP_ALLOW SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, AN_SEEN_SLOTS);
 	__type(key, __u32);
 	__type(value, struct an_seen);
-} seen SEC(".maps");
+} AN_MAP_SEEN SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_TRACKED_SLOTS);
 	__type(key, __u32);
 	__type(value, struct an_tracked);
-} tracked SEC(".maps");
+} AN_MAP_TRACKED SEC(".maps");
 
 /*
  * Where an alert or a new scan entry is put together: off the stack, which
@@ -142,7 +142,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, union an_scratch);
-} scratch SEC(".maps");
+} AN_MAP_SCRATCH SEC(".maps");
 
 #ifdef AN_BENCH
 /*
@@ -194,7 +194,7 @@ static __always_inline __u64 an_hash(const __u8 *a, __u8 family, __u32 seed,
 	return an_mix(h);
 }
 
-static __always_inline void an_key(struct an_addr *k, const __u8 *addr,
+static __always_inline void an_key(struct ps_addr_key *k, const __u8 *addr,
 				   __u8 family)
 {
 	__builtin_memset(k, 0, sizeof(*k));
@@ -514,7 +514,7 @@ static __always_inline __u64 an_block(struct an_run *r, __u8 det)
 		.until_ns = r->now + r->cfg->block_ns,
 		.detector = det,
 	};
-	struct an_addr k;
+	struct ps_addr_key k;
 
 	if (r->own) {
 		r->st->own_protected++;
@@ -537,7 +537,7 @@ static __always_inline void an_offender(struct an_run *r,
 		.alerts = 1,
 		.detector = e->detector,
 	};
-	struct an_addr k;
+	struct ps_addr_key k;
 
 	an_key(&k, r->pkt->saddr, r->pkt->family);
 	o = bpf_map_lookup_elem(&offenders, &k);
@@ -899,7 +899,7 @@ static __always_inline int an_sock_open(struct an_run *r, int tcp)
 	return 1;
 }
 
-static __always_inline struct an_scan *an_scan_get(struct an_addr *k,
+static __always_inline struct an_scan *an_scan_get(struct ps_addr_key *k,
 						   __u32 swin)
 {
 	struct an_scan *s = bpf_map_lookup_elem(&scans, k);
@@ -975,7 +975,7 @@ static __always_inline void an_scan(struct an_run *r)
 					    AN_NSEC_PER_SEC;
 	__u32 swin = r->now / sw, n, idx;
 	__u64 mask, old, *word, h;
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_scan *s;
 	struct an_seen *seen_slot;
 	int tcp = pkt->l4 == PS_L4_TCP;
@@ -1060,8 +1060,8 @@ static __always_inline void an_scan(struct an_run *r)
 
 static __always_inline int an_allowed(const struct ps_pkt *pkt)
 {
-	struct an_lpm_key k = {
-		.prefixlen = 8 + 128,
+	struct ps_lpm_key k = {
+		.prefixlen = PS_LPM_KEY_FULL,
 		.family = pkt->family,
 	};
 
@@ -1089,7 +1089,7 @@ static __always_inline int an_block_drop(struct an_run *r, struct an_block *b)
 
 static __always_inline int an_blocked_prefix(struct an_run *r)
 {
-	struct an_lpm_key k = { .family = r->pkt->family };
+	struct ps_lpm_key k = { .family = r->pkt->family };
 	struct an_block *b;
 
 	__builtin_memcpy(k.addr, r->pkt->saddr, 16);
@@ -1114,7 +1114,7 @@ static __always_inline int an_blocked_prefix(struct an_run *r)
 /* 1 when the source is blocked now: drop */
 static __always_inline int an_blocked(struct an_run *r)
 {
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_block *b;
 
 	an_key(&k, r->pkt->saddr, r->pkt->family);

@@ -22,15 +22,15 @@
  *                           a window and their baseline (spike)
  *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
  *                           (detector, scope, key hash) was last made in
- *   scans     LRU_HASH      key struct an_addr, value struct an_scan
- *   offenders LRU_HASH      key struct an_addr, value struct an_offender:
+ *   scans     LRU_HASH      key struct ps_addr_key, value struct an_scan
+ *   offenders LRU_HASH      key struct ps_addr_key, value struct an_offender:
  *                           the sources that alerted most recently
- *   blocks    HASH          key struct an_addr, value struct an_block;
+ *   blocks    HASH          key struct ps_addr_key, value struct an_block;
  *                           full: block_full++ (never evicts)
- *   bpfx      LPM_TRIE      key struct an_lpm_key, value struct an_block:
+ *   bpfx      LPM_TRIE      key struct ps_lpm_key, value struct an_block:
  *                           blocked prefixes (block add of a CIDR; a
  *                           single address goes to blocks)
- *   allow     LPM_TRIE      key struct an_lpm_key, value __u8: never
+ *   allow     LPM_TRIE      key struct ps_lpm_key, value __u8: never
  *                           alerted on, never blocked
  *   seen      PERCPU_ARRAY  AN_SEEN_SLOTS struct an_seen: the (source,
  *                           port, protocol) this CPU judged in the scan
@@ -115,6 +115,29 @@
 #define PKTSCOPE_BPF_ANOMALY_H
 
 #include <linux/types.h>
+#include <pktscope/bpf/keys.h>
+
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define AN_MAP_CONFIG		config
+#define AN_MAP_STATS		stats
+#define AN_MAP_ALERTS		alerts
+#define AN_MAP_ALOG		alog
+#define AN_MAP_GLOBAL		global
+#define AN_MAP_SKETCH		sketch
+#define AN_MAP_DSTS		dsts
+#define AN_MAP_IFACE		iface
+#define AN_MAP_DEDUP		dedup
+#define AN_MAP_SCANS		scans
+#define AN_MAP_OFFENDERS	offenders
+#define AN_MAP_BLOCKS		blocks
+#define AN_MAP_BPFX		bpfx
+#define AN_MAP_ALLOW		allow
+#define AN_MAP_SEEN		seen
+#define AN_MAP_TRACKED		tracked
+#define AN_MAP_SCRATCH		scratch
 
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
@@ -237,19 +260,6 @@ struct an_config {
 	__u8 local6[AN_LOCAL_MAX][16];
 };
 
-struct an_addr {
-	__u8 addr[16];		/* IPv4 in the first 4 bytes */
-	__u8 family;		/* 2 or 10 */
-	__u8 pad[3];
-};
-
-/* One trie for both families: the family byte is part of the prefix. */
-struct an_lpm_key {
-	__u32 prefixlen;	/* 8 + the CIDR's length */
-	__u8 family;
-	__u8 addr[16];
-};
-
 struct an_alert {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (config.clock_ns in tests) */
 	__u64 count;		/* in the window, at the crossing packet */
@@ -367,26 +377,5 @@ struct an_block {
 	__u8 plen;		/* in bpfx: the prefix's length (delete) */
 	__u8 pad[6];
 };
-
-#ifndef __bpf__
-#include <string.h>
-
-static inline void an_addr_set(struct an_addr *k, int family,
-			       const void *addr)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = (__u8)family;
-	memcpy(k->addr, addr, family == 2 ? 4 : 16);
-}
-
-static inline void an_lpm_key_set(struct an_lpm_key *k, int family,
-				  const void *addr, unsigned int plen)
-{
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = 8 + plen;
-	k->family = (__u8)family;
-	memcpy(k->addr, addr, family == 2 ? 4 : 16);
-}
-#endif
 
 #endif /* PKTSCOPE_BPF_ANOMALY_H */

@@ -43,35 +43,35 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pstat_counters);
-} counters SEC(".maps");
+} PSTAT_MAP_COUNTERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, PSTAT_TOP_SRC_MAX);
-	__type(key, struct pstat_src_key);
+	__type(key, struct ps_addr_key);
 	__type(value, struct pstat_val);
-} top_src SEC(".maps");
+} PSTAT_MAP_TOP_SRC SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, PSTAT_TOP_PORT_MAX);
 	__type(key, struct pstat_port_key);
 	__type(value, struct pstat_val);
-} top_port SEC(".maps");
+} PSTAT_MAP_TOP_PORT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pstat_cache);
-} cache SEC(".maps");
+} PSTAT_MAP_CACHE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pstat_config);
-} config SEC(".maps");
+} PSTAT_MAP_CONFIG SEC(".maps");
 
 /* written by user space only: when `reset` last ran (proto_stats.h) */
 struct {
@@ -79,7 +79,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} reset_at SEC(".maps");
+} PSTAT_MAP_RESET_AT SEC(".maps");
 
 #ifdef PSTAT_BENCH
 /*
@@ -358,8 +358,8 @@ static __always_inline __u64 pstat_way_cost(const struct pstat_val *v,
 	return p + 1;
 }
 
-static __always_inline int pstat_src_eq(const struct pstat_src_key *x,
-					const struct pstat_src_key *y)
+static __always_inline int pstat_src_eq(const struct ps_addr_key *x,
+					const struct ps_addr_key *y)
 {
 	const __u32 *a = (const __u32 *)x, *b = (const __u32 *)y;
 
@@ -385,7 +385,7 @@ static __always_inline void pstat_src(struct pstat_counters *c,
 				      struct pstat_cache *pc,
 				      const struct ps_pkt *pkt, __u32 sample)
 {
-	struct pstat_src_key key = {};
+	struct ps_addr_key key = {};
 	struct pstat_src_slot *set, *s;
 	__u32 ways = 1U << pstat_ways_bits, i;
 	__u64 certain, best, cost;

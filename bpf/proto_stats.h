@@ -9,7 +9,7 @@
  *   map       type             key                    value
  *   counters  PERCPU_ARRAY     __u32 0                struct pstat_counters
  *   cache     PERCPU_ARRAY     __u32 0                struct pstat_cache
- *   top_src   LRU_PERCPU_HASH  struct pstat_src_key   struct pstat_val
+ *   top_src   LRU_PERCPU_HASH  struct ps_addr_key     struct pstat_val
  *   top_port  LRU_PERCPU_HASH  struct pstat_port_key  struct pstat_val
  *   config    ARRAY            __u32 0                struct pstat_config
  *   reset_at  ARRAY            __u32 0                __u64: seconds since the
@@ -113,6 +113,18 @@
 #define PKTSCOPE_BPF_PROTO_STATS_H
 
 #include <linux/types.h>
+#include <pktscope/bpf/keys.h>
+
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define PSTAT_MAP_COUNTERS	counters
+#define PSTAT_MAP_TOP_SRC	top_src
+#define PSTAT_MAP_TOP_PORT	top_port
+#define PSTAT_MAP_CACHE		cache
+#define PSTAT_MAP_CONFIG	config
+#define PSTAT_MAP_RESET_AT	reset_at
 
 enum pstat_counter {
 	PSTAT_TOTAL = 0,
@@ -183,15 +195,6 @@ struct pstat_counters {
 	struct pstat_val c[PSTAT__MAX];
 };
 
-struct pstat_src_key {
-	union {
-		__u8 addr[16];	/* IPv4 in the first 4 bytes, rest zero */
-		__u32 addr32[4];
-	};
-	__u8 family;		/* 2 (AF_INET) or 10 (AF_INET6) */
-	__u8 pad[3];		/* zero */
-};
-
 struct pstat_port_key {
 	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
 	__u8 pad;		/* zero */
@@ -215,7 +218,7 @@ struct pstat_port_key {
  * set's previous miss (rule 2. above); user space ignores it.
  */
 struct pstat_src_slot {
-	struct pstat_src_key key;
+	struct ps_addr_key key;
 	__u32 pad;
 	struct pstat_val val;	/* packets == 0: slot unused */
 };

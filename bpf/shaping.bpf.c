@@ -18,42 +18,42 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct shp_config);
-} config SEC(".maps");
+} SHP_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX);
 	__type(key, __u32);
 	__type(value, struct shp_rule);
-} rules SEC(".maps");
+} SHP_MAP_RULES SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHP_PORTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} ports SEC(".maps");
+} SHP_MAP_PORTS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX);
 	__type(key, __u32);
 	__type(value, struct shp_bucket);
-} buckets SEC(".maps");
+} SHP_MAP_BUCKETS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SHP_RULES_MAX + 1);
 	__type(key, __u32);
 	__type(value, struct shp_counters);
-} counters SEC(".maps");
+} SHP_MAP_COUNTERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SHP_SOURCES_MAX);
 	__type(key, struct shp_src_key);
 	__type(value, struct shp_src);
-} sources SEC(".maps");
+} SHP_MAP_SOURCES SEC(".maps");
 
 static __always_inline int shp_has_ports(const struct ps_pkt *pkt)
 {

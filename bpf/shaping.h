@@ -80,6 +80,18 @@
 #define PKTSCOPE_BPF_SHAPING_H
 
 #include <linux/types.h>
+#include <pktscope/bpf/keys.h>
+
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define SHP_MAP_CONFIG		config
+#define SHP_MAP_RULES		rules
+#define SHP_MAP_PORTS		ports
+#define SHP_MAP_BUCKETS		buckets
+#define SHP_MAP_COUNTERS	counters
+#define SHP_MAP_SOURCES		sources
 
 #define SHP_RULES_MAX		32	/* a power of two: slots are masked */
 #define SHP_SOURCES_MAX		65536

@@ -37,7 +37,7 @@ struct {
 	__uint(max_entries, SLOG_READERS_MAX);
 	__type(key, __u32);
 	__array(values, struct slog_ring);
-} rings SEC(".maps");
+} SLOG_MAP_RINGS SEC(".maps");
 
 /* mmap()able: the reader's heartbeat stores reader_ns alone */
 struct {
@@ -46,58 +46,58 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct slog_config);
-} config SEC(".maps");
+} SLOG_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SLOG_LPM_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct slog_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
-} src_allow SEC(".maps");
+} SLOG_MAP_SRC_ALLOW SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SLOG_LPM_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct slog_lpm_key);
+	__type(key, struct ps_lpm_key);
 	__type(value, __u8);
-} src_deny SEC(".maps");
+} SLOG_MAP_SRC_DENY SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SLOG_FLOWS_MAX);
 	__type(key, struct slog_flow_key);
 	__type(value, __u64);
-} flows SEC(".maps");
+} SLOG_MAP_FLOWS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SLOG_SOURCES_MAX);
-	__type(key, struct slog_src_key);
+	__type(key, struct ps_addr_key);
 	__type(value, struct slog_src_val);
-} sources SEC(".maps");
+} SLOG_MAP_SOURCES SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct slog_stats);
-} stats SEC(".maps");
+} SLOG_MAP_STATS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLOG_READERS_MAX);
 	__type(key, __u32);
 	__type(value, struct slog_rate);
-} rate SEC(".maps");
+} SLOG_MAP_RATE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct slog_resume);
-} resume SEC(".maps");
+} SLOG_MAP_RESUME SEC(".maps");
 
 /* one per hook: a prog array holds programs of one type */
 struct {
@@ -105,14 +105,14 @@ struct {
 	__uint(max_entries, SLOG_EXPR_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} expr_xdp SEC(".maps");
+} SLOG_MAP_EXPR_XDP SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SLOG_EXPR_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} expr_tc SEC(".maps");
+} SLOG_MAP_EXPR_TC SEC(".maps");
 
 /* TCP, UDP and SCTP headers that parsed: a later fragment has none */
 static __always_inline int slog_has_ports(const struct ps_pkt *pkt)
@@ -165,8 +165,8 @@ static __always_inline int slog_in_nets(const struct slog_nets *l,
 static __always_inline int slog_in_trie(void *trie, const struct ps_pkt *pkt)
 {
 	/* the longest prefix there is; the trie compares fewer bits */
-	struct slog_lpm_key k = {
-		.prefixlen = 8 + 128,
+	struct ps_lpm_key k = {
+		.prefixlen = PS_LPM_KEY_FULL,
 		.family = pkt->family,
 	};
 
@@ -268,7 +268,7 @@ static __always_inline void slog_src_add(struct slog_src_val *v, __u32 len,
 /* Step 3. */
 static __always_inline void slog_source(const struct ps_pkt *pkt, __u64 now)
 {
-	struct slog_src_key k = { .family = pkt->family };
+	struct ps_addr_key k = { .family = pkt->family };
 	struct slog_src_val *v, nv;
 	__u32 bit = slog_proto_bit(pkt->l4);
 

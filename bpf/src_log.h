@@ -10,11 +10,11 @@
  *                              events in rings[i], a ring its reader made
  *                              when it claimed the slot
  *   config    ARRAY (mmap)     key __u32 0, value struct slog_config
- *   src_allow LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
- *   src_deny  LPM_TRIE         key struct slog_lpm_key, value __u8 (1)
+ *   src_allow LPM_TRIE         key struct ps_lpm_key, value __u8 (1)
+ *   src_deny  LPM_TRIE         key struct ps_lpm_key, value __u8 (1)
  *   flows     LRU_HASH         key struct slog_flow_key, value __u64
  *                              (ktime of the flow's last packet)
- *   sources   LRU_HASH         key struct slog_src_key, value
+ *   sources   LRU_HASH         key struct ps_addr_key, value
  *                              struct slog_src_val
  *   stats     PERCPU_ARRAY     key __u32 0, value struct slog_stats
  *   rate      ARRAY            key reader slot, value struct slog_rate
@@ -89,6 +89,23 @@
 #define PKTSCOPE_BPF_SRC_LOG_H
 
 #include <linux/types.h>
+#include <pktscope/bpf/keys.h>
+
+/*
+ * The maps' names, spelled once for both sides: the BPF object declares
+ * each map by its macro, user space names it with PS_MAP_NAME().
+ */
+#define SLOG_MAP_RINGS		rings
+#define SLOG_MAP_RESUME		resume
+#define SLOG_MAP_CONFIG		config
+#define SLOG_MAP_SRC_ALLOW	src_allow
+#define SLOG_MAP_SRC_DENY	src_deny
+#define SLOG_MAP_FLOWS		flows
+#define SLOG_MAP_SOURCES	sources
+#define SLOG_MAP_STATS		stats
+#define SLOG_MAP_RATE		rate
+#define SLOG_MAP_EXPR_XDP	expr_xdp
+#define SLOG_MAP_EXPR_TC	expr_tc
 
 #define SLOG_READER_TIMEOUT_NS	(2ULL * 1000000000ULL)
 #define SLOG_RING_BYTES		(4U << 20)
@@ -225,12 +242,6 @@ struct slog_resume {
 };
 
 /* One trie for both families: the family byte is part of the prefix. */
-struct slog_lpm_key {
-	__u32 prefixlen;	/* 8 + the CIDR's length */
-	__u8 family;		/* 2 or 10 */
-	__u8 addr[16];
-};
-
 struct slog_flow_key {
 	__u8 saddr[16];
 	__u8 daddr[16];
@@ -239,12 +250,6 @@ struct slog_flow_key {
 	__u8 family;
 	__u8 proto;
 	__u8 pad[2];
-};
-
-struct slog_src_key {
-	__u8 addr[16];
-	__u8 family;
-	__u8 pad[3];
 };
 
 /* slog_src_val.protos bits */
@@ -310,16 +315,6 @@ static inline struct slog_stats slog_stats_total(const struct slog_stats *s)
 		t.events += s->rd[i].events;
 	}
 	return t;
-}
-
-/* The trie key of family/addr/plen (addr: 4 or 16 bytes). */
-static inline void slog_lpm_key_set(struct slog_lpm_key *k, int family,
-				    const void *addr, unsigned int plen)
-{
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = 8 + plen;
-	k->family = (__u8)family;
-	memcpy(k->addr, addr, family == 2 ? 4 : 16);
 }
 
 /*

@@ -860,3 +860,14 @@ const char *ps_fmt_count(double v, char *buf, size_t len)
 
 	return fmt_sig3(v, 1000, u, ARRAY_SIZE(u), buf, len);
 }
+
+const char *ps_fmt_cidr(const struct ps_cidr *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, a,
+		       sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, "%s/%u", a, c->prefixlen);
+	return buf;
+}

@@ -26,27 +26,64 @@
 /* core labels, in this order, before the plugin's own */
 static const char *const core_labels[] = { "ifname", "plugin", "mode" };
 
-static char *dup_str(const char *s)
+static size_t str_hash(const char *s)
 {
-	return strdup(s ? s : "");
+	size_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
 }
 
-static void sample_free(struct ps_msample *s)
+static int pool_grow(struct ps_strpool *p)
 {
-	free(s->name);
-	free(s->help);
-	for (size_t i = 0; i < s->nlabels; i++) {
-		free(s->labels[i].name);
-		free(s->labels[i].value);
+	size_t cap = p->cap ? p->cap * 2 : 1024;
+	char **slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->cap; i++) {
+		size_t h;
+
+		if (!p->slot[i])
+			continue;
+		for (h = str_hash(p->slot[i]) & (cap - 1); slot[h];
+		     h = (h + 1) & (cap - 1))
+			;
+		slot[h] = p->slot[i];
 	}
+	free(p->slot);
+	p->slot = slot;
+	p->cap = cap;
+	return 0;
+}
+
+/* the pool's copy of s (NULL: ""), NULL when out of memory */
+static const char *pool_str(struct ps_strpool *p, const char *s)
+{
+	size_t h;
+
+	if (!s)
+		s = "";
+	if (2 * (p->n + 1) > p->cap && pool_grow(p))
+		return NULL;
+	for (h = str_hash(s) & (p->cap - 1); p->slot[h];
+	     h = (h + 1) & (p->cap - 1))
+		if (!strcmp(p->slot[h], s))
+			return p->slot[h];
+	p->slot[h] = strdup(s);
+	if (p->slot[h])
+		p->n++;
+	return p->slot[h];
 }
 
 void ps_metrics_free(struct ps_mset *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->n; i++)
-		sample_free(&set->v[i]);
+	for (size_t i = 0; i < set->pool.cap; i++)
+		free(set->pool.slot[i]);
+	free(set->pool.slot);
 	free(set->v);
 	free(set->atts);
 	memset(set, 0, sizeof(*set));
@@ -124,8 +161,8 @@ static int add_sample(struct ps_mset *set, const struct ps_attachment *att,
 		return -ENOMEM;
 	s = &set->v[set->n];
 	memset(s, 0, sizeof(*s));
-	s->name = dup_str(name);
-	s->help = dup_str(help);
+	s->name = pool_str(&set->pool, name);
+	s->help = pool_str(&set->pool, help);
 	s->type = type;
 	s->value = value;
 	s->att = att ? (int)set->natts - 1 : -1;
@@ -135,14 +172,17 @@ static int add_sample(struct ps_mset *set, const struct ps_attachment *att,
 				     ps_mode_name(att->mode) };
 
 		for (size_t i = 0; i < ARRAY_SIZE(cv); i++) {
-			s->labels[s->nlabels].name = dup_str(core_labels[i]);
-			s->labels[s->nlabels++].value = dup_str(cv[i]);
+			s->labels[s->nlabels].name = core_labels[i];
+			s->labels[s->nlabels++].value =
+				pool_str(&set->pool, cv[i]);
 		}
 		s->own = s->nlabels;
 	}
 	for (size_t i = 0; i < nlabels; i++) {
-		s->labels[s->nlabels].name = dup_str(labels[i].name);
-		s->labels[s->nlabels++].value = dup_str(labels[i].value);
+		s->labels[s->nlabels].name = pool_str(&set->pool,
+						      labels[i].name);
+		s->labels[s->nlabels++].value = pool_str(&set->pool,
+							 labels[i].value);
 	}
 	set->n++;
 	for (size_t i = 0; i < s->nlabels; i++)
@@ -358,28 +398,65 @@ int ps_metrics_add_process(struct ps_mset *set, const char *name,
 
 /* ---- families: samples of one name together, first type and help win ---- */
 
-static int by_name(const void *a, const void *b)
+/* names are the pool's: one name, one pointer */
+static int cmp_samples(const struct ps_msample *x, const struct ps_msample *y)
 {
-	const struct ps_msample *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
+	if (x->name != y->name)
+		return strcmp(x->name, y->name);
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return cmp_samples(*(const struct ps_msample *const *)a,
+			   *(const struct ps_msample *const *)b);
+}
+
+static int by_name_in_place(const void *a, const void *b)
+{
+	return cmp_samples(a, b);
+}
+
+/* samples are large: their addresses are sorted, then each moved once */
 void ps_metrics_sort(struct ps_mset *set)
 {
-	if (set->n)
-		qsort(set->v, set->n, sizeof(set->v[0]), by_name);
+	struct ps_msample **order = calloc(set->n ? set->n : 1, sizeof(*order));
+	struct ps_msample *v = calloc(set->cap ? set->cap : 1, sizeof(*v));
+
+	if (order && v && set->n) {
+		for (size_t i = 0; i < set->n; i++)
+			order[i] = &set->v[i];
+		qsort(order, set->n, sizeof(*order), by_name);
+		for (size_t i = 0; i < set->n; i++)
+			v[i] = *order[i];
+		free(set->v);
+		set->v = v;
+		v = NULL;
+	} else if (set->n) {
+		/* no memory for the copy: the samples themselves, slower */
+		qsort(set->v, set->n, sizeof(set->v[0]), by_name_in_place);
+	}
+	free(v);
+	free(order);
 	/* a name another plugin already uses with another type is left out */
 	for (size_t i = 1; i < set->n; i++)
-		set->v[i].clash = !strcmp(set->v[i].name, set->v[i - 1].name) &&
+		set->v[i].clash = set->v[i].name == set->v[i - 1].name &&
 				  (set->v[i].type != set->v[i - 1].type ||
 				   set->v[i - 1].clash);
 }
 
 /* ---- the Prometheus text format, version 0.0.4 ---- */
+
+/* an integer's digits, backwards from the end of buf */
+static char *u64_digits(uint64_t v, char *end)
+{
+	*--end = '\0';
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
 
 /* Integers exactly, other values so that they read back the same. */
 const char *ps_metric_value_str(double v, char *buf, size_t len)
@@ -389,6 +466,14 @@ const char *ps_metric_value_str(double v, char *buf, size_t len)
 	if (isinf(v))
 		return v > 0 ? "+Inf" : "-Inf";
 	if (v == floor(v) && fabs(v) < 1e15) {
+		/* counters are integers: digits without printf */
+		if (len >= 24) {
+			char *p = u64_digits((uint64_t)fabs(v), buf + len);
+
+			if (v < 0)
+				*--p = '-';
+			return p;
+		}
 		snprintf(buf, len, "%.0f", v);
 		return buf;
 	}
@@ -398,46 +483,101 @@ const char *ps_metric_value_str(double v, char *buf, size_t len)
 	return buf;
 }
 
-/* HELP escapes \ and newline; label values also " */
-static void put_escaped(FILE *f, const char *s, bool quote)
+/*
+ * The exposition is built in memory and written once: ~10k samples with
+ * stdio's per-call locking and printf parsing cost more than reading the
+ * maps did.
+ */
+struct obuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void ob_put(struct obuf *b, const char *s, size_t len)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (quote && *s == '"')
-			fputs("\\\"", f);
-		else
-			fputc(*s, f);
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
+
+		while (cap < b->n + len)
+			cap *= 2;
+		p = b->oom ? NULL : realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+}
+
+static void ob_str(struct obuf *b, const char *s)
+{
+	ob_put(b, s, strlen(s));
+}
+
+/* HELP escapes \ and newline; label values also " */
+static void ob_escaped(struct obuf *b, const char *s, bool quote)
+{
+	const char *special = quote ? "\\\n\"" : "\\\n";
+
+	for (;;) {
+		size_t plain = strcspn(s, special);
+
+		ob_put(b, s, plain);
+		s += plain;
+		if (!*s)
+			return;
+		ob_str(b, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"");
+		s++;
 	}
 }
 
 int ps_metrics_expose(const struct ps_mset *set, FILE *f)
 {
+	struct obuf b = { 0 };
 	char num[64];
+	int r = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct ps_msample *s = &set->v[i];
 
 		if (s->clash)
 			continue;
-		if (!i || strcmp(s->name, set->v[i - 1].name)) {
-			fprintf(f, "# HELP pktscope_%s ", s->name);
-			put_escaped(f, s->help, false);
-			fprintf(f, "\n# TYPE pktscope_%s %s\n", s->name,
-				s->type == PS_METRIC_COUNTER ? "counter" : "gauge");
+		if (!i || s->name != set->v[i - 1].name) {
+			ob_str(&b, "# HELP pktscope_");
+			ob_str(&b, s->name);
+			ob_put(&b, " ", 1);
+			ob_escaped(&b, s->help, false);
+			ob_str(&b, "\n# TYPE pktscope_");
+			ob_str(&b, s->name);
+			ob_str(&b, s->type == PS_METRIC_COUNTER ? " counter\n" :
+								  " gauge\n");
 		}
-		fprintf(f, "pktscope_%s", s->name);
+		ob_str(&b, "pktscope_");
+		ob_str(&b, s->name);
 		for (size_t k = 0; k < s->nlabels; k++) {
-			fprintf(f, "%c%s=\"", k ? ',' : '{', s->labels[k].name);
-			put_escaped(f, s->labels[k].value, true);
-			fputc('"', f);
+			ob_put(&b, k ? "," : "{", 1);
+			ob_str(&b, s->labels[k].name);
+			ob_put(&b, "=\"", 2);
+			ob_escaped(&b, s->labels[k].value, true);
+			ob_put(&b, "\"", 1);
 		}
-		fprintf(f, "%s %s\n", s->nlabels ? "}" : "",
-			ps_metric_value_str(s->value, num, sizeof(num)));
+		ob_str(&b, s->nlabels ? "} " : " ");
+		ob_str(&b, ps_metric_value_str(s->value, num, sizeof(num)));
+		ob_put(&b, "\n", 1);
 	}
-	return ferror(f) ? -EIO : 0;
+	if (b.oom)
+		r = -ENOMEM;
+	else if (b.n && fwrite(b.p, 1, b.n, f) != b.n)
+		r = -EIO;
+	free(b.p);
+	if (!r && ferror(f))
+		r = -EIO;
+	return r;
 }
 
 /* ---- `pktscope metrics` ---- */

@@ -16,9 +16,18 @@
 #define PS_METRIC_PER_ATTACHMENT_MAX	10000
 #define PS_METRIC_TOP_DEFAULT		20
 
+/*
+ * Every string of a set is kept once (a scrape of 10k samples has a few
+ * dozen names and helps): equal strings are one pointer.
+ */
+struct ps_strpool {
+	char **slot;
+	size_t cap, n;
+};
+
 struct ps_msample {
-	char *name;		/* without the pktscope_ prefix */
-	char *help;
+	const char *name;	/* without the pktscope_ prefix */
+	const char *help;
 	enum ps_metric_type type;
 	double value;
 	int att;		/* index in ps_mset.atts, -1: process-wide */
@@ -26,7 +35,7 @@ struct ps_msample {
 	size_t nlabels, own;	/* labels[own..] are the plugin's */
 	bool clash;		/* name taken with another type: left out */
 	struct {
-		char *name, *value;
+		const char *name, *value;
 	} labels[PS_METRIC_LABELS_MAX];
 };
 
@@ -39,6 +48,7 @@ struct ps_mset {
 	size_t failed;		/* metrics callbacks that returned an error */
 	bool bpf_stats;		/* kernel.bpf_stats_enabled */
 	bool warn;		/* say why a sample is left out */
+	struct ps_strpool pool;	/* the strings of the samples */
 };
 
 int ps_metrics_collect(struct ps_ctx *ctx, const char *dev,

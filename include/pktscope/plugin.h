@@ -169,6 +169,9 @@ const char *ps_fmt_count(double v, char *buf, size_t len); /* 1.23k 3.40M */
  */
 const char *ps_fmt_time(uint64_t epoch_ns, int frac_digits, char *buf,
 			size_t len);
+/* A prefix as PS_KIND_CIDR reads it: 10.0.0.0/8, 2001:db8::/32. */
+#define PS_CIDR_STRLEN 48
+const char *ps_fmt_cidr(const struct ps_cidr *c, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Commands and the plugin descriptor                                 */
@@ -427,6 +430,28 @@ bool ps_should_stop(void);
 bool ps_sleep(uint64_t ns);
 
 /*
+ * Rates from counters read at intervals (watch commands).  Read the
+ * counters, ps_poll_start(); then for each ps_poll_next() that returns
+ * true, read them again: p->secs is how long the wait really took on the
+ * monotonic clock, wall_ns when it ended (for printing), round 1, 2, ...
+ * false once stopped (Ctrl-C, wait() false) or after count rounds.
+ * ps_rate(): (now - then) / secs, a counter that went back (a reset, an
+ * evicted key) counting from zero.
+ */
+struct ps_poll {
+	uint64_t interval_ns;
+	uint64_t count;			/* rounds, 0: until stopped */
+	bool (*wait)(uint64_t ns, void *data);	/* NULL: ps_sleep() */
+	void *data;
+	uint64_t round;			/* set by ps_poll_start/next */
+	uint64_t mono_ns, wall_ns;
+	double secs;
+};
+void ps_poll_start(struct ps_poll *p);
+bool ps_poll_next(struct ps_poll *p);
+double ps_rate(uint64_t now, uint64_t then, double secs);
+
+/*
  * Signals a long-running command may take over, as tcpdump and syslog
  * daemons do.  By default SIGHUP stops the command (the terminal is gone)
  * and SIGUSR1 is ignored.  A command that calls ps_signals_accept() with
@@ -471,6 +496,59 @@ int ps_map_write_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     size_t size);
 int ps_map_zero(struct ps_ctx *ctx, const struct ps_attachment *att,
 		const char *map);
+
+/*
+ * Every entry of a hash, LRU, LPM or (LRU) per-CPU hash map as rows of the
+ * plugin's own struct: the key copied to key_off, the value to val_off (a
+ * per-CPU value summed over the CPUs: as u64 counters, or by add(),
+ * called once per CPU on a zeroed value), the rest of the row zero.
+ * With cmp (< 0: row a ranks before row b), the rows come sorted by it,
+ * and with top as well only the top best are kept, selected as they come
+ * (memory and time grow with top, not with the map).  Read in batches
+ * (bpf_map_lookup_batch), key by key where the kernel has none for the
+ * map.  *rows (free() it) is never NULL on success; 0 or -errno (EINVAL:
+ * not such a map, or its key or value does not fit the row).
+ */
+struct ps_dump_spec {
+	size_t row_size;
+	size_t key_off, val_off;
+	void (*add)(void *sum, const void *cpu_val, void *data);
+	int (*cmp)(const void *a, const void *b, void *data);
+	size_t top;		/* with cmp: rows kept, 0: all */
+	void *data;		/* handed to add and cmp */
+};
+/* .row_size, .key_off, .val_off of a row struct with a key and a value */
+#define PS_DUMP_ROW(type, key_member, val_member)			\
+	.row_size = sizeof(type), .key_off = offsetof(type, key_member),	\
+	.val_off = offsetof(type, val_member)
+int ps_map_dump(int map_fd, const struct ps_dump_spec *spec, void **rows,
+		size_t *n);
+/*
+ * A list of prefixes of both families in an attachment's LPM trie, whose
+ * key is struct ps_lpm_key (<pktscope/bpf/keys.h>) and value a u8 (1).
+ * ps_lpm_fill(): the trie holds exactly the n prefixes (the new ones go
+ * in before the others go out); ps_lpm_add(), ps_lpm_del(): one prefix;
+ * ps_lpm_list(): every prefix, by family, address and length (free()
+ * *out).  PS_OK or PS_ERR (reported); ps_lpm_del() returns -ENOENT,
+ * unreported, for a prefix that is not there.
+ */
+int ps_lpm_fill(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map, const struct ps_cidr *v, size_t n);
+int ps_lpm_add(struct ps_ctx *ctx, const struct ps_attachment *att,
+	       const char *map, const struct ps_cidr *c);
+int ps_lpm_del(struct ps_ctx *ctx, const struct ps_attachment *att,
+	       const char *map, const struct ps_cidr *c);
+int ps_lpm_list(struct ps_ctx *ctx, const struct ps_attachment *att,
+		const char *map, struct ps_cidr **out, size_t *n);
+
+/*
+ * The top best of n rows (cmp as above; top 0 or >= n: all) moved to the
+ * front in order, by partial selection; returns how many.  For rows a
+ * plugin merged from several sources after ps_map_dump().
+ */
+size_t ps_top_rows(void *rows, size_t n, size_t row_size,
+		   int (*cmp)(const void *a, const void *b, void *data),
+		   void *data, size_t top);
 
 /*
  * Poll a ring buffer, calling cb for each record, until Ctrl-C/SIGTERM,

@@ -174,50 +174,25 @@ static const struct ps_arg_spec attach_args[] = {
 
 /* ---- maps ---- */
 
-static int read_one(struct ps_ctx *ctx, const struct ps_attachment *att,
-		    const char *map, void *val)
+static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
+		       struct an_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, map), r = PS_OK;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_lookup_elem(fd, &key, val))
-		r = ps_err(ctx, "reading anomaly %s on %s: %s", map,
-			   att->ifname, strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_CONFIG),
+			       0, c, sizeof(*c));
 }
 
 static int write_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 			const struct an_config *c)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "config"), r = PS_OK;
-
-	if (fd < 0)
-		return PS_ERR;
-	if (bpf_map_update_elem(fd, &key, c, BPF_ANY))
-		r = ps_err(ctx, "writing anomaly config on %s: %s",
-			   att->ifname, strerror(errno));
-	close(fd);
-	return r;
+	return ps_map_write_one(ctx, att, PS_MAP_NAME(AN_MAP_CONFIG),
+				0, c, sizeof(*c));
 }
 
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct an_stats *s)
 {
-	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "stats"), r;
-
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_percpu_sum(fd, &key, (uint64_t *)s, sizeof(*s) / 8);
-	close(fd);
-	if (r)
-		return ps_err(ctx, "reading anomaly counters on %s: %s",
-			      att->ifname, strerror(-r));
-	return PS_OK;
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_STATS),
+			       0, s, sizeof(*s));
 }
 
 /* the clock of the program's windows and blocks */
@@ -481,7 +456,7 @@ static int do_config(struct ps_ctx *ctx, const struct ps_args *args)
 	struct ps_attachment att;
 	struct an_config c;
 
-	if (get_attached(ctx, dev, &att) || read_one(ctx, &att, "config", &c))
+	if (get_attached(ctx, dev, &att) || read_config(ctx, &att, &c))
 		return PS_ERR;
 	if (has_threshold_args(args)) {
 		if (apply_args(ctx, &c, args, false))
@@ -626,7 +601,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 
 	if (pick_one(ctx, ps_arg_str(args, "dev", NULL), &rd.att))
 		return PS_ERR;
-	fd = ps_map_open(ctx, &rd.att, "alerts");
+	fd = ps_map_open(ctx, &rd.att, PS_MAP_NAME(AN_MAP_ALERTS));
 	if (fd < 0)
 		return PS_ERR;
 	r = ps_ringbuf_run(ctx, fd, on_alert, &rd, &opts);
@@ -649,9 +624,11 @@ static void show_recent(struct ps_ctx *ctx, const struct ps_attachment *att,
 	struct an_alert *all = calloc(AN_LOG_MAX, sizeof(*all));
 	struct an_global g;
 	size_t n = 0;
-	int fd = ps_map_open(ctx, att, "alog");
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_ALOG));
 
-	if (fd < 0 || !all || read_one(ctx, att, "global", &g)) {
+	if (fd < 0 || !all ||
+	    ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_GLOBAL),
+			    0, &g, sizeof(g))) {
 		free(all);
 		if (fd >= 0)
 			close(fd);
@@ -708,16 +685,16 @@ static int block_row_add(struct ps_ctx *ctx, struct block_list *l,
 }
 
 /*
- * The live entries of one block map (blocks: an_addr keys; bpfx:
- * an_lpm_key keys); expired ones are deleted on the way (the program
+ * The live entries of one block map (blocks: ps_addr_key keys; bpfx:
+ * ps_lpm_key keys); expired ones are deleted on the way (the program
  * deletes them too, but only when their source comes back).
  */
 static int block_walk(struct ps_ctx *ctx, int fd, bool prefixes,
 		      struct block_list *l)
 {
 	union {
-		struct an_addr a;
-		struct an_lpm_key p;
+		struct ps_addr_key a;
+		struct ps_lpm_key p;
 	} key, next;
 	void *prev = NULL;
 	uint64_t now = coarse_ns();
@@ -752,13 +729,13 @@ static int list_blocks(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct block_row **out, size_t *n)
 {
 	struct block_list l = { 0 };
-	int fd = ps_map_open(ctx, att, "blocks"), pfd, r;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BLOCKS)), pfd, r;
 
 	*out = NULL;
 	*n = 0;
 	if (fd < 0)
 		return PS_ERR;
-	pfd = ps_map_open(ctx, att, "bpfx");
+	pfd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BPFX));
 	if (pfd < 0) {
 		close(fd);
 		return PS_ERR;
@@ -820,15 +797,16 @@ static void out_blocks(struct ps_ctx *ctx, const char *ifname,
 }
 
 struct off_row {
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct an_offender v;
 };
 
-static int cmp_off(const void *a, const void *b)
+static int cmp_off(const void *a, const void *b, void *data)
 {
 	const struct an_offender *x = &((const struct off_row *)a)->v;
 	const struct an_offender *y = &((const struct off_row *)b)->v;
 
+	(void)data;
 	if (x->alerts != y->alerts)
 		return x->alerts < y->alerts ? 1 : -1;
 	return x->last_ns < y->last_ns ? 1 : x->last_ns > y->last_ns ? -1 : 0;
@@ -844,30 +822,27 @@ static void show_offenders(struct ps_ctx *ctx, const struct ps_attachment *att,
 		{ "count", "COUNT", PS_RIGHT },
 		{ "last", "LAST ALERT", PS_LEFT },
 	};
-	struct off_row *rows = calloc(AN_OFFENDERS_MAX, sizeof(*rows));
-	struct an_addr key, next;
-	void *prev = NULL;
-	size_t n = 0;
-	int fd = ps_map_open(ctx, att, "offenders");
+	struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct off_row, k, v), .cmp = cmp_off, .top = limit,
+	};
+	struct off_row *rows;
+	void *dump;
+	size_t n;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_OFFENDERS)), r;
 	struct ps_table *t;
 
-	if (fd < 0 || !rows) {
-		free(rows);
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
+		return;
+	r = ps_map_dump(fd, &spec, &dump, &n);
+	close(fd);
+	if (r) {
+		ps_err(ctx, "reading anomaly offenders on %s: %s", att->ifname,
+		       strerror(-r));
 		return;
 	}
-	while (n < AN_OFFENDERS_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		rows[n].k = key;
-		if (!bpf_map_lookup_elem(fd, &key, &rows[n].v))
-			n++;
-	}
-	close(fd);
-	qsort(rows, n, sizeof(*rows), cmp_off);
+	rows = dump;
 	t = ps_table_new(ctx, "top_offenders", cols, ARRAY_SIZE(cols));
-	for (size_t i = 0; i < n && i < limit; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char a[INET6_ADDRSTRLEN], last[48];
 
 		addr_str(rows[i].k.family, rows[i].k.addr, a, sizeof(a));
@@ -935,14 +910,16 @@ static void out_counters(struct ps_ctx *ctx, const struct an_stats *s)
 	ps_table_end(t);
 }
 
-static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
+static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
+		    void *data)
 {
 	struct an_config c;
 	struct an_stats s;
 	struct block_row *rows = NULL;
 	size_t n;
 
-	if (read_one(ctx, att, "config", &c) || read_stats(ctx, att, &s) ||
+	(void)data;
+	if (read_config(ctx, att, &c) || read_stats(ctx, att, &s) ||
 	    list_blocks(ctx, att, &rows, &n))
 		return PS_ERR;
 	ps_out_item(ctx, NULL);
@@ -968,21 +945,8 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att)
 
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	struct ps_attachment *atts;
-	size_t n;
-	int r = PS_OK;
-
-	if (ps_attachments_select(ctx, ps_arg_str(args, "dev", NULL), &atts, &n))
-		return PS_ERR;
-	ps_out_list(ctx, "interfaces", NULL);
-	for (size_t i = 0; i < n && !r; i++) {
-		if (i)
-			ps_out_text(ctx, "\n");
-		r = show_one(ctx, &atts[i]);
-	}
-	ps_out_list_end(ctx);
-	free(atts);
-	return r;
+	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
+				   "interfaces", PS_EACH_SPACED, show_one, NULL);
 }
 
 /* ---- allowlist and manual blocks ---- */
@@ -1000,27 +964,13 @@ static const struct ps_cidr *arg_cidr(const struct ps_args *args)
 	return &ps_arg_get(args, "cidr")->cidr;
 }
 
-static int allow_count(int fd)
-{
-	struct an_lpm_key k, next;
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 /* flags |= set, &= ~clear, in one read-modify-write of the config */
 static int set_flags(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     uint32_t set, uint32_t clear)
 {
 	struct an_config c;
 
-	if (read_one(ctx, att, "config", &c))
+	if (read_config(ctx, att, &c))
 		return PS_ERR;
 	c.flags = (c.flags | set) & ~clear;
 	return write_config(ctx, att, &c);
@@ -1037,29 +987,25 @@ static int allow_change(struct ps_ctx *ctx, const struct ps_args *args,
 	if (targets(ctx, args, &atts, &n))
 		return PS_ERR;
 	for (size_t i = 0; i < n && !r; i++) {
-		struct an_lpm_key k;
-		uint8_t one = 1;
-		int fd = ps_map_open(ctx, &atts[i], "allow");
+		struct ps_cidr *v = NULL;
+		size_t left = 0;
 
-		if (fd < 0) {
-			r = PS_ERR;
-			break;
-		}
-		an_lpm_key_set(&k, cidr->family, cidr->addr, cidr->prefixlen);
-		if (add && bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-			r = ps_err(ctx, "adding %s to the allowlist on %s: %s",
-				   ps_arg_get(args, "cidr")->str,
-				   atts[i].ifname, strerror(errno));
-		else if (!add && bpf_map_delete_elem(fd, &k))
+		r = add ? ps_lpm_add(ctx, &atts[i], PS_MAP_NAME(AN_MAP_ALLOW),
+				     cidr) :
+			  ps_lpm_del(ctx, &atts[i], PS_MAP_NAME(AN_MAP_ALLOW),
+				     cidr);
+		if (r == -ENOENT)
 			r = ps_err(ctx, "%s is not in the allowlist on %s",
 				   ps_arg_get(args, "cidr")->str,
 				   atts[i].ifname);
 		/* the flag after the entry: never a flag without a list */
 		if (!r)
-			r = set_flags(ctx, &atts[i],
-				      allow_count(fd) ? AN_F_ALLOW : 0,
-				      allow_count(fd) ? 0 : AN_F_ALLOW);
-		close(fd);
+			r = ps_lpm_list(ctx, &atts[i],
+					PS_MAP_NAME(AN_MAP_ALLOW), &v, &left);
+		if (!r)
+			r = set_flags(ctx, &atts[i], left ? AN_F_ALLOW : 0,
+				      left ? 0 : AN_F_ALLOW);
+		free(v);
 	}
 	free(atts);
 	return r;
@@ -1089,24 +1035,20 @@ static int do_allow_list(struct ps_ctx *ctx, const struct ps_args *args)
 		return PS_ERR;
 	t = ps_table_new(ctx, "allow", cols, ARRAY_SIZE(cols));
 	for (size_t i = 0; i < n; i++) {
-		struct an_lpm_key k, next;
-		void *prev = NULL;
-		int fd = ps_map_open(ctx, &atts[i], "allow");
+		struct ps_cidr *v;
+		size_t nv;
 
-		if (fd < 0)
+		if (ps_lpm_list(ctx, &atts[i], PS_MAP_NAME(AN_MAP_ALLOW),
+				&v, &nv))
 			continue;
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			char a[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN + 8];
+		for (size_t k = 0; k < nv; k++) {
+			char p[PS_CIDR_STRLEN];
 
-			k = next;
-			prev = &k;
-			addr_str(k.family, k.addr, a, sizeof(a));
-			snprintf(p, sizeof(p), "%s/%u", a, k.prefixlen - 8);
 			ps_table_str(t, atts[i].ifname);
-			ps_table_str(t, p);
+			ps_table_str(t, ps_fmt_cidr(&v[k], p, sizeof(p)));
 			ps_table_end_row(t);
 		}
-		close(fd);
+		free(v);
 	}
 	ps_table_end(t);
 	free(atts);
@@ -1136,10 +1078,10 @@ static bool is_single(const struct ps_cidr *a)
 /* whether an allowlisted prefix holds all of a (a lookup at a's length) */
 static bool is_allowed(int allow_fd, const struct ps_cidr *a)
 {
-	struct an_lpm_key k;
+	struct ps_lpm_key k;
 	uint8_t v;
 
-	an_lpm_key_set(&k, a->family, a->addr, a->prefixlen);
+	ps_lpm_key_set(&k, a->family, a->addr, a->prefixlen);
 	return !bpf_map_lookup_elem(allow_fd, &k, &v);
 }
 
@@ -1157,14 +1099,14 @@ static int block_check(struct ps_ctx *ctx, const struct ps_attachment *att,
 	int fd;
 	bool allowed;
 
-	if (read_one(ctx, att, "config", &c))
+	if (read_config(ctx, att, &c))
 		return PS_ERR;
 	fill_local(ctx, &c, att->ifname);
 	own = own_in(&c, a);
 	if (own && is_single(a))
 		return ps_err(ctx, "%s is this host's own address: it is never blocked",
 			      word);
-	fd = ps_map_open(ctx, att, "allow");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_ALLOW));
 	if (fd < 0)
 		return PS_ERR;
 	allowed = is_allowed(fd, a);
@@ -1188,14 +1130,15 @@ static int block_put(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     const struct an_block *b)
 {
 	bool single = is_single(a);
-	int fd = ps_map_open(ctx, att, single ? "blocks" : "bpfx"), r = PS_OK;
-	struct an_lpm_key pk;
-	struct an_addr k;
+	int fd = ps_map_open(ctx, att, single ? PS_MAP_NAME(AN_MAP_BLOCKS) :
+					    PS_MAP_NAME(AN_MAP_BPFX)), r = PS_OK;
+	struct ps_lpm_key pk;
+	struct ps_addr_key k;
 
 	if (fd < 0)
 		return PS_ERR;
-	an_addr_set(&k, a->family, a->addr);
-	an_lpm_key_set(&pk, a->family, a->addr, a->prefixlen);
+	ps_addr_key_set(&k, a->family, a->addr);
+	ps_lpm_key_set(&pk, a->family, a->addr, a->prefixlen);
 	if (bpf_map_update_elem(fd, single ? (void *)&k : (void *)&pk, b,
 				BPF_ANY))
 		r = ps_err(ctx, "blocking %s on %s: %s", word, att->ifname,
@@ -1225,7 +1168,7 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 		struct an_block b = { .detector = AN_DET_MAX,
 				      .plen = a->prefixlen };
 
-		r = read_one(ctx, &atts[i], "config", &c);
+		r = read_config(ctx, &atts[i], &c);
 		if (r)
 			break;
 		b.until_ns = coarse_ns() + ps_arg_u64(args, "ttl", c.block_ns);
@@ -1240,14 +1183,15 @@ static int block_drop(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      const struct ps_cidr *a)
 {
 	bool single = is_single(a);
-	int fd = ps_map_open(ctx, att, single ? "blocks" : "bpfx"), gone;
-	struct an_lpm_key pk, next;
-	struct an_addr k;
+	int fd = ps_map_open(ctx, att, single ? PS_MAP_NAME(AN_MAP_BLOCKS) :
+					    PS_MAP_NAME(AN_MAP_BPFX)), gone;
+	struct ps_lpm_key pk, next;
+	struct ps_addr_key k;
 
 	if (fd < 0)
 		return -1;
-	an_addr_set(&k, a->family, a->addr);
-	an_lpm_key_set(&pk, a->family, a->addr, a->prefixlen);
+	ps_addr_key_set(&k, a->family, a->addr);
+	ps_lpm_key_set(&pk, a->family, a->addr, a->prefixlen);
 	gone = !bpf_map_delete_elem(fd, single ? (void *)&k : (void *)&pk);
 	/* the last prefix gone: the program stops looking */
 	if (gone && !single && bpf_map_get_next_key(fd, NULL, &next) &&

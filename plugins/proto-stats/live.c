@@ -69,10 +69,12 @@ static int by_label(const void *a, const void *b)
 
 static bool order_bytes;
 
-static int by_rate(const void *a, const void *b)
+static int by_rate(const void *a, const void *b, void *data)
 {
 	const struct row *x = a, *y = b;
 	double u = order_bytes ? x->bps : x->pps, w = order_bytes ? y->bps : y->pps;
+
+	(void)data;
 
 	if (u != w)
 		return u < w ? 1 : -1;
@@ -99,7 +101,7 @@ static int add_row(struct snap *s, size_t *cap, const char *label,
 	return 0;
 }
 
-static void src_label(const struct pstat_src_key *k, enum group g, char *buf,
+static void src_label(const struct ps_addr_key *k, enum group g, char *buf,
 		      size_t len)
 {
 	unsigned char a[16] = { 0 };
@@ -195,14 +197,9 @@ static void rates(struct snap *cur, const struct snap *prev, double secs)
 		struct row *r = &cur->v[i];
 		const struct row *p = prev->n ?
 			bsearch(r, prev->v, prev->n, sizeof(*r), by_label) : NULL;
-		uint64_t dp = r->packets, db = r->bytes;
 
-		if (p && p->packets <= r->packets && p->bytes <= r->bytes) {
-			dp -= p->packets;
-			db -= p->bytes;
-		}
-		r->pps = (double)dp / secs;
-		r->bps = 8.0 * (double)db / secs;
+		r->pps = ps_rate(r->packets, p ? p->packets : 0, secs);
+		r->bps = 8.0 * ps_rate(r->bytes, p ? p->bytes : 0, secs);
 	}
 }
 
@@ -353,6 +350,33 @@ static void draw(const struct view *v, enum group g, const struct snap *s,
 	fflush(stdout);
 }
 
+/* what a redraw on resize needs while the poller waits */
+struct redraw {
+	const struct view *v;
+	enum group g;
+	const struct snap *shown;
+	const double *tot_pps, *tot_bps;
+};
+
+/* the poller's wait on a terminal: a resize redraws the last numbers */
+static bool live_wait(uint64_t ns, void *data)
+{
+	const struct redraw *w = data;
+	uint64_t end = ps_mono_ns() + ns;
+
+	for (;;) {
+		uint64_t now = ps_mono_ns();
+
+		if (!term_wait(now < end ? end - now : 0))
+			return false;
+		if (!resized)
+			return true;
+		resized = 0;
+		if (w->shown->v)
+			draw(w->v, w->g, w->shown, *w->tot_pps, *w->tot_bps);
+	}
+}
+
 static void snapshot(struct ps_ctx *ctx, const struct view *v,
 		     const struct snap *s, double tot_pps, double tot_bps)
 {
@@ -418,8 +442,14 @@ int pstat_do_live(struct ps_ctx *ctx, const struct ps_args *args)
 	struct ps_attachment att;
 	struct snap prev = { 0 }, cur, shown = { 0 };
 	double tot_pps = 0, tot_bps = 0;
+	struct redraw rd = { &v, g, &shown, &tot_pps, &tot_bps };
+	struct ps_poll p = {
+		.interval_ns = v.interval,
+		.count = count,
+		.wait = tty ? live_wait : NULL,
+		.data = &rd,
+	};
 	struct term t = { 0 };
-	uint64_t t0, t1;
 	int r = PS_OK;
 
 	order_bytes = bv && bv->u == 1;
@@ -429,34 +459,18 @@ int pstat_do_live(struct ps_ctx *ctx, const struct ps_args *args)
 	if (ps_attach_hold(ctx, v.ifname, NULL, &att, &v.temporary))
 		return PS_ERR;
 	r = take(ctx, &att, g, &prev);
-	t0 = ps_mono_ns();
+	ps_poll_start(&p);
 	if (!r && tty)
 		term_enter(&t);
-	for (uint64_t round = 0; !r && (!count || round < count); round++) {
-		if (tty ? !term_wait(v.interval) : !ps_sleep(v.interval))
-			break;
-		if (tty && resized) {
-			/* the last numbers again, at the new size, now */
-			resized = 0;
-			if (shown.v) {
-				draw(&v, g, &shown, tot_pps, tot_bps);
-				round--;
-				continue;
-			}
-		}
-		t1 = ps_mono_ns();
+	while (!r && ps_poll_next(&p)) {
 		r = take(ctx, &att, g, &cur);
 		if (r)
 			break;
-		double secs = (double)(t1 - t0) / 1e9;
-
-		tot_pps = (double)(cur.total_packets - prev.total_packets) / secs;
-		tot_bps = 8.0 * (double)(cur.total_bytes - prev.total_bytes) / secs;
-
-		rates(&cur, &prev, secs);
+		tot_pps = ps_rate(cur.total_packets, prev.total_packets, p.secs);
+		tot_bps = 8.0 * ps_rate(cur.total_bytes, prev.total_bytes, p.secs);
+		rates(&cur, &prev, p.secs);
 		free(prev.v);
 		prev = cur;
-		t0 = t1;
 		/* prev stays sorted by label for the next round's lookups */
 		free(shown.v);
 		shown.n = cur.n;
@@ -466,7 +480,8 @@ int pstat_do_live(struct ps_ctx *ctx, const struct ps_args *args)
 			break;
 		}
 		memcpy(shown.v, cur.v, cur.n * sizeof(*cur.v));
-		qsort(shown.v, shown.n, sizeof(*shown.v), by_rate);
+		shown.n = ps_top_rows(shown.v, shown.n, sizeof(*shown.v),
+				      by_rate, NULL, v.limit);
 		if (tty)
 			draw(&v, g, &shown, tot_pps, tot_bps);
 		else

@@ -58,7 +58,8 @@ static const struct group size_group = { "sizes", "Frame sizes", {
 int pstat_read_counters(struct ps_ctx *ctx, const struct ps_attachment *att,
 			struct pstat_counters *c)
 {
-	return ps_map_read_one(ctx, att, "counters", 0, c, sizeof(*c));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(PSTAT_MAP_COUNTERS),
+			       0, c, sizeof(*c));
 }
 
 static void out_val(struct ps_ctx *ctx, const char *key,
@@ -141,31 +142,32 @@ static void out_sizes(struct ps_ctx *ctx, const struct pstat_counters *c)
 
 /* ---- top talkers ---- */
 
-static size_t top_key_size;
-
-static int by_key(const void *a, const void *b)
-{
-	return memcmp(((const struct top_entry *)a)->key,
-		      ((const struct top_entry *)b)->key, top_key_size);
-}
-
-static int by_packets(const void *a, const void *b)
+static int by_packets(const void *a, const void *b, void *data)
 {
 	const struct top_entry *x = a, *y = b;
 
+	(void)data;
 	if (x->v.packets != y->v.packets)
 		return x->v.packets < y->v.packets ? 1 : -1;
 	return x->v.bytes < y->v.bytes ? 1 : x->v.bytes > y->v.bytes ? -1 : 0;
 }
 
-static int by_bytes(const void *a, const void *b)
+static int by_bytes(const void *a, const void *b, void *data)
 {
 	const struct top_entry *x = a, *y = b;
 
+	(void)data;
 	if (x->v.bytes != y->v.bytes)
 		return x->v.bytes < y->v.bytes ? 1 : -1;
 	return x->v.packets < y->v.packets ? 1 :
 	       x->v.packets > y->v.packets ? -1 : 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(((const struct top_entry *)a)->key,
+		      ((const struct top_entry *)b)->key,
+		      sizeof(((const struct top_entry *)a)->key));
 }
 
 static int top_add(struct top_list *l, const void *key, size_t ksz,
@@ -187,83 +189,106 @@ static int top_add(struct top_list *l, const void *key, size_t ksz,
 	return 0;
 }
 
-int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
-		   bool is_src, struct top_list *l)
+/* the keys every CPU's cache holds now, one entry each, sorted by key */
+static int read_cache(struct ps_ctx *ctx, const struct ps_attachment *att,
+		      bool is_src, struct top_list *c)
 {
-	size_t ksz = is_src ? sizeof(struct pstat_src_key) :
+	size_t ksz = is_src ? sizeof(struct ps_addr_key) :
 			      sizeof(struct pstat_port_key);
-	unsigned char key[sizeof(struct pstat_src_key)], next[sizeof(key)];
 	int ncpu = libbpf_num_possible_cpus();
 	struct pstat_cache *cache;
 	uint32_t zero = 0;
-	void *prev = NULL;
-	int fd;
+	size_t out = 0;
+	int fd, r = PS_OK;
 
-	memset(l, 0, sizeof(*l));
-	fd = ps_map_open(ctx, att, is_src ? "top_src" : "top_port");
-	if (fd < 0)
-		return PS_ERR;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		struct pstat_val v;
-
-		memcpy(key, next, ksz);
-		prev = key;
-		/* an LRU entry can be evicted between next_key and lookup */
-		if (ps_percpu_sum(fd, key, (uint64_t *)&v, 2))
-			continue;
-		if (top_add(l, key, ksz, &v))
-			goto oom;
-	}
-	close(fd);
-
-	fd = ps_map_open(ctx, att, "cache");
+	memset(c, 0, sizeof(*c));
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(PSTAT_MAP_CACHE));
 	if (fd < 0)
 		return PS_ERR;
 	cache = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*cache));
 	if (!cache)
-		goto oom;
-	if (!bpf_map_lookup_elem(fd, &zero, cache)) {
-		for (int c = 0; c < ncpu; c++) {
-			if (is_src) {
-				for (size_t i = 0; i < ARRAY_SIZE(cache[c].src); i++)
-					if (cache[c].src[i].val.packets &&
-					    top_add(l, &cache[c].src[i].key, ksz,
-						    &cache[c].src[i].val))
-						goto oom_cache;
-			} else {
-				for (size_t i = 0; i < ARRAY_SIZE(cache[c].port); i++)
-					if (cache[c].port[i].val.packets &&
-					    top_add(l, &cache[c].port[i].key, ksz,
-						    &cache[c].port[i].val))
-						goto oom_cache;
-			}
-		}
-	}
-	free(cache);
-	close(fd);
+		r = ps_err(ctx, "out of memory");
+	else if (bpf_map_lookup_elem(fd, &zero, cache))
+		ncpu = 0;	/* read as empty, as before a packet came */
+	for (int cpu = 0; !r && cpu < ncpu; cpu++) {
+		const struct pstat_cache *k = &cache[cpu];
 
-	/* merge equal keys */
-	top_key_size = ksz;
-	if (l->n)
-		qsort(l->v, l->n, sizeof(l->v[0]), by_key);
-	size_t out = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		if (out && !memcmp(l->v[out - 1].key, l->v[i].key, ksz)) {
-			l->v[out - 1].v.packets += l->v[i].v.packets;
-			l->v[out - 1].v.bytes += l->v[i].v.bytes;
+		for (size_t i = 0; !r && is_src && i < ARRAY_SIZE(k->src); i++)
+			if (k->src[i].val.packets &&
+			    top_add(c, &k->src[i].key, ksz, &k->src[i].val))
+				r = ps_err(ctx, "out of memory");
+		for (size_t i = 0; !r && !is_src && i < ARRAY_SIZE(k->port); i++)
+			if (k->port[i].val.packets &&
+			    top_add(c, &k->port[i].key, ksz, &k->port[i].val))
+				r = ps_err(ctx, "out of memory");
+	}
+	free(cache);
+	close(fd);
+	if (r) {
+		free(c->v);
+		return r;
+	}
+	if (c->n)
+		qsort(c->v, c->n, sizeof(c->v[0]), by_key);
+	for (size_t i = 0; i < c->n; i++) {
+		if (out && !by_key(&c->v[out - 1], &c->v[i])) {
+			c->v[out - 1].v.packets += c->v[i].v.packets;
+			c->v[out - 1].v.bytes += c->v[i].v.bytes;
 		} else {
-			l->v[out++] = l->v[i];
+			c->v[out++] = c->v[i];
 		}
 	}
-	l->n = out;
+	c->n = out;
 	return PS_OK;
-oom_cache:
-	free(cache);
-oom:
+}
+
+int pstat_read_top(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   bool is_src, struct top_list *l)
+{
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct top_entry, key, v),
+	};
+	const char *map = is_src ? PS_MAP_NAME(PSTAT_MAP_TOP_SRC) :
+				   PS_MAP_NAME(PSTAT_MAP_TOP_PORT);
+	struct top_list c;
+	void *rows;
+	size_t n, ksz = is_src ? sizeof(struct ps_addr_key) :
+				 sizeof(struct pstat_port_key);
+	int fd, r;
+
+	memset(l, 0, sizeof(*l));
+	fd = ps_map_open(ctx, att, map);
+	if (fd < 0)
+		return PS_ERR;
+	r = ps_map_dump(fd, &spec, &rows, &n);
 	close(fd);
-	free(l->v);
-	l->v = NULL;
-	return ps_err(ctx, "out of memory");
+	if (r)
+		return ps_err(ctx, "reading %s of proto-stats on %s: %s", map,
+			      att->ifname, strerror(-r));
+	*l = (struct top_list){ rows, n, n };
+	if (read_cache(ctx, att, is_src, &c)) {
+		free(l->v);
+		return PS_ERR;
+	}
+	/* a key in the table and in a cache: one row, both counts */
+	for (size_t i = 0; i < l->n && c.n; i++) {
+		struct top_entry *e = bsearch(&l->v[i], c.v, c.n, sizeof(*c.v),
+					      by_key);
+
+		if (!e)
+			continue;
+		l->v[i].v.packets += e->v.packets;
+		l->v[i].v.bytes += e->v.bytes;
+		e->v.packets = 0;	/* taken */
+	}
+	for (size_t i = 0; i < c.n; i++)
+		if (c.v[i].v.packets && top_add(l, c.v[i].key, ksz, &c.v[i].v)) {
+			free(c.v);
+			free(l->v);
+			return ps_err(ctx, "out of memory");
+		}
+	free(c.v);
+	return PS_OK;
 }
 
 static const char *proto_name(uint8_t p)
@@ -294,18 +319,15 @@ static void out_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (pstat_read_top(ctx, att, is_src, &l))
 		return;
 	v = l.v;
-	n = l.n;
-	if (n)
-		qsort(v, n, sizeof(*v), bytes ? by_bytes : by_packets);
-	if (n > limit)
-		n = limit;
+	n = ps_top_rows(v, l.n, sizeof(*v), bytes ? by_bytes : by_packets,
+			NULL, limit);
 	ps_out_text(ctx, "%s:\n", is_src ? "Top sources" : "Top destination ports");
 	struct ps_table *t = is_src ?
 		ps_table_new(ctx, "top_sources", src_cols, ARRAY_SIZE(src_cols)) :
 		ps_table_new(ctx, "top_dst_ports", port_cols, ARRAY_SIZE(port_cols));
 	for (size_t i = 0; i < n; i++) {
 		if (is_src) {
-			const struct pstat_src_key *k = (const void *)v[i].key;
+			const struct ps_addr_key *k = (const void *)v[i].key;
 			char a[INET6_ADDRSTRLEN];
 
 			inet_ntop(k->family == 10 ? AF_INET6 : AF_INET, k->addr,
@@ -336,7 +358,8 @@ static uint64_t counting_since(const struct ps_attachment *att, bool *reset)
 	uint32_t key = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/reset_at", att->pin_dir);
+	snprintf(path, sizeof(path), "%s/" PS_MAP_NAME(PSTAT_MAP_RESET_AT),
+		 att->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		if (bpf_map_lookup_elem(fd, &key, &when))
@@ -351,7 +374,8 @@ static int mark_reset(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	uint64_t now = (uint64_t)time(NULL);
 	uint32_t key = 0;
-	int fd = ps_map_open(ctx, att, "reset_at"), r = PS_OK;
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(PSTAT_MAP_RESET_AT)),
+			     r = PS_OK;
 
 	if (fd < 0)
 		return PS_ERR;
@@ -466,7 +490,8 @@ static int reset_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    void *data)
 {
 	static const char *const maps[] = {
-		"counters", "cache", "top_src", "top_port",
+		PS_MAP_NAME(PSTAT_MAP_COUNTERS), PS_MAP_NAME(PSTAT_MAP_CACHE),
+		PS_MAP_NAME(PSTAT_MAP_TOP_SRC), PS_MAP_NAME(PSTAT_MAP_TOP_PORT),
 	};
 	int r = PS_OK;
 
@@ -502,21 +527,16 @@ static const struct {
 	{ "icmpv6", PSTAT_L4_ICMPV6 }, { "bad", -1 },
 };
 
-/* a counter that went back was reset: what it holds came since */
-static uint64_t since(uint64_t now, uint64_t then)
-{
-	return now >= then ? now - then : now;
-}
-
-static uint64_t col_delta(const struct pstat_counters *now,
-			  const struct pstat_counters *then, int idx)
+/* packets a second of a column, over secs */
+static double col_rate(const struct pstat_counters *now,
+		       const struct pstat_counters *then, int idx, double secs)
 {
 	if (idx < 0)
-		return since(now->c[PSTAT_MALFORMED].packets,
-			     then->c[PSTAT_MALFORMED].packets) +
-		       since(now->c[PSTAT_TRUNCATED].packets,
-			     then->c[PSTAT_TRUNCATED].packets);
-	return since(now->c[idx].packets, then->c[idx].packets);
+		return ps_rate(now->c[PSTAT_MALFORMED].packets,
+			       then->c[PSTAT_MALFORMED].packets, secs) +
+		       ps_rate(now->c[PSTAT_TRUNCATED].packets,
+			       then->c[PSTAT_TRUNCATED].packets, secs);
+	return ps_rate(now->c[idx].packets, then->c[idx].packets, secs);
 }
 
 /*
@@ -614,15 +634,67 @@ static int watch_select(struct ps_ctx *ctx, const struct ps_args *args,
 	return PS_OK;
 }
 
+/* one row of the watch: an interface's rates over the last interval */
+static void watch_row(struct ps_ctx *ctx, const struct watch_fmt *wf,
+		      const struct ps_poll *p, const char *hms,
+		      const struct ps_attachment *att,
+		      const struct pstat_counters *cur,
+		      const struct pstat_counters *prev)
+{
+	double pps = ps_rate(cur->c[PSTAT_TOTAL].packets,
+			     prev->c[PSTAT_TOTAL].packets, p->secs);
+	double bps = 8.0 * ps_rate(cur->c[PSTAT_TOTAL].bytes,
+				   prev->c[PSTAT_TOTAL].bytes, p->secs);
+
+	ps_record_begin(ctx);
+	if (!ps_json(ctx)) {
+		char line[512], a[32], b[32];
+		int off = snprintf(line, sizeof(line), "%-*s %-*s %6s %8s",
+				   wf->ms ? 12 : 8, hms, wf->ifw, att->ifname,
+				   ps_fmt_count(pps, a, sizeof(a)),
+				   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
+
+		for (size_t k = 0; k < wf->ncols; k++)
+			off += snprintf(line + off, sizeof(line) - (size_t)off,
+					" %6s",
+					ps_fmt_count(col_rate(cur, prev,
+							      watch_cols[k].idx,
+							      p->secs),
+						     a, sizeof(a)));
+		ps_record_text(ctx, "%s", line);
+	} else {
+		char when[40];
+
+		ps_fmt_time(p->wall_ns, 3, when, sizeof(when));
+		ps_out_str(ctx, "ts", NULL, when);
+		ps_out_str(ctx, "ifname", NULL, att->ifname);
+		ps_out_str(ctx, "mode", NULL, ps_mode_name(att->mode));
+		ps_out_f64(ctx, "interval_seconds", NULL, p->secs);
+		ps_out_section(ctx, "total", NULL);
+		ps_out_f64(ctx, "packets_per_second", NULL, pps);
+		ps_out_f64(ctx, "bits_per_second", NULL, bps);
+		ps_out_section_end(ctx);
+		ps_out_section(ctx, "packets_per_second", NULL);
+		for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
+			ps_out_f64(ctx, watch_cols[k].key, NULL,
+				   col_rate(cur, prev, watch_cols[k].idx,
+					    p->secs));
+		ps_out_section_end(ctx);
+	}
+	ps_record_end(ctx);
+}
+
 static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
-	uint64_t count = ps_arg_u64(args, "count", 0);
+	struct ps_poll p = {
+		.interval_ns = ps_arg_u64(args, "interval", 1000000000ULL),
+		.count = ps_arg_u64(args, "count", 0),
+	};
 	const char *dev = ps_arg_str(args, "dev", NULL);
 	struct ps_attachment *atts;
 	struct pstat_counters *prev, cur;
+	struct watch_fmt wf;
 	size_t n, rows = 0;
-	uint64_t t0, t1;
 	bool temporary = false;
 	int r = PS_OK;
 
@@ -636,27 +708,17 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	}
 	for (size_t i = 0; i < n && !r; i++)
 		r = pstat_read_counters(ctx, &atts[i], &prev[i]);
-	struct watch_fmt wf;
-
-	watch_fmt_init(ctx, &wf, atts, n, interval);
-	t0 = ps_mono_ns();
-	for (uint64_t round = 0; !r && (!count || round < count); round++) {
-		if (!ps_sleep(interval))
-			break;
-		t1 = ps_mono_ns();
-		double secs = (double)(t1 - t0) / 1e9;
-		struct timespec ts;
-		time_t now;
+	watch_fmt_init(ctx, &wf, atts, n, p.interval_ns);
+	ps_poll_start(&p);
+	while (!r && ps_poll_next(&p)) {
+		time_t now = (time_t)(p.wall_ns / 1000000000ULL);
 		char hms[24];
 		size_t hl;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		now = ts.tv_sec;
 		hl = strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
 		if (wf.ms)
-			snprintf(hms + hl, sizeof(hms) - hl, ".%03ld",
-				 ts.tv_nsec / 1000000);
-		t0 = t1;
+			snprintf(hms + hl, sizeof(hms) - hl, ".%03u",
+				 (unsigned)(p.wall_ns / 1000000 % 1000));
 		if (!ps_json(ctx) && rows % 20 == 0)
 			watch_header(ctx, &wf);
 		for (size_t i = 0; i < n && !r; i++) {
@@ -682,52 +744,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 			r = pstat_read_counters(ctx, &atts[i], &cur);
 			if (r)
 				break;
-			double pps = (double)since(cur.c[PSTAT_TOTAL].packets,
-						   prev[i].c[PSTAT_TOTAL].packets) / secs;
-			double bps = 8.0 * (double)since(cur.c[PSTAT_TOTAL].bytes,
-							 prev[i].c[PSTAT_TOTAL].bytes) / secs;
-
-			ps_record_begin(ctx);
-			if (!ps_json(ctx)) {
-				char line[512], a[32], b[32];
-				int off = snprintf(line, sizeof(line),
-						   "%-*s %-*s %6s %8s",
-						   wf.ms ? 12 : 8, hms,
-						   wf.ifw, atts[i].ifname,
-						   ps_fmt_count(pps, a, sizeof(a)),
-						   ps_fmt_rate((uint64_t)bps, b, sizeof(b)));
-
-				for (size_t k = 0; k < wf.ncols; k++) {
-					double v = (double)col_delta(&cur, &prev[i],
-								     watch_cols[k].idx) / secs;
-
-					off += snprintf(line + off, sizeof(line) - (size_t)off,
-							" %6s", ps_fmt_count(v, a, sizeof(a)));
-				}
-				ps_record_text(ctx, "%s", line);
-			} else {
-				char when[40];
-
-				ps_fmt_time((uint64_t)ts.tv_sec * 1000000000ULL +
-					    (uint64_t)ts.tv_nsec, 3, when,
-					    sizeof(when));
-				ps_out_str(ctx, "ts", NULL, when);
-				ps_out_str(ctx, "ifname", NULL, atts[i].ifname);
-				ps_out_str(ctx, "mode", NULL,
-					   ps_mode_name(atts[i].mode));
-				ps_out_f64(ctx, "interval_seconds", NULL, secs);
-				ps_out_section(ctx, "total", NULL);
-				ps_out_f64(ctx, "packets_per_second", NULL, pps);
-				ps_out_f64(ctx, "bits_per_second", NULL, bps);
-				ps_out_section_end(ctx);
-				ps_out_section(ctx, "packets_per_second", NULL);
-				for (size_t k = 0; k < ARRAY_SIZE(watch_cols); k++)
-					ps_out_f64(ctx, watch_cols[k].key, NULL,
-						   (double)col_delta(&cur, &prev[i],
-								     watch_cols[k].idx) / secs);
-				ps_out_section_end(ctx);
-			}
-			ps_record_end(ctx);
+			watch_row(ctx, &wf, &p, hms, &atts[i], &cur, &prev[i]);
 			prev[i] = cur;
 			rows++;
 		}
@@ -772,18 +789,18 @@ static void metric_top(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	size_t limit = ps_metric_top_n(ctx);
 	struct top_list l;
+	size_t n;
 
 	if (pstat_read_top(ctx, att, is_src, &l))
 		return;
-	if (l.n)
-		qsort(l.v, l.n, sizeof(l.v[0]), by_packets);
-	for (size_t i = 0; i < l.n && i < limit; i++) {
+	n = ps_top_rows(l.v, l.n, sizeof(l.v[0]), by_packets, NULL, limit);
+	for (size_t i = 0; i < n; i++) {
 		char a[INET6_ADDRSTRLEN], port[8];
 		struct ps_label lb[2];
 		size_t nl;
 
 		if (is_src) {
-			const struct pstat_src_key *k = (const void *)l.v[i].key;
+			const struct ps_addr_key *k = (const void *)l.v[i].key;
 
 			inet_ntop(k->family == 10 ? AF_INET6 : AF_INET, k->addr,
 				  a, sizeof(a));

@@ -14,7 +14,7 @@
  * collected as (key, value) pairs, sorted by key and merged.
  */
 struct top_entry {
-	unsigned char key[sizeof(struct pstat_src_key)];
+	unsigned char key[sizeof(struct ps_addr_key)];
 	struct pstat_val v;
 };
 

@@ -47,12 +47,17 @@ void maps_close(struct maps *m)
 int maps_open(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     struct maps *m)
 {
-	m->config = ps_map_open(ctx, att, "config");
-	m->rules = m->config < 0 ? -1 : ps_map_open(ctx, att, "rules");
-	m->ports = m->rules < 0 ? -1 : ps_map_open(ctx, att, "ports");
-	m->buckets = m->ports < 0 ? -1 : ps_map_open(ctx, att, "buckets");
-	m->counters = m->buckets < 0 ? -1 : ps_map_open(ctx, att, "counters");
-	m->sources = m->counters < 0 ? -1 : ps_map_open(ctx, att, "sources");
+	static const char *const names[] = {
+		PS_MAP_NAME(SHP_MAP_CONFIG), PS_MAP_NAME(SHP_MAP_RULES),
+		PS_MAP_NAME(SHP_MAP_PORTS), PS_MAP_NAME(SHP_MAP_BUCKETS),
+		PS_MAP_NAME(SHP_MAP_COUNTERS), PS_MAP_NAME(SHP_MAP_SOURCES),
+	};
+	int *fds[] = { &m->config, &m->rules, &m->ports, &m->buckets,
+		       &m->counters, &m->sources };
+	int prev = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		prev = *fds[i] = prev < 0 ? -1 : ps_map_open(ctx, att, names[i]);
 	if (m->sources < 0) {
 		maps_close(m);
 		return PS_ERR;
@@ -188,7 +193,7 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 	(void)args;
 	(void)data;
-	fd = ps_map_open(ctx, att, "config");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(SHP_MAP_CONFIG));
 	if (fd < 0)
 		return PS_ERR;
 	memset(&cfg, 0, sizeof(cfg));
@@ -215,7 +220,8 @@ static int teardown(struct ps_ctx *ctx, const struct ps_attachment *att)
 	int fd;
 
 	shp_ifb_name(att->ifname, name, sizeof(name));
-	snprintf(path, sizeof(path), "%s/config", att->pin_dir);
+	snprintf(path, sizeof(path), "%s/" PS_MAP_NAME(SHP_MAP_CONFIG),
+		 att->pin_dir);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		if (!bpf_map_lookup_elem(fd, &zero, &cfg) && cfg.ifb_name[0] &&

@@ -85,16 +85,16 @@ static void view_rates(struct view *cur, const struct view *prev, double secs)
 
 			if (p->r.id != c->r.id)
 				continue;
-			c->bps = 8.0 * (double)(c->c.passed_bytes +
-						c->c.queued_bytes -
-						p->c.passed_bytes -
-						p->c.queued_bytes) / secs;
-			c->pps = (double)(c->c.passed_packets +
-					  c->c.queued_packets -
-					  p->c.passed_packets -
-					  p->c.queued_packets) / secs;
-			c->drop_pps = (double)(c->c.dropped_packets -
-					       p->c.dropped_packets) / secs;
+			c->bps = 8.0 * ps_rate(c->c.passed_bytes +
+					       c->c.queued_bytes,
+					       p->c.passed_bytes +
+					       p->c.queued_bytes, secs);
+			c->pps = ps_rate(c->c.passed_packets +
+					 c->c.queued_packets,
+					 p->c.passed_packets +
+					 p->c.queued_packets, secs);
+			c->drop_pps = ps_rate(c->c.dropped_packets,
+					      p->c.dropped_packets, secs);
 		}
 	}
 }
@@ -103,9 +103,10 @@ static void view_rates(struct view *cur, const struct view *prev, double secs)
 static int views_sample(struct ps_ctx *ctx, const char *dev,
 			uint64_t sample_ns, struct view **out, size_t *n)
 {
+	struct ps_poll p = { .interval_ns = sample_ns, .count = 1 };
 	struct ps_attachment *atts;
 	struct view *prev, *cur;
-	uint64_t t0, t1;
+	bool sampled;
 	int e = PS_OK;
 
 	*out = NULL;
@@ -117,17 +118,14 @@ static int views_sample(struct ps_ctx *ctx, const char *dev,
 		e = ps_err(ctx, "out of memory");
 		goto out;
 	}
-	t0 = ps_mono_ns();
+	ps_poll_start(&p);
 	for (size_t i = 0; i < *n && !e; i++)
 		e = view_read(ctx, &atts[i], &prev[i]);
-	if (!e && sample_ns)
-		ps_sleep(sample_ns);
-	t1 = ps_mono_ns();
+	sampled = !e && sample_ns && ps_poll_next(&p);
 	for (size_t i = 0; i < *n && !e; i++) {
 		e = view_read(ctx, &atts[i], &cur[i]);
-		if (!e && sample_ns)
-			view_rates(&cur[i], &prev[i],
-				   (double)(t1 - t0) / 1e9);
+		if (!e && sampled)
+			view_rates(&cur[i], &prev[i], p.secs);
 	}
 out:
 	free(prev);
@@ -221,47 +219,57 @@ struct src_row {
 	double bps, pps;
 };
 
-static int cmp_src_rate(const void *a, const void *b)
+static int cmp_src_rate(const void *a, const void *b, void *data)
 {
 	const struct src_row *x = a, *y = b;
 
+	(void)data;
 	if (x->bps != y->bps)
 		return x->bps < y->bps ? 1 : -1;
 	return x->s.passed_bytes < y->s.passed_bytes ? 1 :
 	       x->s.passed_bytes > y->s.passed_bytes ? -1 : 0;
 }
 
-static size_t dump_sources(int fd, struct src_row *v, size_t max)
+static int cmp_src_key(const void *a, const void *b)
 {
-	struct shp_src_key k, next;
-	void *prev = NULL;
-	size_t n = 0;
-
-	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v[n].s))
-			continue;
-		v[n].k = k;
-		v[n].bps = v[n].pps = 0;
-		n++;
-	}
-	return n;
+	return memcmp(&((const struct src_row *)a)->k,
+		      &((const struct src_row *)b)->k, sizeof(struct shp_src_key));
 }
 
-static void src_rates(struct src_row *cur, size_t n, const struct src_row *old,
+static int read_sources(struct ps_ctx *ctx, const struct ps_attachment *att,
+			int fd, struct src_row **rows, size_t *n)
+{
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct src_row, k, s),
+	};
+	void *dump;
+	int r = ps_map_dump(fd, &spec, &dump, n);
+
+	if (r)
+		return ps_err(ctx, "reading the shaping sources of %s: %s",
+			      att->ifname, strerror(-r));
+	*rows = dump;
+	return PS_OK;
+}
+
+/* rates of cur against old (sorted by key here), over secs */
+static void src_rates(struct src_row *cur, size_t n, struct src_row *old,
 		      size_t nold, double secs)
 {
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < nold; j++) {
-			if (memcmp(&cur[i].k, &old[j].k, sizeof(cur[i].k)))
-				continue;
-			cur[i].bps = 8.0 * (double)(cur[i].s.passed_bytes -
-						    old[j].s.passed_bytes) / secs;
-			cur[i].pps = (double)(cur[i].s.passed_packets -
-					      old[j].s.passed_packets) / secs;
-			break;
-		}
+	if (nold)
+		qsort(old, nold, sizeof(*old), cmp_src_key);
+	for (size_t i = 0; i < n; i++) {
+		const struct src_row *o = nold ? bsearch(&cur[i], old, nold,
+							 sizeof(*old),
+							 cmp_src_key) : NULL;
+
+		if (!o)
+			continue;
+		cur[i].bps = 8.0 * ps_rate(cur[i].s.passed_bytes,
+					   o->s.passed_bytes, secs);
+		cur[i].pps = ps_rate(cur[i].s.passed_packets,
+				     o->s.passed_packets, secs);
+	}
 }
 
 static const char *rule_name_of(const struct view *v, uint32_t id)
@@ -273,7 +281,7 @@ static const char *rule_name_of(const struct view *v, uint32_t id)
 }
 
 static void show_sources(struct ps_ctx *ctx, const struct view *v,
-			 const struct src_row *rows, size_t n, size_t limit)
+			 struct src_row *rows, size_t n, size_t limit)
 {
 	static const struct ps_col cols[] = {
 		{ "ifname", "INTERFACE", PS_LEFT },
@@ -287,14 +295,17 @@ static void show_sources(struct ps_ctx *ctx, const struct view *v,
 	};
 	struct ps_table *t = ps_table_new(ctx, "sources", cols,
 					  ARRAY_SIZE(cols));
-	size_t shown = 0;
+	size_t kept = 0;
 
-	for (size_t i = 0; i < n && shown < limit; i++) {
+	/* a deleted rule's sources are ageing out: not shown */
+	for (size_t i = 0; i < n; i++)
+		if (rule_name_of(v, rows[i].k.rule_id))
+			rows[kept++] = rows[i];
+	n = ps_top_rows(rows, kept, sizeof(*rows), cmp_src_rate, NULL, limit);
+	for (size_t i = 0; i < n; i++) {
 		const char *rn = rule_name_of(v, rows[i].k.rule_id);
 		char a[INET6_ADDRSTRLEN], cls[16] = "-";
 
-		if (!rn)
-			continue;	/* a deleted rule's: ageing out */
 		inet_ntop(rows[i].k.family == 2 ? AF_INET : AF_INET6,
 			  rows[i].k.addr, a, sizeof(a));
 		for (size_t j = 0; j < v->n; j++)
@@ -311,7 +322,6 @@ static void show_sources(struct ps_ctx *ctx, const struct view *v,
 		ps_table_u64_human(t, (uint64_t)rows[i].bps, fmt_rate_u64);
 		ps_table_u64(t, (uint64_t)rows[i].pps);
 		ps_table_end_row(t);
-		shown++;
 	}
 	ps_table_end(t);
 }
@@ -319,32 +329,27 @@ static void show_sources(struct ps_ctx *ctx, const struct view *v,
 static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    uint64_t sample_ns, size_t limit)
 {
-	struct src_row *a = calloc(SHP_SOURCES_MAX, sizeof(*a));
-	struct src_row *b = calloc(SHP_SOURCES_MAX, sizeof(*b));
+	struct src_row *a = NULL, *b = NULL;
 	struct view *v0 = calloc(1, sizeof(*v0)), *v1 = calloc(1, sizeof(*v1));
+	struct ps_poll p = { .interval_ns = sample_ns, .count = 1 };
 	size_t na = 0, nb = 0;
-	uint64_t t0, t1;
 	int fd = -1, e = PS_ERR;
 
-	if (!a || !b || !v0 || !v1) {
+	if (!v0 || !v1) {
 		ps_err(ctx, "out of memory");
 		goto out;
 	}
-	fd = ps_map_open(ctx, att, "sources");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(SHP_MAP_SOURCES));
 	if (fd < 0)
 		goto out;
-	t0 = ps_mono_ns();
-	if (view_read(ctx, att, v0))
+	ps_poll_start(&p);
+	if (view_read(ctx, att, v0) || read_sources(ctx, att, fd, &a, &na))
 		goto out;
-	na = dump_sources(fd, a, SHP_SOURCES_MAX);
-	ps_sleep(sample_ns);
-	t1 = ps_mono_ns();
-	if (view_read(ctx, att, v1))
+	ps_poll_next(&p);
+	if (view_read(ctx, att, v1) || read_sources(ctx, att, fd, &b, &nb))
 		goto out;
-	nb = dump_sources(fd, b, SHP_SOURCES_MAX);
-	view_rates(v1, v0, (double)(t1 - t0) / 1e9);
-	src_rates(b, nb, a, na, (double)(t1 - t0) / 1e9);
-	qsort(b, nb, sizeof(*b), cmp_src_rate);
+	view_rates(v1, v0, p.secs);
+	src_rates(b, nb, a, na, p.secs);
 
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Interface", att->ifname);
@@ -398,8 +403,8 @@ static void watch_record(struct ps_ctx *ctx, const char *hms, const char *ts,
 			 double secs, const struct rule_view *old)
 {
 	double dpps = rv->drop_pps;
-	double dbps = old ? 8.0 * (double)(rv->c.dropped_bytes -
-					   old->c.dropped_bytes) / secs : 0;
+	double dbps = old ? 8.0 * ps_rate(rv->c.dropped_bytes,
+					  old->c.dropped_bytes, secs) : 0;
 	char a[32], b[32], c[32], d[32];
 
 	ps_record_begin(ctx);
@@ -434,11 +439,12 @@ static const struct rule_view *find_old(const struct view *v, uint32_t id)
 
 int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	uint64_t interval = ps_arg_u64(args, "interval", 1000000000ULL);
-	uint64_t count = ps_arg_u64(args, "count", 0);
+	struct ps_poll p = {
+		.interval_ns = ps_arg_u64(args, "interval", 1000000000ULL),
+		.count = ps_arg_u64(args, "count", 0),
+	};
 	struct ps_attachment *atts;
 	struct view *prev, *cur;
-	uint64_t t0, t1;
 	size_t n;
 	int e = PS_OK;
 
@@ -453,40 +459,29 @@ int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	}
 	for (size_t i = 0; i < n && !e; i++)
 		e = view_read(ctx, &atts[i], &prev[i]);
-	t0 = ps_mono_ns();
-	for (uint64_t round = 0; !e && (!count || round < count); round++) {
+	ps_poll_start(&p);
+	while (!e && ps_poll_next(&p)) {
+		time_t now = (time_t)(p.wall_ns / 1000000000ULL);
 		char hms[16], ts[40];
-		time_t now;
-		struct timespec rt;
 
-		if (!ps_sleep(interval))
-			break;
-		t1 = ps_mono_ns();
-		clock_gettime(CLOCK_REALTIME, &rt);
-		now = rt.tv_sec;
 		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&now));
-		strftime(ts, 24, "%Y-%m-%dT%H:%M:%S", gmtime(&now));
-		snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ",
-			 rt.tv_nsec / 1000000);
-		if (!ps_json(ctx) && round % 20 == 0)
+		ps_fmt_time(p.wall_ns, 3, ts, sizeof(ts));
+		if (!ps_json(ctx) && (p.round - 1) % 20 == 0)
 			ps_out_text(ctx, "%-8s  %-12s %4s %-16s %10s %10s %10s %10s\n",
 				    "TIME", "INTERFACE", "ID", "NAME",
 				    "PASSED", "PPS", "DROPPED", "DROP PPS");
 		for (size_t i = 0; i < n && !e; i++) {
-			double secs = (double)(t1 - t0) / 1e9;
-
 			e = view_read(ctx, &atts[i], &cur[i]);
 			if (e)
 				break;
-			view_rates(&cur[i], &prev[i], secs);
+			view_rates(&cur[i], &prev[i], p.secs);
 			for (size_t j = 0; j < cur[i].n; j++)
 				watch_record(ctx, hms, ts, &cur[i],
-					     &cur[i].rules[j], secs,
+					     &cur[i].rules[j], p.secs,
 					     find_old(&prev[i],
 						      cur[i].rules[j].r.id));
 			prev[i] = cur[i];
 		}
-		t0 = t1;
 	}
 out:
 	free(prev);

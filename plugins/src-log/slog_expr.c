@@ -138,7 +138,8 @@ int slog_expr_apply(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (expr && strlen(expr) >= SLOG_EXPR_MAX)
 		return ps_usage_err(ctx, "expr: at most %d characters",
 				    SLOG_EXPR_MAX - 1);
-	slots = ps_map_open(ctx, att, xdp ? "expr_xdp" : "expr_tc");
+	slots = ps_map_open(ctx, att, xdp ? PS_MAP_NAME(SLOG_MAP_EXPR_XDP) :
+					    PS_MAP_NAME(SLOG_MAP_EXPR_TC));
 	if (slots < 0)
 		return PS_ERR;
 	if (!expr) {

@@ -107,33 +107,24 @@ static int fill_trie(struct ps_ctx *ctx, const struct ps_attachment *att,
 		     const char *map, const struct ps_args *args,
 		     const char *kw)
 {
-	int fd = ps_map_open(ctx, att, map);
-	int r = 0;
+	size_t n = ps_arg_count(args, kw);
+	struct ps_cidr *v = calloc(n ? n : 1, sizeof(*v));
+	int r;
 
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_map_clear(fd, sizeof(struct slog_lpm_key));
-	if (r)
-		r = ps_err(ctx, "clearing %s: %s", map, strerror(-r));
-	for (size_t i = 0; !r && i < ps_arg_count(args, kw); i++) {
-		const struct ps_cidr *c = &ps_arg_nth(args, kw, i)->cidr;
-		struct slog_lpm_key k;
-		uint8_t one = 1;
-
-		slog_lpm_key_set(&k, c->family, c->addr, c->prefixlen);
-		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-			r = ps_err(ctx, "adding %s to %s: %s",
-				   ps_arg_nth(args, kw, i)->str, map,
-				   strerror(errno));
-	}
-	close(fd);
+	if (!v)
+		return ps_err(ctx, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = ps_arg_nth(args, kw, i)->cidr;
+	r = ps_lpm_fill(ctx, att, map, v, n);
+	free(v);
 	return r;
 }
 
 static int read_config(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct slog_config *c)
 {
-	return ps_map_read_one(ctx, att, "config", 0, c, sizeof(*c));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(SLOG_MAP_CONFIG),
+			       0, c, sizeof(*c));
 }
 
 static struct slog_config *map_config(int fd);
@@ -200,7 +191,7 @@ static int write_config_own(struct ps_ctx *ctx,
 			    const struct ps_attachment *att,
 			    const struct slog_config *c)
 {
-	int fd = ps_map_open(ctx, att, "config");
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(SLOG_MAP_CONFIG));
 	struct slog_config *m;
 
 	if (fd < 0)
@@ -263,9 +254,10 @@ static int apply_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	/* tries first: a flag must never point at a half-filled trie */
 	r = PS_OK;
 	if (fresh || clear || ps_arg_has(args, "src"))
-		r = fill_trie(ctx, att, "src_allow", args, "src");
+		r = fill_trie(ctx, att, PS_MAP_NAME(SLOG_MAP_SRC_ALLOW), args, "src");
 	if (!r && (fresh || clear || ps_arg_has(args, "not-src")))
-		r = fill_trie(ctx, att, "src_deny", args, "not-src");
+		r = fill_trie(ctx, att, PS_MAP_NAME(SLOG_MAP_SRC_DENY), args,
+			      "not-src");
 	if (!r)
 		r = write_config_own(ctx, att, &c);
 	return r;
@@ -300,30 +292,27 @@ static void out_filters(struct ps_ctx *ctx, const struct ps_attachment *att,
 	}
 	ps_out_strv(ctx, "proto", "Protocols", protos, np);
 	for (int pass = 0; pass < 2; pass++) {
-		const char *map = pass ? "src_deny" : "src_allow";
-		int fd = ps_map_open(ctx, att, map);
-		const char *v[SLOG_LPM_MAX];
-		char buf[64][INET6_ADDRSTRLEN + 8];
-		struct slog_lpm_key k, next;
-		void *prev = NULL;
-		size_t n = 0;
+		const char *map = pass ? PS_MAP_NAME(SLOG_MAP_SRC_DENY) :
+					 PS_MAP_NAME(SLOG_MAP_SRC_ALLOW);
+		struct ps_cidr *v;
+		char (*buf)[PS_CIDR_STRLEN];
+		const char **str;
+		size_t n;
 
-		if (fd < 0)
+		if (ps_lpm_list(ctx, att, map, &v, &n))
 			continue;
-		while (n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
-			char a[INET6_ADDRSTRLEN];
-
-			k = next;
-			prev = &k;
-			inet_ntop(k.family == 10 ? AF_INET6 : AF_INET, k.addr, a,
-				  sizeof(a));
-			snprintf(buf[n], sizeof(buf[n]), "%s/%u", a, k.prefixlen - 8);
-			v[n] = buf[n];
-			n++;
-		}
-		close(fd);
-		ps_out_strv(ctx, pass ? "not_src" : "src",
-			    pass ? "Never from" : "Only from", v, n);
+		buf = calloc(n ? n : 1, sizeof(*buf));
+		str = calloc(n ? n : 1, sizeof(*str));
+		for (size_t i = 0; buf && str && i < n; i++)
+			str[i] = ps_fmt_cidr(&v[i], buf[i], sizeof(buf[i]));
+		if (buf && str)
+			ps_out_strv(ctx, pass ? "not_src" : "src",
+				    pass ? "Never from" : "Only from", str, n);
+		else
+			ps_err(ctx, "out of memory");
+		free(str);
+		free(buf);
+		free(v);
 	}
 	snprintf(ports, sizeof(ports), "%u-%u", c->dport_lo, c->dport_hi);
 	ps_out_str(ctx, "dport", "Destination ports", ports);
@@ -1047,7 +1036,8 @@ static int on_tick(void *data)
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s)
 {
-	return ps_map_read_one(ctx, att, "stats", 0, s, sizeof(*s));
+	return ps_map_read_one(ctx, att, PS_MAP_NAME(SLOG_MAP_STATS),
+			       0, s, sizeof(*s));
 }
 
 /* a reader's read, through the fd it holds: 0, or -1 (errno) */
@@ -1226,7 +1216,7 @@ static int claim_slot(struct ps_ctx *ctx, struct reader *rd)
 	memcpy((char *)r + head, (const char *)&rd->want + head,
 	       sizeof(*r) - head);
 	key = (__u32)i;
-	rings = ps_map_open(ctx, &rd->att, "rings");
+	rings = ps_map_open(ctx, &rd->att, PS_MAP_NAME(SLOG_MAP_RINGS));
 	if (rings < 0)
 		return PS_ERR;
 	ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, SLOG_RING_BYTES,
@@ -1268,12 +1258,14 @@ static void release_slot(struct reader *rd)
 		return;
 	__atomic_store_n(&r->beat_ns, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->flags, 0, __ATOMIC_RELEASE);
-	fd = ps_map_open(rd->ctx, &rd->att, xdp ? "expr_xdp" : "expr_tc");
+	fd = ps_map_open(rd->ctx, &rd->att,
+			 xdp ? PS_MAP_NAME(SLOG_MAP_EXPR_XDP) :
+			       PS_MAP_NAME(SLOG_MAP_EXPR_TC));
 	if (fd >= 0) {
 		bpf_map_delete_elem(fd, &pkey);
 		close(fd);
 	}
-	fd = ps_map_open(rd->ctx, &rd->att, "rings");
+	fd = ps_map_open(rd->ctx, &rd->att, PS_MAP_NAME(SLOG_MAP_RINGS));
 	if (fd >= 0) {
 		bpf_map_delete_elem(fd, &key);
 		close(fd);
@@ -1460,8 +1452,10 @@ static int run_reader(struct ps_ctx *ctx, const struct ps_args *args,
 	rd->temporary = temporary;
 	rd->ctx = ctx;
 	rd->mono_to_real_ns = mono_to_real();
-	rd->config_fd = ps_map_open(ctx, &rd->att, "config");
-	rd->stats_fd = ps_map_open(ctx, &rd->att, "stats");
+	rd->config_fd = ps_map_open(ctx, &rd->att,
+				    PS_MAP_NAME(SLOG_MAP_CONFIG));
+	rd->stats_fd = ps_map_open(ctx, &rd->att,
+				   PS_MAP_NAME(SLOG_MAP_STATS));
 	if (rd->config_fd < 0 || rd->stats_fd < 0) {
 		r = PS_ERR;
 		goto out;
@@ -1613,20 +1607,18 @@ static int do_counters(struct ps_ctx *ctx, const struct ps_args *args)
 /* ---- sources ---- */
 
 struct src_row {
-	struct slog_src_key k;
+	struct ps_addr_key k;
 	struct slog_src_val v;
 };
 
-static int src_sort_key;	/* 0 packets, 1 bytes, 2 last-seen */
-
-static int cmp_src(const void *a, const void *b)
+/* the order of `sources ... by`: 0 packets, 1 bytes, 2 last-seen */
+static int cmp_src(const void *a, const void *b, void *data)
 {
 	const struct slog_src_val *x = &((const struct src_row *)a)->v;
 	const struct slog_src_val *y = &((const struct src_row *)b)->v;
-	uint64_t p = src_sort_key == 0 ? x->packets :
-		     src_sort_key == 1 ? x->bytes : x->last_ns;
-	uint64_t q = src_sort_key == 0 ? y->packets :
-		     src_sort_key == 1 ? y->bytes : y->last_ns;
+	int by = *(const int *)data;
+	uint64_t p = by == 0 ? x->packets : by == 1 ? x->bytes : x->last_ns;
+	uint64_t q = by == 0 ? y->packets : by == 1 ? y->bytes : y->last_ns;
 
 	return p < q ? 1 : p > q ? -1 : 0;
 }
@@ -1655,64 +1647,12 @@ static void fmt_ktime(uint64_t ns, int64_t off, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-static int cmp_newest(const void *a, const void *b)
-{
-	uint64_t x = ((const struct src_row *)a)->v.last_ns;
-	uint64_t y = ((const struct src_row *)b)->v.last_ns;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/*
- * The sources table, by batches of buckets.  get_next_key() restarts
- * from the first key when the cursor's entry is evicted, which under LRU
- * churn listed sources twice and more than the table holds; a batch walk
- * goes bucket by bucket and never goes back.
- */
-static struct src_row *read_sources(int fd, size_t *n)
-{
-	struct slog_src_key keys[1024];
-	struct slog_src_val vals[1024];
-	struct src_row *rows = NULL;
-	uint32_t batch, *in = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (;;) {
-		__u32 cnt = ARRAY_SIZE(keys);
-		int err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &cnt,
-					       NULL);
-
-		if (err && errno != ENOENT) {
-			free(rows);
-			return NULL;
-		}
-		if (*n + cnt > cap) {
-			struct src_row *p;
-
-			cap = (*n + cnt) * 2;
-			p = realloc(rows, cap * sizeof(*p));
-			if (!p) {
-				free(rows);
-				errno = ENOMEM;
-				return NULL;
-			}
-			rows = p;
-		}
-		for (__u32 i = 0; i < cnt; i++) {
-			rows[*n].k = keys[i];
-			rows[(*n)++].v = vals[i];
-		}
-		if (err)
-			break;
-		in = &batch;
-	}
-	return rows ? rows : calloc(1, sizeof(*rows));
-}
-
 static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
-		       size_t limit)
+		       size_t limit, int by)
 {
+	static const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct src_row, k, v),
+	};
 	static const struct ps_col cols[] = {
 		{ "addr", "SOURCE", PS_LEFT },
 		{ "packets", NULL, PS_RIGHT },
@@ -1722,24 +1662,25 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		{ "last_seen", "LAST SEEN", PS_LEFT },
 	};
 	struct src_row *rows;
-	size_t n = 0;
+	void *dump;
+	size_t n = 0, shown;
+	int newest = 2;
 	int64_t off = mono_to_real();
-	int fd = ps_map_open(ctx, att, "sources");
+	int fd = ps_map_open(ctx, att, PS_MAP_NAME(SLOG_MAP_SOURCES)), r;
 
 	if (fd < 0)
 		return PS_ERR;
-	rows = read_sources(fd, &n);
+	r = ps_map_dump(fd, &spec, &dump, &n);
 	close(fd);
-	if (!rows)
+	if (r)
 		return ps_err(ctx, "reading src-log sources on %s: %s",
-			      att->ifname, strerror(errno));
+			      att->ifname, strerror(-r));
+	rows = dump;
 	/* a walk under churn spans more than one table: the newest it holds */
-	if (n > SLOG_SOURCES_MAX) {
-		qsort(rows, n, sizeof(*rows), cmp_newest);
-		n = SLOG_SOURCES_MAX;
-	}
-	if (n)
-		qsort(rows, n, sizeof(*rows), cmp_src);
+	if (n > SLOG_SOURCES_MAX)
+		n = ps_top_rows(rows, n, sizeof(*rows), cmp_src, &newest,
+				SLOG_SOURCES_MAX);
+	shown = ps_top_rows(rows, n, sizeof(*rows), cmp_src, &by, limit);
 	ps_out_item(ctx, NULL);
 	ps_out_str(ctx, "ifname", "Interface", att->ifname);
 	ps_out_u64(ctx, "distinct", "Distinct sources", n);
@@ -1747,7 +1688,7 @@ static int sources_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	ps_out_text(ctx, "\n");
 	struct ps_table *t = ps_table_new(ctx, "sources", cols, ARRAY_SIZE(cols));
 
-	for (size_t i = 0; i < n && i < limit; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		char a[INET6_ADDRSTRLEN], pr[64], f[32], l[32];
 
 		inet_ntop(rows[i].k.family == 10 ? AF_INET6 : AF_INET,
@@ -1774,14 +1715,14 @@ static int sources_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	const struct ps_args *args = data;
 
-	return sources_one(ctx, att, (size_t)ps_arg_u64(args, "limit", 20));
+	const struct ps_value *by = ps_arg_get(args, "by");
+
+	return sources_one(ctx, att, (size_t)ps_arg_u64(args, "limit", 20),
+			   by ? (int)by->u : 0);
 }
 
 static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	const struct ps_value *by = ps_arg_get(args, "by");
-
-	src_sort_key = by ? (int)by->u : 0;
 	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
 				   "interfaces", PS_EACH_SPACED, sources_cb,
 				   (void *)args);
@@ -1808,7 +1749,7 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 	ps_out_section_end(ctx);
 	ps_out_text(ctx, "\n");
 	ps_out_list(ctx, "top", NULL);
-	r = sources_one(ctx, att, 10);
+	r = sources_one(ctx, att, 10, 0);
 	ps_out_list_end(ctx);
 	ps_out_item_end(ctx);
 	return r;
@@ -1816,7 +1757,6 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 static int do_show(struct ps_ctx *ctx, const struct ps_args *args)
 {
-	src_sort_key = 0;
 	return ps_attachments_each(ctx, ps_arg_str(args, "dev", NULL),
 				   "interfaces", PS_EACH_SPACED, show_cb, NULL);
 }
@@ -1906,7 +1846,7 @@ static int teardown(struct ps_ctx *ctx, const struct ps_attachment *att)
 	char list[64] = "";
 	int fd, n;
 
-	fd = ps_map_open(ctx, att, "config");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(SLOG_MAP_CONFIG));
 	if (fd < 0)
 		return PS_OK;	/* half-made: no reader there */
 	c = map_config(fd);

@@ -687,9 +687,9 @@ static void t_per_source(void **state)
 static struct an_block get_block(const uint8_t *src, int *found)
 {
 	struct an_block b = { 0 };
-	struct an_addr k;
+	struct ps_addr_key k;
 
-	an_addr_set(&k, 2, src);
+	ps_addr_key_set(&k, 2, src);
 	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.blocks), &k,
 				      &b);
 	return b;
@@ -742,12 +742,12 @@ static void t_manual_block(void **state)
 {
 	enum hook h = *(enum hook *)*state;
 	struct an_block b = { .detector = AN_DET_MAX };
-	struct an_addr k;
+	struct ps_addr_key k;
 	struct frame f;
 
 	need_bpf();
 	b.until_ns = cfg.clock_ns + 3600 * NSEC;
-	an_addr_set(&k, 2, src_a);
+	ps_addr_key_set(&k, 2, src_a);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.blocks),
 					     &k, &b, 0), 0);
 	mk_det(&f, AN_DET_PPS, src_a, dst_v);
@@ -764,9 +764,9 @@ static void add_prefix(const uint8_t *addr, int family, unsigned int plen,
 {
 	struct an_block b = { .until_ns = until, .detector = AN_DET_MAX,
 			      .plen = (__u8)plen };
-	struct an_lpm_key k;
+	struct ps_lpm_key k;
 
-	an_lpm_key_set(&k, family, addr, plen);
+	ps_lpm_key_set(&k, family, addr, plen);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.bpfx),
 					     &k, &b, 0), 0);
 }
@@ -775,9 +775,9 @@ static struct an_block get_prefix(const uint8_t *addr, int family,
 				  unsigned int plen, int *found)
 {
 	struct an_block b = { 0 };
-	struct an_lpm_key k;
+	struct ps_lpm_key k;
 
-	an_lpm_key_set(&k, family, addr, plen);
+	ps_lpm_key_set(&k, family, addr, plen);
 	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.bpfx), &k, &b);
 	return b;
 }
@@ -791,7 +791,7 @@ static void t_prefix_block(void **state)
 	static const uint8_t net6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	static const uint8_t in6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 	static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
-	struct an_lpm_key ak;
+	struct ps_lpm_key ak;
 	struct an_block b;
 	struct frame f;
 	__u8 one = 1;
@@ -802,7 +802,7 @@ static void t_prefix_block(void **state)
 	add_prefix(net, 2, 28, cfg.clock_ns + 10 * NSEC);
 	add_prefix(net6, 10, 32, cfg.clock_ns + 3600 * NSEC);
 	/* src_b is allowlisted: allow wins over a block */
-	an_lpm_key_set(&ak, 2, src_b, 32);
+	ps_lpm_key_set(&ak, 2, src_b, 32);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
 					     &ak, &one, 0), 0);
 	memcpy(&cfg.local4[0], own, 4);
@@ -851,7 +851,7 @@ static void t_prefix_block(void **state)
 static void t_allowlist(void **state)
 {
 	enum hook h = *(enum hook *)*state;
-	struct an_lpm_key k;
+	struct ps_lpm_key k;
 	struct frame f;
 	__u8 one = 1;
 	static const uint8_t lo[4] = { 127, 0, 0, 1 };
@@ -861,10 +861,10 @@ static void t_allowlist(void **state)
 	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 5;
 	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = 5;
 	set_config();
-	an_lpm_key_set(&k, 2, src_a, 24);
+	ps_lpm_key_set(&k, 2, src_a, 24);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
 					     &k, &one, 0), 0);
-	an_lpm_key_set(&k, 2, lo, 8);
+	ps_lpm_key_set(&k, 2, lo, 8);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.allow),
 					     &k, &one, 0), 0);
 	mk_det(&f, AN_DET_SYN_FLOOD, src_a, dst_v);
@@ -1386,12 +1386,12 @@ static void t_recall(void **state)
 	assert_int_equal(alerted, HEAVY);
 	for (int i = 0; i < HEAVY; i++) {
 		struct an_offender o;
-		struct an_addr key;
+		struct ps_addr_key key;
 
 		if (at[i] < LIMIT * 9 / 10 || at[i] > LIMIT)
 			fail_msg("heavy source %d alerted at its packet %u", i,
 				 at[i]);
-		an_addr_set(&key, 2, heavy[i]);
+		ps_addr_key_set(&key, 2, heavy[i]);
 		assert_int_equal(bpf_map_lookup_elem(
 			bpf_map__fd(env.an->maps.offenders), &key, &o), 0);
 	}

@@ -127,7 +127,7 @@ static struct pstat_val top_sum(struct bpf_map *m)
 }
 
 /* A key's count as the plugin computes it: LRU map plus every CPU's cache. */
-static struct pstat_val src_count(const struct pstat_src_key *k)
+static struct pstat_val src_count(const struct ps_addr_key *k)
 {
 	struct pstat_val sum = top_get(env.ps->maps.top_src, k);
 	struct pstat_cache *c = percpu_get(env.ps->maps.cache);
@@ -177,9 +177,9 @@ static struct pstat_val all_count(int ports)
 	return sum;
 }
 
-static struct pstat_src_key src_key4(const uint8_t a[4])
+static struct ps_addr_key src_key4(const uint8_t a[4])
 {
-	struct pstat_src_key k;
+	struct ps_addr_key k;
 
 	memset(&k, 0, sizeof(k));
 	memcpy(k.addr, a, 4);
@@ -187,9 +187,9 @@ static struct pstat_src_key src_key4(const uint8_t a[4])
 	return k;
 }
 
-static struct pstat_src_key src_key6(const uint8_t a[16])
+static struct ps_addr_key src_key6(const uint8_t a[16])
 {
-	struct pstat_src_key k;
+	struct ps_addr_key k;
 
 	memset(&k, 0, sizeof(k));
 	memcpy(k.addr, a, 16);
@@ -210,7 +210,7 @@ static struct pstat_port_key port_key(uint8_t proto, uint16_t port)
 /* the cache set a key lands in, as bpf/proto_stats.bpf.c computes it */
 #define WAYS	(1U << PSTAT_CACHE_WAYS_BITS)
 
-static unsigned int src_set(const struct pstat_src_key *k)
+static unsigned int src_set(const struct ps_addr_key *k)
 {
 	__u32 x = k->addr32[0] ^ k->addr32[1] ^ k->addr32[2] ^ k->addr32[3];
 
@@ -333,7 +333,7 @@ void check_frame(enum hook h, const struct frame *f, const struct ps_pkt *want,
 	assert_int_equal(v.packets, !!has_src);
 	assert_int_equal(v.bytes, has_src ? f->len : 0);
 	if (has_src) {
-		struct pstat_src_key k;
+		struct ps_addr_key k;
 
 		memset(&k, 0, sizeof(k));
 		memcpy(k.addr, want->saddr, 16);
@@ -358,8 +358,8 @@ void check_frame(enum hook h, const struct frame *f, const struct ps_pkt *want,
 static void t_top_counts(void **state)
 {
 	enum hook h = *(enum hook *)*state;
-	struct pstat_src_key k4 = src_key4(frame_ip4_src);
-	struct pstat_src_key k6 = src_key6(frame_ip6_src);
+	struct ps_addr_key k4 = src_key4(frame_ip4_src);
+	struct ps_addr_key k6 = src_key6(frame_ip6_src);
 	struct pstat_port_key p;
 	struct frame a, b;
 	struct pstat_val v;
@@ -398,7 +398,7 @@ static void t_top_counts(void **state)
 }
 
 /* k[0] given, k[1..n-1] become IPv4 sources in k[0]'s cache set */
-static void same_set_src4(struct pstat_src_key *k, unsigned int n)
+static void same_set_src4(struct ps_addr_key *k, unsigned int n)
 {
 	unsigned int i, found = 1;
 
@@ -478,7 +478,7 @@ static __u64 skipped(int idx)
 static void t_top_src_set_holds_ways(void **state)
 {
 	enum hook h = *(enum hook *)*state;
-	struct pstat_src_key k[WAYS];
+	struct ps_addr_key k[WAYS];
 	unsigned int i, round;
 
 	need_bpf();
@@ -510,7 +510,7 @@ static void t_top_src_evicts_fewest(void **state)
 	/* packets after the first, all different (up to 8 ways) */
 	static const unsigned int extra[8] = { 4, 2, 1, 3, 5, 7, 6, 8 };
 	enum hook h = *(enum hook *)*state;
-	struct pstat_src_key k[WAYS + 1];
+	struct ps_addr_key k[WAYS + 1];
 	unsigned int i, victim = 0, off;
 
 	_Static_assert(WAYS <= 8, "extra[] has 8 ways");
@@ -565,7 +565,7 @@ static void t_top_src_evicts_fewest(void **state)
 static void t_top_src_idle_goes_first(void **state)
 {
 	enum hook h = *(enum hook *)*state;
-	struct pstat_src_key k[WAYS + 2];
+	struct ps_addr_key k[WAYS + 2];
 	struct pstat_val c[PSTAT__MAX], v;
 	unsigned int i, n = PSTAT_SAMPLE_DEFAULT, total = 0;
 
@@ -736,7 +736,7 @@ static void t_gro_aggregate(void **state)
 {
 	const __u32 hdr = 14 + 20 + 32, wire = hdr + 2500 + 2 * hdr;
 	struct pstat_val c[PSTAT__MAX];
-	struct pstat_src_key sk;
+	struct ps_addr_key sk;
 	struct pstat_val v;
 	struct frame f;
 	int i;

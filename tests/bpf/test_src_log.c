@@ -221,10 +221,10 @@ static int list_of(const struct bpf_map *m)
 static void add_prefix(struct bpf_map *m, int family, const void *addr,
 		       unsigned int plen)
 {
-	struct slog_lpm_key k;
+	struct ps_lpm_key k;
 	__u8 one = 1;
 
-	slog_lpm_key_set(&k, family, addr, plen);
+	ps_lpm_key_set(&k, family, addr, plen);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(m), &k, &one, 0), 0);
 	assert_int_equal(slog_nets_add(&env.nets[list_of(m)], family, addr,
 				       plen), 0);
@@ -1135,7 +1135,7 @@ static void t_filter_src_split(void **state)
 	static const uint8_t only_trie6[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
 	enum hook h = *(enum hook *)*state;
 	struct slog_config c = cfg_default();
-	struct slog_lpm_key k;
+	struct ps_lpm_key k;
 	__u8 one = 1;
 	int fd;
 
@@ -1150,9 +1150,9 @@ static void t_filter_src_split(void **state)
 		l = deny ? &c.deny : &c.allow;
 		c.flags = deny ? SLOG_F_SRC_DENY : SLOG_F_SRC_ALLOW;
 		fd = bpf_map__fd(m);
-		slog_lpm_key_set(&k, PS_AF_INET, net4, 24);
+		ps_lpm_key_set(&k, PS_AF_INET, net4, 24);
 		assert_int_equal(bpf_map_update_elem(fd, &k, &one, 0), 0);
-		slog_lpm_key_set(&k, PS_AF_INET6, trie6, 32);
+		ps_lpm_key_set(&k, PS_AF_INET6, trie6, 32);
 		assert_int_equal(bpf_map_update_elem(fd, &k, &one, 0), 0);
 		assert_int_equal(slog_nets_add(l, PS_AF_INET6, cfg6, 32), 0);
 		l->used4 = 0;
@@ -1539,7 +1539,7 @@ static void t_no_reader(void **state)
 
 static struct slog_src_val src_get(int family, const uint8_t *addr)
 {
-	struct slog_src_key k;
+	struct ps_addr_key k;
 	struct slog_src_val v;
 
 	memset(&k, 0, sizeof(k));
