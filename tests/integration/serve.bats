@@ -38,6 +38,10 @@ teardown() {
 	"$PKTSCOPE" -q src-log detach dev all >/dev/null 2>&1 || true
 	lab_cleanup
 	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
+	# a global sysctl: put back what the test found
+	if [[ -n ${OLD_BPF_STATS:-} ]]; then
+		echo "$OLD_BPF_STATS" >/proc/sys/kernel/bpf_stats_enabled
+	fi
 }
 
 free_port() {
@@ -91,6 +95,30 @@ attach_both() {
 	run "$PKTSCOPE" metrics dev nosuch0
 	[ "$status" -eq 1 ]
 	[[ $output == *"Error: nothing is attached to nosuch0"* ]]
+}
+
+@test "metrics: with kernel.bpf_stats_enabled the program's runs equal bpftool's run_cnt; without it the family is absent" {
+	require_cmd bpftool
+	OLD_BPF_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	"$PKTSCOPE" proto-stats attach dev "$IF" >/dev/null
+	lab_send --count 20 >/dev/null
+	id=$("$PKTSCOPE" -j proto-stats status dev "$IF" | jq -r '.attachments[0].prog_id')
+	before=$(bpftool -j prog show id "$id" | jq .run_cnt)
+	run "$PKTSCOPE" -j metrics dev "$IF"
+	[ "$status" -eq 0 ]
+	after=$(bpftool -j prog show id "$id" | jq .run_cnt)
+	runs=$(jq '.metrics[] | select(.name == "pktscope_program_runs_total") | .samples[0].value' <<<"$output")
+	secs=$(jq '.metrics[] | select(.name == "pktscope_program_run_seconds_total") | .samples[0].value' <<<"$output")
+	echo "bpftool $before..$after, metrics $runs runs, $secs s"
+	[ "$before" -ge 20 ]
+	[ "$runs" -ge "$before" ]
+	[ "$runs" -le "$after" ]
+	[ "$(jq -n --argjson s "$secs" '$s > 0')" = true ]
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+	run "$PKTSCOPE" -j metrics dev "$IF"
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.metrics[] | select(.name == "pktscope_program_runs_total")] | length' <<<"$output")" -eq 0 ]
 }
 
 @test "metrics: top sources capped at top N" {
