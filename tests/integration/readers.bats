@@ -75,17 +75,7 @@ f() { jq -r ".$1" <<<"$SUMMARY"; }
 
 # until the files given stop growing for 0.5 s (a reader drains each 100 ms)
 wait_quiet() {
-	local i now last="" stable=0
-	for ((i = 0; i < 100 && stable < 5; i++)); do
-		now=$(wc -l "$@" | tail -n 1)
-		if [[ $now == "$last" ]]; then
-			stable=$((stable + 1))
-		else
-			stable=0
-		fi
-		last=$now
-		sleep 0.1
-	done
+	wait_stable 5 wc -l "$@"
 }
 
 send_mix() {

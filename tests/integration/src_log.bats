@@ -1377,18 +1377,9 @@ pcapng_case() {
 
 # until the events made stop growing (a record writes no lines to count)
 wait_drained_stats() {
-	local i made last=-1 stable=0
-	for ((i = 0; i < 100 && stable < 3; i++)); do
-		made=$(stats | jq .events)
-		if [[ $made == "$last" ]]; then
-			stable=$((stable + 1))
-		else
-			stable=0
-		fi
-		last=$made
-		sleep 0.1
-	done
+	wait_stable 3 events_made
 }
+events_made() { stats | jq .events; }
 
 @test "record pcapng, modes tcx, xdp and tc: tcpdump's packets, bytes up to snaplen, times within 1 ms" {
 	pcapng_case tcx

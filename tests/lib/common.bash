@@ -31,6 +31,9 @@
 #   trusted_dir [NAME]            print a new folder the loader trusts as
 #                                 root, for test plugins (remove it after)
 #   run_err CMD...                bats' run, with stderr apart in $stderr
+#   wait_stable LOOKS CMD...      until CMD prints the same LOOKS times in a
+#                                 row, 0.1 s apart (10 s at most): a file or
+#                                 a counter that stopped growing
 #   lab_bpffs_setup NAME          the usual integration setup: require_lab,
 #                                 PKTSCOPE, T, a private bpffs in BPFFS (other
 #                                 tests detach "all" in theirs), lab_up NAME,
@@ -200,4 +203,19 @@ lab_bpffs_teardown() {
 	if [[ -n ${BPFFS_MOUNTED:-} ]]; then
 		umount "$BPFFS" || umount -l "$BPFFS" || true
 	fi
+}
+
+wait_stable() {
+	local looks=$1 i now last="" stable=0
+	shift
+	for ((i = 0; i < 100 && stable < looks; i++)); do
+		now=$("$@" 2>/dev/null)
+		if [[ $now == "$last" ]]; then
+			stable=$((stable + 1))
+		else
+			stable=0
+		fi
+		last=$now
+		sleep 0.1
+	done
 }
