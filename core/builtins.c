@@ -35,7 +35,7 @@ static const struct ps_object builtin_objects[] = {
 	  .self = &ps_batch_cmd },
 	/* tcpdump users' and iftop users' word for the live view */
 	{ .name = "top", .summary = "live view of the heaviest senders (proto-stats live)",
-	  .alias = "proto-stats live" },
+	  .alias_object = "proto-stats", .alias_verb = "live" },
 	{ .name = "__complete", .summary = "completion candidates (for scripts)",
 	  .self = &ps_complete_cmd, .hidden = true },
 	{ .name = "__man", .summary = "generated part of the man page",

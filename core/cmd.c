@@ -31,14 +31,10 @@ int ps_dispatch(struct ps_ctx *ctx, int argc, char **argv)
 	r = ps_match_object(ctx, argv[0], &obj);
 	if (r)
 		return r;
-	if (obj->alias && !obj->self) {
-		char plugin[64];
-
-		snprintf(plugin, sizeof(plugin), "%.*s",
-			 (int)strcspn(obj->alias, " "), obj->alias);
-		return ps_err(ctx, "'%s' is '%s', and the %s plugin is not loaded",
-			      obj->name, obj->alias, plugin);
-	}
+	if (obj->alias_object && !obj->self)
+		return ps_err(ctx, "'%s' is '%s %s', and the %s plugin is not loaded",
+			      obj->name, obj->alias_object, obj->alias_verb,
+			      obj->alias_object);
 	argc--;
 	argv++;
 	r = ps_resolve_cmd(ctx, obj, &argc, &argv, &cmd, path, sizeof(path),

@@ -47,17 +47,13 @@ void ps_registry_resolve_aliases(struct ps_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->nobjects; i++) {
 		struct ps_object *a = &ctx->objects[i];
-		const char *sp = a->alias ? strchr(a->alias, ' ') : NULL;
-		char name[64];
 
-		if (!sp || (size_t)(sp - a->alias) >= sizeof(name))
+		if (!a->alias_object)
 			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(sp - a->alias),
-			 a->alias);
-		const struct ps_object *t = ps_find_object(ctx, name);
+		const struct ps_object *t = ps_find_object(ctx, a->alias_object);
 		const struct ps_cmd *c = t && t->plugin ? ps_object_cmds(t) : NULL;
 
-		for (; c && c->name && strcmp(c->name, sp + 1); c++)
+		for (; c && c->name && strcmp(c->name, a->alias_verb); c++)
 			;
 		a->self = c && c->name ? c : NULL;
 		a->alias_plugin = a->self ? t->plugin : NULL;

@@ -27,10 +27,10 @@ struct ps_object {
 	struct ps_cmd *merged;		/* plugin: core verbs + its own (owned) */
 	struct ps_arg_spec *attach_spec; /* plugin: merged attach args (owned) */
 	bool hidden;			/* not listed, not completed */
-	/* an alias ("top"): the plugin verb it stands for, "OBJECT VERB";
-	 * once plugins are loaded, self is that verb and alias_plugin its
-	 * plugin, or the alias stays hidden when the plugin is missing */
-	const char *alias;
+	/* an alias ("top"): the plugin verb it stands for; once plugins
+	 * are loaded, self is that verb and alias_plugin its plugin, or the
+	 * alias stays hidden when the plugin is missing */
+	const char *alias_object, *alias_verb;
 	const struct ps_plugin *alias_plugin;
 };
 

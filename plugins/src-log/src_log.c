@@ -918,7 +918,6 @@ static int reopen_log(struct reader *rd)
 	if (!lstat(rd->path, &st) && st.st_dev == rd->file_dev &&
 	    st.st_ino == rd->file_ino)
 		return PS_OK;
-	fflush(rd->out);
 	if (close_log(rd))
 		return PS_ERR;
 	return open_log(rd);

@@ -1381,6 +1381,18 @@ wait_drained_stats() {
 }
 events_made() { stats | jq .events; }
 
+# record_killed FILE: a record of the mix 3 times, killed with SIGKILL
+# once what it read is flushed
+record_killed() {
+	record_start "$1"
+	send_mix 3
+	wait_drained_stats
+	sleep 0.3	# a poll round: what it read is flushed
+	kill -KILL "$WATCH_PID"
+	wait "$WATCH_PID" || true
+	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+}
+
 @test "record pcapng, modes tcx, xdp and tc: tcpdump's packets, bytes up to snaplen, times within 1 ms" {
 	pcapng_case tcx
 	pcapng_case xdp
@@ -1408,13 +1420,7 @@ events_made() { stats | jq .events; }
 	done
 
 	f=$T/killed.pcapng
-	record_start "$f"
-	send_mix 3
-	wait_drained_stats
-	sleep 0.3	# a poll round: what it read is flushed
-	kill -KILL "$WATCH_PID"
-	wait "$WATCH_PID" || true
-	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+	record_killed "$f"
 	tcpdump -r "$f" >"$T/td.txt" 2>"$T/td.err" || fail "tcpdump after kill -9: $(cat "$T/td.err")"
 	[ "$(wc -l <"$T/td.txt")" -eq 87 ]
 	tshark -r "$f" >/dev/null 2>&1 || fail "tshark cannot read the killed file"
@@ -1455,13 +1461,7 @@ events_made() { stats | jq .events; }
 	done
 
 	f=$T/killed.pcapng.gz
-	record_start "$f"
-	send_mix 3
-	wait_drained_stats
-	sleep 0.3	# a poll round: what it read is flushed
-	kill -KILL "$WATCH_PID"
-	wait "$WATCH_PID" || true
-	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+	record_killed "$f"
 	# no gzip trailer, but every flushed block decompresses
 	zcat "$f" 2>/dev/null >"$T/killed.pcapng" || true
 	tcpdump -r "$T/killed.pcapng" >"$T/td.txt" 2>"$T/td.err" || fail "tcpdump after kill -9: $(cat "$T/td.err")"
