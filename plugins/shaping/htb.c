@@ -6,13 +6,18 @@
  *	  1:(0x100 + slot)  rate = ceil = the rule's rate, prio = its prio
  *	    bfifo leaf, handle (0x20 + slot):
  *	  fair: 1:(0x1000 + slot * 16 + k), k < 16, rate = rule / 16, ceil =
- *	    the rule's rate, each with a bfifo leaf: HTB lends what idle
+ *	    the rule's rate, each with a leaf: HTB lends what idle
  *	    children leave to the active ones in equal quanta, so N active
  *	    sources get 1/N each.
  *
- * Leaves are bfifos sized on purpose (shp_leaf_limit_bytes), not the IFB's
+ * A leaf is a bfifo sized on purpose (shp_leaf_limit_bytes), not the IFB's
  * 32-packet default: deep enough for TCP to keep the class busy, shallow
- * enough that a full one delays by tens of ms, not seconds.
+ * enough that a full one delays by tens of ms, not seconds.  The bfifo sits
+ * in a TBF that never holds a packet back (its rate is beyond any link):
+ * TBF is the one qdisc of this kernel that cuts a GSO or GRO aggregate
+ * larger than its burst into segments on enqueue (as CAKE's split-gso
+ * does), so a full queue drops one segment, not the 40 of a 64 KiB
+ * aggregate that TCP would then lose at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,8 +28,10 @@
 #include "shaping.h"
 
 #define LEAF_DELAY_MS	50		/* a full leaf holds this much time */
-#define LEAF_MIN_BYTES	(128U << 10)	/* two 64 KiB GSO packets */
+#define LEAF_MIN_BYTES	(128U << 10)	/* two 64 KiB aggregates, whole */
 #define HTB_QUANTUM	(64U << 10)
+#define LEAF_TBF_RATE	(1ULL << 40)	/* bytes/s: a frame costs ~1 ns */
+#define LEAF_L2_BYTES	(14U + 8U)	/* Ethernet and two VLAN tags */
 
 void shp_ifb_name(const char *ifname, char *buf, size_t len)
 {
@@ -45,6 +52,10 @@ uint64_t shp_leaf_limit_bytes(uint64_t rate)
 #ifdef HAVE_LIBNL
 
 #include <net/if.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/class.h>
 #include <netlink/route/link.h>
@@ -189,23 +200,43 @@ static int add_class(struct nl_sock *sk, int ifb, uint32_t parent,
 	return e;
 }
 
+/*
+ * The TBF and its bfifo (tbf_change makes the bfifo of qopt.limit bytes).
+ * By hand, not through libnl's TBF calls: those take a 32-bit rate and a
+ * burst rounded to whole microseconds, which at this rate is 0.
+ * max_frame: TBF's burst, so the largest frame it passes whole; a larger
+ * aggregate is cut into segments, a larger plain frame dropped.
+ */
 static int add_leaf(struct nl_sock *sk, int ifb, uint32_t parent,
-		    uint32_t major, uint64_t limit)
+		    uint32_t major, uint64_t limit, uint32_t max_frame)
 {
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
-	int e;
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifb,
+		.tcm_handle = TC_HANDLE(major, 0),
+		.tcm_parent = parent,
+	};
+	struct tc_tbf_qopt qopt = {
+		.rate = { .rate = UINT32_MAX, .linklayer = TC_LINKLAYER_ETHERNET },
+		.limit = limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC,
+						NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *opts;
 
-	if (!q)
+	if (!msg)
 		return -NLE_NOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), ifb);
-	rtnl_tc_set_parent(TC_CAST(q), parent);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(major, 0));
-	rtnl_tc_set_kind(TC_CAST(q), "bfifo");
-	rtnl_qdisc_fifo_set_limit(q, (int)(limit > INT32_MAX ? INT32_MAX :
-					   limit));
-	e = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_qdisc_put(q);
-	return e;
+	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) ||
+	    nla_put_string(msg, TCA_KIND, "tbf") ||
+	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
+	    nla_put(msg, TCA_TBF_PARMS, sizeof(qopt), &qopt) ||
+	    nla_put_u64(msg, TCA_TBF_RATE64, LEAF_TBF_RATE) ||
+	    nla_put_u32(msg, TCA_TBF_BURST, max_frame)) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	nla_nest_end(msg, opts);
+	return nl_send_sync(sk, msg);	/* frees msg */
 }
 
 static int del_class(struct nl_sock *sk, int ifb, uint32_t id)
@@ -238,6 +269,7 @@ int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 	 */
 	uint64_t rate = (uint64_t)((unsigned __int128)r->rate * (mtu + 14) /
 				   (mtu ? mtu : 1500));
+	uint32_t max_frame = (mtu > 1500 ? mtu : 1500) + LEAF_L2_BYTES;
 	int e;
 
 	if (!sk)
@@ -245,7 +277,7 @@ int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 	e = add_class(sk, ifb, TC_HANDLE(SHP_HTB_MAJOR, 0), id, rate, rate, r);
 	if (!e && !fair)
 		e = add_leaf(sk, ifb, id, LEAF_MAJOR(slot),
-			     shp_leaf_limit_bytes(rate));
+			     shp_leaf_limit_bytes(rate), max_frame);
 	for (unsigned int k = 0; fair && !e && k < SHP_FAIR_CLASSES; k++) {
 		uint32_t cid = SHP_CLASSID(SHP_FAIR_MINOR(slot, k));
 		uint64_t share = rate / SHP_FAIR_CLASSES;
@@ -253,7 +285,7 @@ int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 		e = add_class(sk, ifb, id, cid, share ? share : 8, rate, r);
 		if (!e)
 			e = add_leaf(sk, ifb, cid, FAIR_LEAF_MAJOR(slot, k),
-				     shp_leaf_limit_bytes(rate));
+				     shp_leaf_limit_bytes(rate), max_frame);
 	}
 	nl_socket_free(sk);
 	if (e) {
@@ -280,35 +312,34 @@ void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 	nl_socket_free(sk);
 }
 
+/*
+ * From the leaf qdiscs, not the classes: a segment the bfifo drops after
+ * TBF cut an aggregate counts in TBF's drops only (HTB saw the aggregate
+ * enqueued).
+ */
 bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
 		   uint64_t *drops, uint64_t *backlog)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	struct nl_cache *cache = NULL;
+	bool fair = r->flags & SHP_F_FAIR;
 	bool ok = false;
 
 	*drops = *backlog = 0;
 	if (!sk || nl_connect(sk, NETLINK_ROUTE) ||
-	    rtnl_class_alloc_cache(sk, ifb, &cache))
+	    rtnl_qdisc_alloc_cache(sk, &cache))
 		goto out;
-	for (unsigned int k = 0; k < SHP_FAIR_CLASSES + 1; k++) {
-		uint32_t id = k == SHP_FAIR_CLASSES ?
-			SHP_CLASSID(SHP_RULE_MINOR(slot)) :
-			SHP_CLASSID(SHP_FAIR_MINOR(slot, k));
-		struct rtnl_class *c;
+	for (unsigned int k = 0; k < (fair ? SHP_FAIR_CLASSES : 1); k++) {
+		uint32_t major = fair ? FAIR_LEAF_MAJOR(slot, k) :
+			LEAF_MAJOR(slot);
+		struct rtnl_qdisc *q = rtnl_qdisc_get(cache, ifb,
+						      TC_HANDLE(major, 0));
 
-		if (k < SHP_FAIR_CLASSES && !(r->flags & SHP_F_FAIR))
+		if (!q)
 			continue;
-		c = rtnl_class_get(cache, ifb, id);
-		if (!c)
-			continue;
-		/* the parent of fair children has no queue of its own */
-		if (!(r->flags & SHP_F_FAIR) || k < SHP_FAIR_CLASSES) {
-			*drops += rtnl_tc_get_stat(TC_CAST(c), RTNL_TC_DROPS);
-			*backlog += rtnl_tc_get_stat(TC_CAST(c),
-						     RTNL_TC_BACKLOG);
-		}
-		rtnl_class_put(c);
+		*drops += rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_DROPS);
+		*backlog += rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_BACKLOG);
+		rtnl_qdisc_put(q);
 		ok = true;
 	}
 out:

@@ -23,7 +23,7 @@ int shp_ifb_remove(struct ps_ctx *ctx, const char *name);
 
 /*
  * The HTB classes of rule r in slot on the IFB: its class (rate = ceil =
- * the rule's rate, HTB prio = the rule's prio) with a bfifo leaf, or for
+ * the rule's rate, HTB prio = the rule's prio) with a leaf queue, or for
  * a fair rule SHP_FAIR_CLASSES children sharing it.  All or nothing.
  * mtu: the shaped interface's, to turn IP rates into frame rates.
  */
