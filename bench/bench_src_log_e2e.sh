@@ -10,6 +10,8 @@
 #     SENDER=python bench/bench_src_log_e2e.sh   # sendpkts.py instead of C
 #     WATCH_FORMAT=text bench/bench_src_log_e2e.sh
 #     RATE=200000 bench/bench_src_log_e2e.sh     # a paced flood (packets/s)
+#     RECORD_RATES="50000 100000 200000 0" DURATION=2 bench/bench_src_log_e2e.sh
+#                                  # `record` to each file format at each rate
 #
 # One sender in the lab's namespace (tests/lib/lab.bash) floods the host end
 # of the veth with one 64-byte IPv4 UDP frame (sendpkts.py --mix udp-flood),
@@ -419,6 +421,93 @@ read -r -a VARIANTS <<<"${VARIANTS:-${ALL_VARIANTS[*]}}"
 for v in "${VARIANTS[@]}"; do
 	[[ " ${ALL_VARIANTS[*]} " == *" $v "* ]] || die "no variant $v (${ALL_VARIANTS[*]})"
 done
+
+# ---------------------------------------------------------------- record ramp
+
+# RECORD_RATES="50000 100000 200000 0" runs this instead of the variants:
+# `src-log -j record dev IF file X.FMT` for each format of RECORD_FORMATS
+# in turn (the order rotating from rate to rate), RECORD_RUNS times at each
+# offered rate (0: unpaced), DURATION seconds of the flood each.  Printed
+# per run: the sender's frames, the veth's rx_packets and rx_dropped over
+# the flood (the oracle), the record's own summary (seen, events, lost,
+# unread, unwritten), the file's size and the reader's CPU time an event;
+# then for each format the highest offered rate at which every run lost 0.
+# The file is removed after each run.
+record_run() {
+	local fmt=$1 rate=$2 secs=$3 file=$WORK/rec.$1 i out pid cpu rx0 rx1 d0 d1 s
+	psc -q src-log attach dev "$IF" mode "${RECORD_MODE:-xdp}" >/dev/null ||
+		die "src-log attach failed"
+	"${ON_READER_CPU[@]}" "$PKTSCOPE" --bpffs "$BPFFS" -j src-log record dev "$IF" \
+		file "$file" >"$WORK/rec.out" 2>"$WORK/rec.err" &
+	pid=$!
+	BG+=" $pid"
+	# the file is opened once the reader has its slot
+	for ((i = 0; i < 100; i++)); do
+		[[ -e $file ]] && break
+		sleep 0.05
+	done
+	[[ -e $file ]] || die "record did not start: $(cat "$WORK/rec.err")"
+	sleep 0.3
+	read -r rx0 _ d0 <<<"$(lab_ifstats "$IF")"
+	out=$(RATE=$rate send_for "$secs") || die "sender failed ($fmt $rate)"
+	read -r rx1 _ d1 <<<"$(lab_ifstats "$IF")"
+	sleep 1		# let the reader drain the ring
+	cpu=$(cpu_ns "$pid")
+	stop_bg "$pid" INT
+	[[ ! -s $WORK/rec.err ]] || die "record: $(cat "$WORK/rec.err")"
+	s=$(jq -c 'select(.summary) | .summary' "$WORK/rec.out")
+	[[ -n $s ]] || die "record printed no summary: $(tail -c 300 "$WORK/rec.out")"
+	printf '%-11s %8s %9s %8.1f %9s %6s %9s %9s %8s %7s %9s %8.1f %7s\n' \
+		"$fmt" "$rate" "$(jq .frames <<<"$out")" "$(jq '.pps / 1000' <<<"$out")" \
+		"$((rx1 - rx0))" "$((d1 - d0))" \
+		"$(jq .seen <<<"$s")" "$(jq .events <<<"$s")" "$(jq .lost <<<"$s")" \
+		"$(jq '.unread + .unwritten + .no_reader' <<<"$s")" \
+		"$(jq .made <<<"$s")" \
+		"$(awk -v b="$(stat -c %s "$file")" 'BEGIN { print b / 1048576 }')" \
+		"$(awk -v c="$cpu" -v n="$(jq .events <<<"$s")" 'BEGIN { if (n > 0) printf "%.0f", c / n; else print "-" }')"
+	psc -q src-log detach dev "$IF" >/dev/null
+	rm -f -- "$file" "$WORK/rec.out" "$WORK/rec.err"
+}
+
+record_ramp() {
+	local fmts rates runs=${RECORD_RUNS:-1} n i j k r line
+	read -r -a fmts <<<"${RECORD_FORMATS:-ndjson pcapng ndjson.gz pcapng.gz}"
+	read -r -a rates <<<"$RECORD_RATES"
+	n=${#fmts[@]}
+	printf 'record ramp: veth %s (mode %s), sender on CPU %s, record on CPU %s, %s s a run, %s run(s) a rate and format, kernel %s\n' \
+		"$IF" "${RECORD_MODE:-xdp}" "$BENCH_CPU" "${READER_CPU:-any}" "$DURATION" "$runs" "$(uname -r)"
+	printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf '%-11s %8s %9s %8s %9s %6s %9s %9s %8s %7s %9s %8s %7s\n' FORMAT RATE SENT TX_KPPS \
+		RX RX_DROP SEEN EVENTS LOST UNREAD MADE FILE_MB CPU_NS
+	: >"$WORK/ramp"
+	for ((j = 0; j < ${#rates[@]}; j++)); do
+		for ((r = 0; r < runs; r++)); do
+			for ((i = 0; i < n; i++)); do
+				k=$(((i + j + r) % n))
+				line=$(record_run "${fmts[k]}" "${rates[j]}" "$DURATION")
+				echo "$line"
+				echo "$line" >>"$WORK/ramp"
+			done
+		done
+	done
+	echo
+	# the rates as given, lowest first: the last before the first that lost
+	printf '%-11s %s\n' FORMAT "highest offered rate (of $RECORD_RATES; 0: unpaced) below which no run lost"
+	for ((i = 0; i < n; i++)); do
+		awk -v f="${fmts[i]}" -v rates="${rates[*]}" '
+			$1 == f && $9 > 0 { bad[$2] = 1 }
+			END {
+				k = split(rates, r, " "); best = "none"
+				for (i = 1; i <= k && !(r[i] in bad); i++) best = r[i]
+				printf "%-11s %s\n", f, best
+			}' "$WORK/ramp"
+	done
+}
+
+if [[ -n ${RECORD_RATES:-} ]]; then
+	record_ramp
+	exit 0
+fi
 
 # ---------------------------------------------------------------- run
 
