@@ -399,31 +399,26 @@ static __always_inline void slog_submit(const struct slog_config *cfg,
 }
 
 /*
- * The first bytes of the frame after the event, read through the helpers
- * (they see a TC skb's paged part too).  At TC the outer tag is in the
- * skb: bytes 0-11, the tag, then the rest from byte 12.
+ * The first want bytes of the frame after the event, read through the
+ * helpers (they see a TC skb's paged part too).  At TC the outer tag is
+ * in the skb: bytes 0-11, the tag, then the rest from byte 12.
  */
-static __always_inline void slog_snap(struct ps_hook *h, __u32 snaplen,
-				      const struct ps_pkt *pkt,
-				      struct slog_snap *sn, __u8 *data,
-				      const __u32 cap)
+static __always_inline void slog_snap(struct ps_hook *h, __u64 want,
+				      __u32 wire, struct slog_snap *sn,
+				      __u8 *data, const __u32 cap)
 {
 	struct __sk_buff *skb = ps_hook_skb(h);
-	__u32 tag = skb && skb->vlan_present ? 4 : 0;
-	__u64 want = snaplen, wire = pkt->len + tag;
 	long err;
 
-	sn->wire_len = (__u32)wire;
+	sn->wire_len = wire;
 	sn->snap_len = 0;
-	if (want > wire)
-		want = wire;
 	/* the bounds on the register the helper gets, for the verifier */
 	asm volatile("" : "+r"(want));
 	if (want < 1 || want > cap)
 		return;
 	if (!skb) {
 		err = bpf_xdp_load_bytes(h->ctx, 0, data, want);
-	} else if (!tag || want <= 12) {
+	} else if (!skb->vlan_present || want <= 12) {
 		err = bpf_skb_load_bytes(skb, 0, data, want);
 	} else {
 		__be16 vt[2] = { (__be16)skb->vlan_proto,
@@ -443,7 +438,7 @@ static __always_inline void slog_snap(struct ps_hook *h, __u32 snaplen,
 /* an event with a snap; cap: the reserve's bucket, a constant */
 static __always_inline int slog_emit_snap(struct ps_hook *h,
 					  const struct slog_config *cfg,
-					  void *ring, __u32 snaplen,
+					  void *ring, __u64 want, __u32 wire,
 					  const struct ps_pkt *pkt,
 					  __u32 ifindex, __u64 now,
 					  const __u32 cap)
@@ -455,11 +450,38 @@ static __always_inline int slog_emit_snap(struct ps_hook *h,
 	if (!r)
 		return 0;
 	slog_fill((struct slog_event *)r, pkt, ifindex, now);
-	slog_snap(h, snaplen, pkt,
+	slog_snap(h, want, wire,
 		  (struct slog_snap *)(r + sizeof(struct slog_event)),
 		  r + head, cap);
 	slog_submit(cfg, ring, r);
 	return 1;
+}
+
+/*
+ * The smallest bucket that holds what the snap copies: a small frame in
+ * a 256-byte bucket would take the ring's room of several events.
+ */
+static __always_inline int slog_emit_snaps(struct ps_hook *h,
+					   const struct slog_config *cfg,
+					   void *ring, __u32 snaplen,
+					   const struct ps_pkt *pkt,
+					   __u32 ifindex, __u64 now)
+{
+	struct __sk_buff *skb = ps_hook_skb(h);
+	__u32 wire = pkt->len + (skb && skb->vlan_present ? 4 : 0);
+	__u64 want = snaplen < wire ? snaplen : wire;
+
+	if (want > SLOG_SNAP_SMALL)
+		return slog_emit_snap(h, cfg, ring, want, wire, pkt, ifindex,
+				      now, SLOG_SNAP_MAX);
+	if (want > SLOG_SNAP_SMALL / 2)
+		return slog_emit_snap(h, cfg, ring, want, wire, pkt, ifindex,
+				      now, SLOG_SNAP_SMALL);
+	if (want > SLOG_SNAP_SMALL / 4)
+		return slog_emit_snap(h, cfg, ring, want, wire, pkt, ifindex,
+				      now, SLOG_SNAP_SMALL / 2);
+	return slog_emit_snap(h, cfg, ring, want, wire, pkt, ifindex, now,
+			      SLOG_SNAP_SMALL / 4);
 }
 
 /* Step 5e, into reader slot's ring. */
@@ -474,12 +496,9 @@ static __always_inline int slog_emit(struct ps_hook *h,
 
 	if (!ring)
 		return 0;
-	if (snaplen > SLOG_SNAP_SMALL)
-		return slog_emit_snap(h, cfg, ring, snaplen, pkt, ifindex, now,
-				      SLOG_SNAP_MAX);
 	if (snaplen)
-		return slog_emit_snap(h, cfg, ring, snaplen, pkt, ifindex, now,
-				      SLOG_SNAP_SMALL);
+		return slog_emit_snaps(h, cfg, ring, snaplen, pkt, ifindex,
+				       now);
 	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
 	if (!e)
 		return 0;

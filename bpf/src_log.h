@@ -140,8 +140,8 @@ struct slog_event {
  * struct slog_snap and snap_len bytes of the frame as it was on the wire
  * (at TC the offloaded outer VLAN tag put back at byte 12, as tcpdump
  * shows it).  The record is sizeof(event) + sizeof(snap) + a bucket of
- * SLOG_SNAP_SMALL or SLOG_SNAP_MAX bytes (the ring's reserve needs a
- * constant size).
+ * 64, 128, SLOG_SNAP_SMALL or SLOG_SNAP_MAX bytes, the smallest that holds
+ * snap_len (the ring's reserve needs a constant size).
  */
 struct slog_snap {
 	__u32 wire_len;		/* the frame's length, tag included */

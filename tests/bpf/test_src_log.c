@@ -1816,6 +1816,78 @@ static void t_readers(void **state)
 	percpu_zero(env.sl->maps.stats);
 }
 
+/* the last record of a snap consume: its size, its snap and bytes */
+static struct {
+	int n;
+	size_t size;
+	struct slog_snap sn;
+	__u8 data[SLOG_SNAP_MAX];
+} snap;
+
+static int on_snap(void *ctx, void *data, size_t size)
+{
+	const size_t head = sizeof(struct slog_event) + sizeof(struct slog_snap);
+
+	(void)ctx;
+	snap.n++;
+	snap.size = size;
+	if (size >= head) {
+		memcpy(&snap.sn, (__u8 *)data + sizeof(struct slog_event),
+		       sizeof(snap.sn));
+		memcpy(snap.data, (__u8 *)data + head,
+		       size - head < sizeof(snap.data) ? size - head :
+		       sizeof(snap.data));
+	}
+	return 0;
+}
+
+/*
+ * A reader's snaplen: each event carries min(snaplen, frame) bytes of
+ * its frame, in the smallest bucket that holds them, so that a small
+ * frame takes no more of the ring than it needs.
+ */
+static void t_snap(void **state)
+{
+	static const struct {
+		__u32 snaplen;
+		size_t len, bucket;
+	} cases[] = {
+		{ 256, 64, 64 }, { 256, 65, 128 }, { 256, 128, 128 },
+		{ 256, 129, 256 }, { 256, 300, 256 }, { 64, 300, 64 },
+		{ 100, 300, 128 }, { 1536, 257, 1536 }, { 1536, 1000, 1536 },
+	};
+	const size_t head = sizeof(struct slog_event) + sizeof(struct slog_snap);
+	enum hook h = *(enum hook *)*state;
+	struct slog_config c = cfg_default();
+	struct ring_buffer *rb;
+	struct frame f;
+
+	need_bpf();
+	rb = ring_buffer__new(env.ring, on_snap, NULL, NULL);
+	assert_non_null(rb);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t want = cases[i].snaplen < cases[i].len ?
+			      cases[i].snaplen : cases[i].len;
+
+		c.readers[0].snaplen = cases[i].snaplen;
+		c.readers[0].beat_ns = mono_ns();
+		set_config(&c);
+		mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .sport = 1,
+				     .dport = 53, .len = cases[i].len });
+		assert_int_equal(f.len, cases[i].len);
+		run(h, &f);
+		memset(&snap, 0, sizeof(snap));
+		assert_int_equal(ring_buffer__consume(rb), 1);
+		assert_int_equal(snap.n, 1);
+		assert_int_equal(snap.sn.wire_len, cases[i].len);
+		assert_int_equal(snap.sn.snap_len, want);
+		assert_int_equal(snap.size, head + cases[i].bucket);
+		assert_memory_equal(snap.data, f.buf, want);
+	}
+	ring_buffer__free(rb);
+	percpu_zero(env.sl->maps.stats);
+}
+
 #define T(fn)	HOOK_TESTS(fn, case_setup, case_teardown)
 
 int main(void)
@@ -1849,6 +1921,7 @@ int main(void)
 		T(t_wakeup),
 		T(t_lost),
 		T(t_readers),
+		T(t_snap),
 	};
 
 	env_setup();
