@@ -434,7 +434,7 @@ done
 # then for each format the highest offered rate at which every run lost 0.
 # The file is removed after each run.
 record_run() {
-	local fmt=$1 rate=$2 secs=$3 file=$WORK/rec.$1 i out pid cpu rx0 rx1 d0 d1 s
+	local fmt=$1 rate=$2 secs=$3 file=$WORK/rec.$1 i out pid cpu rx0 rx1 d0 d1 s line
 	psc -q src-log attach dev "$IF" mode "${RECORD_MODE:-xdp}" >/dev/null ||
 		die "src-log attach failed"
 	"${ON_READER_CPU[@]}" "$PKTSCOPE" --bpffs "$BPFFS" -j src-log record dev "$IF" \
@@ -457,20 +457,22 @@ record_run() {
 	[[ ! -s $WORK/rec.err ]] || die "record: $(cat "$WORK/rec.err")"
 	s=$(jq -c 'select(.summary) | .summary' "$WORK/rec.out")
 	[[ -n $s ]] || die "record printed no summary: $(tail -c 300 "$WORK/rec.out")"
-	printf '%-11s %8s %9s %8.1f %9s %6s %9s %9s %8s %7s %9s %8.1f %7s\n' \
+	line=$(printf '%-11s %8s %9s %8.1f %9s %6s %9s %9s %8s %7s %9s %8.1f %7s' \
 		"$fmt" "$rate" "$(jq .frames <<<"$out")" "$(jq '.pps / 1000' <<<"$out")" \
 		"$((rx1 - rx0))" "$((d1 - d0))" \
 		"$(jq .seen <<<"$s")" "$(jq .events <<<"$s")" "$(jq .lost <<<"$s")" \
 		"$(jq '.unread + .unwritten + .no_reader' <<<"$s")" \
 		"$(jq .made <<<"$s")" \
 		"$(awk -v b="$(stat -c %s "$file")" 'BEGIN { print b / 1048576 }')" \
-		"$(awk -v c="$cpu" -v n="$(jq .events <<<"$s")" 'BEGIN { if (n > 0) printf "%.0f", c / n; else print "-" }')"
+		"$(awk -v c="$cpu" -v n="$(jq .events <<<"$s")" 'BEGIN { if (n > 0) printf "%.0f", c / n; else print "-" }')")
+	echo "$line"
+	echo "$line" >>"$WORK/ramp"
 	psc -q src-log detach dev "$IF" >/dev/null
 	rm -f -- "$file" "$WORK/rec.out" "$WORK/rec.err"
 }
 
 record_ramp() {
-	local fmts rates runs=${RECORD_RUNS:-1} n i j k r line
+	local fmts rates runs=${RECORD_RUNS:-1} n i j k r
 	read -r -a fmts <<<"${RECORD_FORMATS:-ndjson pcapng ndjson.gz pcapng.gz}"
 	read -r -a rates <<<"$RECORD_RATES"
 	n=${#fmts[@]}
@@ -484,18 +486,17 @@ record_ramp() {
 		for ((r = 0; r < runs; r++)); do
 			for ((i = 0; i < n; i++)); do
 				k=$(((i + j + r) % n))
-				line=$(record_run "${fmts[k]}" "${rates[j]}" "$DURATION")
-				echo "$line"
-				echo "$line" >>"$WORK/ramp"
+				record_run "${fmts[k]}" "${rates[j]}" "$DURATION"
 			done
 		done
 	done
 	echo
-	# the rates as given, lowest first: the last before the first that lost
-	printf '%-11s %s\n' FORMAT "highest offered rate (of $RECORD_RATES; 0: unpaced) below which no run lost"
+	# the rates as given, lowest first: the last before the first at
+	# which a run lost events (ring full) or delivered fewer than it saw
+	printf '%-11s %s\n' FORMAT "highest offered rate (of $RECORD_RATES; 0: unpaced) up to which every run lost 0"
 	for ((i = 0; i < n; i++)); do
 		awk -v f="${fmts[i]}" -v rates="${rates[*]}" '
-			$1 == f && $9 > 0 { bad[$2] = 1 }
+			$1 == f && ($9 > 0 || $8 < $7) { bad[$2] = 1 }
 			END {
 				k = split(rates, r, " "); best = "none"
 				for (i = 1; i <= k && !(r[i] in bad); i++) best = r[i]
