@@ -187,7 +187,7 @@ send_all() {
 	for c in "${pids[@]}"; do
 		wait "$c" || return 1
 	done
-	jq -s -c '{pps: (map(.pps) | add), duration_s: (map(.duration_s) | max)}' "$WORK"/send.*.json
+	jq -s -c '{frames: (map(.frames) | add), pps: (map(.pps) | add), duration_s: (map(.duration_s) | max)}' "$WORK"/send.*.json
 	rm -f "$WORK"/send.*.json
 }
 
@@ -432,7 +432,9 @@ done
 # the flood (the oracle), the record's own summary (seen, events, lost,
 # unread, unwritten), the file's size and the reader's CPU time an event;
 # then for each format the highest offered rate at which every run lost 0.
-# The file is removed after each run.
+# RECORD_SENDERS=all: an unpaced sender on every CPU instead (the rates
+# are then only labels), the record still on READER_CPU.  The file is
+# removed after each run.
 record_run() {
 	local fmt=$1 rate=$2 secs=$3 file=$WORK/rec.$1 i out pid cpu rx0 rx1 d0 d1 s line
 	psc -q src-log attach dev "$IF" mode "${RECORD_MODE:-xdp}" >/dev/null ||
@@ -449,7 +451,11 @@ record_run() {
 	[[ -e $file ]] || die "record did not start: $(cat "$WORK/rec.err")"
 	sleep 0.3
 	read -r rx0 _ d0 <<<"$(lab_ifstats "$IF")"
-	out=$(RATE=$rate send_for "$secs") || die "sender failed ($fmt $rate)"
+	if [[ ${RECORD_SENDERS:-one} == all ]]; then
+		out=$(send_all "$secs") || die "senders failed ($fmt)"
+	else
+		out=$(RATE=$rate send_for "$secs") || die "sender failed ($fmt $rate)"
+	fi
 	read -r rx1 _ d1 <<<"$(lab_ifstats "$IF")"
 	sleep 1		# let the reader drain the ring
 	cpu=$(cpu_ns "$pid")
