@@ -417,7 +417,19 @@ static __always_inline void slog_snap(struct ps_hook *h, __u64 want,
 	if (want < 1 || want > cap)
 		return;
 	if (!skb) {
-		err = bpf_xdp_load_bytes(h->ctx, 0, data, want);
+		struct xdp_md *x = h->ctx;
+		const __u8 *p = (const void *)(long)x->data;
+		const __u8 *end = (const void *)(long)x->data_end;
+
+		/* a small bucket filled whole: loads and stores, no call */
+		if (cap <= SLOG_SNAP_SMALL && want == cap && p + cap <= end) {
+#pragma unroll
+			for (__u32 i = 0; i < cap / 8; i++)
+				((__u64 *)data)[i] = ((const __u64 *)p)[i];
+			err = 0;
+		} else {
+			err = bpf_xdp_load_bytes(h->ctx, 0, data, want);
+		}
 	} else if (!skb->vlan_present || want <= 12) {
 		err = bpf_skb_load_bytes(skb, 0, data, want);
 	} else {
