@@ -195,15 +195,6 @@ static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 			       0, s, sizeof(*s));
 }
 
-/* the clock of the program's windows and blocks */
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
 static int64_t mono_to_real(void)
 {
 	struct timespec r, m;
@@ -697,7 +688,7 @@ static int block_walk(struct ps_ctx *ctx, int fd, bool prefixes,
 		struct ps_lpm_key p;
 	} key, next;
 	void *prev = NULL;
-	uint64_t now = coarse_ns();
+	uint64_t now = ps_coarse_ns();
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct an_block v;
@@ -1171,7 +1162,8 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 		r = read_config(ctx, &atts[i], &c);
 		if (r)
 			break;
-		b.until_ns = coarse_ns() + ps_arg_u64(args, "ttl", c.block_ns);
+		b.until_ns = ps_coarse_ns() +
+			     ps_arg_u64(args, "ttl", c.block_ns);
 		r = block_put(ctx, &atts[i], a, word, &b);
 	}
 	free(atts);
