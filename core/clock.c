@@ -117,6 +117,8 @@ int ps_bpf_set_clock(struct bpf_object *obj)
 
 	if (!m)
 		return 0;	/* an object without the hook's clock */
+	if (bpf_map__fd(m) >= 0)
+		return -EBUSY;	/* loaded: its rodata is frozen */
 	if (err == 1) {
 		clock.tick_ns = ps_coarse_tick_ns();
 		err = measure_offset(clock.tick_ns, &clock.off_ns);
