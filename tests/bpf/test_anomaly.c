@@ -19,6 +19,7 @@
  * are fed to XDP only.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -708,6 +709,30 @@ static void t_per_source(void **state)
 
 /* ---- blocking ---- */
 
+/* what the CPUs' cache slots of a block counted (bcache, anomaly.h) */
+static void add_cached(const uint8_t *src, struct an_block *b)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct an_bcache *v = calloc((size_t)ncpu, sizeof(*v));
+	uint8_t addr[16] = { 0 };
+
+	assert_non_null(v);
+	memcpy(addr, src, 4);
+	for (__u32 i = 0; i < AN_BCACHE_SLOTS; i++) {
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.bcache), &i, v), 0);
+		for (int c = 0; c < ncpu; c++)
+			if (v[c].gen && v[c].family == 2 &&
+			    v[c].until_ns == b->until_ns &&
+			    !memcmp(v[c].addr, addr, 16)) {
+				b->drops += v[c].drops;
+				b->bytes += v[c].bytes;
+			}
+	}
+	free(v);
+}
+
+/* a block as user space shows it: the entry and the cached counts */
 static struct an_block get_block(const uint8_t *src, int *found)
 {
 	struct an_block b = { 0 };
@@ -716,6 +741,8 @@ static struct an_block get_block(const uint8_t *src, int *found)
 	ps_addr_key_set(&k, 2, src);
 	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.blocks), &k,
 				      &b);
+	if (*found)
+		add_cached(src, &b);
 	return b;
 }
 
@@ -834,6 +861,56 @@ static void t_shared_clock(void **state)
 				  fb.buf, fb.len, 1, &ret), 0);
 	anomaly__destroy(ahead);
 	assert_int_equal(ret, hook_pass_ret(h));
+}
+
+/*
+ * The CPUs' cache of blocked sources: a hit drops and counts; a block
+ * deleted, or put back with another end, under a new config.block_gen (as
+ * user space does it) is seen at the next packet, and counts from zero.
+ */
+static void t_block_cache(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct an_block b = { .detector = AN_DET_MAX };
+	struct ps_addr_key k;
+	struct frame f;
+	int fd = bpf_map__fd(env.an->maps.blocks), found;
+
+	need_bpf();
+	zero_array(env.an->maps.bcache, sizeof(struct an_bcache));
+	cfg.flags |= AN_F_BLOCKS;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	ps_addr_key_set(&k, 2, src_a);
+	b.until_ns = cfg.clock_ns + 3600 * NSEC;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &b, 0), 0);
+	for (int i = 0; i < 5; i++)
+		run_dropped(h, &f);
+	b = get_block(src_a, &found);
+	assert_true(found);
+	assert_int_equal(b.drops, 5);
+	assert_int_equal(b.bytes, 5 * f.len);
+	assert_int_equal(read_stats().block_drops, 5);
+	/* deleted: the next packet passes */
+	assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	cfg.block_gen++;
+	set_config();
+	run(h, &f);
+	/* put back, to end sooner: dropped, counted afresh, and it ends */
+	b = (struct an_block){ .detector = AN_DET_MAX };
+	b.until_ns = cfg.clock_ns + 10 * NSEC;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &b, 0), 0);
+	cfg.block_gen++;
+	set_config();
+	run_dropped(h, &f);
+	run_dropped(h, &f);
+	b = get_block(src_a, &found);
+	assert_int_equal(b.drops, 2);
+	set_clock(cfg.clock_ns + 10 * NSEC);
+	run(h, &f);
+	get_block(src_a, &found);
+	assert_false(found);
+	assert_int_equal(read_stats().block_drops, 7);
 }
 
 /* manual blocks work in alert mode through AN_F_BLOCKS */
@@ -1510,6 +1587,7 @@ int main(void)
 		T(t_block),
 		T(t_manual_block),
 		T(t_shared_clock),
+		T(t_block_cache),
 		T(t_prefix_block),
 		T(t_allowlist),
 		T(t_own_protected),
