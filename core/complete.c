@@ -271,8 +271,12 @@ int ps_complete(struct ps_ctx *ctx, int nwords, char **all, const char *cur,
 		cmds = cmd->sub;
 		i++;
 	}
-	if (cmd)
+	if (cmd) {
+		/* `VERB help` is that verb's help (help.c), until an argument */
+		if (i == nwords)
+			offer(&e, "help");
 		complete_args(ctx, &e, cmd->args, nwords - i, words + i);
+	}
 out:
 	free(words);
 	return r;

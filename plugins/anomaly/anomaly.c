@@ -675,44 +675,49 @@ static int block_row_add(struct ps_ctx *ctx, struct block_list *l,
 	return PS_OK;
 }
 
+/* a row of ps_map_dump() over a block map: its key, either kind, and value */
+struct block_entry {
+	union {
+		struct ps_addr_key a;	/* blocks */
+		struct ps_lpm_key p;	/* bpfx */
+	} key;
+	struct an_block v;
+};
+
 /*
- * The live entries of one block map (blocks: ps_addr_key keys; bpfx:
- * ps_lpm_key keys); expired ones are deleted on the way (the program
- * deletes them too, but only when their source comes back).
+ * The live entries of one block map; expired ones are deleted on the way
+ * (the program deletes them too, but only when their source comes back).
  */
 static int block_walk(struct ps_ctx *ctx, int fd, bool prefixes,
 		      struct block_list *l)
 {
-	union {
-		struct ps_addr_key a;
-		struct ps_lpm_key p;
-	} key, next;
-	void *prev = NULL;
+	const struct ps_dump_spec spec = {
+		PS_DUMP_ROW(struct block_entry, key, v),
+	};
+	struct block_entry *rows;
 	uint64_t now = ps_coarse_ns();
+	size_t n;
+	int r = ps_map_dump(fd, &spec, (void **)&rows, &n);
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct an_block v;
+	if (r)
+		return ps_err(ctx, "reading the block table: %s", strerror(-r));
+	for (size_t i = 0; !r && i < n; i++) {
+		const struct block_entry *e = &rows[i];
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
-		/* an LPM lookup is longest-match: the entry may be another */
-		if (prefixes && v.plen + 8U != key.p.prefixlen)
-			continue;
-		if ((int64_t)(v.until_ns - now) <= 0) {
-			bpf_map_delete_elem(fd, &key);
-			prev = NULL;	/* the walk restarts after a delete */
-			continue;
-		}
-		if (prefixes ?
-		    block_row_add(ctx, l, key.p.family, key.p.addr,
-				  key.p.prefixlen - 8, &v) :
-		    block_row_add(ctx, l, key.a.family, key.a.addr,
-				  key.a.family == PS_AF_INET ? 32 : 128, &v))
-			return PS_ERR;
+		if ((int64_t)(e->v.until_ns - now) <= 0)
+			bpf_map_delete_elem(fd, &e->key);
+		else if (prefixes)
+			r = block_row_add(ctx, l, e->key.p.family,
+					  e->key.p.addr,
+					  e->key.p.prefixlen - 8, &e->v);
+		else
+			r = block_row_add(ctx, l, e->key.a.family,
+					  e->key.a.addr,
+					  e->key.a.family == PS_AF_INET ?
+					  32 : 128, &e->v);
 	}
-	return PS_OK;
+	free(rows);
+	return r;
 }
 
 /*

@@ -7,7 +7,6 @@ plugins_anomaly_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf
 plugins_anomaly_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_anomaly_la_LIBADD = libpktscope.la $(LIBBPF_LIBS)
 
-BPF_DEPS += $(srcdir)/bpf/anomaly.h
 # v2, not v3: with v3 (alu32) clang 14 bounds a copy of the parser's TCP
 # offset in ps_wire_segments() and the verifier refuses an_tc; the atomics
 # are all 64-bit, which v2 has

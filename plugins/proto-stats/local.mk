@@ -11,7 +11,6 @@ plugins_proto_stats_la_LIBADD = libpktscope.la $(LIBBPF_LIBS)
 
 # the BPF object (bpf/%.bpf.o, bpf/%.skel.h); it outlives its skeleton:
 # tests and benchmarks load it
-BPF_DEPS += $(srcdir)/bpf/proto_stats.h
 BUILT_SOURCES += bpf/proto_stats.skel.h
 CLEANFILES += bpf/proto_stats.bpf.o bpf/proto_stats.skel.h
 EXTRA_DIST += bpf/proto_stats.bpf.c

@@ -9,7 +9,6 @@ plugins_shaping_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf $(LIBNL_CFLAGS)
 plugins_shaping_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_shaping_la_LIBADD = libpktscope.la $(LIBBPF_LIBS) $(LIBNL_LIBS)
 
-BPF_DEPS += $(srcdir)/bpf/shaping.h
 BUILT_SOURCES += bpf/shaping.skel.h
 CLEANFILES += bpf/shaping.bpf.o bpf/shaping.skel.h
 EXTRA_DIST += bpf/shaping.bpf.c

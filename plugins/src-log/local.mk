@@ -9,7 +9,6 @@ plugins_src_log_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf
 plugins_src_log_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_src_log_la_LIBADD = libpktscope.la $(LIBBPF_LIBS) $(ZLIB_LIBS)
 
-BPF_DEPS += $(srcdir)/bpf/src_log.h
 BUILT_SOURCES += bpf/src_log.skel.h
 CLEANFILES += bpf/src_log.bpf.o bpf/src_log.skel.h
 EXTRA_DIST += bpf/src_log.bpf.c

@@ -1727,6 +1727,94 @@ static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
 				   (void *)args);
 }
 
+/* pid's command line, its words joined by spaces ("" when it is gone) */
+static void proc_cmdline(uint32_t pid, char *buf, size_t len)
+{
+	char path[32];
+	size_t n = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	while (n && buf[n - 1] == '\0')
+		n--;
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+}
+
+/* how long a process that started at `start` (ps_process_start) has run */
+static uint64_t proc_age_ns(uint64_t start)
+{
+	long tck = sysconf(_SC_CLK_TCK);
+	struct timespec up;
+	uint64_t at;
+
+	if (tck <= 0 || clock_gettime(CLOCK_BOOTTIME, &up))
+		return 0;
+	at = start * (1000000000ULL / (uint64_t)tck);
+	return (uint64_t)up.tv_sec * 1000000000ULL + (uint64_t)up.tv_nsec > at ?
+	       (uint64_t)up.tv_sec * 1000000000ULL + (uint64_t)up.tv_nsec - at :
+	       0;
+}
+
+/* The watches and records running on the attachment: one row each. */
+static int out_readers(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	static const struct ps_col cols[] = {
+		{ "slot", NULL, PS_RIGHT },
+		{ "pid", NULL, PS_RIGHT },
+		{ "running_ns", "RUNNING", PS_RIGHT },
+		{ "events", NULL, PS_RIGHT },
+		{ "lost", NULL, PS_RIGHT },
+		{ "filtered", NULL, PS_RIGHT },
+		{ "snaplen", NULL, PS_RIGHT },
+		{ "command", NULL, PS_LEFT },
+	};
+	struct slog_config c;
+	struct slog_stats st;
+	struct ps_table *t;
+	uint64_t n = 0;
+
+	if (read_config(ctx, att, &c) || read_stats(ctx, att, &st))
+		return PS_ERR;
+	for (int i = 0; i < SLOG_READERS_MAX; i++)
+		n += owner_alive(c.readers[i].owner);
+	ps_out_u64(ctx, "readers_running", "Readers running", n);
+	/* text leaves out an empty table; JSON always has the list */
+	if (!n && !ps_json(ctx))
+		return PS_OK;
+	ps_out_text(ctx, "\n");
+	t = ps_table_new(ctx, "readers", cols, ARRAY_SIZE(cols));
+	for (int i = 0; i < SLOG_READERS_MAX; i++) {
+		const struct slog_reader *rd = &c.readers[i];
+		char cmd[512];
+
+		if (!owner_alive(rd->owner))
+			continue;
+		proc_cmdline(SLOG_OWNER_PID(rd->owner), cmd, sizeof(cmd));
+		ps_table_u64(t, (uint64_t)i);
+		ps_table_u64(t, SLOG_OWNER_PID(rd->owner));
+		ps_table_u64_human(t, proc_age_ns(
+			ps_process_start(SLOG_OWNER_PID(rd->owner))),
+			ps_fmt_duration);
+		ps_table_u64(t, st.rd[i].events);
+		ps_table_u64(t, st.rd[i].lost);
+		ps_table_u64(t, st.rd[i].filtered);
+		ps_table_u64(t, rd->snaplen);
+		ps_table_str(t, cmd);
+		ps_table_end_row(t);
+	}
+	ps_table_end(t);
+	return PS_OK;
+}
+
 static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 		   void *data)
 {
@@ -1746,6 +1834,9 @@ static int show_cb(struct ps_ctx *ctx, const struct ps_attachment *att,
 	ps_out_section(ctx, "counters", "Counters");
 	out_stats(ctx, &st);
 	ps_out_section_end(ctx);
+	ps_out_text(ctx, "\n");
+	if (out_readers(ctx, att))
+		return PS_ERR;
 	ps_out_text(ctx, "\n");
 	ps_out_list(ctx, "top", NULL);
 	r = sources_one(ctx, att, 10, 0);
@@ -1818,7 +1909,7 @@ static const struct ps_arg_spec dev_args[] = {
 };
 
 static const struct ps_cmd cmds[] = {
-	{ "show", "counters and the busiest sources",
+	{ "show", "counters, the running watches and records, and the busiest sources",
 	  dev_args, do_show, NULL, PS_CMD_BPF },
 	{ "watch", "print each packet's source as it arrives",
 	  watch_args, do_watch, NULL, PS_CMD_BPF | PS_CMD_STREAM },

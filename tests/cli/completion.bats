@@ -82,6 +82,16 @@ has()
 	has greet wait kinds
 }
 
+@test "bash: after a verb, before its arguments, help is offered too" {
+	comp "pktscope hello kinds "
+	has help rate
+	comp "pktscope plugin info "
+	has help hello
+	# not once an argument is given
+	comp "pktscope hello kinds rate 1mbit "
+	! has help
+}
+
 @test "bash: pktscope hello kinds color g<Tab> gives green grey" {
 	comp "pktscope hello kinds color g"
 	[ "$(sorted)" = "green grey" ]
