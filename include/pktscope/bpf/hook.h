@@ -52,9 +52,10 @@
  * verifier turns into a load) times the tick, less the offset between
  * jiffies and CLOCK_MONOTONIC_COARSE: ps_clock (below), which the core
  * measures and sets in every object it opens (ps_bpf_open();
- * ps_bpf_set_clock() for an object opened otherwise) before load.  An object loaded without them reads
- * bpf_ktime_get_coarse_ns(): the same clock, through a helper call that
- * costs more than the rest of a cheap plugin's packet.
+ * ps_bpf_set_clock() for an object opened otherwise) before load.  An
+ * object loaded without it reads bpf_ktime_get_coarse_ns(): the same
+ * clock, through a helper call that costs more than the rest of a cheap
+ * plugin's packet.
  *
  * Pins: every map in the object's ".maps" section is pinned under
  * <bpffs>/pktscope/<ifname>/<plugin>/<map> and read back by name in later
