@@ -121,11 +121,12 @@ __noinline int shp_match(const struct shp_rule *r, const struct ps_pkt *pkt)
 }
 
 /* the slots whose rules can match pkt, from the match tables (shaping.h) */
-static __always_inline __u32 shp_candidates(const struct shp_config *cfg,
+static __always_inline __u64 shp_candidates(const struct shp_config *cfg,
 					    const struct ps_pkt *pkt)
 {
-	__u32 cand = cfg->proto_rules[pkt->ip_proto];
-	__u32 any = cfg->dport_any;
+	/* 64-bit: no zero-extension of each 32-bit result */
+	__u64 cand = cfg->proto_rules[pkt->ip_proto];
+	__u64 any = cfg->dport_any, syn;
 
 	/* `ports` only for candidates with a dport range */
 	if (cand & ~any) {
@@ -135,10 +136,11 @@ static __always_inline __u32 shp_candidates(const struct shp_config *cfg,
 			bits = bpf_map_lookup_elem(&ports, &port);
 		cand &= any | (bits ? *bits : 0);
 	}
-	if ((cand & cfg->syn_rules) &&
+	syn = cfg->syn_rules;
+	if ((cand & syn) &&
 	    (pkt->l4 != PS_L4_TCP || !pkt->l4_off ||
 	     (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) != PS_TCP_SYN))
-		cand &= ~cfg->syn_rules;
+		cand &= ~syn;
 	return cand;
 }
 
@@ -294,26 +296,28 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 						  struct ps_pkt *pkt)
 {
 	struct shp_config *cfg;
-	__u32 zero = 0, n, cand = 0;
+	__u32 zero = 0;
+	__u64 cand;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return PS_PASS;
-	n = cfg->n;
 	/*
-	 * IPv4 and IPv6 whose IP header parsed (ARP sets family too); with
-	 * no rules the tables are empty
+	 * IPv4 and IPv6 whose IP header parsed: the parser sets family then,
+	 * and for ARP; with no rules the tables are empty
 	 */
-	if (pkt->family && (pkt->l3 == PS_L3_IPV4 || pkt->l3 == PS_L3_IPV6))
-		cand = shp_candidates(cfg, pkt);
+	if (!pkt->family || pkt->l3 == PS_L3_ARP)
+		goto unmatched;
+	cand = shp_candidates(cfg, pkt);
 	for (__u32 i = 0; i < SHP_RULES_MAX && cand; i++) {
 		struct shp_rule *r;
-		__u32 slot, bit;
+		__u32 slot;
+		__u64 bit;
 
-		if (i >= n)
+		if (i >= cfg->n)
 			break;
 		slot = cfg->order[i] & (SHP_RULES_MAX - 1);
-		bit = 1U << slot;
+		bit = 1ULL << slot;
 		if (!(cand & bit))
 			continue;
 		cand &= ~bit;
@@ -324,6 +328,7 @@ static __always_inline enum ps_verdict shp_decide(struct ps_hook *h,
 			continue;
 		return shp_apply(h, cfg, r, slot, pkt);
 	}
+unmatched:
 	shp_count(SHP_RULES_MAX, PS_PASS, shp_ip_len(pkt));
 	return PS_PASS;
 }

@@ -563,6 +563,45 @@ static void syn_match(void **state)
 	assert_int_equal(passes(h, &syn, 1), 1);
 }
 
+/*
+ * Only IP packets whose IP header parsed go to the rules, even to one that
+ * takes every IP packet: not ARP (which sets the addresses too), another
+ * EtherType or an IPv4 header cut short.
+ */
+static void not_ip(void **state)
+{
+	static const uint8_t sip[4] = { 192, 0, 2, 1 }, tip[4] = { 192, 0, 2, 2 };
+	enum hook h = hook_of(state);
+	struct shp_rule r = rule(1, 1, 1, 1);
+	struct frame arp, other, cut;
+
+	need_bpf();
+	put_rule(0, &r);
+	set_order(1, 0);
+	frame_init(&arp);
+	frame_eth(&arp, ETH_P_ARP);
+	frame_arp(&arp, 1, sip, tip);
+	frame_pad(&arp, ETH_HLEN + 64);
+	frame_finish(&arp);
+	frame_init(&other);
+	frame_eth(&other, 0x88b5);	/* local experimental */
+	frame_pad(&other, ETH_HLEN + 64);
+	frame_finish(&other);
+	frame_init(&cut);
+	frame_eth(&cut, ETH_P_IP);
+	frame_ipv4(&cut, &(struct frame_ipv4){ .proto = IPPROTO_UDP,
+					       .tot_len = 200 });
+	frame_udp(&cut, 40000, 53);
+	frame_pad(&cut, ETH_HLEN + 64);
+	frame_finish(&cut);
+	assert_false(arp.error || other.error || cut.error);
+	assert_int_equal(passes(h, &arp, 3), 3);
+	assert_int_equal(passes(h, &other, 3), 3);
+	assert_int_equal(passes(h, &cut, 3), 3);
+	expect_counts(0, 0, 0, 64);
+	expect_counts(UNMATCHED, 9, 0, 64);
+}
+
 /* src, not-src, proto and port ranges */
 static void match_fields(void **state)
 {
@@ -842,6 +881,7 @@ int main(void)
 		T(per_source_v6),
 		T(first_match),
 		T(syn_match),
+		T(not_ip),
 		T(match_fields),
 		T(match_tables),
 		T(real_clock),
