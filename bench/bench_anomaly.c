@@ -24,6 +24,7 @@
 
 #include "bench_common.h"
 #include <pktscope/bpf/parse.h>
+#include <pktscope/plugin.h>
 #include "anomaly.h"
 #include "bench_empty.skel.h"
 #include "bench_parse.skel.h"
@@ -106,11 +107,9 @@ static int block_sources(struct anomaly *a)
 {
 	struct an_block b = { .detector = AN_DET_MAX };
 	struct ps_addr_key k;
-	struct timespec ts;
 	int fd = bpf_map__fd(a->maps.blocks);
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	b.until_ns = (__u64)ts.tv_sec * NSEC + ts.tv_nsec + 3600 * NSEC;
+	b.until_ns = ps_coarse_ns() + 3600 * NSEC;
 	ps_addr_key_set(&k, PS_AF_INET, frame_ip4_src);
 	if (bpf_map_update_elem(fd, &k, &b, 0))
 		return -1;
@@ -122,13 +121,16 @@ static int load(void)
 {
 	struct an_config c;
 
-	known = anomaly__open_and_load();
-	blocked = anomaly__open_and_load();
+	known = anomaly__open();
+	blocked = anomaly__open();
 	newsrc = anomaly_bench__open();
 	if (!known || !blocked || !newsrc)
 		return -1;
 	newsrc->rodata->bench_new_src = 1;
-	if (anomaly_bench__load(newsrc))
+	/* the core's clock, as every attach has it */
+	if (ps_bpf_set_clock(known->obj) || ps_bpf_set_clock(blocked->obj) ||
+	    ps_bpf_set_clock(newsrc->obj) || anomaly__load(known) ||
+	    anomaly__load(blocked) || anomaly_bench__load(newsrc))
 		return -1;
 	default_config(&c, 0);
 	if (set_config(known->maps.config, &c) ||

@@ -35,6 +35,7 @@
 #include <linux/in.h>
 
 #include "bench_common.h"
+#include <pktscope/plugin.h>
 #include "shaping.h"
 #include "bench_empty.skel.h"
 #include "bench_parse.skel.h"
@@ -72,7 +73,7 @@ static struct shp_rule mk_rule(__u32 id, __u64 rate, int pps, __u64 burst)
 	memset(&r, 0, sizeof(r));
 	r.id = id;
 	r.sport_hi = r.dport_hi = 0xffff;
-	shp_rule_set_rate(&r, rate, pps, burst, 4000000);
+	shp_rule_set_rate(&r, rate, pps, burst, ps_coarse_tick_ns());
 	shp_rule_set_prefix(&r, 32, 128);
 	return r;
 }
@@ -81,13 +82,14 @@ static int load(enum var v)
 {
 	static struct shp_rule all[SHP_RULES_MAX];
 	static __u32 keys[SHP_PORTS], bits[SHP_PORTS];
-	struct shp_config cfg = { .tick_ns = 4000000 };
+	struct shp_config cfg = { 0 };
 	__u32 count = SHP_PORTS;
-	struct shaping *s = shaping__open_and_load();
+	struct shaping *s = shaping__open();
 	struct shp_rule r;
 	__u32 zero = 0, n = 0;
 
-	if (!s) {
+	/* the core's clock, as every attach has it */
+	if (!s || ps_bpf_set_clock(s->obj) || shaping__load(s)) {
 		fprintf(stderr, "Error: loading shaping.bpf.o: %s\n",
 			strerror(errno));
 		return -1;

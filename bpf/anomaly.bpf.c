@@ -128,6 +128,13 @@ struct {
 	__type(value, struct an_tracked);
 } AN_MAP_TRACKED SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AN_BCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_bcache);
+} AN_MAP_BCACHE SEC(".maps");
+
 /*
  * Where an alert or a new scan entry is put together: off the stack, which
  * the parser's frame shares (512 bytes in all).
@@ -694,7 +701,9 @@ static __always_inline __u64 an_base(__u64 base, __u64 last, __u64 w)
 static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
-	__u64 h = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
+	/* computed by the block check, when there was one */
+	__u64 h = r->src_hash ? r->src_hash :
+		  an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
 	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
 	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mbase = ~0U;
 	struct an_hit a = {
@@ -1111,17 +1120,85 @@ static __always_inline int an_blocked_prefix(struct an_run *r)
 	return 0;
 }
 
-/* 1 when the source is blocked now: drop */
-static __always_inline int an_blocked(struct an_run *r)
+static __always_inline int an_bcache_is(const struct an_bcache *c,
+					const struct ps_pkt *pkt)
+{
+	__u64 a[2], b[2];
+
+	__builtin_memcpy(a, c->addr, 16);
+	__builtin_memcpy(b, pkt->saddr, 16);
+	return a[0] == b[0] && a[1] == b[1] && c->family == pkt->family;
+}
+
+/* a slot's counts to its block, if that block is still the one it was */
+static __always_inline void an_bcache_flush(struct an_bcache *c)
 {
 	struct ps_addr_key k;
 	struct an_block *b;
 
+	if (!c->gen || !c->drops)
+		return;
+	an_key(&k, c->addr, c->family);
+	b = bpf_map_lookup_elem(&blocks, &k);
+	if (b && b->until_ns == c->until_ns) {
+		__sync_fetch_and_add(&b->drops, c->drops);
+		__sync_fetch_and_add(&b->bytes, c->bytes);
+	}
+	c->drops = c->bytes = 0;
+}
+
+/* a hit: this CPU dropped the source before, and nothing changed since */
+static __always_inline int an_bcache_hit(struct an_run *r,
+					 struct an_bcache *c)
+{
+	if (c->gen != r->cfg->block_gen + 1 || !an_bcache_is(c, r->pkt) ||
+	    (__s64)(c->until_ns - r->now) <= 0)
+		return 0;
+	c->drops++;
+	c->bytes += r->pkt->len;
+	r->st->block_drops++;
+	if (c->detector < AN_DET_MAX)
+		r->st->drops[c->detector]++;
+	return 1;
+}
+
+static __always_inline void an_bcache_fill(struct an_run *r,
+					   struct an_bcache *c,
+					   const struct an_block *b)
+{
+	if (c->gen && !an_bcache_is(c, r->pkt))
+		an_bcache_flush(c);
+	else if (c->gen && c->until_ns != b->until_ns)
+		c->drops = c->bytes = 0;	/* a block no more */
+	__builtin_memcpy(c->addr, r->pkt->saddr, 16);
+	c->family = r->pkt->family;
+	c->detector = b->detector;
+	c->gen = r->cfg->block_gen + 1;
+	c->until_ns = b->until_ns;
+}
+
+/* 1 when the source is blocked now: drop */
+static __always_inline int an_blocked(struct an_run *r)
+{
+	__u32 idx;
+	struct an_bcache *c;
+	struct ps_addr_key k;
+	struct an_block *b;
+
+	/* the source's hash, which the rate step takes over */
+	r->src_hash = an_hash(r->pkt->saddr, r->pkt->family, r->cfg->seed, 0);
+	idx = (__u32)r->src_hash & (AN_BCACHE_SLOTS - 1);
+	c = bpf_map_lookup_elem(&bcache, &idx);
+	if (c && an_bcache_hit(r, c))
+		return 1;
 	an_key(&k, r->pkt->saddr, r->pkt->family);
 	b = bpf_map_lookup_elem(&blocks, &k);
 	if (b) {
-		if ((__s64)(b->until_ns - r->now) > 0)
+		if ((__s64)(b->until_ns - r->now) > 0) {
+			if (c)
+				an_bcache_fill(r, c, b);
 			return an_block_drop(r, b);
+		}
 		bpf_map_delete_elem(&blocks, &k);
 		r->st->block_expired++;
 	}

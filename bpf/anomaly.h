@@ -40,15 +40,20 @@
  *                           used in the scan window
  *   scratch   PERCPU_ARRAY  key 0: an alert or a new scan entry being
  *                           made (the stack is the parser's too)
+ *   bcache    PERCPU_ARRAY  AN_BCACHE_SLOTS struct an_bcache: the blocked
+ *                           sources this CPU dropped (the bottom of this
+ *                           file)
  *
  * The path of one IP packet (ARP and other EtherTypes pass untouched):
  *
  *   1. seen++.  The clock: config.clock_ns when set (tests), else the
- *      coarse clock, read once.
+ *      hook's coarse clock (CLOCK_MONOTONIC_COARSE), read once.
  *   2. allowlist (only while AN_F_ALLOW): a match passes, allowed++.
  *   3. block table (only while AN_F_BLOCK or AN_F_BLOCKS): a source blocked
  *      until later than now is dropped (the entry's drops and the
- *      detector's drops counted); an expired entry is deleted.  Then,
+ *      detector's drops counted; this CPU's bcache slot of the source,
+ *      when it holds the block, drops and counts without the lookup); an
+ *      expired entry is deleted.  Then,
  *      only while AN_F_BPFX, the longest blocked prefix holding the
  *      source, likewise (an expired one is deleted and the next longer
  *      one tried); a prefix never drops one of the host's own addresses.
@@ -138,6 +143,7 @@
 #define AN_MAP_SEEN		seen
 #define AN_MAP_TRACKED		tracked
 #define AN_MAP_SCRATCH		scratch
+#define AN_MAP_BCACHE		bcache
 
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
@@ -247,7 +253,7 @@ struct an_config {
 	__u32 scan_ports;	/* distinct closed ports that make a scan */
 	__u32 alert_max;	/* alerts a window, all detectors */
 	__u32 spike_factor;	/* 0: spike off */
-	__u32 pad;
+	__u32 block_gen;	/* bumped when a block is deleted or changed */
 	__u64 spike_min[AN_SCOPES];	/* packets a window, per scope */
 	__u64 spike_min_rate[AN_SCOPES]; /* the same a second, as set */
 	/* limits a window: [detector][scope]; 0 is off */
@@ -376,6 +382,28 @@ struct an_block {
 	__u8 detector;		/* AN_DET_MAX: manual */
 	__u8 plen;		/* in bpfx: the prefix's length (delete) */
 	__u8 pad[6];
+};
+
+/*
+ * A CPU's recent blocked sources (bcache, a per-CPU array indexed by the
+ * source's hash): a hit drops without the blocks lookup, and counts in the
+ * slot.  A slot is a block as it was (until_ns names it) in one
+ * config.block_gen: user space bumps that when it deletes or changes a
+ * block, so no slot outlives it.  A slot's counts go to its block when the
+ * slot is taken by another, or refilled; until then user space adds them
+ * to the entry's (the slots of that address and until_ns).
+ */
+#define AN_BCACHE_SLOTS		256	/* a power of two */
+
+struct an_bcache {
+	__u8 addr[16];
+	__u8 family;
+	__u8 detector;
+	__u16 pad;
+	__u32 gen;		/* config.block_gen + 1; 0: empty */
+	__u64 until_ns;
+	__u64 drops;
+	__u64 bytes;
 };
 
 #endif /* PKTSCOPE_BPF_ANOMALY_H */

@@ -269,8 +269,7 @@ static __always_inline enum ps_verdict shp_apply(struct ps_hook *h,
 		return PS_PASS;
 	if (r->action == SHP_ACT_SHAPE)
 		return shp_shape(h, cfg, r, b, slot, pkt);
-	/* jiffies: the coarse clock's resolution without a call (shaping.h) */
-	now = cfg->clock_ns ? cfg->clock_ns : bpf_jiffies64() * cfg->tick_ns;
+	now = cfg->clock_ns ? cfg->clock_ns : ps_hook_coarse(h);
 	tat = &b->tat;
 	if (r->flags & SHP_F_PER_SOURCE) {
 		s = shp_source(r, b, pkt);

@@ -40,7 +40,7 @@
  *     overflows anything: an idle bucket simply has TAT in the past.
  *     cost = units * unit_ns + (units * unit_frac >> 32), units being the
  *     packet's IP bytes (bit/s) or 1 (pps); tolerance = burst's cost plus one
- *     tick of the clock (config.tick_ns), which the clock's steps would
+ *     tick of the clock (ps_coarse_tick_ns()), which the clock's steps would
  *     otherwise take from the rate.
  *   action shape (TC/tcx only): skb->priority = the rule's HTB class (with
  *     SHP_F_FAIR, one of SHP_FAIR_CLASSES children, given to each new
@@ -59,13 +59,9 @@
  * it is full the kernel evicts the least recently used entries (in batches,
  * per CPU); an evicted source comes back with a full burst.
  *
- * The clock: jiffies (bpf_jiffies64(), which the verifier turns into a
- * load: no call) times config.tick_ns, the length of a tick (the
- * resolution of CLOCK_MONOTONIC_COARSE, 4 ms at HZ=250), unless
- * config.clock_ns is non-zero: then that value is the time (tests set it
- * to make runs deterministic).  The coarse clock has the same resolution
- * but is a helper call, which costs more than the rest of a policed
- * packet here.
+ * The clock: the hook's coarse one (ps_hook_coarse(): jiffies, without a
+ * call, 4 ms steps at HZ=250), unless config.clock_ns is non-zero: then
+ * that value is the time (tests set it to make runs deterministic).
  *
  * Live changes: user space writes a rule into a free slot (fully), then
  * its bits in `ports`, before it puts the slot in config.order with its
@@ -138,7 +134,7 @@ struct shp_rule {
 	__u32 unit_frac;
 	__u32 mask4;		/* per-source mask, network order */
 	__u64 mask6[2];
-	__u64 tolerance_ns;	/* burst's cost + config.tick_ns */
+	__u64 tolerance_ns;	/* burst's cost + a tick of the clock */
 	struct shp_net4 src4[SHP_NETS_MAX], not4[SHP_NETS_MAX];
 	struct shp_net6 src6[SHP_NETS_MAX], not6[SHP_NETS_MAX];
 	/* for user space only */
@@ -150,7 +146,6 @@ struct shp_rule {
 
 struct shp_config {
 	__u64 clock_ns;		/* non-zero: the time, for tests */
-	__u64 tick_ns;		/* one tick of jiffies, the clock's step */
 	__u32 ifb_ifindex;	/* 0: no IFB (yet) */
 	__u32 next_id;		/* user space: the id the next rule gets */
 	char ifb_name[16];	/* recorded before the IFB is made */

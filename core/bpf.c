@@ -50,6 +50,7 @@ struct bpf_object *ps_bpf_open(struct ps_ctx *ctx)
 	struct bpf_object *obj;
 	const void *bytes;
 	size_t size = 0;
+	int r;
 
 	if (!p || !p->bpf_elf) {
 		ps_err(ctx, "plugin has no BPF object");
@@ -72,6 +73,11 @@ struct bpf_object *ps_bpf_open(struct ps_ctx *ctx)
 		       msg);
 		return NULL;
 	}
+	/* not fatal: the object reads the same clock through a helper */
+	r = ps_bpf_set_clock(obj);
+	if (r)
+		ps_debug(ctx, "clock: cannot measure jiffies against CLOCK_MONOTONIC_COARSE (%s); %s reads it through a helper call",
+			 strerror(-r), p->name);
 	return obj;
 }
 

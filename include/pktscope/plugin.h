@@ -470,8 +470,26 @@ unsigned int ps_signals_take(void);
 /* ------------------------------------------------------------------ */
 /* BPF services                                                       */
 
-/* Open (not load) the plugin's embedded object; libbpf logs under -d. */
+/*
+ * Open (not load) the plugin's embedded object; libbpf logs under -d.
+ * Its coarse clock is set (ps_bpf_set_clock()).
+ */
 struct bpf_object *ps_bpf_open(struct ps_ctx *ctx);
+
+/*
+ * Set, before load, what ps_hook_coarse() reads (<pktscope/bpf/hook.h>)
+ * in an object opened otherwise than by ps_bpf_open() (a skeleton): 0, or
+ * -errno when the clock could not be measured (the object then reads the
+ * coarse clock through a helper call).  An object without the hook's
+ * clock is left alone.
+ */
+int ps_bpf_set_clock(struct bpf_object *obj);
+
+/* CLOCK_MONOTONIC_COARSE in ns: the clock of ps_hook_coarse(). */
+uint64_t ps_coarse_ns(void);
+
+/* The length of one step of that clock, ns (a tick: 4 ms at HZ=250). */
+uint64_t ps_coarse_tick_ns(void);
 
 /* Delete every entry of a hash, LRU or LPM map; 0 or -errno. */
 int ps_map_clear(int map_fd, size_t key_size);

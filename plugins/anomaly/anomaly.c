@@ -195,15 +195,6 @@ static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 			       0, s, sizeof(*s));
 }
 
-/* the clock of the program's windows and blocks */
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
 static int64_t mono_to_real(void)
 {
 	struct timespec r, m;
@@ -704,7 +695,7 @@ static int block_walk(struct ps_ctx *ctx, int fd, bool prefixes,
 		PS_DUMP_ROW(struct block_entry, key, v),
 	};
 	struct block_entry *rows;
-	uint64_t now = coarse_ns();
+	uint64_t now = ps_coarse_ns();
 	size_t n;
 	int r = ps_map_dump(fd, &spec, (void **)&rows, &n);
 
@@ -729,6 +720,50 @@ static int block_walk(struct ps_ctx *ctx, int fd, bool prefixes,
 	return r;
 }
 
+/*
+ * The drops each CPU counted in its cache slot of a block (bcache,
+ * anomaly.h), added to the row's: the slots of its address and until_ns.
+ */
+static int block_add_cached(struct ps_ctx *ctx,
+			    const struct ps_attachment *att,
+			    struct block_list *l)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd;
+	struct an_bcache *v;
+
+	if (ncpu <= 0)
+		return ps_err(ctx, "cannot count the CPUs");
+	fd = ps_map_open(ctx, att, PS_MAP_NAME(AN_MAP_BCACHE));
+	if (fd < 0)
+		return PS_ERR;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v) {
+		close(fd);
+		return ps_err(ctx, "out of memory");
+	}
+	for (uint32_t i = 0; i < AN_BCACHE_SLOTS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			for (size_t j = 0; v[c].gen && v[c].drops && j < l->n;
+			     j++) {
+				struct block_row *row = &l->rows[j];
+
+				if (row->family != v[c].family ||
+				    row->v.until_ns != v[c].until_ns ||
+				    row->plen != (row->family == PS_AF_INET ?
+						  32 : 128) ||
+				    memcmp(row->addr, v[c].addr, 16))
+					continue;
+				row->v.drops += v[c].drops;
+				row->v.bytes += v[c].bytes;
+			}
+	}
+	free(v);
+	close(fd);
+	return PS_OK;
+}
+
 /* Every live block of an attachment, addresses and prefixes. */
 static int list_blocks(struct ps_ctx *ctx, const struct ps_attachment *att,
 		       struct block_row **out, size_t *n)
@@ -746,6 +781,8 @@ static int list_blocks(struct ps_ctx *ctx, const struct ps_attachment *att,
 		return PS_ERR;
 	}
 	r = block_walk(ctx, fd, false, &l);
+	if (!r)
+		r = block_add_cached(ctx, att, &l);
 	if (!r)
 		r = block_walk(ctx, pfd, true, &l);
 	close(fd);
@@ -969,16 +1006,28 @@ static const struct ps_cidr *arg_cidr(const struct ps_args *args)
 	return &ps_arg_get(args, "cidr")->cidr;
 }
 
-/* flags |= set, &= ~clear, in one read-modify-write of the config */
-static int set_flags(struct ps_ctx *ctx, const struct ps_attachment *att,
-		     uint32_t set, uint32_t clear)
+/*
+ * flags |= set, &= ~clear, in one read-modify-write of the config; with
+ * stale, a block was deleted or changed: the CPUs' cached copies of every
+ * block are stale (anomaly.h).
+ */
+static int config_change(struct ps_ctx *ctx, const struct ps_attachment *att,
+			 uint32_t set, uint32_t clear, bool stale)
 {
 	struct an_config c;
 
 	if (read_config(ctx, att, &c))
 		return PS_ERR;
 	c.flags = (c.flags | set) & ~clear;
+	if (stale)
+		c.block_gen++;
 	return write_config(ctx, att, &c);
+}
+
+static int set_flags(struct ps_ctx *ctx, const struct ps_attachment *att,
+		     uint32_t set, uint32_t clear)
+{
+	return config_change(ctx, att, set, clear, false);
 }
 
 static int allow_change(struct ps_ctx *ctx, const struct ps_args *args,
@@ -1151,8 +1200,8 @@ static int block_put(struct ps_ctx *ctx, const struct ps_attachment *att,
 			   "the block table is full" : strerror(errno));
 	close(fd);
 	if (!r)
-		r = set_flags(ctx, att, AN_F_BLOCKS | (single ? 0 : AN_F_BPFX),
-			      0);
+		r = config_change(ctx, att, AN_F_BLOCKS |
+				  (single ? 0 : AN_F_BPFX), 0, single);
 	return r;
 }
 
@@ -1176,7 +1225,8 @@ static int do_block_add(struct ps_ctx *ctx, const struct ps_args *args)
 		r = read_config(ctx, &atts[i], &c);
 		if (r)
 			break;
-		b.until_ns = coarse_ns() + ps_arg_u64(args, "ttl", c.block_ns);
+		b.until_ns = ps_coarse_ns() +
+			     ps_arg_u64(args, "ttl", c.block_ns);
 		r = block_put(ctx, &atts[i], a, word, &b);
 	}
 	free(atts);
@@ -1201,6 +1251,8 @@ static int block_drop(struct ps_ctx *ctx, const struct ps_attachment *att,
 	/* the last prefix gone: the program stops looking */
 	if (gone && !single && bpf_map_get_next_key(fd, NULL, &next) &&
 	    set_flags(ctx, att, 0, AN_F_BPFX))
+		gone = -1;
+	if (gone > 0 && single && config_change(ctx, att, 0, 0, true))
 		gone = -1;
 	close(fd);
 	return gone;

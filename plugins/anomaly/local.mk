@@ -24,7 +24,7 @@ tests_bpf_test_anomaly_SOURCES = tests/bpf/test_anomaly.c tests/lib/frames.c \
 tests_bpf_test_anomaly_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf \
 	-I$(top_srcdir)/tests/lib
 tests_bpf_test_anomaly_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_bpf_test_anomaly_LDADD = $(CMOCKA_LIBS) $(LIBBPF_LIBS)
+tests_bpf_test_anomaly_LDADD = libpktscope.la $(CMOCKA_LIBS) $(LIBBPF_LIBS)
 TESTS += tests/bpf/test_anomaly
 endif
 BATS_TESTS += tests/integration/anomaly.bats

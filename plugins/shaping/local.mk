@@ -22,7 +22,8 @@ tests_bpf_test_shaping_SOURCES = tests/bpf/test_shaping.c tests/lib/frames.c \
 tests_bpf_test_shaping_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bpf \
 	-I$(top_srcdir)/tests/lib
 tests_bpf_test_shaping_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
-tests_bpf_test_shaping_LDADD = $(CMOCKA_LIBS) $(LIBBPF_LIBS) -lpthread
+tests_bpf_test_shaping_LDADD = libpktscope.la $(CMOCKA_LIBS) $(LIBBPF_LIBS) \
+	-lpthread
 TESTS += tests/bpf/test_shaping
 endif
 BATS_TESTS += tests/integration/shaping.bats

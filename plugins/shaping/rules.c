@@ -191,15 +191,6 @@ static unsigned int dev_mtu(const char *ifname)
 	return mtu;
 }
 
-uint64_t shp_clock_tick_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts))
-		return 4000000;		/* HZ=250 */
-	return (uint64_t)ts.tv_sec * SHP_NSEC + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t default_burst(uint64_t rate, bool pps, bool shape,
 			      unsigned int frame)
 {
@@ -288,7 +279,7 @@ static int build_limit(struct ps_ctx *ctx, const struct ps_args *args,
 	    att->mode != PS_MODE_XDP_NATIVE && att->mode != PS_MODE_XDP_GENERIC)
 		ps_warn(ctx, "burst %s is below a 64 KiB GSO packet, which TC sees whole: such packets will be dropped",
 			ps_fmt_size(burst, b, sizeof(b)));
-	shp_rule_set_rate(r, rate, pps, burst, shp_clock_tick_ns());
+	shp_rule_set_rate(r, rate, pps, burst, ps_coarse_tick_ns());
 	if (r->tolerance_ns > (1ULL << 62))
 		return ps_usage_err(ctx, "burst too large for that rate");
 	return PS_OK;

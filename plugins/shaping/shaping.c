@@ -197,7 +197,6 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (fd < 0)
 		return PS_ERR;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.tick_ns = shp_clock_tick_ns();
 	cfg.next_id = 1;
 	shp_ifb_name(att->ifname, cfg.ifb_name, sizeof(cfg.ifb_name));
 	if (bpf_map_update_elem(fd, &zero, &cfg, 0))

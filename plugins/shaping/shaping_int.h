@@ -50,8 +50,6 @@ const char *fmt_limit(const struct shp_rule *r, char *buf, size_t len);
 const char *fmt_burst(const struct shp_rule *r, char *buf, size_t len);
 
 /* rules.c */
-/* one tick of the coarse clock, the slack a bucket gets (shaping.h) */
-uint64_t shp_clock_tick_ns(void);
 int do_rule_add(struct ps_ctx *ctx, const struct ps_args *args);
 int do_rule_del(struct ps_ctx *ctx, const struct ps_args *args);
 /* view.c */

@@ -19,6 +19,7 @@
  * are fed to XDP only.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@
 #include "bpf_harness.h"
 #include <cmocka.h>
 #include <pktscope/bpf/parse.h>
+#include <pktscope/plugin.h>
 #include "anomaly.h"
 #include "anomaly.skel.h"
 
@@ -55,11 +57,34 @@ static int on_alert(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The object with the core's clock, as every attach has it; ahead_ns
+ * moves that clock forward (a test of whether the program reads it).
+ */
+static struct anomaly *load_anomaly(__u64 ahead_ns)
+{
+	struct anomaly *a = anomaly__open();
+	int r;
+
+	if (!a)
+		return NULL;
+	r = ps_bpf_set_clock(a->obj);
+	a->rodata_ps_clock->ps_clock.off_ns -= ahead_ns;
+	if (!r)
+		r = anomaly__load(a);
+	if (r) {
+		anomaly__destroy(a);
+		errno = r < 0 ? -r : r;
+		return NULL;
+	}
+	return a;
+}
+
 static void env_setup(void)
 {
 	if (!harness_setup())
 		return;
-	env.an = anomaly__open_and_load();
+	env.an = load_anomaly(0);
 	if (!harness_loaded(env.an, "anomaly.bpf.o"))
 		return;
 	env.rb = ring_buffer__new(bpf_map__fd(env.an->maps.alerts), on_alert,
@@ -684,6 +709,30 @@ static void t_per_source(void **state)
 
 /* ---- blocking ---- */
 
+/* what the CPUs' cache slots of a block counted (bcache, anomaly.h) */
+static void add_cached(const uint8_t *src, struct an_block *b)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct an_bcache *v = calloc((size_t)ncpu, sizeof(*v));
+	uint8_t addr[16] = { 0 };
+
+	assert_non_null(v);
+	memcpy(addr, src, 4);
+	for (__u32 i = 0; i < AN_BCACHE_SLOTS; i++) {
+		assert_int_equal(bpf_map_lookup_elem(
+			bpf_map__fd(env.an->maps.bcache), &i, v), 0);
+		for (int c = 0; c < ncpu; c++)
+			if (v[c].gen && v[c].family == 2 &&
+			    v[c].until_ns == b->until_ns &&
+			    !memcmp(v[c].addr, addr, 16)) {
+				b->drops += v[c].drops;
+				b->bytes += v[c].bytes;
+			}
+	}
+	free(v);
+}
+
+/* a block as user space shows it: the entry and the cached counts */
 static struct an_block get_block(const uint8_t *src, int *found)
 {
 	struct an_block b = { 0 };
@@ -692,6 +741,8 @@ static struct an_block get_block(const uint8_t *src, int *found)
 	ps_addr_key_set(&k, 2, src);
 	*found = !bpf_map_lookup_elem(bpf_map__fd(env.an->maps.blocks), &k,
 				      &b);
+	if (*found)
+		add_cached(src, &b);
 	return b;
 }
 
@@ -735,6 +786,131 @@ static void t_block(void **state)
 	get_block(src_a, &found);
 	assert_false(found);
 	assert_int_equal(read_stats().block_expired, 1);
+}
+
+/*
+ * The production clock, which the core sets (ps_bpf_set_clock()): a block
+ * the program makes ends block_ns after user space's CLOCK_MONOTONIC_COARSE
+ * (ps_coarse_ns()), and one user space makes ends when that clock says,
+ * to a tick or two.  An object whose ps_clock runs an hour ahead sees a
+ * block of half an hour over: the program reads ps_clock.  The clock is
+ * real here, so the two hooks' runs may share a window: each has its own
+ * sources, and the dedup slots start empty.
+ */
+static void t_shared_clock(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	const __u64 tick = ps_coarse_tick_ns(), ttl = 50 * tick;
+	const uint8_t sa[4] = { 198, 51, 100, 20 + h };
+	const uint8_t sb[4] = { 198, 51, 100, 30 + h };
+	struct an_block b = { .detector = AN_DET_MAX };
+	struct anomaly *ahead;
+	struct ps_addr_key k;
+	struct frame fa, fb;
+	__u64 t0, t1;
+	int found, fd = bpf_map__fd(env.an->maps.blocks), ret = 0;
+
+	need_bpf();
+	assert_true(env.an->rodata_ps_clock->ps_clock.tick_ns == tick);
+	zero_array(env.an->maps.dedup, sizeof(__u64));
+	cfg.clock_ns = 0;
+	cfg.flags |= AN_F_BLOCK;
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 1;
+	set_config();
+	mk_det(&fa, AN_DET_SYN_FLOOD, sa, dst_v);
+	mk_det(&fb, AN_DET_SYN_FLOOD, sb, dst_v);
+	/* the program's block, by the program's clock */
+	t0 = ps_coarse_ns();
+	run(h, &fa);
+	t1 = ps_coarse_ns();
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].action, AN_ACT_BLOCK);
+	assert_in_range(env.ev[0].block_until_ns, t0 + cfg.block_ns - tick,
+			t1 + cfg.block_ns + tick);
+	b = get_block(sa, &found);
+	assert_true(found);
+	assert_int_equal(b.until_ns, env.ev[0].block_until_ns);
+	run_dropped(h, &fa);
+
+	/* user space's block, by user space's clock; no detector */
+	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 0;
+	set_config();
+	b = (struct an_block){ .detector = AN_DET_MAX };
+	b.until_ns = ps_coarse_ns() + ttl;
+	ps_addr_key_set(&k, 2, sb);
+	assert_int_equal(bpf_map_update_elem(fd, &k, &b, 0), 0);
+	run_dropped(h, &fb);
+	while (ps_coarse_ns() < b.until_ns - 2 * tick)
+		usleep(1000);
+	run_dropped(h, &fb);	/* a tick or two before the end: still on */
+	while (ps_coarse_ns() < b.until_ns + 2 * tick)
+		usleep(1000);
+	run(h, &fb);
+	get_block(sb, &found);
+	assert_false(found);
+
+	/* an hour ahead: half an hour's block is over */
+	ahead = load_anomaly(3600 * NSEC);
+	assert_non_null(ahead);
+	array_set(ahead->maps.config, &cfg);
+	b.until_ns = ps_coarse_ns() + 1800 * NSEC;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(ahead->maps.blocks),
+					     &k, &b, 0), 0);
+	assert_int_equal(test_run(hook_prog_fd(h, ahead->progs.an_xdp,
+					       ahead->progs.an_tc),
+				  fb.buf, fb.len, 1, &ret), 0);
+	anomaly__destroy(ahead);
+	assert_int_equal(ret, hook_pass_ret(h));
+}
+
+/*
+ * The CPUs' cache of blocked sources: a hit drops and counts; a block
+ * deleted, or put back with another end, under a new config.block_gen (as
+ * user space does it) is seen at the next packet, and counts from zero.
+ */
+static void t_block_cache(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	struct an_block b = { .detector = AN_DET_MAX };
+	struct ps_addr_key k;
+	struct frame f;
+	int fd = bpf_map__fd(env.an->maps.blocks), found;
+
+	need_bpf();
+	zero_array(env.an->maps.bcache, sizeof(struct an_bcache));
+	cfg.flags |= AN_F_BLOCKS;
+	set_config();
+	mk_det(&f, AN_DET_PPS, src_a, dst_v);
+	ps_addr_key_set(&k, 2, src_a);
+	b.until_ns = cfg.clock_ns + 3600 * NSEC;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &b, 0), 0);
+	for (int i = 0; i < 5; i++)
+		run_dropped(h, &f);
+	b = get_block(src_a, &found);
+	assert_true(found);
+	assert_int_equal(b.drops, 5);
+	assert_int_equal(b.bytes, 5 * f.len);
+	assert_int_equal(read_stats().block_drops, 5);
+	/* deleted: the next packet passes */
+	assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+	cfg.block_gen++;
+	set_config();
+	run(h, &f);
+	/* put back, to end sooner: dropped, counted afresh, and it ends */
+	b = (struct an_block){ .detector = AN_DET_MAX };
+	b.until_ns = cfg.clock_ns + 10 * NSEC;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &b, 0), 0);
+	cfg.block_gen++;
+	set_config();
+	run_dropped(h, &f);
+	run_dropped(h, &f);
+	b = get_block(src_a, &found);
+	assert_int_equal(b.drops, 2);
+	set_clock(cfg.clock_ns + 10 * NSEC);
+	run(h, &f);
+	get_block(src_a, &found);
+	assert_false(found);
+	assert_int_equal(read_stats().block_drops, 7);
 }
 
 /* manual blocks work in alert mode through AN_F_BLOCKS */
@@ -1410,6 +1586,8 @@ int main(void)
 		T(t_per_source),
 		T(t_block),
 		T(t_manual_block),
+		T(t_shared_clock),
+		T(t_block_cache),
 		T(t_prefix_block),
 		T(t_allowlist),
 		T(t_own_protected),

@@ -4,7 +4,7 @@
  * case once through the XDP and once through the TC entry point.
  *
  * The time is injected: config.clock_ns, when non-zero, is what the program
- * takes for "now" instead of the kernel's jiffies (shaping.h).  Each case
+ * takes for "now" instead of the hook's coarse clock (shaping.h).  Each case
  * but real_clock sets it, so the bucket arithmetic is exact and the same on every run: a
  * case says how many packets of a burst pass, to the packet, and how many
  * more pass after the clock moves by a given number of nanoseconds.  The
@@ -26,6 +26,7 @@
 #include "bpf_harness.h"
 #include <cmocka.h>
 #include <pktscope/bpf/parse.h>
+#include <pktscope/plugin.h>
 #include "shaping.h"
 #include "shaping.skel.h"
 
@@ -47,7 +48,20 @@ static void env_setup(void)
 {
 	if (!harness_setup())
 		return;
-	env.sk = shaping__open_and_load();
+	int r;
+
+	env.sk = shaping__open();
+	if (env.sk) {
+		/* the core's clock, as every attach has it */
+		r = ps_bpf_set_clock(env.sk->obj);
+		if (!r)
+			r = shaping__load(env.sk);
+		if (r) {
+			shaping__destroy(env.sk);
+			env.sk = NULL;
+			errno = r < 0 ? -r : r;
+		}
+	}
 	harness_loaded(env.sk, "shaping.bpf.o");
 }
 
@@ -680,7 +694,7 @@ static void match_tables(void **state)
 }
 
 /*
- * The kernel's clock, not an injected one: jiffies times config.tick_ns.
+ * The kernel's clock, not an injected one: the core's (ps_bpf_set_clock()).
  * 100 packets/s and a burst of 2: the burst passes, the next is dropped,
  * and 60 ms later (six packets' worth) the bucket has refilled.
  */
@@ -689,17 +703,16 @@ static void real_clock(void **state)
 	enum hook h = hook_of(state);
 	struct shp_rule r;
 	struct shp_config c;
-	struct timespec res;
 	struct frame f;
 
 	need_bpf();
-	assert_int_equal(clock_getres(CLOCK_MONOTONIC_COARSE, &res), 0);
+	assert_true(env.sk->rodata_ps_clock->ps_clock.tick_ns ==
+		    ps_coarse_tick_ns());
 	c = get_config();
 	c.clock_ns = 0;
-	c.tick_ns = (__u64)res.tv_sec * NSEC + (__u64)res.tv_nsec;
 	array_set(env.sk->maps.config, &c);
 	r = rule(1, 100, 1, 2);
-	shp_rule_set_rate(&r, 100, 1, 2, c.tick_ns);
+	shp_rule_set_rate(&r, 100, 1, 2, ps_coarse_tick_ns());
 	put_rule(0, &r);
 	set_order(1, 0);
 	udp4(&f, NULL, 53, 64);

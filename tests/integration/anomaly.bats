@@ -380,6 +380,12 @@ EOF
 		fail "another address was dropped too"
 	after=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
 	[[ $after -gt $before ]] || fail "drops not counted: $before -> $after"
+	# the only block: its drops are all of them, the CPUs' cached ones too
+	listed=$(PS -j anomaly block list | jq --arg s "$LAB_PEER_IP4" \
+		'.interfaces[0].blocks[] | select(.addr == $s) | .dropped_packets')
+	later=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	[[ $listed -ge $after && $listed -le $later ]] ||
+		fail "block list says $listed dropped, the counters $after-$later"
 	# expiry: at block_until, without user space
 	until_s=$(jq -r .block_until <<<"$a")
 	"$PY" - "$until_s" <<'EOF'

@@ -45,8 +45,17 @@
  *
  * The clock: ps_hook_now() and ps_hook_coarse() read the clock the first
  * time they are called for a packet and return the same value after that.
- * bpf_ktime_get_ns() costs several times the parser; the coarse clock
- * (tick resolution, 4 ms at HZ=250) is cheap and enough for windows.
+ * ps_hook_now() is CLOCK_MONOTONIC (bpf_ktime_get_ns(), a helper call);
+ * ps_hook_coarse() is CLOCK_MONOTONIC_COARSE (tick resolution, 4 ms at
+ * HZ=250), enough for windows and expiries, and the same clock user space
+ * reads with ps_coarse_ns().  It is jiffies (bpf_jiffies64(), which the
+ * verifier turns into a load) times the tick, less the offset between
+ * jiffies and CLOCK_MONOTONIC_COARSE: ps_clock (below), which the core
+ * measures and sets in every object it opens (ps_bpf_open();
+ * ps_bpf_set_clock() for an object opened otherwise) before load.  An
+ * object loaded without it reads bpf_ktime_get_coarse_ns(): the same
+ * clock, through a helper call that costs more than the rest of a cheap
+ * plugin's packet.
  *
  * Pins: every map in the object's ".maps" section is pinned under
  * <bpffs>/pktscope/<ifname>/<plugin>/<map> and read back by name in later
@@ -54,9 +63,9 @@
  * Names starting with "ps_" are the core's: in the plugin's folder
  * ps_verdicts, ps_meta, ps_link, ps_prog, ps_res; in the interface's folder
  * the XDP chain's ps_xdp_chain, ps_xdp_slots and ps_xdp_link; and the
- * object's ps_xdp_chain, ps_xdp_slot and ps_hook_probe (below).  The core
- * owns the link, the pins and the program; a plugin's user space closes
- * only what it opened itself (ps_map_open() descriptors).
+ * object's ps_xdp_chain, ps_xdp_slot, ps_hook_probe and ps_clock (below).
+ * The core owns the link, the pins and the program; a plugin's user space
+ * closes only what it opened itself (ps_map_open() descriptors).
  *
  * Objects of several files: any .bpf.c may include this header (it
  * includes the parser, whose global functions are weak: see parse.h);
@@ -94,6 +103,14 @@ struct ps_verdict_count {
 /* the sections of ps_xdp_slot and ps_hook_probe: one small map each */
 #define PS_XDP_SLOT_SEC		".rodata.ps_xdp"
 #define PS_PROBE_SEC		".data.ps_probe"
+/*
+ * ps_clock, in its own section: the coarse clock's tick and jiffies *
+ * tick - CLOCK_MONOTONIC_COARSE, in ns, set by the core before load (the
+ * top of this file); tick_ns 0: not set.
+ */
+#define PS_CLOCK_SEC		".rodata.ps_clock"
+#define PS_CLOCK_FIELDS	__u64 tick_ns; __u64 off_ns;
+struct ps_clock { PS_CLOCK_FIELDS };
 
 #ifdef __bpf__
 
@@ -114,10 +131,24 @@ static __always_inline __u64 ps_hook_now(struct ps_hook *h)
 	return h->now;
 }
 
+/*
+ * Weak, as the parser's functions, so that every file of an object may
+ * include this header; all of them then read the first file's.  Of no
+ * named type, so that a skeleton needs no header of ours.
+ */
+const volatile struct { PS_CLOCK_FIELDS } ps_clock SEC(PS_CLOCK_SEC)
+	__weak = {};
+
 static __always_inline __u64 ps_hook_coarse(struct ps_hook *h)
 {
-	if (!h->now_coarse)
-		h->now_coarse = bpf_ktime_get_coarse_ns();
+	if (!h->now_coarse) {
+		/* read-only and known at load: the verifier keeps one branch */
+		if (ps_clock.tick_ns)
+			h->now_coarse = bpf_jiffies64() * ps_clock.tick_ns -
+					ps_clock.off_ns;
+		else
+			h->now_coarse = bpf_ktime_get_coarse_ns();
+	}
 	return h->now_coarse;
 }
 
