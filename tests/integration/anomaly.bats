@@ -265,9 +265,11 @@ EOF2
 	sleep 0.3
 	watch_stop
 	cat "$T/alerts.json" >&2
+	# one alert a window at most: the 2 s burst (longer when the machine
+	# is loaded) spans up to three 1 s windows
 	for scope in source destination interface; do
 		n=$(n_alerts ".detector == \"spike\" and .scope == \"$scope\"")
-		[[ $n -ge 1 && $n -le 2 ]] || fail "$n $scope spikes"
+		[[ $n -ge 1 && $n -le 3 ]] || fail "$n $scope spikes"
 	done
 	assert_eq "$LAB_PEER_IP4" "$(alerts '.detector == "spike" and .scope == "source"' | jq -r .src | sort -u)"
 	assert_eq "$LAB_HOST_IP4" "$(alerts '.detector == "spike" and .scope == "destination"' | jq -r .dst | sort -u)"
