@@ -7,8 +7,9 @@
  * Jiffies start at INITIAL_JIFFIES, not at boot, so jiffies * tick is not
  * the coarse clock: the offset between the two is measured here, once a
  * process, by a tiny program that reads both in one run.  Both step in the
- * same tick handler, so the offset stays put for as long as the kernel
- * runs (to the tick handler's latency: microseconds).
+ * same tick handler, but the coarse clock follows NTP's slew and jiffies
+ * do not, so a loaded program's offset drifts, by tens of ns a second
+ * (milliseconds a week): nothing for windows and block times of seconds.
  */
 #include <errno.h>
 #include <string.h>
