@@ -312,7 +312,7 @@ assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["plugin_abi"] == 2, p
 	run --separate-stderr "$PKTSCOPE" --plugin-path "$EXT" __complete hello-ext say ""
 	[ "$(sort <<< "$output" | grep -v '^help$' | paste -sd ' ')" = "bye hi" ]
 	run --separate-stderr "$PKTSCOPE" --plugin-path "$EXT" __complete hello-ext shout ""
-	[ "$(sort <<< "$output" | paste -sd ' ')" = "times word" ]
+	[ "$(sort <<< "$output" | paste -sd ' ')" = "help times word" ]
 	# through the environment too, as the shell scripts would see it
 	PKTSCOPE_PLUGIN_PATH=$EXT run --separate-stderr "$PKTSCOPE" __complete hello-
 	[ "$output" = hello-ext ]
