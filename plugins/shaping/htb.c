@@ -312,24 +312,40 @@ void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 	nl_socket_free(sk);
 }
 
+/* the host's qdiscs (libnl 3.7 has no dump of one device's), once a view */
+struct shp_leaves *shp_leaves_read(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *cache = NULL;
+
+	if (sk && !nl_connect(sk, NETLINK_ROUTE) &&
+	    rtnl_qdisc_alloc_cache(sk, &cache))
+		cache = NULL;
+	nl_socket_free(sk);
+	return (struct shp_leaves *)cache;
+}
+
+void shp_leaves_free(struct shp_leaves *l)
+{
+	nl_cache_free((struct nl_cache *)l);
+}
+
 /*
  * From the leaf qdiscs, not the classes: a segment the bfifo drops after
  * TBF cut an aggregate counts in TBF's drops only (HTB saw the aggregate
  * enqueued).
  */
-bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
+bool shp_htb_stats(const struct shp_leaves *l, int ifb,
+		   const struct shp_rule *r, unsigned int slot,
 		   uint64_t *drops, uint64_t *backlog)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	struct nl_cache *cache = NULL;
+	struct nl_cache *cache = (struct nl_cache *)l;
 	bool fair = r->flags & SHP_F_FAIR;
 	bool ok = false;
 
 	*drops = *backlog = 0;
-	if (!sk || nl_connect(sk, NETLINK_ROUTE) ||
-	    rtnl_qdisc_alloc_cache(sk, &cache))
-		goto out;
-	for (unsigned int k = 0; k < (fair ? SHP_FAIR_CLASSES : 1); k++) {
+	for (unsigned int k = 0; cache && k < (fair ? SHP_FAIR_CLASSES : 1);
+	     k++) {
 		uint32_t major = fair ? FAIR_LEAF_MAJOR(slot, k) :
 			LEAF_MAJOR(slot);
 		struct rtnl_qdisc *q = rtnl_qdisc_get(cache, ifb,
@@ -342,9 +358,6 @@ bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
 		rtnl_qdisc_put(q);
 		ok = true;
 	}
-out:
-	nl_cache_free(cache);
-	nl_socket_free(sk);
 	return ok;
 }
 
@@ -387,9 +400,21 @@ void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 	(void)slot;
 }
 
-bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
+struct shp_leaves *shp_leaves_read(void)
+{
+	return NULL;
+}
+
+void shp_leaves_free(struct shp_leaves *l)
+{
+	(void)l;
+}
+
+bool shp_htb_stats(const struct shp_leaves *l, int ifb,
+		   const struct shp_rule *r, unsigned int slot,
 		   uint64_t *drops, uint64_t *backlog)
 {
+	(void)l;
 	(void)ifb;
 	(void)r;
 	(void)slot;

@@ -35,8 +35,13 @@ void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 /* the leaf queue and HTB burst a shaped rule of rate bit/s gets */
 uint64_t shp_leaf_limit_bytes(uint64_t rate);
 
-/* drops and backlog of the rule's leaves (tc statistics); false: none */
-bool shp_htb_stats(int ifb, const struct shp_rule *r, unsigned int slot,
+/* the leaf queues' tc statistics, read once for every rule (NULL: none) */
+struct shp_leaves;
+struct shp_leaves *shp_leaves_read(void);
+void shp_leaves_free(struct shp_leaves *l);
+/* drops and backlog of the rule's leaves, from l; false: none */
+bool shp_htb_stats(const struct shp_leaves *l, int ifb,
+		   const struct shp_rule *r, unsigned int slot,
 		   uint64_t *drops, uint64_t *backlog_bytes);
 
 #endif /* PKTSCOPE_SHAPING_HTB_H */

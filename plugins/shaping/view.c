@@ -46,6 +46,8 @@ static int view_read(struct ps_ctx *ctx, const struct ps_attachment *att,
 {
 	struct shp_rule rules[SHP_RULES_MAX];
 	uint32_t slots[SHP_RULES_MAX];
+	struct shp_leaves *leaves = NULL;
+	bool leaves_read = false;
 	struct maps m;
 	int e;
 
@@ -60,11 +62,17 @@ static int view_read(struct ps_ctx *ctx, const struct ps_attachment *att,
 		rv->r = rules[i];
 		rv->slot = slots[i];
 		e = get_counters(&m, slots[i], &rv->c);
-		if (!e && rv->r.action == SHP_ACT_SHAPE && v->cfg.ifb_ifindex)
-			rv->q_ok = shp_htb_stats((int)v->cfg.ifb_ifindex,
-						 &rv->r, rv->slot, &rv->q_drops,
-						 &rv->q_backlog);
+		if (e || rv->r.action != SHP_ACT_SHAPE || !v->cfg.ifb_ifindex)
+			continue;
+		if (!leaves_read) {
+			leaves = shp_leaves_read();
+			leaves_read = true;
+		}
+		rv->q_ok = shp_htb_stats(leaves, (int)v->cfg.ifb_ifindex,
+					 &rv->r, rv->slot, &rv->q_drops,
+					 &rv->q_backlog);
 	}
+	shp_leaves_free(leaves);
 	if (!e)
 		e = get_counters(&m, SHP_RULES_MAX, &v->unmatched);
 	maps_close(&m);
