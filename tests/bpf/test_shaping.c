@@ -753,6 +753,23 @@ static void *run_on_cpu(void *arg)
 	return NULL;
 }
 
+/* f run repeat times on CPU 0 and on CPU 1 at once */
+static void run_two_cpus(enum hook h, const struct frame *f, __u32 repeat)
+{
+	struct cpu_run c[2];
+	pthread_t t[2];
+
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct cpu_run){ i, prog_fd(h), f, repeat, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, run_on_cpu,
+						&c[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(c[i].err, 0);
+	}
+}
+
 /*
  * Two CPUs hammer one bucket at a standing clock: exactly the burst gets
  * through, never more (over-admission 0, where the issue allows 1%).
@@ -761,8 +778,6 @@ static void two_cpus_one_bucket(void **state)
 {
 	enum hook h = hook_of(state);
 	struct shp_rule r = rule(1, 1000, 1, 2000);
-	struct cpu_run c[2];
-	pthread_t t[2];
 	struct frame f;
 
 	need_bpf();
@@ -771,15 +786,7 @@ static void two_cpus_one_bucket(void **state)
 	put_rule(0, &r);
 	set_order(1, 0);
 	udp4(&f, NULL, 53, 64);
-	for (int i = 0; i < 2; i++) {
-		c[i] = (struct cpu_run){ i, prog_fd(h), &f, 20000, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, run_on_cpu,
-						&c[i]), 0);
-	}
-	for (int i = 0; i < 2; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(c[i].err, 0);
-	}
+	run_two_cpus(h, &f, 20000);
 	expect_counts(0, 2000, 38000, 64);
 }
 
@@ -789,9 +796,7 @@ static void two_cpus_one_source(void **state)
 	enum hook h = hook_of(state);
 	struct shp_rule r = rule(1, 1000, 1, 2000);
 	struct shp_src_key k = { .rule_id = 1, .family = 2 };
-	struct cpu_run c[2];
 	struct shp_src src;
-	pthread_t t[2];
 	struct frame f;
 
 	need_bpf();
@@ -801,15 +806,7 @@ static void two_cpus_one_source(void **state)
 	put_rule(0, &r);
 	set_order(1, 0);
 	udp4(&f, A, 53, 64);
-	for (int i = 0; i < 2; i++) {
-		c[i] = (struct cpu_run){ i, prog_fd(h), &f, 20000, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, run_on_cpu,
-						&c[i]), 0);
-	}
-	for (int i = 0; i < 2; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(c[i].err, 0);
-	}
+	run_two_cpus(h, &f, 20000);
 	expect_counts(0, 2000, 38000, 64);
 	memcpy(k.addr, A, 4);
 	assert_int_equal(bpf_map_lookup_elem(
