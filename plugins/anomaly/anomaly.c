@@ -472,14 +472,10 @@ struct reader {
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
 {
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 47: return "gre";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	}
+	const char *name = ps_proto_name(p);
+
+	if (name)
+		return name;
 	snprintf(buf, len, "%u", p);
 	return buf;
 }

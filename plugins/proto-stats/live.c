@@ -156,11 +156,10 @@ static int take(struct ps_ctx *ctx, const struct ps_attachment *att,
 		for (size_t i = 0; i < l.n; i++) {
 			if (g == G_PORT) {
 				const struct pstat_port_key *k = (const void *)l.v[i].key;
+				const char *name = ps_proto_name(k->proto);
 
 				snprintf(label, sizeof(label), "%s/%u",
-					 k->proto == 6 ? "tcp" : k->proto == 17 ?
-					 "udp" : k->proto == 132 ? "sctp" : "ip",
-					 k->port);
+					 name ? name : "ip", k->port);
 			} else {
 				src_label((const void *)l.v[i].key, g, label,
 					  sizeof(label));

@@ -104,9 +104,7 @@ const char *fmt_match(const struct shp_rule *r, char *buf, size_t len)
 	off = put_nets(buf, len, off, "src", r, 0);
 	off = put_nets(buf, len, off, "not-src", r, 1);
 	if ((r->flags & SHP_F_PROTO) && off < len) {
-		const char *name = r->proto == 6 ? "tcp" : r->proto == 17 ?
-			"udp" : r->proto == 1 ? "icmp" : r->proto == 58 ?
-			"icmpv6" : r->proto == 132 ? "sctp" : NULL;
+		const char *name = ps_proto_name(r->proto);
 
 		if (name)
 			off += (size_t)snprintf(buf + off, len - off,

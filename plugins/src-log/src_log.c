@@ -1622,18 +1622,27 @@ static int cmp_src(const void *a, const void *b, void *data)
 	return p < q ? 1 : p > q ? -1 : 0;
 }
 
+/* the IP protocol of each SLOG_P_* bit but SLOG_P_OTHER, in bit order */
+static const uint8_t slog_p_protos[] = {
+	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
+	IPPROTO_GRE,
+};
+_Static_assert(SLOG_P_OTHER == 1U << ARRAY_SIZE(slog_p_protos),
+	       "one IP protocol per SLOG_P_* bit before SLOG_P_OTHER");
+
 static void protos_str(uint32_t bits, char *buf, size_t len)
 {
-	static const char *const names[] = {
-		"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "other",
-	};
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(names) && off < len; i++)
+	for (size_t i = 0; i <= ARRAY_SIZE(slog_p_protos) && off < len; i++) {
+		const char *name = i < ARRAY_SIZE(slog_p_protos) ?
+			ps_proto_name(slog_p_protos[i]) : "other";
+
 		if (bits & (1U << i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s",
-						off ? "," : "", names[i]);
+						off ? "," : "", name);
+	}
 }
 
 static void fmt_ktime(uint64_t ns, int64_t off, char *buf, size_t len)

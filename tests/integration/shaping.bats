@@ -201,6 +201,18 @@ assert_clean() {
 	[ -z "$(ifb_of)" ] || fail "an IFB appeared"
 }
 
+@test "shaping: rule list shows each rule's match as it was given, protocols by name" {
+	attach
+	P shaping rule add dev "$IF" name g proto gre pps 10 >/dev/null
+	P shaping rule add dev "$IF" name i6 proto icmpv6 pps 10 >/dev/null
+	P shaping rule add dev "$IF" name n proto 89 pps 10 >/dev/null
+	P shaping rule add dev "$IF" name s proto tcp dport 80-90 syn pps 10 >/dev/null
+	P shaping rule add dev "$IF" name u src 10.0.0.0/8 proto udp sport 53 pps 10 >/dev/null
+	assert_eq '["proto gre","proto icmpv6","proto 89","proto tcp dport 80-90 syn","src 10.0.0.0/8 proto udp sport 53"]' \
+		"$(P -j shaping rule list dev "$IF" interval 1ms | jq -c '[.rules[].match]')" \
+		"rule matches"
+}
+
 @test "shaping: action shape is refused in XDP mode, nothing half made" {
 	attach mode xdp
 	run_err "$PKTSCOPE" shaping rule add dev "$IF" rate 10mbit action shape

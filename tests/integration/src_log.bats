@@ -753,19 +753,23 @@ filter_case() {
 	# from the capture (at TC ingress a tagged frame is 4 bytes shorter)
 	run_err "$PKTSCOPE" -j src-log sources dev "$IF" limit 100
 	[ "$status" -eq 0 ]
-	jq -S -c '[.interfaces[0].sources[] | {(.addr): [.packets, .bytes]}] | add' <<<"$output" >"$T/sources.got"
+	jq -S -c '[.interfaces[0].sources[] | {(.addr): [.packets, .bytes, .protocols]}] | add' <<<"$output" >"$T/sources.got"
 	capture_fields "$T/cap.pcap" '(ip || ipv6) && !_ws.malformed' >"$T/ip.tsv"
 	"$PY" - "$T/ip.tsv" "$LAB_PEER_IP6" >"$T/sources.want" <<'EOF'
 import json, sys
 ip = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 n = len(ip) // 3            # the same mix three times, in order
 icmp = lambda r: {"icmp", "icmpv6"} & set(r[3].split(":")) and r[7] != sys.argv[2]
-out = {}
+L4 = ["tcp", "udp", "icmp", "icmpv6", "sctp", "gre"]  # the column's order, then "other"
+out, l4 = {}, {}
 for r in ip[:n] + [r for r in ip[n:2 * n] if icmp(r)] + ip[2 * n:]:
     src = r[5] or r[7]
     p, b = out.get(src, (0, 0))
     out[src] = (p + 1, b + int(r[2]) - (4 if r[4] else 0))
-print(json.dumps({k: list(v) for k, v in out.items()}, sort_keys=True, separators=(",", ":")))
+    first = [x for x in r[3].split(":") if x in L4]
+    l4.setdefault(src, set()).add(first[0] if first else "other")
+print(json.dumps({k: [v[0], v[1], ",".join(x for x in L4 + ["other"] if x in l4[k])]
+                  for k, v in out.items()}, sort_keys=True, separators=(",", ":")))
 EOF
 	diff "$T/sources.want" "$T/sources.got"
 	run_err "$PKTSCOPE" src-log detach dev "$IF"
