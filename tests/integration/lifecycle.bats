@@ -69,9 +69,17 @@ order_case() {
 	[ "$status" -eq 0 ]
 	run_err "$P" "$2" attach dev "$IF" mode "$3"
 	[ "$status" -eq 0 ]
+	read -r -a before < <(lab_ifstats "$IF")
 	lab_send --mix default --count 1 >/dev/null
-	# the observer ran first: it counted what the enforcer then dropped
-	[ "$(observed)" -ge 31 ]
+	read -r -a after < <(lab_ifstats "$IF")
+	rx=$((after[0] - before[0]))
+	[ "$rx" -ge 31 ]
+	# the observer ran first: it counted what the enforcer then dropped,
+	# and each program's verdicts say so
+	assert_eq "$rx" "$(observed)" "proto-stats' packets"
+	assert_eq "$rx" "$(verdict_packets proto-stats pass "$IF" "$P")" "proto-stats passed"
+	assert_eq "$rx" "$(verdict_packets test-enforce drop "$IF" "$P")" "test-enforce dropped"
+	assert_eq 0 "$(verdict_packets test-enforce pass "$IF" "$P")" "test-enforce passed"
 	run_err "$P" -j status dev "$IF"
 	[ "$(jq -r '[.attachments[] | .plugin] | join(",")' <<<"$output")" = "proto-stats,test-enforce" ]
 	[ "$(jq -r '[.attachments[] | .position] | join(",")' <<<"$output")" = "1,2" ]

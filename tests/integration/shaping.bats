@@ -303,6 +303,12 @@ assert_clean() {
 	server "$PORT" "$BATS_TEST_TMPDIR/s.json"
 	client "$PORT" "$BATS_TEST_TMPDIR/c.json" -u -b 50M -l 1472 -t 4 -i 1
 	wait_servers
+	# each datagram the program redirected (its REDIRECT verdicts) reached
+	# the IFB's root qdisc, which sent or dropped it
+	read -r sent drops qlen < <(tc -s -j qdisc show dev "$IFB" root |
+		jq -r '.[0] | "\(.packets) \(.drops) \(.qlen)"')
+	assert_eq "$((sent + drops + qlen))" "$(verdict_packets shaping redirect "$IF")" \
+		"redirected: the IFB root's sent $sent + dropped $drops + queued $qlen"
 	jq -r '.intervals[].sum | select(.seconds > 0.5) | .bits_per_second / 1e6' \
 		"$BATS_TEST_TMPDIR/s.json" >"$BATS_TEST_TMPDIR/each"
 	offered=$(jq '.end.sum.bits_per_second / 1e6' "$BATS_TEST_TMPDIR/c.json")

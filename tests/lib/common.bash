@@ -112,6 +112,17 @@ assert_eq() {
 	fi
 }
 
+# verdict_packets PLUGIN VERDICT IF [PKTSCOPE]: the packets PLUGIN's program
+# on IF gave VERDICT (pass, drop, redirect): the hook's own counters, read
+# as an operator reads them (`pktscope metrics`)
+verdict_packets() {
+	local plugin=$1 verdict=$2 ifc=$3 cmd=${4:-$PKTSCOPE}
+	"$cmd" -j metrics dev "$ifc" | jq -r --arg p "$plugin" --arg v "$verdict" '
+		.metrics[] | select(.name == "pktscope_verdict_packets_total") |
+		.samples[] | select(.labels.plugin == $p and .labels.verdict == $v) |
+		.value'
+}
+
 assert_json_eq() {
 	local expected actual what=${3:-JSON}
 	expected=$(jq -S -c . <<<"$1") || fail "$what: expected value is not JSON: $1" || return
