@@ -99,7 +99,7 @@ static void plugin_teardown(struct ps_ctx *ctx, const char *plugin,
 	struct ps_meta blank;
 
 	if (!p || !p->teardown)
-		return;
+		goto devices;
 	memset(&blank, 0, sizeof(blank));
 	snprintf(blank.ifname, sizeof(blank.ifname), "%s", ifname);
 	snprintf(blank.plugin, sizeof(blank.plugin), "%s", plugin);
@@ -112,6 +112,11 @@ static void plugin_teardown(struct ps_ctx *ctx, const char *plugin,
 	else
 		ps_debug(ctx, "teardown: %s on %s: done", plugin, ifname);
 	ctx->plugin = saved;
+devices:
+	/* after teardown(), which may need them; also for a plugin gone */
+	if (devices_remove(ctx, dir))
+		ps_warn(ctx, "%s could not remove all the devices it owns on %s",
+			plugin, ifname);
 }
 
 /*
@@ -558,6 +563,8 @@ static int job_publish(struct attach_job *j)
 				 j->stage_dir, j->dir);
 			/* the old one is in the staging folder now */
 			j->staged = false;
+			if (devices_carry(ctx, j->stage_dir, j->dir))
+				ps_warn(ctx, "the replaced attachment's devices may outlive the new one");
 			if (remove_attachment(ctx, j->stage_dir, j->p->name,
 					      j->ifname, false))
 				ps_warn(ctx, "the replaced attachment's pins are not all gone");

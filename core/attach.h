@@ -47,6 +47,11 @@ int pins_path(struct ps_ctx *ctx, char *buf, size_t len, const char *ifname,
 	      const char *name, const char *file);
 int pins_join(char *buf, size_t len, const char *dir, const char *name);
 int pins_pin(struct ps_ctx *ctx, int fd, const char *dir, const char *name);
+
+/* devices.c: the devices an attachment in dir owns (ps_dev_own()) */
+int devices_remove(struct ps_ctx *ctx, const char *dir);
+/* a replacement takes over the replaced attachment's devices */
+int devices_carry(struct ps_ctx *ctx, const char *from, const char *to);
 int pins_bpffs_check(struct ps_ctx *ctx);
 int pins_dir_trusted(struct ps_ctx *ctx, const char *path, bool create);
 int pins_meta_read(const char *dir, struct ps_meta *m, char *why, size_t len);

@@ -659,6 +659,25 @@ uint64_t ps_process_start(uint32_t pid);
  */
 int ps_chain_join(struct ps_ctx *ctx, const struct ps_attachment *att,
 		  struct bpf_object *obj);
+/*
+ * A network device the attachment owns (type: rtnetlink's kind, "ifb"):
+ * made if missing and set up.  The core records it in the attachment's
+ * pins before it makes it, and deletes it after teardown() wherever that
+ * runs (detach, `detach dev all`, a failed attach, the attachment of a
+ * killed process), so a plugin needs no code of its own to remove it.  A
+ * device of that name that the attachment does not own is refused, never
+ * taken.  For configure() and the plugin's later commands.  Returns the
+ * ifindex, or -PS_ERR (reported).
+ */
+int ps_dev_own(struct ps_ctx *ctx, const struct ps_attachment *att,
+	       const char *name, const char *type);
+/*
+ * Delete such a device now and drop it from the record (a plugin starting
+ * afresh); a device the attachment does not own is left alone.  0 or
+ * PS_ERR (reported).
+ */
+int ps_dev_release(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   const char *name, const char *type);
 /* Remove link and pins; works when the interface is gone. */
 int ps_detach(struct ps_ctx *ctx, const char *ifname);
 /* 0 and *out filled, -ENOENT when not attached (not reported). */

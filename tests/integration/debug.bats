@@ -88,6 +88,7 @@ prog_id() {
 	[ "$status" -eq 0 ]
 	all_debug
 	has "^debug: teardown: test-enforce on $IF: done"
+	has "^debug: devices: deleted $IFB \\(ifb\\)$"
 	has "^debug: detach: test-enforce on $IF: hook and pins removed"
 	! ifb_exists || fail "the teardown left $IFB"
 }

@@ -41,6 +41,31 @@ observed() {
 	assert_clean
 }
 
+@test "owned devices: one of that name the attachment did not make is refused and left alone; a replace takes them over" {
+	ip link add "$IFB" type ifb
+	run_err "$P" test-enforce attach dev "$IF"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"a device named $IFB exists and is not test-enforce's on $IF: left alone"* ]]
+	ip link show "$IFB" >/dev/null || fail "the core deleted a device it did not make"
+	[ ! -e "$BPFFS/pktscope/$IF/test-enforce" ] || fail "a refused attach left pins"
+	ip link del "$IFB"
+	# a replace takes the devices over, also one made after attach that
+	# its configure() does not know; the replaced one's cleanup keeps them
+	run_err "$P" test-enforce attach dev "$IF"
+	[ "$status" -eq 0 ]
+	later=tx${IF:0:13}
+	run_err "$P" test-enforce own dev "$IF" name "$later"
+	[ "$status" -eq 0 ]
+	run_err "$P" test-enforce attach dev "$IF" replace
+	[ "$status" -eq 0 ]
+	ifb_exists || fail "the replace lost the device"
+	ip link show "$later" >/dev/null || fail "the replace deleted $later"
+	run_err "$P" test-enforce detach dev "$IF"
+	[ "$status" -eq 0 ]
+	! ip link show "$later" >/dev/null 2>&1 || { ip link del "$later"; fail "$later outlived the replacing attachment"; }
+	assert_clean
+}
+
 @test "teardown: an attach killed with -9 is cleaned, device too, by the next attach or detach" {
 	for next in attach detach; do
 		"$P" test-enforce attach dev "$IF" hang >/dev/null 2>&1 &

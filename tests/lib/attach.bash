@@ -16,7 +16,7 @@
 #   attach_teardown     detach everything, remove what tests made
 #   run_err CMD...      run, with $stderr apart from $output
 #   wait_for CMD...     up to 5 s for CMD to succeed
-#   ifb_exists          test-enforce's device is there
+#   ifb_exists          test-enforce's two devices are there
 #   assert_clean [IF]   nothing of ours on IF ($IF): pins, hook programs,
 #                       tc filters, clsact qdisc, the IFB device (checked
 #                       with ip, tc and bpftool)
@@ -61,8 +61,10 @@ attach_teardown() {
 	for v in ${MY_VETHS:-}; do
 		ip link del "$v" 2>/dev/null || true
 		ip link del "tf${v:0:13}" 2>/dev/null || true
+		ip link del "tg${v:0:13}" 2>/dev/null || true
 	done
 	ip link del "$IFB" 2>/dev/null || true
+	ip link del "tg${IF:0:13}" 2>/dev/null || true
 	lab_cleanup
 	umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null || true
 	[[ -z ${PLUGDIR:-} ]] || rm -rf -- "$PLUGDIR"
@@ -85,13 +87,16 @@ wait_for() {
 }
 
 ifb_exists() {
-	ip link show "$IFB" >/dev/null 2>&1
+	ip link show "$IFB" >/dev/null 2>&1 &&
+		ip link show "tg${IF:0:13}" >/dev/null 2>&1
 }
 
 assert_clean() {
 	local dev=${1:-$IF}
 	[ ! -e "$BPFFS/pktscope/$dev" ] || fail "pins left: $(ls -aR "$BPFFS/pktscope/$dev")"
+	# tf: the core removes it (ps_dev_own); tg: the plugin's teardown()
 	! ip link show "tf${dev:0:13}" >/dev/null 2>&1 || fail "tf${dev:0:13} left behind"
+	! ip link show "tg${dev:0:13}" >/dev/null 2>&1 || fail "tg${dev:0:13} left behind"
 	if ip link show "$dev" >/dev/null 2>&1; then
 		! ip -d link show "$dev" | grep -q 'prog/xdp' || fail "XDP program left on $dev"
 		[ -z "$(tc filter show dev "$dev" ingress 2>/dev/null)" ] || fail "tc filter left on $dev"

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * test-enforce: an enforcer for the attach layer's tests.  Its program
- * drops every packet; its configure() makes a resource beyond the program,
- * an IFB device "tf<ifname>", that only its teardown() removes.  With
+ * drops every packet; its configure() makes two resources beyond the
+ * program: an IFB device "tf<ifname>" that the core owns for it
+ * (ps_dev_own(), removed by the core), and one "tg<ifname>" that only its
+ * own teardown() removes.  With
  * `hang`, configure() waits after making the device, so a test can kill
  * the attach there; `hold` attaches for its own duration.
  */
@@ -17,7 +19,7 @@
 
 static void ifb_name(const struct ps_attachment *att, char *buf, size_t len)
 {
-	snprintf(buf, len, "tf%.13s", att->ifname);
+	snprintf(buf, len, "tg%.13s", att->ifname);
 }
 
 /* add (true) or delete the device; 0 or a negative libnl error */
@@ -53,6 +55,9 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 	char name[PS_IFNAMSIZ];
 	int r;
 
+	snprintf(name, sizeof(name), "tf%.13s", att->ifname);
+	if (ps_dev_own(ctx, att, name, "ifb") < 0)
+		return PS_ERR;
 	ifb_name(att, name, sizeof(name));
 	r = ifb_change(name, true);
 	if (r && r != -NLE_EXIST)
@@ -103,8 +108,28 @@ static const struct ps_arg_spec hold_args[] = {
 	{ 0 }
 };
 
+/* own one more device after attach, as shaping's rule add does */
+static int do_own(struct ps_ctx *ctx, const struct ps_args *args)
+{
+	const char *dev = ps_arg_str(args, "dev", NULL);
+	struct ps_attachment att;
+
+	if (ps_attachment_get(ctx, dev, &att))
+		return ps_err(ctx, "test-enforce is not attached to %s", dev);
+	return ps_dev_own(ctx, &att, ps_arg_str(args, "name", NULL), "ifb") < 0 ?
+	       PS_ERR : PS_OK;
+}
+
+static const struct ps_arg_spec own_args[] = {
+	{ "dev", PS_KIND_IFACE, PS_ARG_REQUIRED, NULL, "interface" },
+	{ "name", PS_KIND_WORD, PS_ARG_REQUIRED, NULL, "the IFB device's name" },
+	{ 0 }
+};
+
 static const struct ps_cmd cmds[] = {
 	{ "hold", "attach for this command's duration", hold_args, do_hold,
+	  NULL, PS_CMD_BPF },
+	{ "own", "make an IFB device the attachment owns", own_args, do_own,
 	  NULL, PS_CMD_BPF },
 	{ 0 }
 };
@@ -112,7 +137,7 @@ static const struct ps_cmd cmds[] = {
 PKTSCOPE_PLUGIN(
 	.name = "test-enforce",
 	.version = "1",
-	.summary = "drops everything; owns an IFB device (tests only)",
+	.summary = "drops everything; owns two IFB devices (tests only)",
 	.bpf_elf = test_enforce__elf_bytes,
 	.xdp_prog = "tenf_xdp",
 	.tc_prog = "tenf_tc",

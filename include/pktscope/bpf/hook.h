@@ -61,7 +61,8 @@
  * <bpffs>/pktscope/<ifname>/<plugin>/<map> and read back by name in later
  * processes; global variables are not pinned (keep configuration in a map).
  * Names starting with "ps_" are the core's: in the plugin's folder
- * ps_verdicts, ps_meta, ps_link, ps_prog, ps_res; in the interface's folder
+ * ps_verdicts, ps_meta, ps_link, ps_prog, ps_res (the devices it owns:
+ * ps_dev_own() in plugin.h); in the interface's folder
  * the XDP chain's ps_xdp_chain, ps_xdp_slots and ps_xdp_link; and the
  * object's ps_xdp_chain, ps_xdp_slot, ps_hook_probe and ps_clock (below).
  * The core owns the link, the pins and the program; a plugin's user space
