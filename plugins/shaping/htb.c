@@ -76,20 +76,6 @@ static struct nl_sock *nl_open(struct ps_ctx *ctx)
 	return sk;
 }
 
-static int link_set_up(struct nl_sock *sk, const char *name)
-{
-	struct rtnl_link *cur = NULL, *chg = rtnl_link_alloc();
-	int r = -NLE_NOMEM;
-
-	if (chg && !(r = rtnl_link_get_kernel(sk, 0, name, &cur))) {
-		rtnl_link_set_flags(chg, IFF_UP);
-		r = rtnl_link_change(sk, cur, chg, 0);
-	}
-	rtnl_link_put(cur);
-	rtnl_link_put(chg);
-	return r;
-}
-
 static int htb_root(struct nl_sock *sk, int ifb)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
@@ -108,70 +94,26 @@ static int htb_root(struct nl_sock *sk, int ifb)
 	return r == -NLE_EXIST ? 0 : r;
 }
 
-int shp_ifb_ensure(struct ps_ctx *ctx, const char *name)
+int shp_ifb_ensure(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   const char *name)
 {
-	struct nl_sock *sk = nl_open(ctx);
-	struct rtnl_link *l;
-	int r, idx;
+	/* the core owns the device for the attachment and deletes it */
+	int idx = ps_dev_own(ctx, att, name, "ifb"), r;
+	struct nl_sock *sk;
 
+	if (idx < 0)
+		return -1;
+	sk = nl_open(ctx);
 	if (!sk)
 		return -1;
-	idx = (int)if_nametoindex(name);
-	if (!idx) {
-		l = rtnl_link_alloc();
-		if (!l) {
-			nl_socket_free(sk);
-			return -ps_err(ctx, "out of memory");
-		}
-		rtnl_link_set_name(l, name);
-		rtnl_link_set_type(l, "ifb");
-		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-		rtnl_link_put(l);
-		if (r) {
-			nl_socket_free(sk);
-			return -ps_err(ctx, "creating IFB device %s: %s", name,
-				       nl_geterror(r));
-		}
-		idx = (int)if_nametoindex(name);
-	}
-	r = idx ? link_set_up(sk, name) : -NLE_OBJ_NOTFOUND;
-	if (!r)
-		r = htb_root(sk, idx);
+	r = htb_root(sk, idx);
 	nl_socket_free(sk);
 	if (r) {
-		shp_ifb_remove(ctx, name);
+		ps_dev_release(ctx, att, name, "ifb");
 		return -ps_err(ctx, "setting up IFB device %s: %s", name,
 			       nl_geterror(r));
 	}
 	return idx;
-}
-
-int shp_ifb_remove(struct ps_ctx *ctx, const char *name)
-{
-	struct nl_sock *sk;
-	struct rtnl_link *l = NULL;
-	int r;
-
-	if (!if_nametoindex(name))
-		return 0;
-	sk = nl_open(ctx);
-	if (!sk)
-		return PS_ERR;
-	r = rtnl_link_get_kernel(sk, 0, name, &l);
-	/* ours only: an IFB of that name */
-	if (!r && (!rtnl_link_get_type(l) ||
-		   strcmp(rtnl_link_get_type(l), "ifb"))) {
-		ps_warn(ctx, "%s is not an IFB device; left alone", name);
-		r = 0;
-	} else if (!r) {
-		r = rtnl_link_delete(sk, l);
-	}
-	rtnl_link_put(l);
-	nl_socket_free(sk);
-	if (r && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
-		return ps_err(ctx, "removing IFB device %s: %s", name,
-			      nl_geterror(r));
-	return 0;
 }
 
 static int add_class(struct nl_sock *sk, int ifb, uint32_t parent,
@@ -367,18 +309,12 @@ bool shp_htb_stats(const struct shp_leaves *l, int ifb,
 	"action shape needs (apt-get install libnl-route-3-dev, then " \
 	"./configure and make again)"
 
-int shp_ifb_ensure(struct ps_ctx *ctx, const char *name)
+int shp_ifb_ensure(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   const char *name)
 {
+	(void)att;
 	(void)name;
 	return -ps_err(ctx, NO_LIBNL);
-}
-
-int shp_ifb_remove(struct ps_ctx *ctx, const char *name)
-{
-	/* nothing can have made one; an IFB of that name is not ours */
-	(void)ctx;
-	(void)name;
-	return 0;
 }
 
 int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,

@@ -13,13 +13,16 @@
 
 struct shp_rule;
 
-/* the IFB's name for interface ifname: fixed, so teardown finds it */
+/* the IFB's name for interface ifname */
 void shp_ifb_name(const char *ifname, char *buf, size_t len);
 
-/* Make the IFB (up, HTB root 1:) if missing; its ifindex, or -1. */
-int shp_ifb_ensure(struct ps_ctx *ctx, const char *name);
-/* Delete the IFB (with its qdiscs and classes); 0 when it is not there. */
-int shp_ifb_remove(struct ps_ctx *ctx, const char *name);
+/*
+ * Make the IFB (up, HTB root 1:) if missing, owned by the attachment
+ * (ps_dev_own(): the core deletes it, qdiscs and classes with it); its
+ * ifindex, or -1.
+ */
+int shp_ifb_ensure(struct ps_ctx *ctx, const struct ps_attachment *att,
+		   const char *name);
 
 /*
  * The HTB classes of rule r in slot on the IFB: its class (rate = ceil =

@@ -405,11 +405,10 @@ static int shape_setup(struct ps_ctx *ctx, const struct ps_attachment *att,
 			      att->ifname, ps_mode_name(att->mode));
 	if (!cfg->ifb_name[0])
 		shp_ifb_name(att->ifname, cfg->ifb_name, sizeof(cfg->ifb_name));
-	/* the name is recorded before the device exists: teardown finds it */
 	if (put_config(m, cfg))
 		return ps_err(ctx, "writing the config of %s: %s", att->ifname,
 			      strerror(errno));
-	ifb = shp_ifb_ensure(ctx, cfg->ifb_name);
+	ifb = shp_ifb_ensure(ctx, att, cfg->ifb_name);
 	if (ifb < 0)
 		return PS_ERR;
 	cfg->ifb_ifindex = (uint32_t)ifb;

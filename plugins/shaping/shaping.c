@@ -203,32 +203,10 @@ static int configure(struct ps_ctx *ctx, const struct ps_attachment *att,
 		e = ps_err(ctx, "writing the config of %s: %s", att->ifname,
 			   strerror(errno));
 	close(fd);
-	/* an IFB left by a killed run on this interface */
+	/* a fresh config shapes nothing: a replaced attachment's IFB goes */
 	if (!e)
-		e = shp_ifb_remove(ctx, cfg.ifb_name);
+		e = ps_dev_release(ctx, att, cfg.ifb_name, "ifb");
 	return e;
-}
-
-/* The IFB goes, and with it every qdisc and class on it. */
-static int teardown(struct ps_ctx *ctx, const struct ps_attachment *att)
-{
-	char name[16];
-	struct shp_config cfg;
-	uint32_t zero = 0;
-	char path[600];
-	int fd;
-
-	shp_ifb_name(att->ifname, name, sizeof(name));
-	snprintf(path, sizeof(path), "%s/" PS_MAP_NAME(SHP_MAP_CONFIG),
-		 att->pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (!bpf_map_lookup_elem(fd, &zero, &cfg) && cfg.ifb_name[0] &&
-		    memchr(cfg.ifb_name, 0, sizeof(cfg.ifb_name)))
-			snprintf(name, sizeof(name), "%s", cfg.ifb_name);
-		close(fd);
-	}
-	return shp_ifb_remove(ctx, name);
 }
 
 /* ---- commands ---- */
@@ -331,6 +309,5 @@ PKTSCOPE_PLUGIN(
 	.stage = PS_STAGE_ENFORCE,
 	.cmds = cmds,
 	.configure = configure,
-	.teardown = teardown,
 	.metrics = shp_metrics,
 );
