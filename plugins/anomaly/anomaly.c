@@ -583,16 +583,28 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 		.duration_ns = ps_arg_u64(args, "duration", 0),
 		.timeout_ms = 50,
 	};
+	const char *dev = ps_arg_str(args, "dev", NULL);
+	const struct ps_value *mv = ps_arg_get(args, "mode");
+	/* a temporary attach has the defaults: it alerts, never blocks */
+	struct ps_attach_opts o = {
+		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
+	};
 	struct reader rd = { .ctx = ctx };
+	bool temporary = false;
 	int fd, r;
 
-	if (pick_one(ctx, ps_arg_str(args, "dev", NULL), &rd.att))
+	if (!dev && mv)
+		return ps_usage_err(ctx, "'mode' is for a temporary attach: it needs 'dev IF'");
+	/* dev: anomaly's attachment there, or one for as long as this runs */
+	if (dev ? ps_attach_hold(ctx, dev, &o, &rd.att, &temporary) :
+		  pick_one(ctx, NULL, &rd.att))
 		return PS_ERR;
 	fd = ps_map_open(ctx, &rd.att, PS_MAP_NAME(AN_MAP_ALERTS));
-	if (fd < 0)
-		return PS_ERR;
-	r = ps_ringbuf_run(ctx, fd, on_alert, &rd, &opts);
-	close(fd);
+	r = fd < 0 ? PS_ERR : ps_ringbuf_run(ctx, fd, on_alert, &rd, &opts);
+	if (fd >= 0)
+		close(fd);
+	if (dev)
+		ps_attach_release(ctx, &rd.att, temporary);
 	return r;
 }
 
@@ -1359,7 +1371,10 @@ static const struct ps_arg_spec dev_args[] = {
 
 static const struct ps_arg_spec watch_args[] = {
 	{ "dev", PS_KIND_IFACE, 0, NULL,
-	  "interface (needed when anomaly is on several)" },
+	  "interface, attached for the watch (alerts only) if anomaly is not; needed when anomaly is on several" },
+	{ "mode", PS_KIND_CHOICE, 0, NULL,
+	  "hook for a temporary attach (default tcx, else tc)",
+	  ps_mode_choices },
 	{ "count", PS_KIND_COUNT, 0, NULL, "stop after N alerts", NULL, 1, 0 },
 	{ "duration", PS_KIND_DURATION, 0, NULL, "stop after this long" },
 	{ 0 }

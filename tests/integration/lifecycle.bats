@@ -138,6 +138,24 @@ order_case() {
 	assert_clean
 }
 
+@test "temporary: anomaly watch attaches for its duration, alerts only, and leaves nothing" {
+	"$P" -j anomaly watch dev "$IF" duration 4s >"$BATS_TEST_TMPDIR/alerts" &
+	pid=$!
+	BG_PIDS+=" $pid"
+	wait_for test -e "$PIN/anomaly/ps_meta"
+	run_err "$P" -j status dev "$IF"
+	[[ "$(jq -r '.attachments[0].state' <<<"$output")" == "attached, temporary (pid $pid)" ]]
+	run_err "$P" -j anomaly show dev "$IF"
+	assert_eq alert "$(jq -r '.interfaces[0].config.action' <<<"$output")" "a temporary attach's action"
+	# the default mix holds a truncated IPv4 header: one malformed alert
+	lab_send --mix default --count 1 >/dev/null
+	wait "$pid"
+	cat "$BATS_TEST_TMPDIR/alerts" >&2
+	[ "$(jq -s 'map(select(.detector == "malformed")) | length' "$BATS_TEST_TMPDIR/alerts")" -ge 1 ]
+	[ "$(jq -s 'map(select(.action != "alert")) | length' "$BATS_TEST_TMPDIR/alerts")" -eq 0 ]
+	assert_clean
+}
+
 @test "temporary: a watch killed with -9 is marked orphaned, then taken over and cleaned (D17)" {
 	"$P" src-log watch dev "$IF" >/dev/null 2>&1 &
 	pid=$!
