@@ -9,6 +9,7 @@
 #define BT_SHB		0x0A0D0D0Au
 #define BT_IDB		0x00000001u
 #define BT_EPB		0x00000006u
+#define BT_ISB		0x00000005u
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
 
 #define OPT_END		0
@@ -17,6 +18,10 @@
 #define IF_TSRESOL	9
 #define EPB_FLAGS	2
 #define EPB_DROPCOUNT	4
+#define ISB_STARTTIME	2
+#define ISB_ENDTIME	3
+#define ISB_IFDROP	5
+#define ISB_USRDELIV	8
 
 struct blk {
 	uint8_t *p;
@@ -134,6 +139,32 @@ size_t ps_pcapng_epb(void *buf, size_t cap, uint32_t ifid, uint64_t ts_ns,
 	if (dropcount)
 		opt(&b, EPB_DROPCOUNT, &dropcount, 8);
 	return end(&b, flags || dropcount);
+}
+
+/* a timestamp as blocks carry it: the high 32 bits first */
+static void ts_words(uint32_t w[2], uint64_t ts_ns)
+{
+	w[0] = (uint32_t)(ts_ns >> 32);
+	w[1] = (uint32_t)ts_ns;
+}
+
+size_t ps_pcapng_isb(void *buf, size_t cap, uint32_t ifid, uint64_t start_ns,
+		     uint64_t end_ns, uint64_t ifdrop, uint64_t usrdeliv)
+{
+	struct blk b;
+	uint32_t w[2];
+
+	begin(&b, buf, cap, BT_ISB);
+	put32(&b, ifid);
+	put32(&b, (uint32_t)(end_ns >> 32));
+	put32(&b, (uint32_t)end_ns);
+	ts_words(w, start_ns);
+	opt(&b, ISB_STARTTIME, w, 8);
+	ts_words(w, end_ns);
+	opt(&b, ISB_ENDTIME, w, 8);
+	opt(&b, ISB_IFDROP, &ifdrop, 8);
+	opt(&b, ISB_USRDELIV, &usrdeliv, 8);
+	return end(&b, 1);
 }
 
 int ps_pcapng_put(FILE *f, size_t bufsize, const void *blk, size_t len)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * pcapng blocks (draft-ietf-opsawg-pcapng): section header, interface
- * description, enhanced packet.  libpcap reads pcapng but cannot write it,
+ * description, enhanced packet, interface statistics.  libpcap reads pcapng but cannot write it,
  * and Debian has no small C writer, so the blocks are built here from the
  * specification.
  *
@@ -30,6 +30,14 @@ size_t ps_pcapng_idb(void *buf, size_t cap, uint16_t linktype,
 size_t ps_pcapng_epb(void *buf, size_t cap, uint32_t ifid, uint64_t ts_ns,
 		     const void *data, uint32_t caplen, uint32_t wirelen,
 		     uint32_t flags, uint64_t dropcount);
+/*
+ * the statistics of interface ifid at end_ns, for the time since start_ns
+ * (isb_starttime, isb_endtime; src-log: since the file was opened):
+ * packets lost (isb_ifdrop) and delivered (isb_usrdeliv).  A file's last block, so that losses after its last
+ * packet are in it too.
+ */
+size_t ps_pcapng_isb(void *buf, size_t cap, uint32_t ifid, uint64_t start_ns,
+		     uint64_t end_ns, uint64_t ifdrop, uint64_t usrdeliv);
 /* the most a block ps_pcapng_epb() makes for caplen bytes takes */
 #define PS_PCAPNG_EPB_MAX(caplen) (32 + (((size_t)(caplen) + 3) & ~3ul) + 28)
 

@@ -70,3 +70,13 @@ int slog_pcapng_event(FILE *f, size_t bufsize, int64_t mono_to_real_ns,
 	*drops = 0;
 	return 0;
 }
+
+int slog_pcapng_end(FILE *f, size_t bufsize, uint64_t start_ns,
+		    uint64_t end_ns, uint64_t lost, uint64_t delivered)
+{
+	uint8_t b[128];
+	size_t n = ps_pcapng_isb(b, sizeof(b), 0, start_ns, end_ns, lost,
+				 delivered);
+
+	return n && !ps_pcapng_put(f, bufsize, b, n) ? 0 : -1;
+}

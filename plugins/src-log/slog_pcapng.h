@@ -21,4 +21,11 @@ int slog_pcapng_begin(FILE *f, size_t bufsize, const char *ifname,
 int slog_pcapng_event(FILE *f, size_t bufsize, int64_t mono_to_real_ns,
 		      const void *rec, size_t len, uint64_t *drops);
 
+/*
+ * The file's last block: its interface statistics since start_ns (real
+ * time): events lost, packets written.  0 or -1 (errno).
+ */
+int slog_pcapng_end(FILE *f, size_t bufsize, uint64_t start_ns,
+		    uint64_t end_ns, uint64_t lost, uint64_t delivered);
+
 #endif

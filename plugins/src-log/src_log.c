@@ -395,6 +395,8 @@ struct reader {
 	const char *dev;	/* its if_name (open_log runs before attach) */
 	uint32_t snaplen;
 	uint64_t drops, lost_seen;
+	/* the file open now: since when (real ns), its dropcounts, packets */
+	uint64_t file_start_ns, file_dropped, file_packets;
 	/* text lines: the local HH:MM:SS of one second, kept */
 	time_t hms_sec;
 	char hms[16];
@@ -839,6 +841,8 @@ static int open_log(struct reader *rd)
 			      strerror(errno));
 	setvbuf(rd->out, NULL, _IOFBF, RECORD_BUF);
 	rd->files++;
+	rd->file_start_ns = ps_mono_ns() + (uint64_t)rd->mono_to_real_ns;
+	rd->file_dropped = rd->file_packets = 0;
 	if (rd->pcapng)
 		return slog_pcapng_begin(rd->out, RECORD_BUF, rd->dev,
 					 rd->snaplen) ?
@@ -848,6 +852,20 @@ static int open_log(struct reader *rd)
 	return PS_OK;
 }
 
+static int reader_stats(struct reader *rd, struct slog_stats *s);
+
+/* pcapng: events lost since the last look go into the next dropcount */
+static void pcapng_take_lost(struct reader *rd)
+{
+	struct slog_stats st;
+
+	if (rd->slot < 0 || reader_stats(rd, &st))
+		return;
+	if (st.rd[rd->slot].lost > rd->lost_seen)
+		rd->drops += st.rd[rd->slot].lost - rd->lost_seen;
+	rd->lost_seen = st.rd[rd->slot].lost;
+}
+
 /* Close the current log so that it is complete on disk. */
 static int close_log(struct reader *rd)
 {
@@ -855,6 +873,16 @@ static int close_log(struct reader *rd)
 
 	if (!rd->out)
 		return PS_OK;
+	if (rd->pcapng) {
+		/* losses after the last packet are the file's too */
+		pcapng_take_lost(rd);
+		if (slog_pcapng_end(rd->out, RECORD_BUF, rd->file_start_ns,
+				    ps_mono_ns() + (uint64_t)rd->mono_to_real_ns,
+				    rd->file_dropped + rd->drops,
+				    rd->file_packets) && !rd->write_err)
+			rd->write_err = errno ? errno : EIO;
+		rd->drops = 0;
+	}
 	ps_out_to(rd->ctx, NULL, false);
 	if (fclose(rd->out) && !rd->write_err)
 		rd->write_err = errno ? errno : EIO;
@@ -925,7 +953,6 @@ static int reopen_log(struct reader *rd)
 
 static int read_stats(struct ps_ctx *ctx, const struct ps_attachment *att,
 		      struct slog_stats *s);
-static int reader_stats(struct reader *rd, struct slog_stats *s);
 static void print_counts(struct reader *rd, const struct slog_stats *now,
 			 const char *what);
 
@@ -935,11 +962,18 @@ static int on_event(void *data, void *rec, size_t len)
 
 	if (len < sizeof(struct slog_event))
 		return 0;
-	if (!rd->pcapng)
+	uint64_t drops = rd->drops;
+
+	if (!rd->pcapng) {
 		write_event(rd, rec);
-	else if (slog_pcapng_event(rd->out, RECORD_BUF, rd->mono_to_real_ns,
-				   rec, len, &rd->drops) && !rd->write_err)
-		rd->write_err = errno ? errno : EIO;
+	} else if (slog_pcapng_event(rd->out, RECORD_BUF, rd->mono_to_real_ns,
+				     rec, len, &rd->drops)) {
+		if (!rd->write_err)
+			rd->write_err = errno ? errno : EIO;
+	} else {
+		rd->file_dropped += drops;
+		rd->file_packets++;
+	}
 	rd->delivered++;
 	/* a long drain (a slow terminal) must not look like a dead reader */
 	if (!(rd->delivered & 1023) &&
@@ -951,10 +985,9 @@ static int on_event(void *data, void *rec, size_t len)
 		/* plain files: what is written plus what waits in the buffer */
 		uint64_t size = rd->file_bytes + (rd->gz ? 0 : __fpending(rd->out));
 
+		/* close_log() ends the file (pcapng: its statistics) and the
+		 * gzip stream */
 		if (rd->rotate && size >= rd->rotate) {
-			fflush(rd->out);
-			if (rd->gz)
-				gzflush(rd->gz, Z_FINISH);
 			if (rotate_log(rd))
 				return -1;
 		}
@@ -1013,16 +1046,8 @@ static int on_tick(void *data)
 	if (ps_mono_ns() - rd->last_beat <= 200000000ULL)
 		return 0;
 	heartbeat(rd, true);
-	if (rd->pcapng) {
-		struct slog_stats st;
-
-		/* lost events go into the next packet's dropcount */
-		if (!reader_stats(rd, &st)) {
-			if (st.rd[rd->slot].lost > rd->lost_seen)
-				rd->drops += st.rd[rd->slot].lost - rd->lost_seen;
-			rd->lost_seen = st.rd[rd->slot].lost;
-		}
-	}
+	if (rd->pcapng)
+		pcapng_take_lost(rd);
 	/* if_indextoname() is a socket, an ioctl and a close */
 	if (!if_indextoname((unsigned)rd->att.ifindex, name) ||
 	    strcmp(name, rd->att.ifname)) {

@@ -839,6 +839,28 @@ flood() {
 	assert_clean
 }
 
+@test "record pcapng on a stalled reader (SIGSTOP): the lost events are in the file's statistics block" {
+	local f=$T/stalled.pcapng rc=0
+	# 64-byte snaps: 144 bytes of ring a packet, so the flood fills the
+	# 4 MiB ring with fewer frames than the JSON watch above needs
+	record_start "$f" mode tcx snaplen 64
+	kill -STOP "$WATCH_PID"
+	lab_send --mix udp-flood --duration 3 >"$T/flood.json"
+	kill -CONT "$WATCH_PID"
+	wait_drained_stats
+	kill -INT "$WATCH_PID"
+	wait "$WATCH_PID" || rc=$?
+	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
+	[ "$rc" -eq 0 ] || fail "record exited $rc: $(cat "$WATCH_OUT.err")"
+	SUMMARY=$(tail -n 1 "$WATCH_OUT" | jq -c '.summary')
+	echo "summary: $SUMMARY"
+	[ "$(sum_field lost)" -gt 0 ]
+	pcapng_isb_check "$f" "$(sum_field lost)"
+	assert_eq "$(sum_field events)" "$(jq .epb "$T/isb.json")" "packets in the file"
+	tcpdump -r "$f" >/dev/null 2>"$T/td.err" || fail "tcpdump: $(cat "$T/td.err")"
+	assert_clean
+}
+
 @test "flood with max-rate (xdp): the excess is rate_capped, the identity holds" {
 	flood xdp max-rate 1000
 	[ "$(sum_field rate_capped)" -gt 0 ]
@@ -1382,6 +1404,25 @@ pcapng_case() {
 	[ "$status" -eq 0 ]
 	# one interface, named; every packet inbound
 	[ "$(tshark -r "$f" -T fields -e frame.interface_name -e frame.packet_flags_direction 2>/dev/null | sort -u)" = "$(printf '%s\t0x00000001' "$IF")" ]
+	# the file ends in its statistics: every packet delivered, none lost,
+	# over a span that holds them all
+	pcapng_isb_check "$f" 0
+}
+
+# pcapng_isb_check FILE LOST: FILE's last block is its one interface
+# statistics block, which counts its packets and LOST lost events, from the
+# file's opening (a rotated file holds packets read after it opened that
+# arrived before) to after its last packet; the packets' dropcounts add up
+# to no more
+pcapng_isb_check() {
+	"$PY" "$PKTSCOPE_SRCDIR/tests/lib/pcapng_stats.py" "$1" >"$T/isb.json" ||
+		fail "cannot walk $1"
+	cat "$T/isb.json"
+	jq -e --argjson lost "$2" '.last == "isb" and (.isb | length) == 1 and
+		.isb[0].usrdeliv == .epb and .isb[0].ifdrop == $lost and
+		.dropcount <= $lost and .isb[0].ts == .isb[0].end and
+		.isb[0].start <= .isb[0].end and (.epb == 0 or .last_ts <= .isb[0].end)' \
+		"$T/isb.json" >/dev/null || fail "statistics of $1: $(cat "$T/isb.json"), $2 lost"
 }
 
 # until the events made stop growing (a record writes no lines to count)
@@ -1422,6 +1463,7 @@ record_killed() {
 	BG_PIDS=${BG_PIDS/ $WATCH_PID/}
 	[ -s "$f" ] && [ -s "$f.1" ] && [ -s "$f.2" ] && [ ! -e "$f.3" ]
 	for n in "$f.2" "$f.1" "$f"; do
+		pcapng_isb_check "$n" 0
 		tcpdump -r "$n" >/dev/null 2>"$T/td.err" || fail "tcpdump $n: $(cat "$T/td.err")"
 		tshark -r "$n" >/dev/null 2>&1 || fail "tshark cannot read $n"
 		"$PY" -c 'import sys; from scapy.utils import PcapNgReader; assert len(list(PcapNgReader(sys.argv[1])))' "$n" ||
