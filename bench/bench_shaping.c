@@ -18,6 +18,9 @@
  *   over       one rule that matches and drops everything (1 pps, already
  *              spent): the GCRA reads and does not write
  *   per-src    per-source police that passes: an LRU lookup and the CAS
+ *   fair       a fair shape rule, one source (at TC it is redirected; XDP
+ *              passes it before the fair code): an LRU lookup, the source's
+ *              class, the atomic adds of its counters
  *
  * Then the same "police" bucket on two CPUs at once against one CPU: each
  * CPU's test_run reports its own time per packet.
@@ -43,10 +46,10 @@
 #include "shaping.skel.h"
 
 enum var { V_EMPTY, V_PARSER, V_HOOK, V_NONE, V_MISS1, V_MISS8, V_POLICE, V_OVER,
-	   V_PERSRC, V__MAX };
+	   V_PERSRC, V_FAIR, V__MAX };
 static const char *const var_name[] = {
 	"empty", "parser", "hook", "no-rules", "miss-1", "miss-8", "police", "over",
-	"per-src",
+	"per-src", "fair",
 };
 
 static const struct bench_goal goals[] = {
@@ -111,6 +114,12 @@ static int load(enum var v)
 			r.dport_lo = r.dport_hi = (__u16)(i + 1);
 		if (v == V_PERSRC)
 			r.flags |= SHP_F_PER_SOURCE;
+		if (v == V_FAIR) {
+			r.action = SHP_ACT_SHAPE;
+			r.flags |= SHP_F_FAIR;
+			r.classid = SHP_CLASSID(SHP_RULE_MINOR(i));
+			cfg.ifb_ifindex = 1;	/* lo: test_run only returns */
+		}
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.rules), &i, &r, 0))
 			return -1;
 		cfg.order[i] = (__u8)i;
@@ -128,13 +137,22 @@ static int load(enum var v)
 	return bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfg, 0);
 }
 
-/* test_run of fd over f; "over" drops, everything else passes */
-static int run_one(int fd, enum hook h, int drops, const struct frame *f,
+/* what variant v returns: "over" drops, "fair" redirects at TC */
+static int want_ret(int v, enum hook h)
+{
+	if (v == V_OVER)
+		return h == XDP ? 1 : 2;
+	if (v == V_FAIR && h == TC)
+		return 7;
+	return hook_pass_ret(h);
+}
+
+/* test_run of fd over f, which must return want */
+static int run_one(int fd, int want, const struct frame *f,
 		   unsigned long long n, double *ns)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->buf,
 		    .data_size_in = f->len, .repeat = n);
-	int want = drops ? (h == XDP ? 1 : 2) : hook_pass_ret(h);
 
 	if (bpf_prog_test_run_opts(fd, &o)) {
 		fprintf(stderr, "Error: test_run: %s\n", strerror(errno));
@@ -152,7 +170,7 @@ static int run_one(int fd, enum hook h, int drops, const struct frame *f,
 static int run_variant(void *ctx, int f, enum hook h, int v, double *ns)
 {
 	(void)ctx;
-	return run_one(fds[v][h], h, v == V_OVER, &frames[f], bench.repeat,
+	return run_one(fds[v][h], want_ret(v, h), &frames[f], bench.repeat,
 		       ns);
 }
 
@@ -174,8 +192,8 @@ static void *cpu_job(void *arg)
 	CPU_SET(j->cpu, &set);
 	j->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	if (!j->err)
-		j->err = run_one(j->fd, j->h, 0, &frames[F_UDP], bench.repeat,
-				 &j->ns);
+		j->err = run_one(j->fd, hook_pass_ret(j->h), &frames[F_UDP],
+				 bench.repeat, &j->ns);
 	return NULL;
 }
 

@@ -200,12 +200,60 @@ static __always_inline struct shp_src *shp_source(const struct shp_rule *r,
 	s = bpf_map_lookup_elem(&sources, &k);
 	if (s)
 		return s;
+	/* its class comes with its first packet (shp_fair_class()) */
 	if (r->flags & SHP_F_FAIR)
-		nv.fair_class = __sync_fetch_and_add(&b->next_class, 1) %
-				SHP_FAIR_CLASSES;
+		nv.fair_id = __sync_fetch_and_add(&b->next_id, 1) + 1;
 	/* another CPU may insert it first: then we use that one */
 	bpf_map_update_elem(&sources, &k, &nv, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&sources, &k);
+}
+
+/* the time (shaping.h) */
+static __always_inline __u64 shp_now(struct ps_hook *h,
+				     const struct shp_config *cfg)
+{
+	return cfg->clock_ns ? cfg->clock_ns : ps_hook_coarse(h);
+}
+
+/*
+ * The class of fair rule's bucket b that source s's packet goes to: the
+ * one s owns, else the least recently used, claimed (shaping.h).
+ */
+static __always_inline __u32 shp_fair_class(struct shp_bucket *b,
+					    struct shp_src *s, __u64 now)
+{
+	__u32 k = s->fair_class % SHP_FAIR_CLASSES;
+	struct shp_fair_class *c = &b->fair[k];
+	__u64 id = s->fair_id;
+
+	if (*(volatile __u64 *)&c->owner == id) {
+		/* the clock moves in ticks: one write a tick, not a packet */
+		if (*(volatile __u64 *)&c->last != now)
+			c->last = now;
+		return k;
+	}
+	for (int t = 0; t < SHP_CAS_TRIES; t++) {
+		__u64 oldest = ~0ULL;
+
+		for (__u32 i = 0; i < SHP_FAIR_CLASSES; i++) {
+			__u64 l = *(volatile __u64 *)&b->fair[i].last;
+
+			if (l < oldest) {
+				oldest = l;
+				k = i;
+			}
+		}
+		c = &b->fair[k % SHP_FAIR_CLASSES];
+		/* on the time: who lost sees it new and looks again */
+		if (__sync_val_compare_and_swap(&c->last, oldest, now) ==
+		    oldest) {
+			c->owner = id;
+			break;
+		}
+	}
+	/* every try lost: the last pick, shared for this packet */
+	s->fair_class = k % SHP_FAIR_CLASSES;
+	return s->fair_class;
 }
 
 static __always_inline void shp_count(__u32 slot, int what, __u32 len)
@@ -245,7 +293,7 @@ static __always_inline enum ps_verdict shp_shape(struct ps_hook *h,
 
 		if (s) {
 			classid = SHP_CLASSID(SHP_FAIR_MINOR(slot,
-					(s->fair_class % SHP_FAIR_CLASSES)));
+					shp_fair_class(b, s, shp_now(h, cfg))));
 			__sync_fetch_and_add(&s->passed_packets, 1);
 			__sync_fetch_and_add(&s->passed_bytes, shp_ip_len(pkt));
 		}
@@ -269,7 +317,7 @@ static __always_inline enum ps_verdict shp_apply(struct ps_hook *h,
 		return PS_PASS;
 	if (r->action == SHP_ACT_SHAPE)
 		return shp_shape(h, cfg, r, b, slot, pkt);
-	now = cfg->clock_ns ? cfg->clock_ns : ps_hook_coarse(h);
+	now = shp_now(h, cfg);
 	tat = &b->tat;
 	if (r->flags & SHP_F_PER_SOURCE) {
 		s = shp_source(r, b, pkt);

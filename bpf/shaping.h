@@ -43,9 +43,26 @@
  *     tick of the clock (ps_coarse_tick_ns()), which the clock's steps would
  *     otherwise take from the rate.
  *   action shape (TC/tcx only): skb->priority = the rule's HTB class (with
- *     SHP_F_FAIR, one of SHP_FAIR_CLASSES children, given to each new
- *     source in turn), then redirect to the IFB device config.ifb_ifindex,
- *     where HTB queues it.  At XDP, or before the IFB exists, it passes.
+ *     SHP_F_FAIR, one of its SHP_FAIR_CLASSES children: below), then
+ *     redirect to the IFB device config.ifb_ifindex, where HTB queues it.
+ *     At XDP, or before the IFB exists, it passes.
+ *   fair: the rule's bucket has a table of its classes, each with an owner
+ *     (a source's fair_id, from bucket.next_id when its entry is made) and
+ *     the time of the owner's last packet.  A packet whose source still
+ *     owns the class it used last goes there, and writes the time only
+ *     when the clock has moved (a flood writes the shared line once a
+ *     tick, not once a packet).  Any other packet takes the class used
+ *     least recently (a compare-and-swap of its time, so two sources do
+ *     not take one class; retried SHP_CAS_TRIES times) and makes its
+ *     source the owner.  So a source keeps its class until 16 other
+ *     sources have sent since its last packet: while at most 16 send,
+ *     each has a class of its own; one that returns after its class was
+ *     taken gets a class no sender uses; with more than 16 the newcomer
+ *     shares the least recently used.  No idle timeout: least recently
+ *     used is right for any.  Races: the CPU that claims a class writes
+ *     the owner just after the time, so for a packet or two its previous
+ *     owner may still use it; a source claiming on two CPUs at once may
+ *     take two classes (the spare ages out as any idle one).
  *
  * Bytes, in rates and in every counter here, are IP bytes: the IP header
  * and what follows, not the Ethernet header or VLAN tags.  That is what
@@ -158,11 +175,18 @@ struct shp_config {
 	__u32 proto_rules[256];	/* rules that can match this protocol */
 };
 
-/* on its own cache line: passing packets CAS tat */
+/* a fair rule's class k: the source whose packets go there */
+struct shp_fair_class {
+	__u64 owner;		/* its shp_src.fair_id; 0: none yet */
+	__u64 last;		/* the time of its last packet, to a tick */
+};
+
+/* tat on its own cache line: passing packets CAS it */
 struct shp_bucket {
 	__u64 tat;		/* theoretical arrival time, ns */
-	__u64 next_class;	/* fair: the class the next new source gets */
+	__u64 next_id;		/* fair: the fair_ids handed out */
 	__u64 pad[6];
+	struct shp_fair_class fair[SHP_FAIR_CLASSES];
 };
 
 struct shp_counters {
@@ -182,10 +206,13 @@ struct shp_src_key {
 };
 
 struct shp_src {
-	__u64 tat;
+	union {
+		__u64 tat;	/* police */
+		__u64 fair_id;	/* fair: its shp_fair_class.owner, not 0 */
+	};
 	__u64 passed_packets;	/* atomic adds, on pass only */
 	__u64 passed_bytes;
-	__u32 fair_class;	/* 0 .. SHP_FAIR_CLASSES - 1 */
+	__u32 fair_class;	/* fair: its last packet's, 0 .. 15 */
 	__u32 pad;
 };
 

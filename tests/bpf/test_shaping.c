@@ -753,14 +753,16 @@ static void *run_on_cpu(void *arg)
 	return NULL;
 }
 
-/* f run repeat times on CPU 0 and on CPU 1 at once */
-static void run_two_cpus(enum hook h, const struct frame *f, __u32 repeat)
+/* f0 run repeat times on CPU 0 and f1 on CPU 1, at once */
+static void run_two_cpus2(enum hook h, const struct frame *f0,
+			  const struct frame *f1, __u32 repeat)
 {
 	struct cpu_run c[2];
 	pthread_t t[2];
 
 	for (int i = 0; i < 2; i++) {
-		c[i] = (struct cpu_run){ i, prog_fd(h), f, repeat, 0 };
+		c[i] = (struct cpu_run){ i, prog_fd(h), i ? f1 : f0, repeat,
+					 0 };
 		assert_int_equal(pthread_create(&t[i], NULL, run_on_cpu,
 						&c[i]), 0);
 	}
@@ -768,6 +770,12 @@ static void run_two_cpus(enum hook h, const struct frame *f, __u32 repeat)
 		pthread_join(t[i], NULL);
 		assert_int_equal(c[i].err, 0);
 	}
+}
+
+/* f on both */
+static void run_two_cpus(enum hook h, const struct frame *f, __u32 repeat)
+{
+	run_two_cpus2(h, f, f, repeat);
 }
 
 /*
@@ -864,6 +872,261 @@ static void shape_redirect(void **state)
 	assert_int_equal(n.passed_packets, 1);
 }
 
+/* ---- fair: which class each source's packets go to ---- */
+
+#define FAIR_SLOT	0
+#define FAIR_SOURCES	40
+
+static struct frame fair_src[FAIR_SOURCES];	/* from 10.1.0.i */
+
+/* a fair rule in FAIR_SLOT, an IFB, and the frames of fair_src[] */
+static void fair_setup(void)
+{
+	struct shp_rule r = rule(1, 1000000, 0, 100000);
+	struct shp_config c;
+
+	r.action = SHP_ACT_SHAPE;
+	r.flags |= SHP_F_FAIR;
+	r.classid = SHP_CLASSID(SHP_RULE_MINOR(FAIR_SLOT));
+	put_rule(FAIR_SLOT, &r);
+	set_order(1, FAIR_SLOT);
+	c = get_config();
+	c.ifb_ifindex = 1;
+	array_set(env.sk->maps.config, &c);
+	for (int i = 0; i < FAIR_SOURCES; i++)
+		udp4(&fair_src[i], (const uint8_t[4]){ 10, 1, 0, (uint8_t)i },
+		     53, 64);
+}
+
+/*
+ * One packet of source i through the TC entry: it must be redirected,
+ * and its class (skb->priority, as the program left it) one of the
+ * rule's children; which one, 0 .. SHP_FAIR_CLASSES - 1.
+ */
+static unsigned int fair_send(int i)
+{
+	struct __sk_buff ctx = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fair_src[i].buf,
+		    .data_size_in = fair_src[i].len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .ctx_out = &ctx,
+		    .ctx_size_out = sizeof(ctx), .repeat = 1);
+	__u32 first = SHP_CLASSID(SHP_FAIR_MINOR(FAIR_SLOT, 0));
+
+	assert_int_equal(bpf_prog_test_run_opts(prog_fd(TC), &o), 0);
+	assert_int_equal(o.retval, TC_REDIRECT_RET);
+	assert_in_range(ctx.priority, first, first + SHP_FAIR_CLASSES - 1);
+	return ctx.priority - first;
+}
+
+/* sources from..to-1 send one packet each, 1 ms apart: their classes */
+static void fair_round(int from, int to, unsigned int *cls)
+{
+	for (int i = from; i < to; i++) {
+		advance(1000000);
+		cls[i] = fair_send(i);
+	}
+}
+
+/* the sources in idx[0..n-1] were given n different classes */
+static void expect_distinct(const unsigned int *cls, const int *idx, int n)
+{
+	unsigned int seen = 0;
+
+	for (int j = 0; j < n; j++) {
+		if (seen & (1U << cls[idx[j]]))
+			fail_msg("source %d shares class %u", idx[j],
+				 cls[idx[j]]);
+		seen |= 1U << cls[idx[j]];
+	}
+}
+
+/* XDP cannot redirect: a fair rule passes there, with no source made */
+static int fair_xdp(enum hook h)
+{
+	if (h != XDP)
+		return 0;
+	fair_setup();
+	assert_int_equal(passes(h, &fair_src[0], 3), 3);
+	assert_int_equal(count_keys(env.sk->maps.sources), 0);
+	return 1;
+}
+
+/*
+ * 20 sources each send once, in turn, and fall silent; later two, then
+ * four of them send together, among them the first and the seventeenth,
+ * which a class handed to each new source in turn put together: active
+ * sources have classes of their own, however many were seen before.
+ */
+static void fair_after_idle(void **state)
+{
+	static const int four[] = { 1, 17, 2, 18 };
+	enum hook h = hook_of(state);
+	unsigned int cls[FAIR_SOURCES], a, b;
+	struct shp_counters n;
+
+	need_bpf();
+	if (fair_xdp(h))
+		return;
+	fair_setup();
+	fair_round(0, 20, cls);
+	advance(2ULL * NSEC);
+	for (int round = 0; round < 5; round++) {
+		advance(1000000);
+		a = fair_send(0);
+		b = fair_send(16);
+
+		if (a == b)
+			fail_msg("round %d: sources 0 and 16 share class %u",
+				 round, a);
+		/* and they keep their classes while they send */
+		if (round && (a != cls[0] || b != cls[16]))
+			fail_msg("round %d: a source changed class", round);
+		cls[0] = a;
+		cls[16] = b;
+	}
+	advance(2ULL * NSEC);
+	for (int round = 0; round < 3; round++)
+		for (size_t j = 0; j < ARRAY_SIZE(four); j++)
+			cls[four[j]] = fair_send(four[j]);
+	expect_distinct(cls, four, ARRAY_SIZE(four));
+	/* every packet counted, queued, whatever its class */
+	n = counters(FAIR_SLOT);
+
+	assert_int_equal(n.queued_packets, 20 + 10 + 12);
+	assert_int_equal(n.queued_bytes, (20 + 10 + 12) * 64);
+	assert_int_equal(n.passed_packets + n.dropped_packets, 0);
+}
+
+/* 16 sources sending together get the 16 classes, one each */
+static void fair_sixteen(void **state)
+{
+	enum hook h = hook_of(state);
+	unsigned int cls[FAIR_SOURCES], first[FAIR_SOURCES];
+	int idx[SHP_FAIR_CLASSES];
+
+	need_bpf();
+	if (fair_xdp(h))
+		return;
+	fair_setup();
+	fair_round(0, 20, cls);
+	advance(2ULL * NSEC);
+	/* 0-3 and 16-19 (seen before), 20-27 (new) */
+	for (int j = 0; j < SHP_FAIR_CLASSES; j++)
+		idx[j] = j < 4 ? j : 12 + j;
+	for (int round = 0; round < 4; round++) {
+		for (int j = 0; j < SHP_FAIR_CLASSES; j++) {
+			advance(1000000);
+			cls[idx[j]] = fair_send(idx[j]);
+		}
+		expect_distinct(cls, idx, SHP_FAIR_CLASSES);
+		if (!round)
+			memcpy(first, cls, sizeof(cls));
+		for (int j = 0; j < SHP_FAIR_CLASSES; j++)
+			if (cls[idx[j]] != first[idx[j]])
+				fail_msg("round %d: source %d moved", round,
+					 idx[j]);
+	}
+}
+
+/*
+ * 16 send; 0 and then 1 fall silent while the others go on; a new
+ * source takes the class that has gone unused the longest, 0's; when 0
+ * comes back it takes 1's, idle too, and shares with no one.
+ */
+static void fair_return(void **state)
+{
+	enum hook h = hook_of(state);
+	unsigned int cls[FAIR_SOURCES], c0, c1;
+	int now[SHP_FAIR_CLASSES];	/* who sends at the end: 2-15, 30, 0 */
+	struct shp_src_key k = { .rule_id = 1, .family = 2,
+				 .addr = { 10, 1, 0, 0 } };
+	struct shp_src s;
+
+	need_bpf();
+	if (fair_xdp(h))
+		return;
+	fair_setup();
+	fair_round(0, 16, cls);
+	c0 = cls[0];
+	c1 = cls[1];
+	fair_round(1, 16, cls);
+	for (int t = 0; t < 20; t++) {	/* 2 s; 0 and 1 silent */
+		advance(100000000);
+		fair_round(2, 16, cls);
+	}
+	cls[30] = fair_send(30);
+	assert_int_equal(cls[30], c0);
+	cls[0] = fair_send(0);
+	assert_int_equal(cls[0], c1);
+	for (int j = 0; j < SHP_FAIR_CLASSES - 2; j++)
+		now[j] = j + 2;
+	now[SHP_FAIR_CLASSES - 2] = 30;
+	now[SHP_FAIR_CLASSES - 1] = 0;
+	fair_round(2, 16, cls);
+	expect_distinct(cls, now, SHP_FAIR_CLASSES);
+	/* the source entry says where its last packet went */
+	assert_int_equal(bpf_map_lookup_elem(
+		bpf_map__fd(env.sk->maps.sources), &k, &s), 0);
+	assert_int_equal(s.fair_class, c1);
+}
+
+/*
+ * Two new sources, one on each CPU at once: they end in classes of their
+ * own and every packet is counted, in the rule and in its source.  (The
+ * two claims rarely meet within the few ns where the compare-and-swap
+ * matters: a plain store instead passed this too.)
+ */
+static void fair_two_cpus(void **state)
+{
+	enum hook h = hook_of(state);
+	struct shp_src_key k = { .rule_id = 1, .family = 2,
+				 .addr = { 10, 1, 0, 0 } };
+	struct shp_src s;
+	unsigned int a, b;
+
+	need_bpf();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	if (fair_xdp(h))
+		return;
+	for (int round = 0; round < 20; round++) {
+		case_setup(NULL);
+		fair_setup();
+		run_two_cpus2(h, &fair_src[0], &fair_src[1], 1000);
+		a = fair_send(0);
+		b = fair_send(1);
+		if (a == b)
+			fail_msg("round %d: both in class %u", round, a);
+		assert_int_equal(counters(FAIR_SLOT).queued_packets, 2002);
+		for (int i = 0; i < 2; i++) {
+			k.addr[3] = (__u8)i;
+			assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(
+				env.sk->maps.sources), &k, &s), 0);
+			assert_int_equal(s.passed_packets, 1001);
+		}
+	}
+}
+
+/*
+ * More than 16 sending: the seventeenth takes the class used least
+ * recently, and the source it took it from, when it sends, the next.
+ */
+static void fair_seventeen(void **state)
+{
+	enum hook h = hook_of(state);
+	unsigned int cls[FAIR_SOURCES];
+
+	need_bpf();
+	if (fair_xdp(h))
+		return;
+	fair_setup();
+	fair_round(0, 16, cls);
+	advance(1000000);
+	assert_int_equal(fair_send(16), cls[0]);
+	advance(1000000);
+	assert_int_equal(fair_send(0), cls[1]);
+}
+
 #define T(fn)	HOOK_TESTS(fn, case_setup, case_teardown)
 
 int main(void)
@@ -885,6 +1148,11 @@ int main(void)
 		T(two_cpus_one_bucket),
 		T(two_cpus_one_source),
 		T(shape_redirect),
+		T(fair_after_idle),
+		T(fair_sixteen),
+		T(fair_return),
+		T(fair_seventeen),
+		T(fair_two_cpus),
 	};
 
 	env_setup();

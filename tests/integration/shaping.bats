@@ -367,6 +367,41 @@ assert_clean() {
 	done
 }
 
+@test "shaping: fair after 20 sources came and went: a heavy and a light sender get half each" {
+	attach
+	HOST=$LAB_HOST_IP6
+	P shaping rule add dev "$IF" name fair proto udp rate 20mbit fair >/dev/null
+	local i all=()
+	for i in $(seq 20); do all+=("$(extra_src "$i")"); done
+	# one datagram from each in turn, 10 ms apart, then a second of quiet
+	lab_exec python3 -c 'import socket, sys, time
+for a in sys.argv[2:]:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind((a, 0))
+    s.sendto(b"x" * 64, (sys.argv[1], 9))
+    s.close()
+    time.sleep(0.01)' "$HOST" "${all[@]}"
+	[ "$(rule_json fair | jq .queued_packets)" -eq 20 ] ||
+		fail "not the 20 datagrams queued"
+	sleep 1
+	# the 1st and the 17th: a class handed to each new source in turn
+	# put them in one queue.  The heavy one sends on four sockets: in a
+	# shared queue, each socket's own pushback gives each about a share
+	# (one socket each came out 11/9, four 15/5, with the old classes)
+	a=${all[0]}; b=${all[16]}
+	server "$PORT" "$BATS_TEST_TMPDIR/sa.json"
+	server "$((PORT + 1))" "$BATS_TEST_TMPDIR/sb.json"
+	client "$PORT" "$BATS_TEST_TMPDIR/ca.json" -u -P 4 -b 10M -l 1452 -t 4 -O 1 -B "$a" &
+	client "$((PORT + 1))" "$BATS_TEST_TMPDIR/cb.json" -u -b 12M -l 1452 -t 4 -O 1 -B "$b"
+	wait
+	wait_servers
+	ra=$(ip_mbps "$BATS_TEST_TMPDIR/sa.json" 1452 1500)
+	rb=$(ip_mbps "$BATS_TEST_TMPDIR/sb.json" 1452 1500)
+	figure "received (IP rate): heavy $a $ra, light $b $rb Mbit/s"
+	within "$ra" 9 11 "heavy sender's half"
+	within "$rb" 9 11 "light sender's half"
+}
+
 @test "shaping: a pps rule against 64-byte packets (within 2%)" {
 	attach
 	P shaping rule add dev "$IF" name pps proto udp pps 2000 >/dev/null
