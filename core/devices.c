@@ -116,12 +116,13 @@ static bool recorded_elsewhere(struct ps_ctx *ctx, const char *dir,
 	return found;
 }
 
-static struct nl_sock *nl_open(struct ps_ctx *ctx)
+struct nl_sock *ps_nl_route(struct ps_ctx *ctx)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 
 	if (!sk || nl_connect(sk, NETLINK_ROUTE)) {
-		ps_err(ctx, "cannot open a route netlink socket");
+		if (ctx)
+			ps_err(ctx, "cannot open a route netlink socket");
 		nl_socket_free(sk);
 		return NULL;
 	}
@@ -199,7 +200,7 @@ int ps_dev_own(struct ps_ctx *ctx, const struct ps_attachment *att,
 		recorded = !strcmp(e.name, want.name) &&
 			   !strcmp(e.type, want.type);
 	}
-	sk = nl_open(ctx);
+	sk = ps_nl_route(ctx);
 	if (!sk) {
 		close(fd);
 		return -PS_ERR;
@@ -286,7 +287,7 @@ int devices_remove(struct ps_ctx *ctx, const char *dir)
 		    !memchr(e.type, 0, sizeof(e.type)) ||
 		    !if_nametoindex(e.name) || recorded_elsewhere(ctx, dir, &e))
 			continue;
-		if (!sk && !(sk = nl_open(ctx))) {
+		if (!sk && !(sk = ps_nl_route(ctx))) {
 			ret = PS_ERR;
 			break;
 		}
@@ -323,7 +324,7 @@ int ps_dev_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 	/* not ours, nor the replaced attachment's: never touched */
 	if (!mine && !recorded_elsewhere(ctx, att->pin_dir, &want))
 		return 0;
-	sk = nl_open(ctx);
+	sk = ps_nl_route(ctx);
 	if (!sk)
 		return PS_ERR;
 	r = dev_delete(ctx, sk, &want);

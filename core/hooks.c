@@ -311,12 +311,11 @@ int hooks_tc_attach(struct ps_ctx *ctx, int prog_fd, const char *ifname,
 
 static int tc_filter_count(int ifindex, uint32_t parent)
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk = ps_nl_route(NULL);
 	struct nl_cache *cache = NULL;
 	int n = -1;
 
-	if (sk && !nl_connect(sk, NETLINK_ROUTE) &&
-	    !rtnl_cls_alloc_cache(sk, ifindex, parent, &cache))
+	if (sk && !rtnl_cls_alloc_cache(sk, ifindex, parent, &cache))
 		n = nl_cache_nitems(cache);
 	nl_cache_free(cache);
 	nl_socket_free(sk);

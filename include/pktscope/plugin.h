@@ -678,6 +678,13 @@ int ps_dev_own(struct ps_ctx *ctx, const struct ps_attachment *att,
  */
 int ps_dev_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 		   const char *name, const char *type);
+/*
+ * A route netlink socket of libnl-route-3, connected, for a plugin's own
+ * qdiscs and classes; NULL when none (reported unless ctx is NULL).  Free
+ * it with nl_socket_free().
+ */
+struct nl_sock;
+struct nl_sock *ps_nl_route(struct ps_ctx *ctx);
 /* Remove link and pins; works when the interface is gone. */
 int ps_detach(struct ps_ctx *ctx, const char *ifname);
 /* 0 and *out filled, -ENOENT when not attached (not reported). */

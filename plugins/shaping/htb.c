@@ -64,18 +64,6 @@ uint64_t shp_leaf_limit_bytes(uint64_t rate)
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 
-static struct nl_sock *nl_open(struct ps_ctx *ctx)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-
-	if (!sk || nl_connect(sk, NETLINK_ROUTE)) {
-		ps_err(ctx, "cannot open a route netlink socket");
-		nl_socket_free(sk);
-		return NULL;
-	}
-	return sk;
-}
-
 static int htb_root(struct nl_sock *sk, int ifb)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
@@ -103,7 +91,7 @@ int shp_ifb_ensure(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 	if (idx < 0)
 		return -1;
-	sk = nl_open(ctx);
+	sk = ps_nl_route(ctx);
 	if (!sk)
 		return -1;
 	r = htb_root(sk, idx);
@@ -202,7 +190,7 @@ static int del_class(struct nl_sock *sk, int ifb, uint32_t id)
 int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 		unsigned int slot, unsigned int mtu)
 {
-	struct nl_sock *sk = nl_open(ctx);
+	struct nl_sock *sk = ps_nl_route(ctx);
 	uint32_t id = SHP_CLASSID(SHP_RULE_MINOR(slot));
 	bool fair = r->flags & SHP_F_FAIR;
 	/*
@@ -242,7 +230,7 @@ int shp_htb_add(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 		 unsigned int slot)
 {
-	struct nl_sock *sk = nl_open(ctx);
+	struct nl_sock *sk = ps_nl_route(ctx);
 
 	if (!sk)
 		return;
@@ -257,11 +245,10 @@ void shp_htb_del(struct ps_ctx *ctx, int ifb, const struct shp_rule *r,
 /* the host's qdiscs (libnl 3.7 has no dump of one device's), once a view */
 struct shp_leaves *shp_leaves_read(void)
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk = ps_nl_route(NULL);
 	struct nl_cache *cache = NULL;
 
-	if (sk && !nl_connect(sk, NETLINK_ROUTE) &&
-	    rtnl_qdisc_alloc_cache(sk, &cache))
+	if (sk && rtnl_qdisc_alloc_cache(sk, &cache))
 		cache = NULL;
 	nl_socket_free(sk);
 	return (struct shp_leaves *)cache;

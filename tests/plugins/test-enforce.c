@@ -25,14 +25,11 @@ static void ifb_name(const struct ps_attachment *att, char *buf, size_t len)
 /* add (true) or delete the device; 0 or a negative libnl error */
 static int ifb_change(const char *name, bool add)
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk = ps_nl_route(NULL);
 	struct rtnl_link *link = rtnl_link_alloc();
 	int r = -NLE_NOMEM;
 
 	if (!sk || !link)
-		goto out;
-	r = nl_connect(sk, NETLINK_ROUTE);
-	if (r)
 		goto out;
 	rtnl_link_set_name(link, name);
 	if (add) {
