@@ -118,7 +118,6 @@ static int load(enum var v)
 		all[i] = r;
 	}
 	cfg.n = n;
-	shp_config_set_dports(&cfg, all);
 	for (__u32 p = 0; p < SHP_PORTS; p++) {
 		keys[p] = p;
 		bits[p] = shp_port_bits(all, p);

@@ -128,13 +128,11 @@ static __always_inline __u64 shp_candidates(const struct shp_config *cfg,
 	__u64 cand = cfg->proto_rules[pkt->ip_proto];
 	__u64 any = cfg->dport_any, syn;
 
-	/* `ports` only for candidates with a dport range, and a port some
-	 * range holds */
+	/* `ports` only for candidates with a dport range */
 	if (cand & ~any) {
 		__u32 port = pkt->dport, *bits = NULL;
 
-		if (shp_has_ports(pkt) &&
-		    (cfg->dports[port / 64] >> (port % 64) & 1))
+		if (shp_has_ports(pkt))
 			bits = bpf_map_lookup_elem(&ports, &port);
 		cand &= any | (bits ? *bits : 0);
 	}

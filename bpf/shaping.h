@@ -17,14 +17,10 @@
  * A packet: first the slots whose rules can match it, one bit a slot, from
  * two table reads, no rule touched:
  *     cand = config.proto_rules[IP protocol]
- *          & (config.dport_any | ports[dport], ports only if it has ports
- *             and its bit in config.dports is set)
+ *          & (config.dport_any | ports[dport], ports only if it has ports)
  *          & ~config.syn_rules unless it is a TCP SYN without ACK
  * These tables are exact for protocol, destination port and `syn`; a
- * packet no rule can match stops here.  config.dports, a bit a port, says
- * which ports some rule's dport range holds: ports[dport] of the others is
- * 0, so they are not looked up (a bit read in the value already read, not
- * a second map's).  Then the rules in config.order
+ * packet no rule can match stops here.  Then the rules in config.order
  * (sorted by prio, then id) whose bit is in cand are tried in turn;
  * shp_match() checks what the tables do not (src, not-src, sport) for
  * the rules that have such filters (config.match_rules); the first that
@@ -69,9 +65,8 @@
  *
  * Live changes: user space writes a rule into a free slot (fully), then
  * its bits in `ports`, before it puts the slot in config.order with its
- * bits in config's tables (config.dports among them); a rule leaves
- * config.order and those tables first, then `ports`, then its slot is
- * cleared.  A packet reading config
+ * bits in config's tables; a rule leaves config.order and those tables
+ * first, then `ports`, then its slot is cleared.  A packet reading config
  * while it changes may see the old or the new order and tables (or, for
  * one packet, a mix of the two): a rule being added or deleted may be
  * skipped, never taken for traffic it does not match; a slot it finds
@@ -161,8 +156,6 @@ struct shp_config {
 	__u32 syn_rules;	/* rules with `syn` */
 	__u32 match_rules;	/* rules with src, not-src or sport */
 	__u32 proto_rules[256];	/* rules that can match this protocol */
-	/* bit p: some rule's dport range holds port p (shp_config_set_dports) */
-	__u64 dports[SHP_PORTS / 64];
 };
 
 /* on its own cache line: passing packets CAS tat */
@@ -290,23 +283,6 @@ static inline void shp_config_set_slot(struct shp_config *c, unsigned int slot,
 	for (unsigned int p = 0; p < 256; p++)
 		if (!proto || p == proto)
 			c->proto_rules[p] |= bit;
-}
-
-/*
- * c->dports for the rules in rules[SHP_RULES_MAX] (slot-indexed; id 0:
- * free): the ports that some rule's dport range holds.
- */
-static inline void shp_config_set_dports(struct shp_config *c,
-					 const struct shp_rule *rules)
-{
-	memset(c->dports, 0, sizeof(c->dports));
-	for (unsigned int s = 0; s < SHP_RULES_MAX; s++) {
-		if (!rules[s].id || !shp_rule_has_dport(&rules[s]))
-			continue;
-		for (unsigned int p = rules[s].dport_lo;
-		     p <= rules[s].dport_hi; p++)
-			c->dports[p / 64] |= 1ULL << (p % 64);
-	}
 }
 
 /*

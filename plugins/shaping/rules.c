@@ -462,7 +462,6 @@ static int rule_add(struct ps_ctx *ctx, const struct ps_attachment *att,
 	if (!e)
 		e = put_port_table(m, all);
 	order_insert(&cfg, all, slot, r);
-	shp_config_set_dports(&cfg, all);
 	if (!e)
 		e = put_config(m, &cfg);
 	if (e) {
@@ -546,7 +545,6 @@ static int rule_del(struct ps_ctx *ctx, const struct ps_attachment *att,
 	cfg.n = j;
 	shp_config_set_slot(&cfg, (uint32_t)slot, NULL);
 	all[slot] = none;
-	shp_config_set_dports(&cfg, all);
 	e = put_config(m, &cfg);
 	if (!e)
 		e = put_port_table(m, all);

@@ -133,7 +133,6 @@ static void set_order(int n, ...)
 			shp_config_set_slot(&c, slot, &all[slot]);
 	}
 	va_end(ap);
-	shp_config_set_dports(&c, all);
 	for (__u32 p = 0; p < SHP_PORTS; p++) {
 		keys[p] = p;
 		bits[p] = shp_port_bits(all, p);
