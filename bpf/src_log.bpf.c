@@ -399,15 +399,60 @@ static __always_inline void slog_submit(const struct slog_config *cfg,
 }
 
 /*
- * The first want bytes of the frame after the event, read through the
- * helpers (they see a TC skb's paged part too).  At TC the outer tag is
- * in the skb: bytes 0-11, the tag, then the rest from byte 12.
+ * A snap that fills its bucket (64, 128 or SLOG_SNAP_SMALL bytes) whole,
+ * copied by 8-byte loads and stores from the linear data p..end instead of
+ * a helper call; 0 if the linear data does not hold it all.  tag: the
+ * offloaded outer VLAN tag (TC), 0 if none: bytes 0-11, the tag, then the
+ * rest from byte 12, so the linear data must hold cap - 4 bytes.
+ */
+static __always_inline int slog_snap_direct(const __u8 *p, const __u8 *end,
+					    __u8 *data, __u32 tag,
+					    const __u32 cap)
+{
+	if (!tag) {
+		if (p + cap > end)
+			return 0;
+#pragma unroll
+		for (__u32 i = 0; i < cap / 8; i++)
+			((__u64 *)data)[i] = ((const __u64 *)p)[i];
+		return 1;
+	}
+	if (p + cap - 4 > end)
+		return 0;
+	((__u64 *)data)[0] = ((const __u64 *)p)[0];
+	((__u32 *)data)[2] = ((const __u32 *)p)[2];
+	((__u32 *)data)[3] = tag;
+#pragma unroll
+	for (__u32 i = 0; i < cap / 8 - 2; i++)
+		((__u64 *)(data + 16))[i] = ((const __u64 *)(p + 12))[i];
+	return 1;
+}
+
+/*
+ * The first want bytes of the frame after the event.  A snap that fills a
+ * small bucket and is all in the linear data is copied directly
+ * (slog_snap_direct()); the rest is read through the helpers, which see a
+ * TC skb's paged part too.  At TC the outer tag is in the skb: bytes
+ * 0-11, the tag, then the rest from byte 12.
+ *
+ * Nothing is pulled here.  The parser (ps_parse_skb()) has already pulled
+ * min(len, PS_PULL_LEN) bytes into a non-linear skb's linear data, so a
+ * snap of up to SLOG_SNAP_SMALL bytes is linear unless that pull failed.
+ * Pulling more for a bigger snap would copy payload into the head of
+ * every such packet, and of a cloned skb (each TCP segment at egress,
+ * each skb a tap such as tcpdump also holds) the whole head first
+ * (bpf_skb_pull_data() makes the skb writable): it would change the skb
+ * for the programs after us and the stack, and cost more than the
+ * helper, which reads the pages and leaves the skb as it was.
  */
 static __always_inline void slog_snap(struct ps_hook *h, __u64 want,
 				      __u32 wire, struct slog_snap *sn,
 				      __u8 *data, const __u32 cap)
 {
 	struct __sk_buff *skb = ps_hook_skb(h);
+	const __u8 *p, *end;
+	__be16 vt[2] = {};
+	__u32 tag = 0;
 	long err;
 
 	sn->wire_len = wire;
@@ -416,25 +461,34 @@ static __always_inline void slog_snap(struct ps_hook *h, __u64 want,
 	asm volatile("" : "+r"(want));
 	if (want < 1 || want > cap)
 		return;
-	if (!skb) {
+	/*
+	 * h->xdp, a constant in each program once inlined; after !skb the
+	 * compiler may know the TC program's ctx as NULL, and the verifier
+	 * rejects that branch's load through it
+	 */
+	if (h->xdp) {
 		struct xdp_md *x = h->ctx;
-		const __u8 *p = (const void *)(long)x->data;
-		const __u8 *end = (const void *)(long)x->data_end;
 
-		/* a small bucket filled whole: loads and stores, no call */
-		if (cap <= SLOG_SNAP_SMALL && want == cap && p + cap <= end) {
-#pragma unroll
-			for (__u32 i = 0; i < cap / 8; i++)
-				((__u64 *)data)[i] = ((const __u64 *)p)[i];
-			err = 0;
-		} else {
-			err = bpf_xdp_load_bytes(h->ctx, 0, data, want);
+		p = (const void *)(long)x->data;
+		end = (const void *)(long)x->data_end;
+	} else {
+		p = (const void *)(long)skb->data;
+		end = (const void *)(long)skb->data_end;
+		if (skb->vlan_present) {
+			vt[0] = (__be16)skb->vlan_proto;
+			vt[1] = bpf_htons((__u16)skb->vlan_tci);
+			/* never 0: vlan_proto is 0x8100 or 0x88a8 */
+			__builtin_memcpy(&tag, vt, 4);
 		}
-	} else if (!skb->vlan_present || want <= 12) {
+	}
+	if (cap <= SLOG_SNAP_SMALL && want == cap &&
+	    slog_snap_direct(p, end, data, tag, cap)) {
+		err = 0;
+	} else if (h->xdp) {
+		err = bpf_xdp_load_bytes(h->ctx, 0, data, want);
+	} else if (!tag || want <= 12) {
 		err = bpf_skb_load_bytes(skb, 0, data, want);
 	} else {
-		__be16 vt[2] = { (__be16)skb->vlan_proto,
-				 bpf_htons((__u16)skb->vlan_tci) };
 		__u64 rest = want - 16;
 
 		err = bpf_skb_load_bytes(skb, 0, data, 12);
