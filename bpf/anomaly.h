@@ -144,6 +144,8 @@
 #define AN_MAP_TRACKED		tracked
 #define AN_MAP_SCRATCH		scratch
 #define AN_MAP_BCACHE		bcache
+#define AN_MAP_FIRST		first
+#define AN_MAP_SOCKS		socks
 
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
@@ -162,6 +164,9 @@
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
 #define AN_SEEN_SLOTS		4096	/* per CPU; a power of two */
 #define AN_TRACKED_SLOTS	1024	/* of 64 bits; a power of two */
+#define AN_FIRST_SLOTS		8192	/* a power of two */
+#define AN_SOCK_SLOTS		256	/* per CPU; a power of two */
+#define AN_SOCK_TTL_NS		10000000ULL	/* 10 ms */
 
 /* detectors; the first AN_RATE_N are the windowed rate counters */
 enum an_detector {
@@ -305,6 +310,7 @@ struct an_stats {
 	__u64 ring_lost;	/* the ring was full */
 	__u64 lookups;		/* socket lookups made (port-scan) */
 	__u64 scan_untracked;	/* a new scanning source not tracked: flood */
+	__u64 lookups_cached;	/* socket judgements taken from socks */
 	__u64 alerts[AN_DET_MAX];
 	__u64 drops[AN_DET_MAX];	/* packets dropped, by detector */
 	__u64 reasons[AN_R_MAX];	/* packets, by reason */
@@ -360,6 +366,33 @@ struct an_tracked {
 struct an_seen {
 	__u32 tag;
 	__u32 swin;
+};
+
+/*
+ * A source's first closed port in a scan window, while it has no scan
+ * entry: the tag is its hash's top half (never 0), swin the window + 1.
+ */
+struct an_first {
+	__u32 tag;
+	__u32 swin;
+	__u16 port;
+	__u16 pad[3];
+};
+
+/*
+ * A CPU's recent socket judgement of a (protocol, destination, port), for
+ * any source, until until_ns (coarse clock): a socket that takes every
+ * source's packets (a TCP listener, an unconnected UDP socket) is open,
+ * none is closed; one that takes only one peer's is not kept.
+ */
+struct an_sockc {
+	__u8 addr[16];
+	__u16 port;
+	__u8 family;
+	__u8 proto;
+	__u8 open;
+	__u8 pad[3];
+	__u64 until_ns;
 };
 
 struct an_offender {
