@@ -43,6 +43,12 @@
  *   bcache    PERCPU_ARRAY  AN_BCACHE_SLOTS struct an_bcache: the blocked
  *                           sources this CPU dropped (the bottom of this
  *                           file)
+ *   first     ARRAY         AN_FIRST_SLOTS struct an_first: a source's
+ *                           first closed port in the scan window, while
+ *                           it has no scan entry (the slot of its hash)
+ *   socks     PERCPU_ARRAY  AN_SOCK_SLOTS struct an_sockc: this CPU's
+ *                           recent socket judgements of a (protocol,
+ *                           destination, port), AN_SOCK_TTL_NS each
  *
  * The path of one IP packet (ARP and other EtherTypes pass untouched):
  *
@@ -68,15 +74,29 @@
  *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
  *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
  *      the source's scan entry; the scan_ports-th distinct port in a
- *      scan window makes the alert.  A (source, port, protocol) this CPU
- *      already judged in the scan window, open or counted, skips both the
- *      scan entry and the socket lookup (the seen slot of its hash; a
+ *      scan window makes the alert.  A source's first closed port in the
+ *      window waits in its first slot, and its second makes the entry
+ *      with both: a forged source that tries one port makes none, so a
+ *      flood of them evicts no scanner's entry (another source taking
+ *      the slot in between makes that count low by one, never high).
+ *      A judgement that holds for every source (a TCP listener or an
+ *      unconnected UDP socket: open; no socket: closed) is kept in this
+ *      CPU's socks slot of the (protocol, destination, port) for
+ *      AN_SOCK_TTL_NS of the packets' clock, and used for any source
+ *      instead of a lookup: a port opened or closed within that time is
+ *      judged by its state before, and a socket that takes one peer's
+ *      packets only (a connection, a connected UDP socket) is not seen
+ *      for that peer while the slot says closed (a scan count of that
+ *      peer one high for each such port).  A (source, port, protocol)
+ *      this CPU already judged in the scan window, open or counted, skips
+ *      both the scan entry and the socket lookup (the seen slot of its hash; a
  *      colliding tag, 1 in 2^32, or a port opened or closed since, makes a
  *      scan count low, never high).  While its destination is over its
- *      SYN (UDP) flood limit, a source without a scan entry gets none
- *      (scan_untracked++): a forged flood must not churn the table.  Its
- *      tracked bit says so without a hash lookup; a source whose entry
- *      was last used in an earlier scan window counts as without one.
+ *      SYN (UDP) flood limit, a source with neither a scan entry nor a
+ *      first port is not judged (scan_untracked++).  Its tracked bit says
+ *      so without a hash lookup, at any time (no bit: no scans lookup); a
+ *      source whose entry was last used in an earlier scan window counts
+ *      as without one.
  *   8. spike, per source, per destination and for the interface: a
  *      window's packets reaching spike_factor times the key's baseline
  *      (an average over its past windows, 7/8 old and 1/8 new at each

@@ -1511,6 +1511,54 @@ static void t_sock_cache(void **state)
 }
 
 /*
+ * A connected UDP socket takes its peer's datagrams only: its judgement is
+ * not kept for other sources.
+ */
+static void t_sock_cache_peer(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	const uint16_t port = 47232;
+	/* on loopback, where connect() needs no route */
+	const uint8_t host[4] = { 127, 0, 0, 1 }, peer_a[4] = { 127, 0, 0, 2 },
+		      peer_b[4] = { 127, 0, 0, 3 };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	struct sockaddr_in peer = { .sin_family = AF_INET,
+				    .sin_port = htons(40000) };
+	struct frame f;
+	int fd;
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.flags |= AN_F_LOOPBACK;
+	cfg.scan_ports = 15;
+	set_config();
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memcpy(&a.sin_addr, host, 4);
+	memcpy(&peer.sin_addr, peer_a, 4);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&peer, sizeof(peer)),
+			 0);
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = port,
+			     .src = peer_a, .dst = host });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 1);
+	/* another source: its own lookup, which finds no socket */
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = port,
+			     .src = peer_b, .dst = host });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 2);
+	assert_int_equal(read_stats().lookups_cached, 0);
+	/* and that judgement, closed, is kept for the next */
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = port,
+			     .src = src_b, .dst = host });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 2);
+	close(fd);
+}
+
+/*
  * More destinations in a window than slots: the ones without a slot are
  * counted in dst_full; two windows later their slots are stale and new
  * destinations take them.
@@ -1702,6 +1750,7 @@ int main(void)
 		T(t_scan_flood_tracked),
 		T(t_scan_churn),
 		T(t_sock_cache),
+		T(t_sock_cache_peer),
 		T(t_dst_slots),
 		T(t_million_sources),
 		T(t_recall),
