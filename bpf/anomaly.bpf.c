@@ -1036,14 +1036,21 @@ static __always_inline void an_tracked_set(__u64 h, __u32 swin)
 		__sync_fetch_and_or(&t->bits, bit);
 }
 
-/* the source's first-port slot, and whether it holds one of this window */
+/* the tag of a source's first slot in scan window swin */
+static __always_inline __u32 an_first_tag(__u64 h, __u32 swin)
+{
+	return ((__u32)(h >> 32) ^ (swin * 0x9e3779b1U)) | 1;
+}
+
+/* the source's first-port slot; *key its word when it holds the source's */
 static __always_inline struct an_first *an_first_slot(__u64 h, __u32 swin,
-						      int *held)
+						      __u64 *key)
 {
 	__u32 idx = (__u32)(h >> 16) & (AN_FIRST_SLOTS - 1);
 	struct an_first *f = bpf_map_lookup_elem(&first, &idx);
+	__u64 k = f ? *(volatile __u64 *)&f->key : 0;
 
-	*held = f && f->tag == ((__u32)(h >> 32) | 1) && f->swin == swin + 1;
+	*key = (__u32)(k >> 32) == an_first_tag(h, swin) ? k : 0;
 	return f;
 }
 
@@ -1086,6 +1093,7 @@ static __always_inline void an_scan(struct an_run *r)
 	struct an_seen *seen_slot;
 	struct an_first *f;
 	int tcp = pkt->l4 == PS_L4_TCP, tracked, held;
+	__u64 fkey;
 	__u16 fport;
 
 	if (r->cfg->flags & AN_F_NO_SCAN || r->own || !pkt->l4_off ||
@@ -1115,7 +1123,8 @@ static __always_inline void an_scan(struct an_run *r)
 	 * no entry to look up, and in a flood none is made.
 	 */
 	tracked = an_tracked_is(r->src_hash, swin);
-	f = an_first_slot(r->src_hash, swin, &held);
+	f = an_first_slot(r->src_hash, swin, &fkey);
+	held = fkey != 0;
 	if (r->flood && !tracked && !held) {
 		r->st->scan_untracked++;
 		return;
@@ -1135,7 +1144,7 @@ static __always_inline void an_scan(struct an_run *r)
 			return;
 		}
 	}
-	fport = held ? f->port : 0;
+	fport = (__u16)fkey;
 	if (held && !((fport ^ pkt->dport) & (AN_SCAN_BITS - 1))) {
 		an_seen_set(seen_slot, h, swin);
 		return;
@@ -1151,9 +1160,9 @@ static __always_inline void an_scan(struct an_run *r)
 		 * entry, so a flood of them evicts no scanner's.
 		 */
 		if (!held && f && r->cfg->scan_ports > 1) {
-			f->tag = (__u32)(r->src_hash >> 32) | 1;
-			f->swin = swin + 1;
-			f->port = pkt->dport;
+			*(volatile __u64 *)&f->key =
+				(__u64)an_first_tag(r->src_hash, swin) << 32 |
+				pkt->dport;
 			an_seen_set(seen_slot, h, swin);
 			return;
 		}
@@ -1162,8 +1171,8 @@ static __always_inline void an_scan(struct an_run *r)
 		s = an_scan_get(&k, swin);
 		if (!s)
 			return;
-		if (held)
-			f->tag = 0;	/* the entry has it now */
+		if (held && f)
+			f->key = 0;	/* the entry has it now */
 	}
 	an_seen_set(seen_slot, h, swin);
 	an_tracked_set(r->src_hash, swin);

@@ -390,13 +390,12 @@ struct an_seen {
 
 /*
  * A source's first closed port in a scan window, while it has no scan
- * entry: the tag is its hash's top half (never 0), swin the window + 1.
+ * entry, in one word (read and written whole: no CPU sees half of one):
+ * the top half a tag, the source's hash's top half xor the window's
+ * (never 0; 1 in 2^31 an earlier window's matches), the bottom the port.
  */
 struct an_first {
-	__u32 tag;
-	__u32 swin;
-	__u16 port;
-	__u16 pad[3];
+	__u64 key;
 };
 
 /*
