@@ -931,19 +931,19 @@ static __always_inline int an_sock_lookup(struct an_run *r, int tcp,
  * Whether a socket takes the packet: a listener, a connection, a UDP
  * bind.  This CPU's socks slot of the (protocol, destination, port) keeps
  * a judgement that holds for every source for AN_SOCK_TTL_NS: a flood of
- * new sources to one port costs a lookup a slot and TTL, not a packet.
+ * new sources to one port costs one lookup a slot and TTL, not a packet.
  */
 static __always_inline int an_sock_open(struct an_run *r, int tcp)
 {
 	struct ps_pkt *pkt = r->pkt;
-	__u32 idx = (__u32)(r->dst_hash ^ ((__u64)pkt->dport << 8 |
-					   pkt->ip_proto) * 0x9e3779b97f4a7c15ULL >> 32);
+	__u64 pp = ((__u64)pkt->dport << 8 | pkt->ip_proto) *
+		   0x9e3779b97f4a7c15ULL;
+	__u32 idx = (__u32)((r->dst_hash ^ pp) >> 32) & (AN_SOCK_SLOTS - 1);
 	struct an_sockc *c;
 	__u64 a[2], b[2];
 	__u8 any;
 	int open;
 
-	idx &= AN_SOCK_SLOTS - 1;
 	c = bpf_map_lookup_elem(&socks, &idx);
 	__builtin_memcpy(a, pkt->daddr, 16);
 	if (c) {
