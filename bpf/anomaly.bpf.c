@@ -129,6 +129,20 @@ struct {
 } AN_MAP_TRACKED SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_FIRST_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_first);
+} AN_MAP_FIRST SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AN_SOCK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct an_sockc);
+} AN_MAP_SOCKS SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, AN_BCACHE_SLOTS);
 	__type(key, __u32);
@@ -173,6 +187,7 @@ struct an_run {
 	__u8 flood;		/* the destination is over its class's limit */
 	__u8 drop;		/* this packet is to be dropped */
 	__u64 src_hash;		/* the source's key hash (an_rate_src) */
+	__u64 dst_hash;		/* the destination's (an_rate_dst) */
 };
 
 /* ---- hashing: fasthash64's mixer; the seed is random per attach ---- */
@@ -806,7 +821,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	__u64 w, len = pkt->len, n;
 
 	/* the tag is the key's hash, never 0 (an empty slot) */
-	a.key = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
+	a.key = r->dst_hash = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
 	d = an_dst_get(r, a.key | 1);
 	if (!d)
 		return;
@@ -874,8 +889,9 @@ static __always_inline void an_rate_if(struct an_run *r)
 
 /* ---- step 7: port scans ---- */
 
-/* whether a socket takes the packet: a listener, a connection, a UDP bind */
-static __always_inline int an_sock_open(struct an_run *r, int tcp)
+/* the kernel's socket lookup: 1 when a socket takes the packet */
+static __always_inline int an_sock_lookup(struct an_run *r, int tcp,
+					  __u8 *any)
 {
 	struct ps_pkt *pkt = r->pkt;
 	struct bpf_sock_tuple t = {};
@@ -902,10 +918,53 @@ static __always_inline int an_sock_open(struct an_run *r, int tcp)
 	else
 		sk = bpf_sk_lookup_udp(r->h->ctx, &t, size,
 				       BPF_F_CURRENT_NETNS, 0);
+	*any = 1;
 	if (!sk)
 		return 0;
+	/* a connection or a connected socket answers for its peer only */
+	*any = tcp ? sk->state == BPF_TCP_LISTEN : !sk->dst_port;
 	bpf_sk_release(sk);
 	return 1;
+}
+
+/*
+ * Whether a socket takes the packet: a listener, a connection, a UDP
+ * bind.  This CPU's socks slot of the (protocol, destination, port) keeps
+ * a judgement that holds for every source for AN_SOCK_TTL_NS: a flood of
+ * new sources to one port costs one lookup a slot and TTL, not a packet.
+ */
+static __always_inline int an_sock_open(struct an_run *r, int tcp)
+{
+	struct ps_pkt *pkt = r->pkt;
+	__u64 pp = ((__u64)pkt->dport << 8 | pkt->ip_proto) *
+		   0x9e3779b97f4a7c15ULL;
+	__u32 idx = (__u32)((r->dst_hash ^ pp) >> 32) & (AN_SOCK_SLOTS - 1);
+	struct an_sockc *c;
+	__u64 a[2], b[2];
+	__u8 any;
+	int open;
+
+	c = bpf_map_lookup_elem(&socks, &idx);
+	__builtin_memcpy(a, pkt->daddr, 16);
+	if (c) {
+		__builtin_memcpy(b, c->addr, 16);
+		if (a[0] == b[0] && a[1] == b[1] && c->port == pkt->dport &&
+		    c->proto == pkt->ip_proto && c->family == pkt->family &&
+		    (__s64)(c->until_ns - r->now) > 0) {
+			r->st->lookups_cached++;
+			return c->open;
+		}
+	}
+	open = an_sock_lookup(r, tcp, &any);
+	if (c && any) {
+		__builtin_memcpy(c->addr, a, 16);
+		c->port = pkt->dport;
+		c->proto = pkt->ip_proto;
+		c->family = pkt->family;
+		c->open = open;
+		c->until_ns = r->now + AN_SOCK_TTL_NS;
+	}
+	return open;
 }
 
 static __always_inline struct an_scan *an_scan_get(struct ps_addr_key *k,
@@ -977,17 +1036,65 @@ static __always_inline void an_tracked_set(__u64 h, __u32 swin)
 		__sync_fetch_and_or(&t->bits, bit);
 }
 
+/* the tag of a source's first slot in scan window swin */
+static __always_inline __u32 an_first_tag(__u64 h, __u32 swin)
+{
+	return ((__u32)(h >> 32) ^ (swin * 0x9e3779b1U)) | 1;
+}
+
+/* the source's first-port slot; *key its word when it holds the source's */
+static __always_inline struct an_first *an_first_slot(__u64 h, __u32 swin,
+						      __u64 *key)
+{
+	__u32 idx = (__u32)(h >> 16) & (AN_FIRST_SLOTS - 1);
+	struct an_first *f = bpf_map_lookup_elem(&first, &idx);
+	__u64 k = f ? *(volatile __u64 *)&f->key : 0;
+
+	*key = (__u32)(k >> 32) == an_first_tag(h, swin) ? k : 0;
+	return f;
+}
+
+/* a closed port into a scan entry; the alert at the scan_ports-th */
+static __always_inline void an_scan_mark(struct an_run *r, struct an_scan *s,
+					 __u16 port, __u32 swin, __u64 sw)
+{
+	__u64 mask, old, *word;
+	__u32 n;
+
+	/* ports equal modulo 1024 count once: a scan may count low, never high */
+	word = an_scan_word(s, port, &mask);
+	old = __sync_fetch_and_or(word, mask);
+	if (old & mask)
+		return;
+	n = __sync_fetch_and_add(&s->ports, 1) + 1;
+	if (n != r->cfg->scan_ports)
+		return;
+	struct an_hit a = {
+		.key = r->src_hash,
+		.count = n,
+		.limit = n,
+		.window_ns = sw,
+		.win = swin,
+		.det = AN_DET_PORT_SCAN,
+		.scope = AN_SCOPE_SRC,
+	};
+	an_alert(r, &a);
+}
+
 static __always_inline void an_scan(struct an_run *r)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
 					    AN_NSEC_PER_SEC;
-	__u32 swin = r->now / sw, n, idx;
-	__u64 mask, old, *word, h;
+	__u32 swin = r->now / sw, idx;
+	__u64 mask, h;
 	struct ps_addr_key k;
-	struct an_scan *s;
+	struct an_scan *s = NULL;
 	struct an_seen *seen_slot;
-	int tcp = pkt->l4 == PS_L4_TCP;
+	struct an_first *f;
+	int tcp = pkt->l4 == PS_L4_TCP, tracked, held;
+	__u64 fkey;
+	__u16 fport;
 
 	if (r->cfg->flags & AN_F_NO_SCAN || r->own || !pkt->l4_off ||
 	    pkt->frag != PS_FRAG_NONE)
@@ -1001,8 +1108,8 @@ static __always_inline void an_scan(struct an_run *r)
 	 * source's SYNs or datagrams to one port cost an array slot, not a
 	 * hash lookup and a socket lookup each.
 	 */
-	h = an_hash(pkt->saddr, pkt->family, r->cfg->seed,
-		    ((__u32)pkt->ip_proto << 16) | pkt->dport);
+	h = an_mix(r->src_hash ^ (((__u64)pkt->ip_proto << 16 | pkt->dport) *
+				  0x9e3779b97f4a7c15ULL));
 	idx = (__u32)h & (AN_SEEN_SLOTS - 1);
 	seen_slot = bpf_map_lookup_elem(&seen, &idx);
 	if (!seen_slot)
@@ -1010,32 +1117,64 @@ static __always_inline void an_scan(struct an_run *r)
 	if (seen_slot->tag == ((__u32)(h >> 32) | 1) &&
 	    seen_slot->swin == swin + 1)
 		return;
-	/* a flood: a source not tracked in this window is not looked up */
-	if (r->flood && !an_tracked_is(r->src_hash, swin)) {
+	/*
+	 * A source with a scan entry used in this window has its tracked
+	 * bit; one with a first closed port only, its first slot.  Neither:
+	 * no entry to look up, and in a flood none is made.
+	 */
+	tracked = an_tracked_is(r->src_hash, swin);
+	f = an_first_slot(r->src_hash, swin, &fkey);
+	held = fkey != 0;
+	if (r->flood && !tracked && !held) {
 		r->st->scan_untracked++;
 		return;
 	}
-	an_key(&k, pkt->saddr, pkt->family);
-	/* a port this source already tried in this window counts no more */
-	s = bpf_map_lookup_elem(&scans, &k);
-	if (s && s->win == swin &&
-	    (*an_scan_word(s, pkt->dport, &mask) & mask)) {
+	if (tracked) {
+		an_key(&k, pkt->saddr, pkt->family);
+		/* a port this source already tried in this window counts no more */
+		s = bpf_map_lookup_elem(&scans, &k);
+		if (s && s->win == swin &&
+		    (*an_scan_word(s, pkt->dport, &mask) & mask)) {
+			an_seen_set(seen_slot, h, swin);
+			an_tracked_set(r->src_hash, swin);
+			return;
+		}
+		if (!s && r->flood && !held) {
+			r->st->scan_untracked++;
+			return;
+		}
+	}
+	fport = (__u16)fkey;
+	if (held && !((fport ^ pkt->dport) & (AN_SCAN_BITS - 1))) {
 		an_seen_set(seen_slot, h, swin);
-		an_tracked_set(r->src_hash, swin);
-		return;
-	}
-	if (!s && r->flood) {
-		r->st->scan_untracked++;
 		return;
 	}
 	if (an_sock_open(r, tcp)) {
 		an_seen_set(seen_slot, h, swin);
 		return;
 	}
-	if (!s)
+	if (!s) {
+		/*
+		 * A source's first closed port waits in its first slot: one
+		 * that tries no second port (a forged source) makes no scan
+		 * entry, so a flood of them evicts no scanner's.
+		 */
+		if (!held && f && r->cfg->scan_ports > 1) {
+			*(volatile __u64 *)&f->key =
+				(__u64)an_first_tag(r->src_hash, swin) << 32 |
+				pkt->dport;
+			an_seen_set(seen_slot, h, swin);
+			return;
+		}
+		if (!tracked)
+			an_key(&k, pkt->saddr, pkt->family);
 		s = an_scan_get(&k, swin);
-	if (!s)
-		return;
+		if (!s)
+			return;
+		if (held && f)
+			f->key = 0;	/* the entry has it now */
+	}
+	an_seen_set(seen_slot, h, swin);
 	an_tracked_set(r->src_hash, swin);
 	if (s->win != swin) {
 		s->win = swin;
@@ -1044,25 +1183,9 @@ static __always_inline void an_scan(struct an_run *r)
 		for (int i = 0; i < AN_SCAN_BITS / 64; i++)
 			s->bits[i] = 0;
 	}
-	/* ports equal modulo 1024 count once: a scan may count low, never high */
-	word = an_scan_word(s, pkt->dport, &mask);
-	old = __sync_fetch_and_or(word, mask);
-	an_seen_set(seen_slot, h, swin);
-	if (old & mask)
-		return;
-	n = __sync_fetch_and_add(&s->ports, 1) + 1;
-	if (n != r->cfg->scan_ports)
-		return;
-	struct an_hit a = {
-		.key = an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0),
-		.count = n,
-		.limit = n,
-		.window_ns = sw,
-		.win = swin,
-		.det = AN_DET_PORT_SCAN,
-		.scope = AN_SCOPE_SRC,
-	};
-	an_alert(r, &a);
+	if (held)
+		an_scan_mark(r, s, fport, swin, sw);
+	an_scan_mark(r, s, pkt->dport, swin, sw);
 }
 
 /* ---- steps 2 and 3 ---- */

@@ -43,6 +43,12 @@
  *   bcache    PERCPU_ARRAY  AN_BCACHE_SLOTS struct an_bcache: the blocked
  *                           sources this CPU dropped (the bottom of this
  *                           file)
+ *   first     ARRAY         AN_FIRST_SLOTS struct an_first: a source's
+ *                           first closed port in the scan window, while
+ *                           it has no scan entry (the slot of its hash)
+ *   socks     PERCPU_ARRAY  AN_SOCK_SLOTS struct an_sockc: this CPU's
+ *                           recent socket judgements of a (protocol,
+ *                           destination, port), AN_SOCK_TTL_NS each
  *
  * The path of one IP packet (ARP and other EtherTypes pass untouched):
  *
@@ -68,15 +74,29 @@
  *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
  *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
  *      the source's scan entry; the scan_ports-th distinct port in a
- *      scan window makes the alert.  A (source, port, protocol) this CPU
- *      already judged in the scan window, open or counted, skips both the
- *      scan entry and the socket lookup (the seen slot of its hash; a
+ *      scan window makes the alert.  A source's first closed port in the
+ *      window waits in its first slot, and its second makes the entry
+ *      with both: a forged source that tries one port makes none, so a
+ *      flood of them evicts no scanner's entry (another source taking
+ *      the slot in between makes that count low by one, never high).
+ *      A judgement that holds for every source (a TCP listener or an
+ *      unconnected UDP socket: open; no socket: closed) is kept in this
+ *      CPU's socks slot of the (protocol, destination, port) for
+ *      AN_SOCK_TTL_NS of the packets' clock, and used for any source
+ *      instead of a lookup: a port opened or closed within that time is
+ *      judged by its state before, and a socket that takes one peer's
+ *      packets only (a connection, a connected UDP socket) is not seen
+ *      for that peer while the slot says closed (a scan count of that
+ *      peer one high for each such port).  A (source, port, protocol)
+ *      this CPU already judged in the scan window, open or counted, skips
+ *      both the scan entry and the socket lookup (the seen slot of its hash; a
  *      colliding tag, 1 in 2^32, or a port opened or closed since, makes a
  *      scan count low, never high).  While its destination is over its
- *      SYN (UDP) flood limit, a source without a scan entry gets none
- *      (scan_untracked++): a forged flood must not churn the table.  Its
- *      tracked bit says so without a hash lookup; a source whose entry
- *      was last used in an earlier scan window counts as without one.
+ *      SYN (UDP) flood limit, a source with neither a scan entry nor a
+ *      first port is not judged (scan_untracked++).  Its tracked bit says
+ *      so without a hash lookup, at any time (no bit: no scans lookup); a
+ *      source whose entry was last used in an earlier scan window counts
+ *      as without one.
  *   8. spike, per source, per destination and for the interface: a
  *      window's packets reaching spike_factor times the key's baseline
  *      (an average over its past windows, 7/8 old and 1/8 new at each
@@ -144,6 +164,8 @@
 #define AN_MAP_TRACKED		tracked
 #define AN_MAP_SCRATCH		scratch
 #define AN_MAP_BCACHE		bcache
+#define AN_MAP_FIRST		first
+#define AN_MAP_SOCKS		socks
 
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
@@ -162,6 +184,9 @@
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
 #define AN_SEEN_SLOTS		4096	/* per CPU; a power of two */
 #define AN_TRACKED_SLOTS	1024	/* of 64 bits; a power of two */
+#define AN_FIRST_SLOTS		8192	/* a power of two */
+#define AN_SOCK_SLOTS		256	/* per CPU; a power of two */
+#define AN_SOCK_TTL_NS		10000000ULL	/* 10 ms */
 
 /* detectors; the first AN_RATE_N are the windowed rate counters */
 enum an_detector {
@@ -305,6 +330,7 @@ struct an_stats {
 	__u64 ring_lost;	/* the ring was full */
 	__u64 lookups;		/* socket lookups made (port-scan) */
 	__u64 scan_untracked;	/* a new scanning source not tracked: flood */
+	__u64 lookups_cached;	/* socket judgements taken from socks */
 	__u64 alerts[AN_DET_MAX];
 	__u64 drops[AN_DET_MAX];	/* packets dropped, by detector */
 	__u64 reasons[AN_R_MAX];	/* packets, by reason */
@@ -360,6 +386,32 @@ struct an_tracked {
 struct an_seen {
 	__u32 tag;
 	__u32 swin;
+};
+
+/*
+ * A source's first closed port in a scan window, while it has no scan
+ * entry, in one word (read and written whole: no CPU sees half of one):
+ * the top half a tag, the source's hash's top half xor the window's
+ * (never 0; 1 in 2^31 an earlier window's matches), the bottom the port.
+ */
+struct an_first {
+	__u64 key;
+};
+
+/*
+ * A CPU's recent socket judgement of a (protocol, destination, port), for
+ * any source, until until_ns (coarse clock): a socket that takes every
+ * source's packets (a TCP listener, an unconnected UDP socket) is open,
+ * none is closed; one that takes only one peer's is not kept.
+ */
+struct an_sockc {
+	__u8 addr[16];
+	__u16 port;
+	__u8 family;
+	__u8 proto;
+	__u8 open;
+	__u8 pad[3];
+	__u64 until_ns;
 };
 
 struct an_offender {

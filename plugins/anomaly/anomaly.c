@@ -939,6 +939,8 @@ static void out_counters(struct ps_ctx *ctx, const struct an_stats *s)
 	ps_out_u64(ctx, "ring_lost", "Alerts lost (ring)", s->ring_lost);
 	ps_out_u64(ctx, "socket_lookups", "Socket lookups", s->lookups);
 	ps_out_u64(ctx, "scan_untracked", "Scans untracked", s->scan_untracked);
+	ps_out_u64(ctx, "socket_cached", "Socket lookups cached",
+		   s->lookups_cached);
 	ps_out_text(ctx, "\n");
 	t = ps_table_new(ctx, "detectors", cols, ARRAY_SIZE(cols));
 	for (int d = 0; d < AN_DET_MAX; d++) {

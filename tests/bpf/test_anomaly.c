@@ -1100,6 +1100,18 @@ static int listen_on(int type, uint16_t port)
 	return fd;
 }
 
+/* the distinct closed ports of an IPv4 source's scan entry (0: none) */
+static __u64 scan_ports_of(const uint8_t src[4])
+{
+	struct ps_addr_key k;
+	struct an_scan sc;
+
+	ps_addr_key_set(&k, PS_AF_INET, src);
+	if (bpf_map_lookup_elem(bpf_map__fd(env.an->maps.scans), &k, &sc))
+		return 0;
+	return sc.ports;
+}
+
 static void t_port_scan(void **state)
 {
 	enum hook h = *(enum hook *)*state;
@@ -1185,17 +1197,23 @@ static void t_scan_lookups(void **state)
 			     .src = src_a, .dst = dst_v });
 	run_n(h, &f, 20);
 	assert_int_equal(read_stats().lookups, 2);
-	/* a closed port: looked up once, counted once */
+	/* a closed port: looked up once, counted once (a first port: no entry) */
 	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = closed,
 			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
 	run_n(h, &f, 20);
 	assert_int_equal(read_stats().lookups, 3);
-	assert_int_equal(count_keys(env.an->maps.scans), 1);
-	/* another source, the same port: its own lookup */
+	assert_int_equal(count_keys(env.an->maps.scans), 0);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = closed + 1,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run_n(h, &f, 20);
+	assert_int_equal(read_stats().lookups, 4);
+	assert_int_equal(scan_ports_of(src_a), 2);
+	/* another source, the same port: this CPU's judgement of the port */
 	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = closed,
 			     .flags = PS_TCP_SYN, .src = src_b, .dst = dst_v });
 	run(h, &f);
 	assert_int_equal(read_stats().lookups, 4);
+	assert_int_equal(read_stats().lookups_cached, 1);
 	/* the next scan window judges again */
 	set_clock(cfg.clock_ns + 300 * NSEC);
 	run(h, &f);
@@ -1360,8 +1378,9 @@ static void t_scan_flood(void **state)
 				     .dst = dst_v });
 		run(h, &f);
 	}
-	/* the 4th SYN takes the destination over its limit */
-	assert_int_equal(count_keys(env.an->maps.scans), 3);
+	/* the 4th SYN takes the destination over its limit; a first port
+	 * makes no entry */
+	assert_int_equal(count_keys(env.an->maps.scans), 0);
 	assert_int_equal(read_stats().scan_untracked, 3);
 }
 
@@ -1384,7 +1403,6 @@ static void t_scan_flood_tracked(void **state)
 			     .flags = PS_TCP_SYN, .src = nth_src(AN_SCOPE_DST, 0, b),
 			     .dst = dst_v });
 	run(h, &f);
-	assert_int_equal(count_keys(env.an->maps.scans), 1);
 	/* the next scan window (and rate window): sources 1-3 tracked */
 	set_clock(cfg.clock_ns + 300 * NSEC);
 	for (__u32 i = 1; i <= 3; i++) {
@@ -1406,6 +1424,138 @@ static void t_scan_flood_tracked(void **state)
 			     .dst = dst_v });
 	run(h, &f);
 	assert_int_equal(read_stats().scan_untracked, 1);
+}
+
+/*
+ * Forged sources that each try one closed port (a spoofed SYN flood under
+ * its destination limit) make no scan entry: a scanner's entry outlives
+ * more of them than the table has entries, and its 15th port alerts.
+ */
+static void t_scan_churn(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	const uint16_t base = 47200;
+	struct frame f;
+	uint8_t b[4];
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 15;
+	set_config();
+	for (int i = 0; i < 14; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + i,
+				     .flags = PS_TCP_SYN, .src = src_a,
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	for (__u32 i = 0; i < AN_SCANS_MAX + AN_SCANS_MAX / 4; i++) {
+		mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + 20,
+				     .flags = PS_TCP_SYN,
+				     .src = nth_src(AN_SCOPE_DST, i, b),
+				     .dst = dst_v });
+		run(h, &f);
+	}
+	assert_int_equal(consume(), 0);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = base + 14,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].detector, AN_DET_PORT_SCAN);
+	assert_int_equal(env.ev[0].count, 15);
+}
+
+/*
+ * A port's judgement holds on this CPU for AN_SOCK_TTL_NS, for every
+ * source: a listener opened since is seen by the first lookup after that.
+ */
+static void t_sock_cache(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	const uint16_t port = 47230, other = 47231;
+	const uint8_t src_c[4] = { 198, 51, 100, 9 };
+	__u64 t0 = cfg.clock_ns;
+	struct frame f;
+	int fd;
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.scan_ports = 2;
+	set_config();
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = port,
+			     .flags = PS_TCP_SYN, .src = src_a, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 1);
+	fd = listen_on(SOCK_STREAM, port);
+	/* within the TTL: closed, as judged for src_a */
+	set_clock(t0 + AN_SOCK_TTL_NS - 1);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = port,
+			     .flags = PS_TCP_SYN, .src = src_b, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 1);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = other,
+			     .flags = PS_TCP_SYN, .src = src_b, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(consume(), 1);
+	assert_int_equal(env.ev[0].count, 2);
+	/* at the TTL: looked up again, open */
+	set_clock(t0 + AN_SOCK_TTL_NS);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = port,
+			     .flags = PS_TCP_SYN, .src = src_c, .dst = dst_v });
+	run(h, &f);
+	mk(&f, &(struct pk){ .proto = IPPROTO_TCP, .dport = other,
+			     .flags = PS_TCP_SYN, .src = src_c, .dst = dst_v });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 3);
+	assert_int_equal(consume(), 0);
+	close(fd);
+}
+
+/*
+ * A connected UDP socket takes its peer's datagrams only: its judgement is
+ * not kept for other sources.
+ */
+static void t_sock_cache_peer(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	const uint16_t port = 47232;
+	/* on loopback, where connect() needs no route */
+	const uint8_t host[4] = { 127, 0, 0, 1 }, peer_a[4] = { 127, 0, 0, 2 },
+		      peer_b[4] = { 127, 0, 0, 3 };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	struct sockaddr_in peer = { .sin_family = AF_INET,
+				    .sin_port = htons(40000) };
+	struct frame f;
+	int fd;
+
+	need_bpf();
+	cfg.flags &= ~AN_F_NO_SCAN;
+	cfg.flags |= AN_F_LOOPBACK;
+	cfg.scan_ports = 15;
+	set_config();
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memcpy(&a.sin_addr, host, 4);
+	memcpy(&peer.sin_addr, peer_a, 4);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&peer, sizeof(peer)),
+			 0);
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = port,
+			     .src = peer_a, .dst = host });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 1);
+	/* another source: its own lookup, which finds no socket */
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = port,
+			     .src = peer_b, .dst = host });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 2);
+	assert_int_equal(read_stats().lookups_cached, 0);
+	/* and that judgement, closed, is kept for the next */
+	mk(&f, &(struct pk){ .proto = IPPROTO_UDP, .dport = port,
+			     .src = src_b, .dst = host });
+	run(h, &f);
+	assert_int_equal(read_stats().lookups, 2);
+	close(fd);
 }
 
 /*
@@ -1598,6 +1748,9 @@ int main(void)
 		T(t_spike_if),
 		T(t_scan_flood),
 		T(t_scan_flood_tracked),
+		T(t_scan_churn),
+		T(t_sock_cache),
+		T(t_sock_cache_peer),
 		T(t_dst_slots),
 		T(t_million_sources),
 		T(t_recall),
