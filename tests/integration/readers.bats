@@ -170,6 +170,28 @@ assert_own_counts() {
 	[ ! -e "$PIN" ]
 }
 
+@test "several readers: max-rate caps only the reader that asks for it" {
+	reader_start capped watch max-rate 100
+	reader_start all watch
+	lab_send --mix udp-flood --count 6000 >"$T/flood.json" ||
+		fail "sendpkts failed: $(cat "$T/flood.json")"
+	wait_quiet "$T/capped" "$T/all"
+	sent=$(jq .frames "$T/flood.json")
+	# S seconds of flood span at most ceil(S) + 1 one-second windows, each
+	# may pass one event per CPU more than max-rate
+	windows=$(jq '.duration_s | ceil + 1' "$T/flood.json")
+	reader_stop capped
+	assert_own_counts capped
+	[ "$(f rate_capped)" -gt 0 ] || fail "capped: nothing rate_capped"
+	[ "$(f events)" -ge 100 ]
+	[ "$(f events)" -le $((windows * (100 + $(nproc)))) ] ||
+		fail "capped: $(f events) events in $windows windows"
+	reader_stop all
+	assert_own_counts all
+	assert_eq 0 "$(f rate_capped)" "the other reader's rate_capped"
+	assert_eq "$sent" "$(jq -s 'map(select(.proto == "udp")) | length' "$T/all")" "the other reader's UDP events"
+}
+
 @test "several readers: kill -9 of one leaves the others reading; its slot goes to the next; the attach goes with the last" {
 	lab_capture_start "$T/cap.pcap"
 	reader_start w1 watch proto udp
