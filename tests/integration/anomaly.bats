@@ -129,6 +129,93 @@ sendp([Ether(src='$LAB_PEER_MAC', dst='$LAB_HOST_MAC') / p for p in pkts],
 "
 }
 
+# The detector's windows are fixed: window k holds the packets its coarse
+# clock (CLOCK_MONOTONIC_COARSE, up to a tick behind CLOCK_MONOTONIC) reads
+# in [k W, (k + 1) W), W the window (1 s unless attached otherwise).
+WIN_S=1
+
+# sleep until $1 s (0.05 unless given) after the next window starts, so that
+# a short bounded flood sent next fits in one window
+window_next() {
+	"$PY" - "$WIN_S" "${1:-0.05}" <<'EOF'
+import sys, time
+w, lead = float(sys.argv[1]), float(sys.argv[2])
+m = time.clock_gettime(time.CLOCK_MONOTONIC)
+time.sleep(w - m % w + lead)
+EOF
+}
+
+# the capture time of the packet that crossed a rate threshold of $3 packets
+# a window: the $3-th packet of one window among the packets of capture $1
+# that display filter $2 selects (an_check() in bpf/anomaly.bpf.c alerts
+# when the count reaches the threshold: the threshold-th packet crosses).
+# A packet within a tick after a window's start (or 1 ms either side) may
+# be in either window: every such split is tried, all must give one answer.
+crossing_packet() {
+	tshark -r "$1" -T fields -e frame.time_epoch -Y "$2" >"$T/crossing.txt" ||
+		fail "tshark -r $1 -Y '$2'"
+	"$PY" - "$T/crossing.txt" "$3" "$WIN_S" <<'EOF'
+import itertools, sys, time
+times = [float(l) for l in open(sys.argv[1]) if l.strip()]
+n, w = int(sys.argv[2]), float(sys.argv[3])
+tick = time.clock_getres(6)	# CLOCK_MONOTONIC_COARSE
+off = time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
+# each packet's window, and the other window it may be in (None: sure)
+win, alt = [], []
+for t in times:
+    m = t - off
+    k, f = int(m // w), m % w
+    win.append(k)
+    alt.append(k - 1 if f < tick + 0.001 else k + 1 if f > w - 0.001 else None)
+# the coarse clock never goes back: of the packets at a window's edge e
+# that may be in either window, the first j are in e - 1, the rest in e
+amb = {}
+for i, k in enumerate(win):
+    if alt[i] is not None:
+        amb.setdefault(max(k, alt[i]), []).append(i)
+found = set()
+for split in itertools.product(*[range(len(v) + 1) for v in amb.values()]):
+    wi = list(win)
+    for (e, v), j in zip(amb.items(), split):
+        for r, i in enumerate(v):
+            wi[i] = e - 1 if r < j else e
+    count = {}
+    for i, k in enumerate(wi):
+        count[k] = count.get(k, 0) + 1
+        if count[k] == n:
+            found.add(i)
+            break
+if len(found) != 1:
+    sys.exit("%d packets, the %d-th of a window: %s" % (len(times), n,
+             "never" if not found else "one of packets %s (at a window's edge)" %
+             sorted(i + 1 for i in found)))
+i = found.pop()
+print("crossing: packet %d of %d" % (i + 1, len(times)), file=sys.stderr)
+print("%.6f" % times[i])
+EOF
+}
+
+# alert $1 (a line of alerts()) names the packet captured at $2: its ts
+# within 1 ms of the packet's, and watch printed it within 100 ms of its ts
+assert_alert_at() {
+	if ! "$PY" - "$1" "$2" "$T/alerts.json" "$T/arrivals.txt" <<'EOF'; then
+import json, sys, datetime as d
+a = json.loads(sys.argv[1])
+lines = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+arrived = float(open(sys.argv[4]).read().split()[lines.index(a)])
+t = d.datetime.strptime(a["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+t = t.replace(tzinfo=d.timezone.utc).timestamp()
+delta = abs(t - float(sys.argv[2]))
+late = arrived - t
+print("%s %s alert - capture: %.6f s, watch printed it %.6f s later" %
+      (a["detector"], a.get("reason", a.get("scope")), delta, late),
+      file=sys.stderr)
+sys.exit(0 if delta < 0.001 and 0 <= late < 0.1 else 1)
+EOF
+		fail "alert $1 is not the packet captured at $2"
+	fi
+}
+
 # whether a TCP connection from the namespace (source address $1) to the
 # host's address $2, port $3 is made within two seconds
 tcp_reach() {
@@ -177,46 +264,49 @@ except OSError:
 		>"$T/syns.txt"
 	read -r t15 p15 < <(awk '!seen[$2]++ { if (++n == 15) print }' "$T/syns.txt")
 	assert_eq "$p15" "$(jq -r .dport <<<"$a")" "the port that crossed"
-	ts=$(jq -r .ts <<<"$a")
-	# the line of the alert (the only one) and when watch printed it
-	arrived=$(grep -m1 . "$T/arrivals.txt")
-	"$PY" - "$ts" "$t15" "$arrived" <<'EOF'
-import sys, datetime as d
-a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
-a = a.replace(tzinfo=d.timezone.utc).timestamp()
-delta = abs(a - float(sys.argv[2]))
-late = float(sys.argv[3]) - a
-print("alert - capture: %.6f s, watch printed it %.6f s later" %
-      (delta, late), file=sys.stderr)
-sys.exit(0 if delta < 0.001 and 0 <= late < 0.1 else 1)
-EOF
+	assert_alert_at "$a" "$t15"
 }
 
 @test "hping3 -S: syn-flood per source; random sources: per destination" {
-	attach syn-src 200 syn-dst 400 scan off
+	attach syn-src 100 syn-dst 200 scan off
+	lab_capture_start "$T/syn.pcap" tcp
 	watch_start 30
-	lab_exec timeout 20 hping3 -q -S -p 47300 -c 1000 -i u100 \
+	# 150 SYNs 2.5 ms apart (so that 1 ms tells one from the next), at the
+	# start of a window: the 100th crosses syn-src, the 150 stay below
+	# syn-dst
+	window_next
+	lab_exec timeout 20 hping3 -q -S -p 47300 -c 150 -i u2500 \
 		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
-	# the next window: the first flood's destination alert is behind
-	sleep 1.1
 	# hping3 --rand-source would make the host answer addresses outside
 	# the lab (out of its default route): sendpkts' random sources come
-	# from the lab's pool, which is routed back into the namespace
-	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 1000 --dport 47301 \
-		>/dev/null
+	# from the lab's pool, which is routed back into the namespace.  250
+	# 2 ms apart, in the next window: the 200th crosses syn-dst.
+	window_next
+	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 250 \
+		--rate 500 --dport 47301 >/dev/null
 	sleep 0.3
 	watch_stop
+	lab_capture_stop "$T/syn.pcap"
 	cat "$T/alerts.json" >&2
-	# a flood that straddles a window boundary may alert in both
-	n=$(n_alerts '.scope == "source"')
-	[[ $n -ge 1 && $n -le 2 ]] || fail "$n per-source alerts"
-	assert_eq "$LAB_PEER_IP4" \
-		"$(alerts '.scope == "source"' | jq -r .src | sort -u)" "the flooder"
-	assert_eq 47300 "$(alerts '.scope == "source"' | jq -r .dport | sort -u)"
-	n=$(n_alerts '.scope == "destination" and .dport == 47301')
-	[[ $n -ge 1 && $n -le 2 ]] || fail "$n per-destination alerts of the random flood"
-	assert_eq "$LAB_HOST_IP4" \
-		"$(alerts '.scope == "destination"' | jq -r .dst | sort -u)" "victim"
+	assert_eq 1 "$(n_alerts '.scope == "source"')" "per-source alerts"
+	a=$(alerts '.scope == "source"')
+	assert_eq "$LAB_PEER_IP4" "$(jq -r .src <<<"$a")" "the flooder"
+	assert_eq 47300 "$(jq -r .dport <<<"$a")"
+	assert_eq 100 "$(jq -r .count <<<"$a")" "count at the crossing"
+	t=$(crossing_packet "$T/syn.pcap" \
+		"ip.src == $LAB_PEER_IP4 && tcp.flags.syn == 1 && tcp.flags.ack == 0" 100) ||
+		fail "no crossing SYN in the capture"
+	assert_alert_at "$a" "$t"
+	assert_eq 1 "$(n_alerts '.scope == "destination"')" "per-destination alerts"
+	a=$(alerts '.scope == "destination"')
+	assert_eq "$LAB_HOST_IP4" "$(jq -r .dst <<<"$a")" "victim"
+	assert_eq 47301 "$(jq -r .dport <<<"$a")"
+	assert_eq 200 "$(jq -r .count <<<"$a")" "count at the crossing"
+	# every SYN to the victim counts, the flooder's too
+	t=$(crossing_packet "$T/syn.pcap" \
+		"ip.dst == $LAB_HOST_IP4 && tcp.flags.syn == 1 && tcp.flags.ack == 0" 200) ||
+		fail "no crossing SYN in the capture"
+	assert_alert_at "$a" "$t"
 	assert_eq 0 "$(n_alerts '.detector != "syn-flood"')" "other alerts"
 	# fixed memory: no table grew past its size
 	assert_eq 0 "$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.dst_full')"
@@ -280,6 +370,7 @@ EOF2
 
 @test "scapy: malformed classes and a 127.0.0.1 source, each its own reason" {
 	attach scan off
+	lab_capture_start "$T/crafted.pcap"
 	watch_start 20
 	scapy_send "[IP(src=src, dst=dst)/TCP(dport=80, flags='')]"
 	scapy_send "[IP(src=src, dst=dst)/TCP(dport=81, flags='FPU')]"
@@ -289,12 +380,24 @@ EOF2
 	scapy_send "[IP(src='127.0.0.1', dst=dst)/UDP(dport=53)]"
 	sleep 0.3
 	watch_stop
+	lab_capture_stop "$T/crafted.pcap"
 	cat "$T/alerts.json" >&2
 	assert_eq 6 "$(n_alerts)" "alerts"
 	got=$(jq -r .reason "$T/alerts.json" | sort | tr '\n' ' ')
 	assert_eq "ipv4.hlen_too_small martian.loopback tcp.flags_null tcp.flags_syn_fin tcp.flags_xmas udp.hlen_invalid " \
 		"$got" "reasons"
 	assert_eq 127.0.0.1 "$(alerts '.detector == "martian"' | jq -r .src)"
+	# the capture holds the six packets, in the order sent: each alert is
+	# its own packet's
+	tshark -r "$T/crafted.pcap" -T fields -e frame.time_epoch >"$T/crafted.txt"
+	assert_eq 6 "$(wc -l <"$T/crafted.txt")" "packets captured"
+	i=0
+	for r in tcp.flags_null tcp.flags_xmas tcp.flags_syn_fin \
+		ipv4.hlen_too_small udp.hlen_invalid martian.loopback; do
+		i=$((i + 1))
+		assert_alert_at "$(alerts ".reason == \"$r\"")" \
+			"$(sed -n "${i}p" "$T/crafted.txt")"
+	done
 }
 
 @test "benign suite: iperf3, HTTP, pings and DNS-like UDP raise no alert" {
