@@ -10,16 +10,19 @@
 #     the 15th closed port (the capture's time of that SYN within 1 ms),
 #     printed by watch within 100 ms of it;
 #     scans of an open port alone raise none.
-#   - hping3 -S: syn-flood per source; with --rand-source, per destination
-#     and no per-source alert.
+#   - hping3 -S: syn-flood per source; with random sources, per
+#     destination and no per-source alert; each alert at the threshold-th
+#     SYN of its window (capture time within 1 ms, watch within 100 ms).
 #   - scapy: NULL, XMAS and SYN+FIN flags, a bad IPv4 header length, a bad
-#     UDP length, a 127.0.0.1 source: each its own reason.
+#     UDP length, a 127.0.0.1 source: each its own reason, each alert at
+#     its packet (within 1 ms, watch within 100 ms).
 #   - a benign suite (iperf3 TCP and UDP below the thresholds, HTTP requests
 #     on new and kept-alive connections, pings, DNS-like UDP with retries to
 #     an open port) raises zero alerts.
 #   - action block: the scanner's packets are dropped (counted), another
 #     address of the namespace still gets through, the block expires at its
-#     TTL; an allowlisted scanner is never blocked.
+#     TTL (probes 10 ms apart: the first through within 1 s of block_until);
+#     an allowlisted scanner is never blocked.
 #   - bad input: one clear sentence, a non-zero exit, the configuration
 #     unchanged.
 #
@@ -491,16 +494,35 @@ EOF
 	later=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
 	[[ $listed -ge $after && $listed -le $later ]] ||
 		fail "block list says $listed dropped, the counters $after-$later"
-	# expiry: at block_until, without user space
+	# expiry: at block_until, without user space.  Probes of the open
+	# port, 10 ms apart, from 0.8 s before it: the host answers (SYN-ACK)
+	# the first that passes, within 1 s of block_until and not before it.
 	until_s=$(jq -r .block_until <<<"$a")
+	LAB_CAPTURE_DIRECTION=out lab_capture_start "$T/expiry.pcap" \
+		tcp src port 48081 and dst host "$LAB_PEER_IP4"
 	"$PY" - "$until_s" <<'EOF'
 import sys, time, datetime as d
 u = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
 u = u.replace(tzinfo=d.timezone.utc).timestamp()
-time.sleep(max(0, u - time.time()) + 0.05)
+time.sleep(max(0, u - 0.8 - time.time()))
 EOF
-	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48081 ||
-		fail "still blocked after the TTL"
+	before=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	lab_exec timeout 10 hping3 -q -S -p 48081 -c 250 -i u10000 \
+		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	after=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	lab_capture_stop "$T/expiry.pcap"
+	[[ $after -gt $before ]] || fail "no probe was dropped: they began after the expiry"
+	first=$(tshark -r "$T/expiry.pcap" -T fields -e frame.time_epoch \
+		-Y "tcp.flags.syn == 1 && tcp.flags.ack == 1" | head -1)
+	[[ -n $first ]] || fail "still blocked 1.7 s after the TTL"
+	"$PY" - "$until_s" "$first" <<'EOF' || fail "the block did not end at block_until"
+import sys, datetime as d
+u = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
+u = u.replace(tzinfo=d.timezone.utc).timestamp()
+late = float(sys.argv[2]) - u
+print("the first probe through %.6f s after block_until" % late, file=sys.stderr)
+sys.exit(0 if -0.001 <= late < 1.0 else 1)
+EOF
 }
 
 @test "block add of a prefix: its sources dropped, allow wins, del and ttl end it" {
