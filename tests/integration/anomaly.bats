@@ -82,7 +82,10 @@ attach() {
 watch_start() {
 	: >"$T/alerts.json"
 	: >"$T/arrivals.txt"
-	PS -j anomaly watch dev "$IF" duration "$1" > >("$PY" -u -c '
+	# exec: $! is then watch itself, not a shell that TERM would leave
+	# it running behind
+	(exec "$REAL_PKTSCOPE" --bpffs "$BPFFS" -j anomaly watch dev "$IF" \
+		duration "$1") > >("$PY" -u -c '
 import sys, time
 out, times = open(sys.argv[1], "w"), open(sys.argv[2], "w")
 for line in sys.stdin:
