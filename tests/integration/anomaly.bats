@@ -151,21 +151,30 @@ time.sleep(w - m % w + lead)
 EOF
 }
 
-# the capture time of the packet that crossed a rate threshold of $3 packets
-# a window: the $3-th packet of one window among the packets of capture $1
-# that display filter $2 selects (an_check() in bpf/anomaly.bpf.c alerts
-# when the count reaches the threshold: the threshold-th packet crosses).
-# A packet within a tick after a window's start (or 1 ms either side) may
-# be in either window: every such split is tried, all must give one answer.
+# the capture time of the packet that crossed a threshold of $3 packets a
+# window: the $3-th packet of the first window that has as many, among the
+# packets of capture $1 that display filter $2 selects (an_check() and
+# an_spike() in bpf/anomaly.bpf.c alert when the count reaches the
+# threshold: the threshold-th packet crosses); with $4, an alert's ts, of
+# that alert's window instead (a spike's threshold changes from one window
+# to the next).  A packet within a tick after a window's start (or 1 ms
+# either side) may be in either window: every such split is tried, and all
+# must give one answer.
 crossing_packet() {
 	tshark -r "$1" -T fields -e frame.time_epoch -Y "$2" >"$T/crossing.txt" ||
 		fail "tshark -r $1 -Y '$2'"
-	"$PY" - "$T/crossing.txt" "$3" "$WIN_S" <<'EOF'
-import itertools, sys, time
+	"$PY" - "$T/crossing.txt" "$3" "$WIN_S" "${4:-}" <<'EOF'
+import itertools, sys, time, datetime as d
 times = [float(l) for l in open(sys.argv[1]) if l.strip()]
 n, w = int(sys.argv[2]), float(sys.argv[3])
 tick = time.clock_getres(6)	# CLOCK_MONOTONIC_COARSE
 off = time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
+want = None
+if sys.argv[4]:
+    # the alert's ts is the precise clock; its window, the coarse one's
+    a = d.datetime.strptime(sys.argv[4], "%Y-%m-%dT%H:%M:%S.%fZ")
+    m = a.replace(tzinfo=d.timezone.utc).timestamp() - off
+    want = {int(m // w), int((m - tick - 0.001) // w)}
 # each packet's window, and the other window it may be in (None: sure)
 win, alt = [], []
 for t in times:
@@ -188,9 +197,10 @@ for split in itertools.product(*[range(len(v) + 1) for v in amb.values()]):
     count = {}
     for i, k in enumerate(wi):
         count[k] = count.get(k, 0) + 1
-        if count[k] == n:
+        if count[k] == n and (want is None or k in want):
             found.add(i)
-            break
+            if want is None:
+                break
 if len(found) != 1:
     sys.exit("%d packets, the %d-th of a window: %s" % (len(times), n,
              "never" if not found else "one of packets %s (at a window's edge)" %
@@ -354,21 +364,35 @@ EOF2
 @test "spike: a jump over the baseline, per source, destination and interface" {
 	attach scan off spike-factor 5 spike-min-src 100 spike-min-dst 100 \
 		spike-min-if 100
+	lab_capture_start "$T/spike.pcap"
 	watch_start 30
-	# a baseline of about 20 a second, then 20x that (below icmp-src)
+	# a baseline of about 20 a second, then 20x that (below icmp-src) in
+	# the next window, 2.5 ms apart: the 100th crosses (spike-min-*, above
+	# 5x the baseline)
 	lab_exec timeout 10 hping3 -q -1 -c 60 -i u50000 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
-	lab_exec timeout 10 hping3 -q -1 -c 800 -i u2500 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	window_next
+	lab_exec timeout 10 hping3 -q -1 -c 200 -i u2500 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
 	sleep 0.3
 	watch_stop
+	lab_capture_stop "$T/spike.pcap"
 	cat "$T/alerts.json" >&2
-	# one alert a window at most: the 2 s burst (longer when the machine
-	# is loaded) spans up to three 1 s windows
+	# one alert a window at most: the 0.5 s burst spans one window, more
+	# when the machine is loaded
 	for scope in source destination interface; do
 		n=$(n_alerts ".detector == \"spike\" and .scope == \"$scope\"")
 		[[ $n -ge 1 && $n -le 3 ]] || fail "$n $scope spikes"
 	done
 	assert_eq "$LAB_PEER_IP4" "$(alerts '.detector == "spike" and .scope == "source"' | jq -r .src | sort -u)"
 	assert_eq "$LAB_HOST_IP4" "$(alerts '.detector == "spike" and .scope == "destination"' | jq -r .dst | sort -u)"
+	# each at the count-th packet of its window that counts for its key
+	declare -A of=([source]="ip.src == $LAB_PEER_IP4"
+		[destination]="ip.dst == $LAB_HOST_IP4" [interface]=frame)
+	while read -r a; do
+		t=$(crossing_packet "$T/spike.pcap" "${of[$(jq -r .scope <<<"$a")]}" \
+			"$(jq -r .count <<<"$a")" "$(jq -r .ts <<<"$a")") ||
+			fail "no crossing packet for $a"
+		assert_alert_at "$a" "$t"
+	done < <(alerts '.detector == "spike"')
 	assert_eq 0 "$(n_alerts '.detector != "spike"')" "other alerts"
 	PS -j anomaly config dev "$IF" | jq -e '.spike_min_if_packets_per_second == 100' >/dev/null ||
 		fail "spike-min-if not in the config"
