@@ -140,14 +140,14 @@ sendp([Ether(src='$LAB_PEER_MAC', dst='$LAB_HOST_MAC') / p for p in pkts],
 # in [k W, (k + 1) W), W the window (1 s unless attached otherwise).
 WIN_S=1
 
-# sleep until $1 s (0.05 unless given) after the next window starts, so that
-# a short bounded flood sent next fits in one window
+# sleep until 50 ms after the next window starts, so that a short bounded
+# flood sent next fits in one window
 window_next() {
-	"$PY" - "$WIN_S" "${1:-0.05}" <<'EOF'
+	"$PY" - "$WIN_S" <<'EOF'
 import sys, time
-w, lead = float(sys.argv[1]), float(sys.argv[2])
+w = float(sys.argv[1])
 m = time.clock_gettime(time.CLOCK_MONOTONIC)
-time.sleep(w - m % w + lead)
+time.sleep(w - m % w + 0.05)
 EOF
 }
 
