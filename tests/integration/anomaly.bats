@@ -141,13 +141,17 @@ sendp([Ether(src='$LAB_PEER_MAC', dst='$LAB_HOST_MAC') / p for p in pkts],
 WIN_S=1
 
 # sleep until 50 ms after the next window starts, so that a short bounded
-# flood sent next fits in one window
+# flood sent next fits in one window; the wall clock's offset from the
+# monotonic one then into $T/mono_off, for crossing_packet (measured at the
+# flood: NTP's slew moves it up to 0.5 ms a second)
 window_next() {
-	"$PY" - "$WIN_S" <<'EOF'
+	"$PY" - "$WIN_S" "$T/mono_off" <<'EOF'
 import sys, time
 w = float(sys.argv[1])
 m = time.clock_gettime(time.CLOCK_MONOTONIC)
 time.sleep(w - m % w + 0.05)
+open(sys.argv[2], "w").write("%.9f\n" % (time.time() -
+                             time.clock_gettime(time.CLOCK_MONOTONIC)))
 EOF
 }
 
@@ -159,20 +163,20 @@ EOF
 # that alert's window instead (a spike's threshold changes from one window
 # to the next).  A packet within a tick after a window's start (or 1 ms
 # either side) may be in either window: every such split is tried, and all
-# must give one answer.
+# must give one answer.  The flood was sent after window_next.
 crossing_packet() {
 	tshark -r "$1" -T fields -e frame.time_epoch -Y "$2" >"$T/crossing.txt" ||
 		fail "tshark -r $1 -Y '$2'"
-	"$PY" - "$T/crossing.txt" "$3" "$WIN_S" "${4:-}" <<'EOF'
+	"$PY" - "$T/crossing.txt" "$3" "$WIN_S" "$T/mono_off" "${4:-}" <<'EOF'
 import itertools, sys, time, datetime as d
 times = [float(l) for l in open(sys.argv[1]) if l.strip()]
 n, w = int(sys.argv[2]), float(sys.argv[3])
 tick = time.clock_getres(6)	# CLOCK_MONOTONIC_COARSE
-off = time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
+off = float(open(sys.argv[4]).read())	# window_next's
 want = None
-if sys.argv[4]:
+if sys.argv[5]:
     # the alert's ts is the precise clock; its window, the coarse one's
-    a = d.datetime.strptime(sys.argv[4], "%Y-%m-%dT%H:%M:%S.%fZ")
+    a = d.datetime.strptime(sys.argv[5], "%Y-%m-%dT%H:%M:%S.%fZ")
     m = a.replace(tzinfo=d.timezone.utc).timestamp() - off
     want = {int(m // w), int((m - tick - 0.001) // w)}
 # each packet's window, and the other window it may be in (None: sure)
