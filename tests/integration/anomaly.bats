@@ -10,16 +10,19 @@
 #     the 15th closed port (the capture's time of that SYN within 1 ms),
 #     printed by watch within 100 ms of it;
 #     scans of an open port alone raise none.
-#   - hping3 -S: syn-flood per source; with --rand-source, per destination
-#     and no per-source alert.
+#   - hping3 -S: syn-flood per source; with random sources, per
+#     destination and no per-source alert; each alert at the threshold-th
+#     SYN of its window (capture time within 1 ms, watch within 100 ms).
 #   - scapy: NULL, XMAS and SYN+FIN flags, a bad IPv4 header length, a bad
-#     UDP length, a 127.0.0.1 source: each its own reason.
+#     UDP length, a 127.0.0.1 source: each its own reason, each alert at
+#     its packet (within 1 ms, watch within 100 ms).
 #   - a benign suite (iperf3 TCP and UDP below the thresholds, HTTP requests
 #     on new and kept-alive connections, pings, DNS-like UDP with retries to
 #     an open port) raises zero alerts.
 #   - action block: the scanner's packets are dropped (counted), another
 #     address of the namespace still gets through, the block expires at its
-#     TTL; an allowlisted scanner is never blocked.
+#     TTL (probes 10 ms apart: the first through within 1 s of block_until);
+#     an allowlisted scanner is never blocked.
 #   - bad input: one clear sentence, a non-zero exit, the configuration
 #     unchanged.
 #
@@ -79,7 +82,10 @@ attach() {
 watch_start() {
 	: >"$T/alerts.json"
 	: >"$T/arrivals.txt"
-	PS -j anomaly watch dev "$IF" duration "$1" > >("$PY" -u -c '
+	# exec: $! is then watch itself, not a shell that TERM would leave
+	# it running behind
+	(exec "$REAL_PKTSCOPE" --bpffs "$BPFFS" -j anomaly watch dev "$IF" \
+		duration "$1") > >("$PY" -u -c '
 import sys, time
 out, times = open(sys.argv[1], "w"), open(sys.argv[2], "w")
 for line in sys.stdin:
@@ -129,6 +135,107 @@ sendp([Ether(src='$LAB_PEER_MAC', dst='$LAB_HOST_MAC') / p for p in pkts],
 "
 }
 
+# The detector's windows are fixed: window k holds the packets its coarse
+# clock (CLOCK_MONOTONIC_COARSE, up to a tick behind CLOCK_MONOTONIC) reads
+# in [k W, (k + 1) W), W the window (1 s unless attached otherwise).
+WIN_S=1
+
+# sleep until 50 ms after the next window starts, so that a short bounded
+# flood sent next fits in one window; the wall clock's offset from the
+# monotonic one then into $T/mono_off, for crossing_packet (measured at the
+# flood: NTP's slew moves it up to 0.5 ms a second)
+window_next() {
+	"$PY" - "$WIN_S" "$T/mono_off" <<'EOF'
+import sys, time
+w = float(sys.argv[1])
+m = time.clock_gettime(time.CLOCK_MONOTONIC)
+time.sleep(w - m % w + 0.05)
+open(sys.argv[2], "w").write("%.9f\n" % (time.time() -
+                             time.clock_gettime(time.CLOCK_MONOTONIC)))
+EOF
+}
+
+# the capture time of the packet that crossed a threshold of $3 packets a
+# window: the $3-th packet of the first window that has as many, among the
+# packets of capture $1 that display filter $2 selects (an_check() and
+# an_spike() in bpf/anomaly.bpf.c alert when the count reaches the
+# threshold: the threshold-th packet crosses); with $4, an alert's ts, of
+# that alert's window instead (a spike's threshold changes from one window
+# to the next).  A packet within a tick after a window's start (or 1 ms
+# either side) may be in either window: every such split is tried, and all
+# must give one answer.  The flood was sent after window_next.
+crossing_packet() {
+	tshark -r "$1" -T fields -e frame.time_epoch -Y "$2" >"$T/crossing.txt" ||
+		fail "tshark -r $1 -Y '$2'"
+	"$PY" - "$T/crossing.txt" "$3" "$WIN_S" "$T/mono_off" "${4:-}" <<'EOF'
+import itertools, sys, time, datetime as d
+times = [float(l) for l in open(sys.argv[1]) if l.strip()]
+n, w = int(sys.argv[2]), float(sys.argv[3])
+tick = time.clock_getres(6)	# CLOCK_MONOTONIC_COARSE
+off = float(open(sys.argv[4]).read())	# window_next's
+want = None
+if sys.argv[5]:
+    # the alert's ts is the precise clock; its window, the coarse one's
+    a = d.datetime.strptime(sys.argv[5], "%Y-%m-%dT%H:%M:%S.%fZ")
+    m = a.replace(tzinfo=d.timezone.utc).timestamp() - off
+    want = {int(m // w), int((m - tick - 0.001) // w)}
+# each packet's window, and the other window it may be in (None: sure)
+win, alt = [], []
+for t in times:
+    m = t - off
+    k, f = int(m // w), m % w
+    win.append(k)
+    alt.append(k - 1 if f < tick + 0.001 else k + 1 if f > w - 0.001 else None)
+# the coarse clock never goes back: of the packets at a window's edge e
+# that may be in either window, the first j are in e - 1, the rest in e
+amb = {}
+for i, k in enumerate(win):
+    if alt[i] is not None:
+        amb.setdefault(max(k, alt[i]), []).append(i)
+found = set()
+for split in itertools.product(*[range(len(v) + 1) for v in amb.values()]):
+    wi = list(win)
+    for (e, v), j in zip(amb.items(), split):
+        for r, i in enumerate(v):
+            wi[i] = e - 1 if r < j else e
+    count = {}
+    for i, k in enumerate(wi):
+        count[k] = count.get(k, 0) + 1
+        if count[k] == n and (want is None or k in want):
+            found.add(i)
+            if want is None:
+                break
+if len(found) != 1:
+    sys.exit("%d packets, the %d-th of a window: %s" % (len(times), n,
+             "never" if not found else "one of packets %s (at a window's edge)" %
+             sorted(i + 1 for i in found)))
+i = found.pop()
+print("crossing: packet %d of %d" % (i + 1, len(times)), file=sys.stderr)
+print("%.6f" % times[i])
+EOF
+}
+
+# alert $1 (a line of alerts()) names the packet captured at $2: its ts
+# within 1 ms of the packet's, and watch printed it within 100 ms of its ts
+assert_alert_at() {
+	if ! "$PY" - "$1" "$2" "$T/alerts.json" "$T/arrivals.txt" <<'EOF'; then
+import json, sys, datetime as d
+a = json.loads(sys.argv[1])
+lines = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+arrived = float(open(sys.argv[4]).read().split()[lines.index(a)])
+t = d.datetime.strptime(a["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+t = t.replace(tzinfo=d.timezone.utc).timestamp()
+delta = abs(t - float(sys.argv[2]))
+late = arrived - t
+print("%s %s alert - capture: %.6f s, watch printed it %.6f s later" %
+      (a["detector"], a.get("reason", a.get("scope")), delta, late),
+      file=sys.stderr)
+sys.exit(0 if delta < 0.001 and 0 <= late < 0.1 else 1)
+EOF
+		fail "alert $1 is not the packet captured at $2"
+	fi
+}
+
 # whether a TCP connection from the namespace (source address $1) to the
 # host's address $2, port $3 is made within two seconds
 tcp_reach() {
@@ -142,6 +249,40 @@ try:
 except OSError:
     sys.exit(1)
 "
+}
+
+# the block of the lab's peer address ends at $1 (its until, RFC 3339) in
+# the kernel: probes of the host's open port $2 from it, 10 ms apart from
+# 0.8 s before $1, are dropped until then; the first the host answers
+# (SYN-ACK) is within 1 s of $1 and not before it
+assert_expires_at() {
+	local before after first
+	LAB_CAPTURE_DIRECTION=out lab_capture_start "$T/expiry.pcap" \
+		tcp src port "$2" and dst host "$LAB_PEER_IP4"
+	"$PY" - "$1" <<'EOF'
+import sys, time, datetime as d
+u = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
+u = u.replace(tzinfo=d.timezone.utc).timestamp()
+time.sleep(max(0, u - 0.8 - time.time()))
+EOF
+	before=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	lab_exec timeout 10 hping3 -q -S -p "$2" -c 250 -i u10000 \
+		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	after=$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.block_drops')
+	lab_capture_stop "$T/expiry.pcap"
+	[[ $after -gt $before ]] || fail "no probe was dropped: they began after the expiry"
+	first=$(tshark -r "$T/expiry.pcap" -T fields -e frame.time_epoch \
+		-Y "tcp.flags.syn == 1 && tcp.flags.ack == 1" | head -1)
+	[[ -n $first ]] || fail "still blocked 1.7 s after $1"
+	"$PY" - "$1" "$first" <<'EOF' || fail "the block did not end at $1"
+import sys, datetime as d
+u = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
+u = u.replace(tzinfo=d.timezone.utc).timestamp()
+late = float(sys.argv[2]) - u
+print("the first probe through %.6f s after the block's end" % late,
+      file=sys.stderr)
+sys.exit(0 if -0.001 <= late < 1.0 else 1)
+EOF
 }
 
 # ------------------------------------------------------------------ tests
@@ -177,56 +318,61 @@ except OSError:
 		>"$T/syns.txt"
 	read -r t15 p15 < <(awk '!seen[$2]++ { if (++n == 15) print }' "$T/syns.txt")
 	assert_eq "$p15" "$(jq -r .dport <<<"$a")" "the port that crossed"
-	ts=$(jq -r .ts <<<"$a")
-	# the line of the alert (the only one) and when watch printed it
-	arrived=$(grep -m1 . "$T/arrivals.txt")
-	"$PY" - "$ts" "$t15" "$arrived" <<'EOF'
-import sys, datetime as d
-a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
-a = a.replace(tzinfo=d.timezone.utc).timestamp()
-delta = abs(a - float(sys.argv[2]))
-late = float(sys.argv[3]) - a
-print("alert - capture: %.6f s, watch printed it %.6f s later" %
-      (delta, late), file=sys.stderr)
-sys.exit(0 if delta < 0.001 and 0 <= late < 0.1 else 1)
-EOF
+	assert_alert_at "$a" "$t15"
 }
 
 @test "hping3 -S: syn-flood per source; random sources: per destination" {
-	attach syn-src 200 syn-dst 400 scan off
+	attach syn-src 100 syn-dst 200 scan off
+	lab_capture_start "$T/syn.pcap" tcp
 	watch_start 30
-	lab_exec timeout 20 hping3 -q -S -p 47300 -c 1000 -i u100 \
+	# 150 SYNs 2.5 ms apart (so that 1 ms tells one from the next), at the
+	# start of a window: the 100th crosses syn-src, the 150 stay below
+	# syn-dst
+	window_next
+	lab_exec timeout 20 hping3 -q -S -p 47300 -c 150 -i u2500 \
 		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
-	# the next window: the first flood's destination alert is behind
-	sleep 1.1
 	# hping3 --rand-source would make the host answer addresses outside
 	# the lab (out of its default route): sendpkts' random sources come
-	# from the lab's pool, which is routed back into the namespace
-	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 1000 --dport 47301 \
-		>/dev/null
+	# from the lab's pool, which is routed back into the namespace.  250
+	# 2 ms apart, in the next window: the 200th crosses syn-dst.
+	window_next
+	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 250 \
+		--rate 500 --dport 47301 >/dev/null
 	sleep 0.3
 	watch_stop
+	lab_capture_stop "$T/syn.pcap"
 	cat "$T/alerts.json" >&2
-	# a flood that straddles a window boundary may alert in both
-	n=$(n_alerts '.scope == "source"')
-	[[ $n -ge 1 && $n -le 2 ]] || fail "$n per-source alerts"
-	assert_eq "$LAB_PEER_IP4" \
-		"$(alerts '.scope == "source"' | jq -r .src | sort -u)" "the flooder"
-	assert_eq 47300 "$(alerts '.scope == "source"' | jq -r .dport | sort -u)"
-	n=$(n_alerts '.scope == "destination" and .dport == 47301')
-	[[ $n -ge 1 && $n -le 2 ]] || fail "$n per-destination alerts of the random flood"
-	assert_eq "$LAB_HOST_IP4" \
-		"$(alerts '.scope == "destination"' | jq -r .dst | sort -u)" "victim"
+	assert_eq 1 "$(n_alerts '.scope == "source"')" "per-source alerts"
+	a=$(alerts '.scope == "source"')
+	assert_eq "$LAB_PEER_IP4" "$(jq -r .src <<<"$a")" "the flooder"
+	assert_eq 47300 "$(jq -r .dport <<<"$a")"
+	assert_eq 100 "$(jq -r .count <<<"$a")" "count at the crossing"
+	t=$(crossing_packet "$T/syn.pcap" \
+		"ip.src == $LAB_PEER_IP4 && tcp.flags.syn == 1 && tcp.flags.ack == 0" 100) ||
+		fail "no crossing SYN in the capture"
+	assert_alert_at "$a" "$t"
+	assert_eq 1 "$(n_alerts '.scope == "destination"')" "per-destination alerts"
+	a=$(alerts '.scope == "destination"')
+	assert_eq "$LAB_HOST_IP4" "$(jq -r .dst <<<"$a")" "victim"
+	assert_eq 47301 "$(jq -r .dport <<<"$a")"
+	assert_eq 200 "$(jq -r .count <<<"$a")" "count at the crossing"
+	# every SYN to the victim counts, the flooder's too
+	t=$(crossing_packet "$T/syn.pcap" \
+		"ip.dst == $LAB_HOST_IP4 && tcp.flags.syn == 1 && tcp.flags.ack == 0" 200) ||
+		fail "no crossing SYN in the capture"
+	assert_alert_at "$a" "$t"
 	assert_eq 0 "$(n_alerts '.detector != "syn-flood"')" "other alerts"
 	# fixed memory: no table grew past its size
 	assert_eq 0 "$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.dst_full')"
 }
 
-@test "a forged-source SYN flood at the sender's full rate: the destination alert within 1 s" {
+@test "a forged-source SYN flood at the sender's full rate: the destination alert at its crossing" {
 	attach syn-dst 5000
-	lab_capture_start "$T/flood.pcap" -c 1 tcp dst port 47303
+	LAB_CAPTURE_BUFFER_KB=131072 lab_capture_start "$T/flood.pcap" -s 96 tcp dst port 47303
 	watch_start 30
-	# every packet a new source of the lab's pool, as fast as it goes
+	# every packet a new source of the lab's pool, as fast as it goes,
+	# from the start of a window: the 5000th crosses
+	window_next
 	LAB_PYTHON=$PY lab_send --mix syn-flood --src-random --count 30000 \
 		--dport 47303 >/dev/null
 	sleep 0.3
@@ -238,17 +384,9 @@ EOF
 	assert_eq "$LAB_HOST_IP4" "$(jq -r .dst <<<"$a")" "victim"
 	assert_eq 5000 "$(jq -r .count <<<"$a")" "count at the crossing"
 	assert_eq 0 "$(n_alerts '.scope == "source"')" "per-source alerts"
-	t0=$(tshark -r "$T/flood.pcap" -T fields -e frame.time_epoch | head -1)
-	[[ -n $t0 ]] || fail "the capture has no flood packet"
-	"$PY" - "$(jq -r .ts <<<"$a")" "$t0" <<'EOF2'
-import sys, datetime as d
-a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
-a = a.replace(tzinfo=d.timezone.utc).timestamp()
-late = a - float(sys.argv[2])
-print("destination alert %.3f s after the flood's first packet" % late,
-      file=sys.stderr)
-sys.exit(0 if 0 <= late < 1.0 else 1)
-EOF2
+	t=$(crossing_packet "$T/flood.pcap" "tcp.flags.syn == 1" 5000) ||
+		fail "no crossing SYN in the capture"
+	assert_alert_at "$a" "$t"
 	show=$(PS -j anomaly show dev "$IF")
 	assert_eq 0 "$(jq '.interfaces[0].counters.dst_full' <<<"$show")" "dst_full"
 	seen=$(jq '.interfaces[0].counters.seen' <<<"$show")
@@ -258,21 +396,35 @@ EOF2
 @test "spike: a jump over the baseline, per source, destination and interface" {
 	attach scan off spike-factor 5 spike-min-src 100 spike-min-dst 100 \
 		spike-min-if 100
+	lab_capture_start "$T/spike.pcap"
 	watch_start 30
-	# a baseline of about 20 a second, then 20x that (below icmp-src)
+	# a baseline of about 20 a second, then 20x that (below icmp-src) in
+	# the next window, 2.5 ms apart: the 100th crosses (spike-min-*, above
+	# 5x the baseline)
 	lab_exec timeout 10 hping3 -q -1 -c 60 -i u50000 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
-	lab_exec timeout 10 hping3 -q -1 -c 800 -i u2500 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	window_next
+	lab_exec timeout 10 hping3 -q -1 -c 200 -i u2500 "$LAB_HOST_IP4" >/dev/null 2>&1 || true
 	sleep 0.3
 	watch_stop
+	lab_capture_stop "$T/spike.pcap"
 	cat "$T/alerts.json" >&2
-	# one alert a window at most: the 2 s burst (longer when the machine
-	# is loaded) spans up to three 1 s windows
+	# one alert a window at most: the 0.5 s burst spans one window, more
+	# when the machine is loaded
 	for scope in source destination interface; do
 		n=$(n_alerts ".detector == \"spike\" and .scope == \"$scope\"")
 		[[ $n -ge 1 && $n -le 3 ]] || fail "$n $scope spikes"
 	done
 	assert_eq "$LAB_PEER_IP4" "$(alerts '.detector == "spike" and .scope == "source"' | jq -r .src | sort -u)"
 	assert_eq "$LAB_HOST_IP4" "$(alerts '.detector == "spike" and .scope == "destination"' | jq -r .dst | sort -u)"
+	# each at the count-th packet of its window that counts for its key
+	declare -A of=([source]="ip.src == $LAB_PEER_IP4"
+		[destination]="ip.dst == $LAB_HOST_IP4" [interface]=frame)
+	while read -r a; do
+		t=$(crossing_packet "$T/spike.pcap" "${of[$(jq -r .scope <<<"$a")]}" \
+			"$(jq -r .count <<<"$a")" "$(jq -r .ts <<<"$a")") ||
+			fail "no crossing packet for $a"
+		assert_alert_at "$a" "$t"
+	done < <(alerts '.detector == "spike"')
 	assert_eq 0 "$(n_alerts '.detector != "spike"')" "other alerts"
 	PS -j anomaly config dev "$IF" | jq -e '.spike_min_if_packets_per_second == 100' >/dev/null ||
 		fail "spike-min-if not in the config"
@@ -280,6 +432,7 @@ EOF2
 
 @test "scapy: malformed classes and a 127.0.0.1 source, each its own reason" {
 	attach scan off
+	lab_capture_start "$T/crafted.pcap"
 	watch_start 20
 	scapy_send "[IP(src=src, dst=dst)/TCP(dport=80, flags='')]"
 	scapy_send "[IP(src=src, dst=dst)/TCP(dport=81, flags='FPU')]"
@@ -289,12 +442,24 @@ EOF2
 	scapy_send "[IP(src='127.0.0.1', dst=dst)/UDP(dport=53)]"
 	sleep 0.3
 	watch_stop
+	lab_capture_stop "$T/crafted.pcap"
 	cat "$T/alerts.json" >&2
 	assert_eq 6 "$(n_alerts)" "alerts"
 	got=$(jq -r .reason "$T/alerts.json" | sort | tr '\n' ' ')
 	assert_eq "ipv4.hlen_too_small martian.loopback tcp.flags_null tcp.flags_syn_fin tcp.flags_xmas udp.hlen_invalid " \
 		"$got" "reasons"
 	assert_eq 127.0.0.1 "$(alerts '.detector == "martian"' | jq -r .src)"
+	# the capture holds the six packets, in the order sent: each alert is
+	# its own packet's
+	tshark -r "$T/crafted.pcap" -T fields -e frame.time_epoch >"$T/crafted.txt"
+	assert_eq 6 "$(wc -l <"$T/crafted.txt")" "packets captured"
+	i=0
+	for r in tcp.flags_null tcp.flags_xmas tcp.flags_syn_fin \
+		ipv4.hlen_too_small udp.hlen_invalid martian.loopback; do
+		i=$((i + 1))
+		assert_alert_at "$(alerts ".reason == \"$r\"")" \
+			"$(sed -n "${i}p" "$T/crafted.txt")"
+	done
 }
 
 @test "benign suite: iperf3, HTTP, pings and DNS-like UDP raise no alert" {
@@ -389,15 +554,7 @@ EOF
 	[[ $listed -ge $after && $listed -le $later ]] ||
 		fail "block list says $listed dropped, the counters $after-$later"
 	# expiry: at block_until, without user space
-	until_s=$(jq -r .block_until <<<"$a")
-	"$PY" - "$until_s" <<'EOF'
-import sys, time, datetime as d
-u = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%S.%fZ")
-u = u.replace(tzinfo=d.timezone.utc).timestamp()
-time.sleep(max(0, u - time.time()) + 0.05)
-EOF
-	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48081 ||
-		fail "still blocked after the TTL"
+	assert_expires_at "$(jq -r .block_until <<<"$a")" 48081
 }
 
 @test "block add of a prefix: its sources dropped, allow wins, del and ttl end it" {
@@ -438,10 +595,10 @@ EOF
 	run PS anomaly block del dev "$IF" "$net"
 	[ "$status" -eq 1 ] && [[ $output == *"not blocked"* ]] || fail "'$output'"
 	# and a ttl in the kernel, without user space
-	PS anomaly block add dev "$IF" "$net" ttl 2s >/dev/null 2>&1
+	PS anomaly block add dev "$IF" "$net" ttl 5s >/dev/null 2>&1
 	! tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "the second block let it through"
-	sleep 2.2
-	tcp_reach "$LAB_PEER_IP4" "$LAB_HOST_IP4" 48083 || fail "still blocked after the ttl"
+	assert_expires_at "$(PS -j anomaly block list dev "$IF" |
+		jq -r '.interfaces[0].blocks[0].until')" 48083
 }
 
 @test "an allowlisted scanner is never alerted on, never blocked" {
