@@ -310,6 +310,7 @@ EOF
 	assert_eq 1 "$(n_alerts '.detector == "port-scan"')" "port-scan alerts"
 	a=$(alerts)
 	assert_eq "$LAB_PEER_IP4" "$(jq -r .src <<<"$a")" "scanner"
+	assert_eq tcp "$(jq -r .proto <<<"$a")" "protocol (the core's name)"
 	assert_eq 15 "$(jq -r .count <<<"$a")" "count"
 	assert_eq 15 "$(jq -r .threshold <<<"$a")" "threshold"
 	# the 15th distinct closed port's SYN, from the capture
