@@ -403,9 +403,18 @@ check_reset() {
 # `watch interval 200ms count 3` during a steady send at WATCH_RATE frames/s
 check_watch() {
 	local rows sent pps
-	lab_send --mix udp-flood --rate "$WATCH_RATE" --duration 1.6 >"$T/steady.json" 2>"$T/steady.err" 3>&- &
+	local rx0 rx i
+	read -r rx0 _ < <(lab_ifstats "$IF")
+	lab_send --mix udp-flood --rate "$WATCH_RATE" --duration 2.5 >"$T/steady.json" 2>"$T/steady.err" 3>&- &
 	SENDER_PID=$!
-	sleep 0.4
+	# the watch starts once the flood does: a loaded machine takes the
+	# sender a second or more to start (seen: all three rows at 0 pps)
+	for ((i = 0; i < 200; i++)); do
+		read -r rx _ < <(lab_ifstats "$IF")
+		((rx - rx0 >= 20)) && break
+		sleep 0.05
+	done
+	((rx - rx0 >= 20)) || fail "the steady sender did not start within 10 s" || return
 	rows=$(psc -j proto-stats watch dev "$IF" interval 200ms count 3) || fail "watch failed" || return
 	wait "$SENDER_PID" || fail "steady sender failed: $(cat "$T/steady.err")" || return
 	SENDER_PID=
