@@ -19,6 +19,8 @@
 #include <bpf/bpf.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
+#include <linux/if_link.h>
 
 #include "attach.h"
 
@@ -161,12 +163,24 @@ static int dev_make_up(struct nl_sock *sk, const char *name, const char *type)
 	rtnl_link_put(l);
 	if (r)
 		return r;
+	/*
+	 * Before it is up: no IPv6 link-local address, or the host sends its
+	 * router solicitations out of the device, through whatever queues a
+	 * plugin built there (shaping's counts were one packet off).  The
+	 * kernel takes this only for a device that exists.
+	 */
 	l = rtnl_link_alloc();
-	if (l) {
+	r = l ? rtnl_link_inet6_set_addr_gen_mode(l, IN6_ADDR_GEN_MODE_NONE) :
+		-NLE_NOMEM;
+	if (!r)
+		r = rtnl_link_change(sk, cur, l, 0);
+	rtnl_link_put(l);
+	l = NULL;
+	if (!r && !(l = rtnl_link_alloc()))
+		r = -NLE_NOMEM;
+	if (!r) {
 		rtnl_link_set_flags(l, IFF_UP);
 		r = rtnl_link_change(sk, cur, l, 0);
-	} else {
-		r = -NLE_NOMEM;
 	}
 	rtnl_link_put(l);
 	rtnl_link_put(cur);

@@ -309,6 +309,9 @@ assert_clean() {
 		jq -r '.[0] | "\(.packets) \(.drops) \(.qlen)"')
 	assert_eq "$((sent + drops + qlen))" "$(verdict_packets shaping redirect "$IF")" \
 		"redirected: the IFB root's sent $sent + dropped $drops + queued $qlen"
+	# and nothing else: the host sends nothing of its own out of the IFB
+	# (an IPv6 link-local address would make it send router solicitations)
+	[ -z "$(ip -6 addr show dev "$IFB")" ] || fail "the IFB has IPv6 addresses: $(ip -6 addr show dev "$IFB")"
 	jq -r '.intervals[].sum | select(.seconds > 0.5) | .bits_per_second / 1e6' \
 		"$BATS_TEST_TMPDIR/s.json" >"$BATS_TEST_TMPDIR/each"
 	offered=$(jq '.end.sum.bits_per_second / 1e6' "$BATS_TEST_TMPDIR/c.json")
