@@ -121,10 +121,16 @@ wait_servers() {
 }
 
 # receiver's payload rate, Mbit/s, of a server's JSON: the intervals after
-# the omitted ones (-O), where the burst went
+# the omitted ones (-O), where the burst went, over the time from the end of
+# the omission to the last one's end.  Not the sum of their seconds: when
+# iperf3's (3.12) omit timer fires just before its interval timer, it zeroes
+# the counts of the interval under way but the next interval still starts
+# where the last one reported did, so it says 2 s for 1 s of bytes (7.7
+# instead of 9.6 Mbit/s, on a loaded machine).  The ends count from the
+# omission's end either way.
 rx_mbps() {
 	jq -r '[.intervals[].sum | select(.omitted | not)] |
-		((map(.bytes) | add) * 8 / (map(.seconds) | add) / 1e6)' "$1"
+		((map(.bytes) | add) * 8 / .[-1].end / 1e6)' "$1"
 }
 
 # TCP segments the lab namespace has sent again (its /proc/net/snmp)
