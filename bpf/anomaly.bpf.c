@@ -211,7 +211,9 @@ static __always_inline __u64 an_hash(const __u8 *a, __u8 family, __u32 seed,
 	h = (seed ^ (16 * m)) ^ family ^ ((__u64)extra << 8);
 	h ^= an_mix(w0);
 	h *= m;
-	h ^= an_mix(w1);
+	/* an IPv4 address's second word is 0, and an_mix(0) is 0 */
+	if (family != PS_AF_INET)
+		h ^= an_mix(w1);
 	h *= m;
 	return an_mix(h);
 }
