@@ -211,7 +211,9 @@ static __always_inline __u64 an_hash(const __u8 *a, __u8 family, __u32 seed,
 	h = (seed ^ (16 * m)) ^ family ^ ((__u64)extra << 8);
 	h ^= an_mix(w0);
 	h *= m;
-	h ^= an_mix(w1);
+	/* an IPv4 address's second word is 0, and an_mix(0) is 0 */
+	if (family != PS_AF_INET)
+		h ^= an_mix(w1);
 	h *= m;
 	return an_mix(h);
 }
@@ -1081,7 +1083,7 @@ static __always_inline void an_scan_mark(struct an_run *r, struct an_scan *s,
 	an_alert(r, &a);
 }
 
-static __always_inline void an_scan(struct an_run *r)
+static __always_inline void an_scan(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
 	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
@@ -1099,17 +1101,16 @@ static __always_inline void an_scan(struct an_run *r)
 	if (r->cfg->flags & AN_F_NO_SCAN || r->own || !pkt->l4_off ||
 	    pkt->frag != PS_FRAG_NONE)
 		return;
-	if (!(pkt->l4 == PS_L4_UDP ||
-	      (tcp && (pkt->tcp_flags & (PS_TCP_SYN | PS_TCP_ACK)) ==
-			      PS_TCP_SYN)))
+	/* a SYN or a datagram: the class step 6 counted it in */
+	if (cls != AN_DET_SYN_FLOOD && cls != AN_DET_UDP_FLOOD)
 		return;
 	/*
 	 * What this CPU judged in this window is not judged again: a known
 	 * source's SYNs or datagrams to one port cost an array slot, not a
 	 * hash lookup and a socket lookup each.
 	 */
-	h = an_mix(r->src_hash ^ (((__u64)pkt->ip_proto << 16 | pkt->dport) *
-				  0x9e3779b97f4a7c15ULL));
+	h = r->src_hash ^ (((__u64)pkt->ip_proto << 16 | pkt->dport) *
+			   0x9e3779b97f4a7c15ULL);
 	idx = (__u32)h & (AN_SEEN_SLOTS - 1);
 	seen_slot = bpf_map_lookup_elem(&seen, &idx);
 	if (!seen_slot)
@@ -1392,7 +1393,7 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	an_rate_dst(&r, cls);
 	an_rate_if(&r);
 	/* 7 */
-	an_scan(&r);
+	an_scan(&r, cls);
 	return PS_PASS;
 }
 
