@@ -58,19 +58,48 @@ static int res_open(struct ps_ctx *ctx, const char *dir, bool create)
 	return fd;
 }
 
+/* e's slot in the record fd, or -1; *empty: its first empty slot, or RES_MAX */
+static int res_slot(int fd, const struct res_entry *e, uint32_t *empty)
+{
+	struct res_entry t;
+
+	*empty = RES_MAX;
+	for (uint32_t k = 0; k < RES_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, &t))
+			continue;
+		if (!memcmp(&t, e, sizeof(t)))
+			return (int)k;
+		if (!t.name[0] && *empty == RES_MAX)
+			*empty = k;
+	}
+	return -1;
+}
+
+/* e into the record fd unless it is there: 0, or -1 (errno ENOSPC: full) */
+static int res_add(int fd, const struct res_entry *e)
+{
+	uint32_t empty;
+
+	if (res_slot(fd, e, &empty) >= 0)
+		return 0;
+	if (empty == RES_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return bpf_map_update_elem(fd, &empty, e, BPF_ANY);
+}
+
 /* whether ps_res in dir records e */
 static bool res_has(struct ps_ctx *ctx, const char *dir,
 		    const struct res_entry *e)
 {
-	struct res_entry t;
 	int fd = res_open(ctx, dir, false);
-	bool have = false;
+	uint32_t empty;
+	bool have;
 
 	if (fd < 0)
 		return false;
-	for (uint32_t k = 0; k < RES_MAX && !have; k++)
-		have = !bpf_map_lookup_elem(fd, &k, &t) &&
-		       !memcmp(&t, e, sizeof(t));
+	have = res_slot(fd, e, &empty) >= 0;
 	close(fd);
 	return have;
 }
@@ -190,10 +219,10 @@ static int dev_make_up(struct nl_sock *sk, const char *name, const char *type)
 int ps_dev_own(struct ps_ctx *ctx, const struct ps_attachment *att,
 	       const char *name, const char *type)
 {
-	struct res_entry e, want = {};
-	uint32_t free_slot = RES_MAX, k;
+	struct res_entry want = {};
 	char have[sizeof(want.type)];
-	bool recorded = false;
+	uint32_t free_slot;
+	bool recorded;
 	struct nl_sock *sk;
 	int fd, r, idx;
 
@@ -206,14 +235,7 @@ int ps_dev_own(struct ps_ctx *ctx, const struct ps_attachment *att,
 	fd = res_open(ctx, att->pin_dir, true);
 	if (fd < 0)
 		return -PS_ERR;
-	for (k = 0; k < RES_MAX && !recorded; k++) {
-		if (bpf_map_lookup_elem(fd, &k, &e))
-			continue;
-		if (!e.name[0] && free_slot == RES_MAX)
-			free_slot = k;
-		recorded = !strcmp(e.name, want.name) &&
-			   !strcmp(e.type, want.type);
-	}
+	recorded = res_slot(fd, &want, &free_slot) >= 0;
 	sk = ps_nl_route(ctx);
 	if (!sk) {
 		close(fd);
@@ -316,25 +338,24 @@ int devices_remove(struct ps_ctx *ctx, const char *dir)
 int ps_dev_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 		   const char *name, const char *type)
 {
-	struct res_entry e, want = {};
+	struct res_entry none = {}, want = {};
 	struct nl_sock *sk;
 	bool mine = false;
-	int fd, r = 0;
+	uint32_t empty;
+	int fd, k, r = 0;
 
 	snprintf(want.name, sizeof(want.name), "%s", name);
 	snprintf(want.type, sizeof(want.type), "%s", type);
 	fd = res_open(ctx, att->pin_dir, false);
 	if (fd < 0 && fd != -ENOENT)
 		return PS_ERR;
-	for (uint32_t k = 0; fd >= 0 && k < RES_MAX; k++)
-		if (!bpf_map_lookup_elem(fd, &k, &e) &&
-		    !memcmp(&e, &want, sizeof(e))) {
-			mine = true;
-			memset(&e, 0, sizeof(e));
-			bpf_map_update_elem(fd, &k, &e, BPF_ANY);
-		}
-	if (fd >= 0)
+	if (fd >= 0) {
+		k = res_slot(fd, &want, &empty);
+		mine = k >= 0;
+		if (mine)
+			bpf_map_update_elem(fd, &k, &none, BPF_ANY);
 		close(fd);
+	}
 	/* not ours, nor the replaced attachment's: never touched */
 	if (!mine && !recorded_elsewhere(ctx, att->pin_dir, &want))
 		return 0;
@@ -348,9 +369,8 @@ int ps_dev_release(struct ps_ctx *ctx, const struct ps_attachment *att,
 
 int devices_carry(struct ps_ctx *ctx, const char *from, const char *to)
 {
-	struct res_entry e, t;
+	struct res_entry e;
 	int src = res_open(ctx, from, false), dst, ret = 0;
-	uint32_t k, n;
 
 	if (src == -ENOENT)
 		return 0;
@@ -361,21 +381,10 @@ int devices_carry(struct ps_ctx *ctx, const char *from, const char *to)
 		close(src);
 		return PS_ERR;
 	}
-	for (k = 0; k < RES_MAX; k++) {
-		bool have = false;
-		uint32_t free_slot = RES_MAX;
-
+	for (uint32_t k = 0; k < RES_MAX; k++) {
 		if (bpf_map_lookup_elem(src, &k, &e) || !e.name[0])
 			continue;
-		for (n = 0; n < RES_MAX && !have; n++) {
-			if (bpf_map_lookup_elem(dst, &n, &t))
-				continue;
-			if (!t.name[0] && free_slot == RES_MAX)
-				free_slot = n;
-			have = !memcmp(&t, &e, sizeof(t));
-		}
-		if (!have && (free_slot == RES_MAX ||
-			      bpf_map_update_elem(dst, &free_slot, &e, BPF_ANY)))
+		if (res_add(dst, &e))
 			ret = ps_err(ctx, "cannot hand device %s over to the new attachment",
 				     e.name);
 	}
