@@ -891,6 +891,13 @@ static __always_inline void an_rate_if(struct an_run *r)
 
 /* ---- step 7: port scans ---- */
 
+/* a (protocol, port) mixed into a source's or destination's hash for a slot */
+static __always_inline __u64 an_port_mix(const struct ps_pkt *pkt)
+{
+	return ((__u64)pkt->ip_proto << 16 | pkt->dport) *
+	       0x9e3779b97f4a7c15ULL;
+}
+
 /* the kernel's socket lookup: 1 when a socket takes the packet */
 static __always_inline int an_sock_lookup(struct an_run *r, int tcp,
 					  __u8 *any)
@@ -938,9 +945,8 @@ static __always_inline int an_sock_lookup(struct an_run *r, int tcp,
 static __always_inline int an_sock_open(struct an_run *r, int tcp)
 {
 	struct ps_pkt *pkt = r->pkt;
-	__u64 pp = ((__u64)pkt->dport << 8 | pkt->ip_proto) *
-		   0x9e3779b97f4a7c15ULL;
-	__u32 idx = (__u32)((r->dst_hash ^ pp) >> 32) & (AN_SOCK_SLOTS - 1);
+	__u32 idx = (__u32)((r->dst_hash ^ an_port_mix(pkt)) >> 32) &
+		    (AN_SOCK_SLOTS - 1);
 	struct an_sockc *c;
 	__u64 a[2], b[2];
 	__u8 any;
@@ -1109,8 +1115,7 @@ static __always_inline void an_scan(struct an_run *r, __u32 cls)
 	 * source's SYNs or datagrams to one port cost an array slot, not a
 	 * hash lookup and a socket lookup each.
 	 */
-	h = r->src_hash ^ (((__u64)pkt->ip_proto << 16 | pkt->dport) *
-			   0x9e3779b97f4a7c15ULL);
+	h = r->src_hash ^ an_port_mix(pkt);
 	idx = (__u32)h & (AN_SEEN_SLOTS - 1);
 	seen_slot = bpf_map_lookup_elem(&seen, &idx);
 	if (!seen_slot)
