@@ -180,7 +180,7 @@
 #define AN_BLOCKS_MAX		16384
 #define AN_BPFX_MAX		1024	/* blocked prefixes */
 #define AN_ALLOW_MAX		1024
-#define AN_LOCAL_MAX		16	/* own addresses per family, in config */
+#define AN_LOCAL_MAX		64	/* own addresses per family, in config */
 #define AN_SCAN_BITS		1024	/* port bitmap per scanning source */
 #define AN_SEEN_SLOTS		4096	/* per CPU; a power of two */
 #define AN_TRACKED_SLOTS	1024	/* of 64 bits; a power of two */

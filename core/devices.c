@@ -14,13 +14,16 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/inet6.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 #include "attach.h"
 
@@ -158,6 +161,69 @@ struct nl_sock *ps_nl_route(struct ps_ctx *ctx)
 		return NULL;
 	}
 	return sk;
+}
+
+/*
+ * The address follower: libnl's socket, subscribed to the address groups.
+ * The messages themselves are not parsed: any of them means the list
+ * changed, and the plugin reads the list anew (getifaddrs()).
+ */
+struct ps_addr_follow {
+	struct nl_sock *sk;
+};
+
+struct ps_addr_follow *ps_addrs_follow(struct ps_ctx *ctx)
+{
+	struct ps_addr_follow *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->sk = nl_socket_alloc()))
+		goto fail;
+	nl_socket_disable_seq_check(f->sk);
+	if (nl_connect(f->sk, NETLINK_ROUTE) ||
+	    nl_socket_add_memberships(f->sk, RTNLGRP_IPV4_IFADDR,
+				      RTNLGRP_IPV6_IFADDR, 0) ||
+	    nl_socket_set_nonblocking(f->sk))
+		goto fail;
+	return f;
+fail:
+	if (ctx)
+		ps_err(ctx, "cannot follow this host's address changes: no route netlink socket");
+	ps_addrs_follow_free(f);
+	return NULL;
+}
+
+int ps_addrs_changed(struct ps_addr_follow *f)
+{
+	char buf[8192];
+	int changed = 0;
+
+	for (;;) {
+		ssize_t n = recv(nl_socket_get_fd(f->sk), buf, sizeof(buf),
+				 MSG_DONTWAIT);
+
+		if (n > 0) {
+			changed = 1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* events lost: the socket's buffer overflowed */
+		if (n < 0 && errno == ENOBUFS) {
+			changed = 1;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		return changed;
+	}
+}
+
+void ps_addrs_follow_free(struct ps_addr_follow *f)
+{
+	if (!f)
+		return;
+	nl_socket_free(f->sk);
+	free(f);
 }
 
 /* the device's rtnetlink kind into type; 0, or -NLE_OBJ_NOTFOUND */

@@ -685,6 +685,19 @@ int ps_dev_release(struct ps_ctx *ctx, const struct ps_attachment *att,
  */
 struct nl_sock;
 struct nl_sock *ps_nl_route(struct ps_ctx *ctx);
+/*
+ * This host's address changes (its network namespace), for a plugin that
+ * keeps a copy of its addresses in the kernel and runs for a while (a
+ * watch): a route netlink socket on the IPv4 and IPv6 address events.
+ * ps_addrs_changed() reads it without waiting: 1 when an address came or
+ * went since the last call (or events were lost: read the list anew), 0
+ * when none, -1 on an error.  NULL when none can be opened (reported
+ * unless ctx is NULL).
+ */
+struct ps_addr_follow;
+struct ps_addr_follow *ps_addrs_follow(struct ps_ctx *ctx);
+int ps_addrs_changed(struct ps_addr_follow *f);
+void ps_addrs_follow_free(struct ps_addr_follow *f);
 /* Remove link and pins; works when the interface is gone. */
 int ps_detach(struct ps_ctx *ctx, const char *ifname);
 /* 0 and *out filled, -ENOENT when not attached (not reported). */

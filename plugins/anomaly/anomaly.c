@@ -267,6 +267,25 @@ static void fill_local(struct ps_ctx *ctx, struct an_config *c,
 			AN_LOCAL_MAX, AN_LOCAL_MAX);
 }
 
+/*
+ * The host's addresses into the attachment's config, when they changed
+ * since it was written: addresses come and go (DHCP, a VIP moving to this
+ * host), and only user space can list them.  Every command on an
+ * attachment refreshes them, and a watch follows them while it runs.
+ */
+static int own_refresh(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	struct an_config c, was;
+
+	if (read_config(ctx, att, &c))
+		return PS_ERR;
+	was = c;
+	fill_local(ctx, &c, att->ifname);
+	if (!memcmp(&was, &c, sizeof(c)))
+		return PS_OK;
+	return write_config(ctx, att, &c);
+}
+
 /* a rate a second into a limit a window; 0 (reported) when out of range */
 static uint64_t per_window(uint64_t rate, int det, uint64_t window_ns)
 {
@@ -447,13 +466,12 @@ static int do_config(struct ps_ctx *ctx, const struct ps_args *args)
 	struct ps_attachment att;
 	struct an_config c;
 
-	if (get_attached(ctx, dev, &att) || read_config(ctx, &att, &c))
+	if (get_attached(ctx, dev, &att) || own_refresh(ctx, &att) ||
+	    read_config(ctx, &att, &c))
 		return PS_ERR;
 	if (has_threshold_args(args)) {
 		if (apply_args(ctx, &c, args, false))
 			return PS_USAGE;
-		/* addresses come and go: the list is refreshed too */
-		fill_local(ctx, &c, att.ifname);
 		if (write_config(ctx, &att, &c))
 			return PS_ERR;
 	}
@@ -468,6 +486,7 @@ struct reader {
 	struct ps_ctx *ctx;
 	struct ps_attachment att;
 	uint64_t delivered;
+	struct ps_addr_follow *addrs;
 };
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -558,6 +577,16 @@ static int on_alert(void *data, void *rec, size_t len)
 	return 0;
 }
 
+/* after each poll: the host's addresses, if any came or went */
+static int on_tick(void *data)
+{
+	struct reader *rd = data;
+
+	if (rd->addrs && ps_addrs_changed(rd->addrs))
+		own_refresh(rd->ctx, &rd->att);
+	return 0;
+}
+
 static int pick_one(struct ps_ctx *ctx, const char *dev,
 		    struct ps_attachment *att)
 {
@@ -582,6 +611,7 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 		.count = ps_arg_u64(args, "count", 0),
 		.duration_ns = ps_arg_u64(args, "duration", 0),
 		.timeout_ms = 50,
+		.tick = on_tick,
 	};
 	const char *dev = ps_arg_str(args, "dev", NULL);
 	const struct ps_value *mv = ps_arg_get(args, "mode");
@@ -599,10 +629,14 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	if (dev ? ps_attach_hold(ctx, dev, &o, &rd.att, &temporary) :
 		  pick_one(ctx, NULL, &rd.att))
 		return PS_ERR;
-	fd = ps_map_open(ctx, &rd.att, PS_MAP_NAME(AN_MAP_ALERTS));
+	/* subscribed before the refresh: no change falls in between */
+	rd.addrs = ps_addrs_follow(ctx);
+	fd = rd.addrs && !own_refresh(ctx, &rd.att) ?
+	     ps_map_open(ctx, &rd.att, PS_MAP_NAME(AN_MAP_ALERTS)) : -1;
 	r = fd < 0 ? PS_ERR : ps_ringbuf_run(ctx, fd, on_alert, &rd, &opts);
 	if (fd >= 0)
 		close(fd);
+	ps_addrs_follow_free(rd.addrs);
 	if (dev)
 		ps_attach_release(ctx, &rd.att, temporary);
 	return r;
@@ -971,7 +1005,8 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	size_t n;
 
 	(void)data;
-	if (read_config(ctx, att, &c) || read_stats(ctx, att, &s) ||
+	if (own_refresh(ctx, att) || read_config(ctx, att, &c) ||
+	    read_stats(ctx, att, &s) ||
 	    list_blocks(ctx, att, &rows, &n))
 		return PS_ERR;
 	ps_out_item(ctx, NULL);
@@ -1163,9 +1198,8 @@ static int block_check(struct ps_ctx *ctx, const struct ps_attachment *att,
 	int fd;
 	bool allowed;
 
-	if (read_config(ctx, att, &c))
+	if (own_refresh(ctx, att) || read_config(ctx, att, &c))
 		return PS_ERR;
-	fill_local(ctx, &c, att->ifname);
 	own = own_in(&c, a);
 	if (own && is_single(a))
 		return ps_err(ctx, "%s is this host's own address: it is never blocked",

@@ -23,6 +23,9 @@
 #     address of the namespace still gets through, the block expires at its
 #     TTL (probes 10 ms apart: the first through within 1 s of block_until);
 #     an allowlisted scanner is never blocked.
+#   - own addresses: one added after attach is one a running watch knows
+#     (a forged packet from it is martian.own_address), and show counts
+#     it; deleted, show counts it no more.
 #   - bad input: one clear sentence, a non-zero exit, the configuration
 #     unchanged.
 #
@@ -618,6 +621,34 @@ EOF
 	run PS anomaly block add dev "$IF" "$LAB_PEER_IP4"
 	[ "$status" -eq 1 ]
 	[[ $output == *"in the allowlist"* ]]
+}
+
+@test "own addresses: one added after attach is followed by watch and show" {
+	attach scan off
+	own() {
+		PS -j anomaly show dev "$IF" |
+			jq '.interfaces[0].config.own_addresses'
+	}
+	before=$(own)
+	# an address of this lab's slot only, on its host end: gone with it
+	base=${LAB_HOST_IP4%.*}
+	new=$base.$((128 + LAB_SLOT))
+	watch_start 20
+	ip addr add "$new/32" dev "$IF"
+	sleep 0.3
+	# a forged packet from it: the host's own address from outside
+	scapy_send "[IP(src='$new', dst=dst)/UDP(dport=53)]"
+	sleep 0.3
+	watch_stop
+	cat "$T/alerts.json" >&2
+	assert_eq 1 "$(n_alerts '.reason == "martian.own_address"')" \
+		"own-address alerts"
+	assert_eq "$new" "$(alerts '.reason == "martian.own_address"' |
+		jq -r .src)"
+	# show reads them anew, when they changed
+	assert_eq $((before + 1)) "$(own)" "own addresses after the add"
+	ip addr del "$new/32" dev "$IF"
+	assert_eq "$before" "$(own)" "own addresses after the del"
 }
 
 @test "bad input: a clear error, a non-zero exit, the configuration unchanged" {
