@@ -28,7 +28,8 @@
 #include "shaping.h"
 
 #define LEAF_DELAY_MS	50		/* a full leaf holds this much time */
-#define LEAF_MIN_BYTES	(128U << 10)	/* two 64 KiB aggregates, whole */
+/* ~88 full frames: at a low rate 50 ms is a handful, too few for TCP */
+#define LEAF_MIN_BYTES	(128U << 10)
 #define HTB_QUANTUM	(64U << 10)
 #define LEAF_TBF_RATE	(1ULL << 40)	/* bytes/s: a frame costs ~1 ns */
 #define LEAF_L2_BYTES	(14U + 8U)	/* Ethernet and two VLAN tags */
