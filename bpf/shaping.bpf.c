@@ -217,7 +217,8 @@ static __always_inline __u64 shp_now(struct ps_hook *h,
 
 /*
  * The class of fair rule's bucket b that source s's packet goes to: the
- * one s owns, else the least recently used, claimed (shaping.h).
+ * one s owns, else the least recently used, claimed unless its owner sent
+ * within SHP_FAIR_HOLD_NS; with none free, one shared by s's id (shaping.h).
  */
 static __always_inline __u32 shp_fair_class(struct shp_bucket *b,
 					    struct shp_src *s, __u64 now)
@@ -242,6 +243,11 @@ static __always_inline __u32 shp_fair_class(struct shp_bucket *b,
 				oldest = l;
 				k = i;
 			}
+		}
+		/* every owner sends: share a class, take none */
+		if (oldest && (__s64)(now - oldest) < SHP_FAIR_HOLD_NS) {
+			k = id % SHP_FAIR_CLASSES;
+			break;
 		}
 		c = &b->fair[k % SHP_FAIR_CLASSES];
 		/* on the time: who lost sees it new and looks again */

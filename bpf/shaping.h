@@ -54,12 +54,16 @@
  *     tick, not once a packet).  Any other packet takes the class used
  *     least recently (a compare-and-swap of its time, so two sources do
  *     not take one class; retried SHP_CAS_TRIES times) and makes its
- *     source the owner.  So a source keeps its class until 16 other
- *     sources have sent since its last packet: while at most 16 send,
- *     each has a class of its own; one that returns after its class was
- *     taken gets a class no sender uses; with more than 16 the newcomer
- *     shares the least recently used.  No idle timeout: least recently
- *     used is right for any.  Races: the CPU that claims a class writes
+ *     source the owner, unless that class's owner sent within
+ *     SHP_FAIR_HOLD_NS: then every class has a sender, and the packet
+ *     goes to class fair_id % SHP_FAIR_CLASSES, shared, owned by no new
+ *     one.  So a source keeps its class until 16 other sources have sent
+ *     since its last packet and it has been silent SHP_FAIR_HOLD_NS:
+ *     while at most 16 send, each has a class of its own; one that
+ *     returns after its class was taken gets a class no sender uses;
+ *     with more than 16 the newcomers share classes by their ids, always
+ *     the same, and no sender is moved (which would reorder its packets
+ *     across two queues).  Races: the CPU that claims a class writes
  *     the owner just after the time, so for a packet or two its previous
  *     owner may still use it; a source claiming on two CPUs at once may
  *     take two classes (the spare ages out as any idle one).
@@ -111,6 +115,8 @@
 #define SHP_NETS_MAX		4	/* src / not-src prefixes per family */
 #define SHP_FAIR_CLASSES	16	/* HTB children of a fair rule */
 #define SHP_CAS_TRIES		4
+/* a fair class whose owner sent this recently is not taken from it */
+#define SHP_FAIR_HOLD_NS	100000000LL
 #define SHP_NAME_MAX		32
 #define SHP_PORTS		65536	/* entries of `ports` */
 

@@ -1029,6 +1029,37 @@ static void fair_sixteen(void **state)
 }
 
 /*
+ * 20 send together, 1 ms apart, round after round: no class changes
+ * hands while its owner sends.  The first 16 keep theirs; the four more
+ * share one each, the same every round (a class taken from a sender
+ * would move that sender's packets, and its TCP's, between queues).
+ */
+static void fair_more_than_sixteen(void **state)
+{
+	enum hook h = hook_of(state);
+	unsigned int cls[FAIR_SOURCES], first[FAIR_SOURCES];
+	int idx[SHP_FAIR_CLASSES];
+
+	need_bpf();
+	if (fair_xdp(h))
+		return;
+	fair_setup();
+	for (int j = 0; j < SHP_FAIR_CLASSES; j++)
+		idx[j] = j;
+	for (int round = 0; round < 6; round++) {
+		fair_round(0, 20, cls);
+		if (!round) {
+			expect_distinct(cls, idx, SHP_FAIR_CLASSES);
+			memcpy(first, cls, sizeof(cls));
+		}
+		for (int i = 0; i < 20; i++)
+			if (cls[i] != first[i])
+				fail_msg("round %d: source %d moved from class %u to %u",
+					 round, i, first[i], cls[i]);
+	}
+}
+
+/*
  * 16 send; 0 and then 1 fall silent while the others go on; a new
  * source takes the class that has gone unused the longest, 0's; when 0
  * comes back it takes 1's, idle too, and shares with no one.
@@ -1108,23 +1139,36 @@ static void fair_two_cpus(void **state)
 }
 
 /*
- * More than 16 sending: the seventeenth takes the class used least
- * recently, and the source it took it from, when it sends, the next.
+ * More than 16 sending: the seventeenth takes no class from a sender, it
+ * shares one by its id (the seventeenth id: class 1); the source least
+ * recently heard keeps its class.  When one of the 16 falls silent for
+ * SHP_FAIR_HOLD_NS while the others go on, the seventeenth takes its
+ * class.
  */
 static void fair_seventeen(void **state)
 {
 	enum hook h = hook_of(state);
-	unsigned int cls[FAIR_SOURCES];
+	unsigned int cls[FAIR_SOURCES], c5;
 
 	need_bpf();
 	if (fair_xdp(h))
 		return;
 	fair_setup();
 	fair_round(0, 16, cls);
+	c5 = cls[5];
 	advance(1000000);
-	assert_int_equal(fair_send(16), cls[0]);
+	assert_int_equal(fair_send(16), cls[17 % SHP_FAIR_CLASSES]);
 	advance(1000000);
-	assert_int_equal(fair_send(0), cls[1]);
+	assert_int_equal(fair_send(0), cls[0]);
+	/* 5 silent; the others and 16 send every 1 ms for 112 ms */
+	for (int round = 0; round < 7; round++)
+		for (int i = 0; i <= 16; i++) {
+			if (i == 5)
+				continue;
+			advance(1000000);
+			cls[i] = fair_send(i);
+		}
+	assert_int_equal(cls[16], c5);
 }
 
 #define T(fn)	HOOK_TESTS(fn, case_setup, case_teardown)
@@ -1150,6 +1194,7 @@ int main(void)
 		T(shape_redirect),
 		T(fair_after_idle),
 		T(fair_sixteen),
+		T(fair_more_than_sixteen),
 		T(fair_return),
 		T(fair_seventeen),
 		T(fair_two_cpus),
