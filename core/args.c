@@ -96,6 +96,10 @@ const char *ps_kind_metavar(const struct ps_arg_spec *spec, char *buf,
 	}
 	if (spec->kind == PS_KIND_IFACE && (spec->flags & PS_ARG_ALL))
 		return "IF|all";
+	if ((spec->flags & PS_ARG_OFF) && spec->kind < PS_KIND__MAX) {
+		snprintf(buf, len, "%s|off", mv[spec->kind]);
+		return buf;
+	}
 	return spec->kind < PS_KIND__MAX ? mv[spec->kind] : "?";
 }
 
@@ -488,6 +492,11 @@ int ps_parse_value_ctx(struct ps_ctx *ctx, const struct ps_arg_spec *spec,
 	memset(out, 0, sizeof(*out));
 	out->kind = spec->kind;
 	out->str = word;
+	/* `off`: 0, which the bounds refuse as a number */
+	if ((spec->flags & PS_ARG_OFF) && !strcmp(word, "off")) {
+		out->u = 0;
+		return 0;
+	}
 	switch (spec->kind) {
 	case PS_KIND_FLAG:
 		out->u = 1;

@@ -88,6 +88,8 @@ static void offer_objects(struct ps_ctx *ctx, struct emitter *e,
 static void offer_value(struct ps_ctx *ctx, struct emitter *e,
 			const struct ps_arg_spec *spec)
 {
+	if (spec->flags & PS_ARG_OFF)
+		offer(e, "off");
 	switch (spec->kind) {
 	case PS_KIND_IFACE:
 		offer_ifaces(ctx, e, spec->flags & PS_ARG_ALL);

@@ -104,6 +104,7 @@ enum ps_kind {
 #define PS_ARG_REPEAT		(1U << 1)	/* may be given more than once */
 #define PS_ARG_POSITIONAL	(1U << 2)	/* no keyword: value alone, in order */
 #define PS_ARG_ALL		(1U << 3)	/* IFACE: also accepts `all` */
+#define PS_ARG_OFF		(1U << 4)	/* COUNT, RATE: also `off` -> 0 */
 
 struct ps_arg_spec {
 	const char *keyword;	/* `dev`; for positionals, the name in help */

@@ -229,6 +229,32 @@ static void test_iface(void **state)
 	assert_int_equal(ps_parse_value(&all, "all", &v, err, sizeof(err)), 0);
 }
 
+/* PS_ARG_OFF: `off` is 0, past the bounds that refuse a numeric 0 */
+static void test_off(void **state)
+{
+	struct ps_arg_spec lim = { .keyword = "syn-src", .kind = PS_KIND_COUNT,
+				   .flags = PS_ARG_OFF, .min = 1, .max = 100 };
+	struct ps_arg_spec rate = { .keyword = "bytes-src",
+				    .kind = PS_KIND_RATE, .flags = PS_ARG_OFF };
+	struct ps_arg_spec plain = { .keyword = "syn-src",
+				     .kind = PS_KIND_COUNT, .min = 1 };
+	struct ps_value v = { .u = 7 };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ps_parse_value(&lim, "off", &v, err, sizeof(err)), 0);
+	assert_int_equal(v.u, 0);
+	assert_int_equal(ps_parse_value(&lim, "5", &v, err, sizeof(err)), 0);
+	assert_int_equal(v.u, 5);
+	assert_int_equal(ps_parse_value(&lim, "0", &v, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "syn-src"));
+	assert_int_equal(ps_parse_value(&rate, "off", &v, err, sizeof(err)), 0);
+	assert_int_equal(v.u, 0);
+	assert_int_equal(ps_parse_value(&rate, "0", &v, err, sizeof(err)), -1);
+	assert_int_equal(ps_parse_value(&plain, "off", &v, err, sizeof(err)),
+			 -1);
+}
+
 static void test_choice(void **state)
 {
 	static const char *const modes[] = {
@@ -296,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_contains),
 		cmocka_unit_test(test_proto),
 		cmocka_unit_test(test_iface),
+		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_choice),
 		cmocka_unit_test(test_format),
 	};
