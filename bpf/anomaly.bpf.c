@@ -186,6 +186,8 @@ struct an_run {
 	__u8 own;		/* the source is one of our addresses */
 	__u8 flood;		/* the destination is over its class's limit */
 	__u8 drop;		/* this packet is to be dropped */
+	__u8 pkts_det;		/* its protocol's packets detector (AN_F_PROTO) */
+	__u8 bytes_det;		/* its protocol's bytes detector (AN_F_PROTO) */
 	__u64 src_hash;		/* the source's key hash (an_rate_src) */
 	__u64 dst_hash;		/* the destination's (an_rate_dst) */
 };
@@ -671,6 +673,36 @@ static __always_inline __u32 an_class(const struct ps_pkt *pkt)
 	return AN_RATE_N;
 }
 
+/*
+ * The per-protocol packets and bytes detectors a packet counts in, only
+ * while one of their limits is set (AN_F_PROTO); AN_RATE_N for none.  UDP
+ * and ICMP packets already count in their class's detector.  A table, not
+ * a branch per protocol: the verifier then sees one bounded index instead
+ * of a path per protocol through the rest of the program.
+ */
+const volatile __u8 an_proto_dets[8][2] = {
+	[PS_L4_NONE] = { AN_RATE_N, AN_RATE_N },
+	[PS_L4_TCP] = { AN_DET_TCP_FLOOD, AN_DET_TCP_BPS },
+	[PS_L4_UDP] = { AN_RATE_N, AN_DET_UDP_BPS },
+	[PS_L4_ICMP] = { AN_RATE_N, AN_DET_ICMP_BPS },
+	[PS_L4_ICMPV6] = { AN_RATE_N, AN_DET_ICMP_BPS },
+	[PS_L4_SCTP] = { AN_RATE_N, AN_RATE_N },
+	[PS_L4_GRE] = { AN_RATE_N, AN_RATE_N },
+	[PS_L4_OTHER] = { AN_RATE_N, AN_RATE_N },
+};
+
+static __always_inline void an_proto(struct an_run *r)
+{
+	__u32 l4 = r->pkt->l4 & 7;
+
+	if (!(r->cfg->flags & AN_F_PROTO)) {
+		r->pkts_det = r->bytes_det = AN_RATE_N;
+		return;
+	}
+	r->pkts_det = an_proto_dets[l4][0];
+	r->bytes_det = an_proto_dets[l4][1];
+}
+
 /* an alert if a count of add that ended at cnt crossed the limit */
 static __always_inline void an_check(struct an_run *r, struct an_hit *a,
 				     __u64 cnt, __u64 add)
@@ -722,7 +754,8 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	__u64 h = r->src_hash ? r->src_hash :
 		  an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
 	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
-	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mbase = ~0U;
+	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mpp = ~0U, mpb = ~0U, mbase = ~0U;
+	__u32 pp = r->pkts_det, pb = r->bytes_det;
 	struct an_hit a = {
 		.key = h,
 		.window_ns = r->cfg->window_ns,
@@ -742,8 +775,9 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 			c->base = an_base(c->base, c->cnt[AN_DET_PPS],
 					  r->win - c->win);
 			c->win = r->win;
-			c->cnt[0] = c->cnt[1] = c->cnt[2] = 0;
-			c->cnt[3] = c->cnt[4] = 0;
+#pragma unroll
+			for (__u32 d = 0; d < AN_RATE_N; d++)
+				c->cnt[d] = 0;
 		}
 		mbase = c->base < mbase ? c->base : mbase;
 		v = ++c->cnt[AN_DET_PPS];
@@ -754,6 +788,17 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 			v = ++c->cnt[cls];
 			mc = v < mc ? v : mc;
 		}
+		/* one register for the bound check and the index */
+		barrier_var(pp);
+		barrier_var(pb);
+		if (pp < AN_RATE_N) {
+			v = ++c->cnt[pp];
+			mpp = v < mpp ? v : mpp;
+		}
+		if (pb < AN_RATE_N) {
+			v = c->cnt[pb] += len;
+			mpb = v < mpb ? v : mpb;
+		}
 	}
 	a.det = AN_DET_PPS;
 	an_check(r, &a, mp, 1);
@@ -763,6 +808,14 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	if (cls < AN_RATE_N) {
 		a.det = cls;
 		an_check(r, &a, mc, 1);
+	}
+	if (pp < AN_RATE_N) {
+		a.det = pp;
+		an_check(r, &a, mpp, 1);
+	}
+	if (pb < AN_RATE_N) {
+		a.det = pb;
+		an_check(r, &a, mpb, len);
 	}
 }
 
@@ -805,8 +858,9 @@ static __always_inline struct an_dst *an_dst_get(struct an_run *r, __u64 tag)
 	if (__sync_val_compare_and_swap(&d->tag, old, tag) != old)
 		return d->tag == tag ? d : NULL;
 	d->win = r->win;
-	d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
-	d->cnt[3] = d->cnt[4] = 0;
+#pragma unroll
+	for (__u32 i = 0; i < AN_RATE_N; i++)
+		d->cnt[i] = 0;
 	d->base = 0;
 	return d;
 }
@@ -821,6 +875,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	};
 	struct an_dst *d;
 	__u64 w, len = pkt->len, n;
+	__u32 pp = r->pkts_det, pb = r->bytes_det;
 
 	/* the tag is the key's hash, never 0 (an empty slot) */
 	a.key = r->dst_hash = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
@@ -832,8 +887,9 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	    __sync_val_compare_and_swap(&d->win, w, r->win) == w) {
 		/* the window that ended into the baseline */
 		d->base = an_base(d->base, d->cnt[AN_DET_PPS], r->win - w);
-		d->cnt[0] = d->cnt[1] = d->cnt[2] = 0;
-		d->cnt[3] = d->cnt[4] = 0;
+#pragma unroll
+		for (__u32 i = 0; i < AN_RATE_N; i++)
+			d->cnt[i] = 0;
 	}
 	/*
 	 * Plain adds, no atomics (see anomaly.h): each count is written as
@@ -857,6 +913,21 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		if (r->cfg->limit[cls][AN_SCOPE_DST] &&
 		    n > r->cfg->limit[cls][AN_SCOPE_DST])
 			r->flood = 1;
+	}
+	/* one register for the bound check and the index */
+	barrier_var(pp);
+	barrier_var(pb);
+	if (pp < AN_RATE_N) {
+		n = d->cnt[pp] + 1;
+		d->cnt[pp] = n;
+		a.det = pp;
+		an_check(r, &a, n, 1);
+	}
+	if (pb < AN_RATE_N) {
+		n = d->cnt[pb] + len;
+		d->cnt[pb] = n;
+		a.det = pb;
+		an_check(r, &a, n, len);
 	}
 }
 
@@ -1394,6 +1465,7 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 		return PS_DROP;
 	/* 6 */
 	cls = an_class(pkt);
+	an_proto(&r);
 	an_rate_src(&r, cls);
 	an_rate_dst(&r, cls);
 	an_rate_if(&r);

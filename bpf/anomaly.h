@@ -69,7 +69,9 @@
  *   5. malformed (the parser's status, TCP flags, UDP length): likewise.
  *   6. rate detectors per source (sketch) and per destination (dsts):
  *      syn-flood (TCP SYN without ACK), udp-flood, icmp-flood (ICMP and
- *      ICMPv6), pps and bytes, each counted in fixed windows of window_ns.
+ *      ICMPv6), pps and bytes, and while AN_F_PROTO each protocol's
+ *      packets (TCP) and bytes (TCP, UDP, ICMP), each counted in fixed
+ *      windows of window_ns.
  *      A count that reaches its limit makes the alert, at that packet.
  *   7. port-scan: a TCP SYN without ACK or a UDP datagram that finds no
  *      socket (bpf_skc_lookup_tcp / bpf_sk_lookup_udp) marks its port in
@@ -126,7 +128,7 @@
  * columns and 2 rows, 1 M packets in a window overcount a source by more
  * than 332 packets with a probability under 3.4% (4 rows of 8192: 1.8%,
  * at twice the cache lines a new source touches).  Its memory is fixed
- * (1 MiB: 32-byte cells, each in one cache line) whatever the number of
+ * (2 MiB: 64-byte cells, each in one cache line) whatever the number of
  * sources.
  * The cells are updated without atomics, as rakelimit's: two CPUs updating
  * one cell at the same instant can lose an increment, so an estimate may
@@ -195,6 +197,11 @@ enum an_detector {
 	AN_DET_ICMP_FLOOD,
 	AN_DET_PPS,
 	AN_DET_BPS,		/* bytes per window */
+	/* per protocol, counted only while one of their limits is set */
+	AN_DET_TCP_FLOOD,	/* every TCP packet */
+	AN_DET_TCP_BPS,		/* TCP bytes */
+	AN_DET_UDP_BPS,
+	AN_DET_ICMP_BPS,	/* ICMP and ICMPv6 */
 	AN_RATE_N,
 	AN_DET_PORT_SCAN = AN_RATE_N,
 	AN_DET_SPIKE,		/* a destination's packets over its baseline */
@@ -211,6 +218,13 @@ enum an_scope {
 };
 
 #define AN_DEDUP_SLOTS		(AN_DET_MAX * AN_SCOPES * AN_DEDUP_PER)
+
+/* a rate detector that counts bytes, not packets */
+static inline int an_det_bytes(int det)
+{
+	return det == AN_DET_BPS || det == AN_DET_TCP_BPS ||
+	       det == AN_DET_UDP_BPS || det == AN_DET_ICMP_BPS;
+}
 
 /* why a packet is malformed or its source martian (Suricata's names) */
 enum an_reason {
@@ -267,6 +281,8 @@ enum an_reason {
 #define AN_F_LOOPBACK	(1U << 3)	/* on a loopback device: 127/8 is fine */
 #define AN_F_NO_SCAN	(1U << 4)	/* port-scan off: no socket lookups */
 #define AN_F_BPFX	(1U << 5)	/* blocked prefixes exist */
+#define AN_F_PROTO	(1U << 6)	/* a per-protocol pps or bytes limit is
+					   set: count those (else not counted) */
 
 struct an_config {
 	__u32 flags;
@@ -347,7 +363,8 @@ struct an_cell {
 	__u32 win;
 	__u32 cnt[AN_RATE_N];
 	__u32 base;
-};				/* 28 bytes, 32 in the array */
+	__u32 pad[5];
+};				/* 64 bytes: one cache line */
 
 /* the interface's packets a window */
 struct an_rate {
@@ -357,7 +374,8 @@ struct an_rate {
 };
 
 /*
- * A destination's slot: 64 bytes, one cache line.  The tag is the key's
+ * A destination's slot: 128 bytes, the counts every packet touches in
+ * the first cache line, the per-protocol ones (AN_F_PROTO) in the second.  The tag is the key's
  * hash (odd: 0 is an empty slot); two destinations of one tag, 1 in 2^63,
  * share a count.  A slot whose destination had no packet in this window
  * nor the one before is taken by the next destination that needs it
@@ -366,8 +384,9 @@ struct an_rate {
 struct an_dst {
 	__u64 tag;
 	__u64 win;		/* 64 bits: no 32-bit atomics (see local.mk) */
-	__u64 cnt[AN_RATE_N];
 	__u64 base;		/* packets a window, moving average */
+	__u64 cnt[AN_RATE_N];
+	__u64 pad[4];
 };
 
 struct an_scan {

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <pktscope/plugin.h>
@@ -35,6 +37,10 @@ static const char *const det_names[AN_DET_MAX] = {
 	[AN_DET_ICMP_FLOOD] = "icmp-flood",
 	[AN_DET_PPS] = "pps",
 	[AN_DET_BPS] = "bytes",
+	[AN_DET_TCP_FLOOD] = "tcp-flood",
+	[AN_DET_TCP_BPS] = "tcp-bytes",
+	[AN_DET_UDP_BPS] = "udp-bytes",
+	[AN_DET_ICMP_BPS] = "icmp-bytes",
 	[AN_DET_PORT_SCAN] = "port-scan",
 	[AN_DET_SPIKE] = "spike",
 	[AN_DET_MALFORMED] = "malformed",
@@ -85,7 +91,7 @@ static const char *const reason_names[AN_R_MAX] = {
 
 /* ---- thresholds: one declaration for attach and config ---- */
 
-/* the rate keys: key, detector, scope, default a second */
+/* the rate keys: key, detector, scope, default a second (0: off) */
 static const struct rate_key {
 	const char *key;
 	int det, scope;
@@ -102,6 +108,15 @@ static const struct rate_key {
 	/* bit/s */
 	{ "bytes-src", AN_DET_BPS, AN_SCOPE_SRC, 2000000000ULL },
 	{ "bytes-dst", AN_DET_BPS, AN_SCOPE_DST, 20000000000ULL },
+	/* per protocol: off until set (the packets cost nothing then) */
+	{ "tcp-src", AN_DET_TCP_FLOOD, AN_SCOPE_SRC, 0 },
+	{ "tcp-dst", AN_DET_TCP_FLOOD, AN_SCOPE_DST, 0 },
+	{ "tcp-bytes-src", AN_DET_TCP_BPS, AN_SCOPE_SRC, 0 },
+	{ "tcp-bytes-dst", AN_DET_TCP_BPS, AN_SCOPE_DST, 0 },
+	{ "udp-bytes-src", AN_DET_UDP_BPS, AN_SCOPE_SRC, 0 },
+	{ "udp-bytes-dst", AN_DET_UDP_BPS, AN_SCOPE_DST, 0 },
+	{ "icmp-bytes-src", AN_DET_ICMP_BPS, AN_SCOPE_SRC, 0 },
+	{ "icmp-bytes-dst", AN_DET_ICMP_BPS, AN_SCOPE_DST, 0 },
 };
 
 #define DEF_WINDOW_NS		NSEC
@@ -122,11 +137,14 @@ static const struct spike_key {
 };
 
 #define PPS_KEY(k, what)						\
+	{ k, PS_KIND_COUNT, PS_ARG_OFF, NULL,				\
+	  what " a second, or off (default in show)", NULL, 1, 1000000000 }
+#define BPS_KEY(k, what)						\
+	{ k, PS_KIND_RATE, PS_ARG_OFF, NULL,				\
+	  what " (bit/s, e.g. 500mbit), or off", NULL, 8, 32000000000ULL }
+#define SPIKE_KEY(k, what)						\
 	{ k, PS_KIND_COUNT, 0, NULL, what " a second (default in show)",	\
 	  NULL, 1, 1000000000 }
-#define BPS_KEY(k, what)						\
-	{ k, PS_KIND_RATE, 0, NULL, what " (bit/s, e.g. 500mbit)",	\
-	  NULL, 8, 32000000000ULL }
 
 #define THRESHOLD_ARGS							\
 	PPS_KEY("syn-src", "TCP SYNs from one source"),			\
@@ -139,6 +157,14 @@ static const struct spike_key {
 	PPS_KEY("pps-dst", "packets to one destination"),		\
 	BPS_KEY("bytes-src", "traffic from one source"),		\
 	BPS_KEY("bytes-dst", "traffic to one destination"),		\
+	PPS_KEY("tcp-src", "TCP packets from one source (default off)"), \
+	PPS_KEY("tcp-dst", "TCP packets to one destination (default off)"), \
+	BPS_KEY("tcp-bytes-src", "TCP from one source (default off)"),	\
+	BPS_KEY("tcp-bytes-dst", "TCP to one destination (default off)"), \
+	BPS_KEY("udp-bytes-src", "UDP from one source (default off)"),	\
+	BPS_KEY("udp-bytes-dst", "UDP to one destination (default off)"), \
+	BPS_KEY("icmp-bytes-src", "ICMP from one source (default off)"), \
+	BPS_KEY("icmp-bytes-dst", "ICMP to one destination (default off)"), \
 	{ "scan-ports", PS_KIND_COUNT, 0, NULL,				\
 	  "distinct closed ports that make a port scan (default 15)",	\
 	  NULL, 2, AN_SCAN_BITS },					\
@@ -149,9 +175,9 @@ static const struct spike_key {
 	{ "spike-factor", PS_KIND_COUNT, 0, NULL,			\
 	  "a source's, destination's or the interface's packets this many times its baseline make a spike (default 10)", \
 	  NULL, 2, 1000 },						\
-	PPS_KEY("spike-min-src", "the least packets of a source's spike"), \
-	PPS_KEY("spike-min-dst", "the least packets of a destination's spike"), \
-	PPS_KEY("spike-min-if", "the least packets of the interface's spike"), \
+	SPIKE_KEY("spike-min-src", "the least packets of a source's spike"), \
+	SPIKE_KEY("spike-min-dst", "the least packets of a destination's spike"), \
+	SPIKE_KEY("spike-min-if", "the least packets of the interface's spike"), \
 	{ "window", PS_KIND_DURATION, 0, NULL,				\
 	  "rate window (default 1s)", NULL, 100000000ULL, NSEC },	\
 	{ "alert-max", PS_KIND_COUNT, 0, NULL,				\
@@ -171,6 +197,20 @@ static const struct ps_arg_spec attach_args[] = {
 	THRESHOLD_ARGS,
 	{ 0 }
 };
+
+/* a limit in show: 0 is off (JSON keeps the 0) */
+static const char *fmt_limit_count(uint64_t v, char *buf, size_t len)
+{
+	if (!v)
+		return "off";
+	snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+static const char *fmt_limit_rate(uint64_t v, char *buf, size_t len)
+{
+	return v ? ps_fmt_rate(v, buf, len) : "off";
+}
 
 /* ---- maps ---- */
 
@@ -292,7 +332,7 @@ static uint64_t per_window(uint64_t rate, int det, uint64_t window_ns)
 	/* bytes: bit/s to bytes a window */
 	long double v = (long double)rate * (long double)window_ns / NSEC;
 
-	if (det == AN_DET_BPS)
+	if (an_det_bytes(det))
 		v /= 8;
 	if (v < 1)
 		v = 1;
@@ -362,15 +402,18 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 	if (arg_u64_if(args, "scan", &v))
 		c->flags = v ? c->flags | AN_F_NO_SCAN :
 			       c->flags & ~AN_F_NO_SCAN;
+	c->flags &= ~AN_F_PROTO;
 	for (size_t i = 0; i < ARRAY_SIZE(rate_keys); i++) {
 		const struct rate_key *k = &rate_keys[i];
 
 		if (arg_u64_if(args, k->key, &v))
 			c->rate[k->det][k->scope] = v;
 		v = c->rate[k->det][k->scope];
-		c->limit[k->det][k->scope] = per_window(v, k->det,
-							c->window_ns);
-		if (!c->limit[k->det][k->scope]) {
+		c->limit[k->det][k->scope] = v ? per_window(v, k->det,
+							    c->window_ns) : 0;
+		if (v && k->det >= AN_DET_TCP_FLOOD)
+			c->flags |= AN_F_PROTO;
+		if (v && !c->limit[k->det][k->scope]) {
 			char w[32];
 
 			return ps_usage_err(ctx,
@@ -439,13 +482,11 @@ static void out_config(struct ps_ctx *ctx, const struct an_config *c)
 	t = ps_table_new(ctx, "thresholds", cols, ARRAY_SIZE(cols));
 	for (int d = 0; d < AN_RATE_N; d++) {
 		ps_table_str(t, det_names[d]);
-		for (int s = 0; s < 2; s++) {
-			if (d == AN_DET_BPS)
-				ps_table_u64_human(t, c->rate[d][s], ps_fmt_rate);
-			else
-				ps_table_u64(t, c->rate[d][s]);
-		}
-		ps_table_str(t, d == AN_DET_BPS ? "bits_per_second" :
+		for (int s = 0; s < 2; s++)
+			ps_table_u64_human(t, c->rate[d][s],
+					   an_det_bytes(d) ? fmt_limit_rate :
+							     fmt_limit_count);
+		ps_table_str(t, an_det_bytes(d) ? "bits_per_second" :
 			     "packets_per_second");
 		ps_table_end_row(t);
 	}

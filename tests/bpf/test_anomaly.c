@@ -581,11 +581,11 @@ static void mk_det(struct frame *f, int det, const uint8_t *src,
 	struct pk p = { .proto = IPPROTO_TCP, .dport = 80,
 			.flags = PS_TCP_SYN, .src = src, .dst = dst };
 
-	if (det == AN_DET_UDP_FLOOD)
+	if (det == AN_DET_UDP_FLOOD || det == AN_DET_UDP_BPS)
 		p.proto = IPPROTO_UDP;
-	else if (det == AN_DET_ICMP_FLOOD)
+	else if (det == AN_DET_ICMP_FLOOD || det == AN_DET_ICMP_BPS)
 		p.proto = IPPROTO_ICMP;
-	else if (det == AN_DET_PPS || det == AN_DET_BPS)
+	else if (det != AN_DET_SYN_FLOOD)
 		p.flags = PS_TCP_ACK;
 	mk(f, &p);
 }
@@ -631,10 +631,12 @@ static void check_alert(const struct an_alert *e, int det, int scope,
 static void threshold_case(enum hook h, int det, int scope)
 {
 	/* the frames are 64 bytes: the bytes limit is 10 frames' worth */
-	__u64 unit = det == AN_DET_BPS ? 64 : 1, limit = 10 * unit;
+	__u64 unit = an_det_bytes(det) ? 64 : 1, limit = 10 * unit;
 	struct an_stats s;
 
 	reset();
+	if (det >= AN_DET_TCP_FLOOD)
+		cfg.flags |= AN_F_PROTO;
 	cfg.limit[det][scope] = limit;
 	set_config();
 	run_det(h, det, scope, 9);
@@ -675,6 +677,55 @@ static void t_thresholds(void **state)
 	for (int det = 0; det < AN_RATE_N; det++)
 		for (int scope = 0; scope < 2; scope++)
 			threshold_case(h, det, scope);
+}
+
+/*
+ * Per protocol: a protocol's packets and bytes count only its own
+ * packets, and only while AN_F_PROTO says one of those limits is set.
+ */
+static void t_per_protocol(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	static const int dets[] = { AN_DET_TCP_FLOOD, AN_DET_TCP_BPS,
+				    AN_DET_UDP_BPS, AN_DET_ICMP_BPS };
+	static const int others[] = { AN_DET_SYN_FLOOD, AN_DET_UDP_FLOOD,
+				      AN_DET_ICMP_FLOOD };
+
+	need_bpf();
+	for (size_t i = 0; i < sizeof(dets) / sizeof(dets[0]); i++)
+		for (int scope = 0; scope < 2; scope++) {
+			int det = dets[i];
+			__u64 limit = an_det_bytes(det) ? 64 * 5 : 5;
+
+			/* the other protocols' packets never reach it */
+			reset();
+			cfg.flags |= AN_F_PROTO;
+			cfg.limit[det][scope] = limit;
+			set_config();
+			for (size_t o = 0; o < 3; o++)
+				if ((det == AN_DET_TCP_FLOOD ||
+				     det == AN_DET_TCP_BPS) !=
+				    (others[o] == AN_DET_SYN_FLOOD) &&
+				    (det != AN_DET_UDP_BPS ||
+				     others[o] != AN_DET_UDP_FLOOD) &&
+				    (det != AN_DET_ICMP_BPS ||
+				     others[o] != AN_DET_ICMP_FLOOD))
+					run_det(h, others[o], scope, 20);
+			assert_int_equal(consume(), 0);
+			/* its own do, at the limit */
+			run_det(h, det, scope, 4);
+			assert_int_equal(consume(), 0);
+			run_det(h, det, scope, 1);
+			assert_int_equal(consume(), 1);
+			check_alert(&env.ev[0], det, scope, limit, limit);
+
+			/* without AN_F_PROTO they are not counted at all */
+			reset();
+			cfg.limit[det][scope] = limit;
+			set_config();
+			run_det(h, det, scope, 20);
+			assert_int_equal(consume(), 0);
+		}
 }
 
 /* per source: another source's packets do not add up */
@@ -1734,6 +1785,7 @@ int main(void)
 		T(t_martian),
 		T(t_thresholds),
 		T(t_per_source),
+		T(t_per_protocol),
 		T(t_block),
 		T(t_manual_block),
 		T(t_shared_clock),

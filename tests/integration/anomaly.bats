@@ -397,6 +397,40 @@ EOF
 	[[ $seen -ge 30000 ]] || fail "only $seen packets seen"
 }
 
+@test "per protocol: udp-bytes-src trips at its crossing datagram, TCP bytes do not count in it" {
+	# 80 kbit/s is 10000 bytes a 1 s window; tcp-bytes-dst set (and out of
+	# reach) turns the per-protocol counts on for TCP too
+	attach udp-bytes-src 80kbit tcp-bytes-dst 10gbit scan off
+	lab_capture_start "$T/proto.pcap" "udp or tcp"
+	watch_start 30
+	window_next
+	# 30 SYNs of 1000 bytes: more TCP bytes than the UDP limit
+	lab_exec timeout 20 hping3 -q -S -p 47310 -d 1000 -c 30 -i u2000 \
+		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	# then 20 datagrams of 986 bytes, 2.5 ms apart
+	lab_exec timeout 20 hping3 -q -2 -p 47311 -d 986 -c 20 -i u2500 \
+		"$LAB_HOST_IP4" >/dev/null 2>&1 || true
+	sleep 0.3
+	watch_stop
+	lab_capture_stop "$T/proto.pcap"
+	cat "$T/alerts.json" >&2
+	assert_eq 1 "$(n_alerts)" "alerts"
+	a=$(alerts)
+	assert_eq udp-bytes "$(jq -r .detector <<<"$a")"
+	assert_eq "$LAB_PEER_IP4" "$(jq -r .src <<<"$a")"
+	assert_eq 10000 "$(jq -r .threshold <<<"$a")"
+	# the count at the crossing: the least number of the datagrams' bytes
+	# that reaches 10000, whatever the TCP bytes before
+	len=$(tshark -r "$T/proto.pcap" -T fields -e frame.len -Y udp 2>/dev/null | head -1)
+	n=$(( (10000 + len - 1) / len ))
+	assert_eq $((n * len)) "$(jq -r .count <<<"$a")" "count at the crossing"
+	t=$(crossing_packet "$T/proto.pcap" "ip.src == $LAB_PEER_IP4 && udp" "$n") ||
+		fail "no crossing datagram in the capture"
+	assert_alert_at "$a" "$t"
+	run PS anomaly show dev "$IF"
+	[[ $output == *udp-bytes* ]] || fail "show: no udp-bytes row"
+}
+
 @test "spike: a jump over the baseline, per source, destination and interface" {
 	attach scan off spike-factor 5 spike-min-src 100 spike-min-dst 100 \
 		spike-min-if 100
@@ -670,6 +704,8 @@ EOF
 	check 2 "block-time" anomaly config dev "$IF" block-time 0
 	check 2 "10.0.0.300" anomaly allow add dev "$IF" 10.0.0.300/8
 	check 2 "bytes-src" anomaly config dev "$IF" syn-src 10 bytes-src 40gbit
+	check 2 "udp-bytes-src" anomaly config dev "$IF" udp-bytes-src 0
+	check 2 "tcp-src" anomaly config dev "$IF" tcp-src 2000000000
 	check 1 "own address" anomaly block add dev "$IF" "$LAB_HOST_IP4"
 	check 2 "prefix length" anomaly block add dev "$IF" 10.0.0.0/33
 	check 1 "not attached" anomaly config dev lo syn-src 5
