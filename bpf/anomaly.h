@@ -375,11 +375,11 @@ struct an_rate {
 
 /*
  * A destination's slot: 128 bytes, the counts every packet touches in
- * the first cache line, the per-protocol ones (AN_F_PROTO) in the second.  The tag is the key's
- * hash (odd: 0 is an empty slot); two destinations of one tag, 1 in 2^63,
- * share a count.  A slot whose destination had no packet in this window
- * nor the one before is taken by the next destination that needs it
- * (counted from zero, without a baseline).
+ * the first cache line, the per-protocol ones (AN_F_PROTO) in the second.
+ * The tag is the key's hash (odd: 0 is an empty slot); two destinations
+ * of one tag, 1 in 2^63, share a count.  A slot whose destination had no
+ * packet in this window nor the one before is taken by the next
+ * destination that needs it (counted from zero, without a baseline).
  */
 struct an_dst {
 	__u64 tag;
