@@ -203,6 +203,7 @@ enum an_detector {
 	AN_DET_UDP_BPS,
 	AN_DET_ICMP_BPS,	/* ICMP and ICMPv6 */
 	AN_RATE_N,
+	AN_DET_FIRST_PROTO = AN_DET_TCP_FLOOD,	/* to AN_RATE_N: AN_F_PROTO's */
 	AN_DET_PORT_SCAN = AN_RATE_N,
 	AN_DET_SPIKE,		/* a destination's packets over its baseline */
 	AN_DET_MALFORMED,

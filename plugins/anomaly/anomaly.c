@@ -411,7 +411,7 @@ static int apply_args(struct ps_ctx *ctx, struct an_config *c,
 		v = c->rate[k->det][k->scope];
 		c->limit[k->det][k->scope] = v ? per_window(v, k->det,
 							    c->window_ns) : 0;
-		if (v && k->det >= AN_DET_TCP_FLOOD)
+		if (v && k->det >= AN_DET_FIRST_PROTO)
 			c->flags |= AN_F_PROTO;
 		if (v && !c->limit[k->det][k->scope]) {
 			char w[32];

@@ -635,7 +635,7 @@ static void threshold_case(enum hook h, int det, int scope)
 	struct an_stats s;
 
 	reset();
-	if (det >= AN_DET_TCP_FLOOD)
+	if (det >= AN_DET_FIRST_PROTO)
 		cfg.flags |= AN_F_PROTO;
 	cfg.limit[det][scope] = limit;
 	set_config();
