@@ -58,10 +58,31 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_CMS_ROWS * AN_CMS_COLS);
+	__type(key, __u32);
+	__type(value, struct an_pcell);
+} AN_MAP_PSKETCH SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, AN_DSTS_MAX);
 	__type(key, __u32);
 	__type(value, struct an_dst);
 } AN_MAP_DSTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_DSTS_MAX);
+	__type(key, __u32);
+	__type(value, struct an_pdst);
+} AN_MAP_PDSTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct an_wins);
+} AN_MAP_WINS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -181,6 +202,7 @@ struct an_run {
 	struct ps_pkt *pkt;
 	struct an_config *cfg;
 	struct an_stats *st;
+	struct an_wins *wins;	/* this CPU's */
 	__u64 now;		/* coarse (or the test clock) */
 	__u32 win;		/* rate window number */
 	__u8 own;		/* the source is one of our addresses */
@@ -191,6 +213,22 @@ struct an_run {
 	__u64 src_hash;		/* the source's key hash (an_rate_src) */
 	__u64 dst_hash;		/* the destination's (an_rate_dst) */
 };
+
+/*
+ * The window now is in, windows of len: this CPU's cache of the last one
+ * it found, so that a division (tens of cycles) is made once a window, not
+ * once a packet.  A clock that went back (the tests') finds it again.
+ */
+static __always_inline __u32 an_win_num(struct an_win *w, __u64 now,
+					__u64 len)
+{
+	if (now - w->start >= len || w->len != len) {
+		w->num = now / len;
+		w->start = w->num * len;
+		w->len = len;
+	}
+	return w->num;
+}
 
 /* ---- hashing: fasthash64's mixer; the seed is random per attach ---- */
 
@@ -747,6 +785,54 @@ static __always_inline __u64 an_base(__u64 base, __u64 last, __u64 w)
 	return base ? (base * 7 + last) / 8 : last;
 }
 
+_Static_assert(AN_PROTO_N == 4, "a per-protocol index is masked with 3");
+
+/* a per-protocol detector's index in an_pcell and an_pdst counts */
+static __always_inline __u32 an_pidx(__u32 det)
+{
+	return (det - AN_DET_FIRST_PROTO) & (AN_PROTO_N - 1);
+}
+
+/* the per-protocol counts of a source (AN_F_PROTO), in its psketch cells */
+static __always_inline void an_rate_src_proto(struct an_run *r,
+					      struct an_hit *a, __u32 h1,
+					      __u32 h2, __u32 pp, __u32 pb)
+{
+	__u32 mpp = ~0U, mpb = ~0U, len = r->pkt->len;
+
+#pragma unroll
+	for (__u32 i = 0; i < AN_CMS_ROWS; i++) {
+		__u32 idx = i * AN_CMS_COLS + ((h1 + i * h2) & (AN_CMS_COLS - 1));
+		struct an_pcell *c = bpf_map_lookup_elem(&psketch, &idx);
+		__u32 v;
+
+		if (!c)
+			return;
+		if (c->win != r->win) {
+			c->win = r->win;
+#pragma unroll
+			for (__u32 d = 0; d < AN_PROTO_N; d++)
+				c->cnt[d] = 0;
+		}
+		if (pp < AN_RATE_N) {
+			v = ++c->cnt[an_pidx(pp)];
+			mpp = v < mpp ? v : mpp;
+		}
+		if (pb < AN_RATE_N) {
+			v = c->cnt[an_pidx(pb)] += len;
+			mpb = v < mpb ? v : mpb;
+		}
+	}
+	if (pp < AN_RATE_N) {
+		a->det = pp;
+		an_check(r, a, mpp, 1);
+	}
+	if (pb < AN_RATE_N) {
+		a->det = pb;
+		an_check(r, a, mpb, len);
+	}
+}
+
 static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 {
 	struct ps_pkt *pkt = r->pkt;
@@ -754,8 +840,7 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	__u64 h = r->src_hash ? r->src_hash :
 		  an_hash(pkt->saddr, pkt->family, r->cfg->seed, 0);
 	__u32 h1 = (r->src_hash = h), h2 = (__u32)(h >> 32) | 1, len = pkt->len;
-	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mpp = ~0U, mpb = ~0U, mbase = ~0U;
-	__u32 pp = r->pkts_det, pb = r->bytes_det;
+	__u32 mp = ~0U, mb = ~0U, mc = ~0U, mbase = ~0U;
 	struct an_hit a = {
 		.key = h,
 		.window_ns = r->cfg->window_ns,
@@ -776,7 +861,7 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 					  r->win - c->win);
 			c->win = r->win;
 #pragma unroll
-			for (__u32 d = 0; d < AN_RATE_N; d++)
+			for (__u32 d = 0; d < AN_DET_FIRST_PROTO; d++)
 				c->cnt[d] = 0;
 		}
 		mbase = c->base < mbase ? c->base : mbase;
@@ -784,20 +869,9 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 		mp = v < mp ? v : mp;
 		v = c->cnt[AN_DET_BPS] += len;
 		mb = v < mb ? v : mb;
-		if (cls < AN_RATE_N) {
+		if (cls < AN_DET_PPS) {
 			v = ++c->cnt[cls];
 			mc = v < mc ? v : mc;
-		}
-		/* one register for the bound check and the index */
-		barrier_var(pp);
-		barrier_var(pb);
-		if (pp < AN_RATE_N) {
-			v = ++c->cnt[pp];
-			mpp = v < mpp ? v : mpp;
-		}
-		if (pb < AN_RATE_N) {
-			v = c->cnt[pb] += len;
-			mpb = v < mpb ? v : mpb;
 		}
 	}
 	a.det = AN_DET_PPS;
@@ -805,18 +879,12 @@ static __always_inline void an_rate_src(struct an_run *r, __u32 cls)
 	an_spike(r, &a, mbase, mp);
 	a.det = AN_DET_BPS;
 	an_check(r, &a, mb, len);
-	if (cls < AN_RATE_N) {
+	if (cls < AN_DET_PPS) {
 		a.det = cls;
 		an_check(r, &a, mc, 1);
 	}
-	if (pp < AN_RATE_N) {
-		a.det = pp;
-		an_check(r, &a, mpp, 1);
-	}
-	if (pb < AN_RATE_N) {
-		a.det = pb;
-		an_check(r, &a, mpb, len);
-	}
+	if (r->pkts_det < AN_RATE_N || r->bytes_det < AN_RATE_N)
+		an_rate_src_proto(r, &a, h1, h2, r->pkts_det, r->bytes_det);
 }
 
 /* a slot's destination is gone: nothing in this window nor the last */
@@ -826,25 +894,28 @@ static __always_inline int an_dst_stale(const struct an_dst *d, __u32 win)
 }
 
 /* the two slots a tag may be in: a pair, so a collision has a second */
-static __always_inline struct an_dst *an_dst_slot(__u64 tag, __u32 i)
+static __always_inline __u32 an_dst_idx(__u64 tag, __u32 i)
 {
-	__u32 idx = (((__u32)tag & (AN_DSTS_MAX - 1)) ^ i);
-
-	return bpf_map_lookup_elem(&dsts, &idx);
+	return ((__u32)tag & (AN_DSTS_MAX - 1)) ^ i;
 }
 
-static __always_inline struct an_dst *an_dst_get(struct an_run *r, __u64 tag)
+/* the destination's slot, its index in *idx */
+static __always_inline struct an_dst *an_dst_get(struct an_run *r, __u64 tag,
+						 __u32 *idx)
 {
-	struct an_dst *d0 = an_dst_slot(tag, 0), *d1, *d;
+	__u32 i0 = an_dst_idx(tag, 0), i1 = an_dst_idx(tag, 1);
+	struct an_dst *d0 = bpf_map_lookup_elem(&dsts, &i0), *d1, *d;
 	__u64 old;
 
 	if (!d0)
 		return NULL;
+	*idx = i0;
 	if (d0->tag == tag)
 		return d0;
-	d1 = an_dst_slot(tag, 1);
+	d1 = bpf_map_lookup_elem(&dsts, &i1);
 	if (!d1)
 		return NULL;
+	*idx = i1;
 	if (d1->tag == tag)
 		return d1;
 	d = an_dst_stale(d0, r->win) ? d0 :
@@ -853,16 +924,52 @@ static __always_inline struct an_dst *an_dst_get(struct an_run *r, __u64 tag)
 		r->st->dst_full++;
 		return NULL;
 	}
+	*idx = d == d0 ? i0 : i1;
 	/* claimed by one CPU; another that lost counts in the winner's */
 	old = d->tag;
 	if (__sync_val_compare_and_swap(&d->tag, old, tag) != old)
 		return d->tag == tag ? d : NULL;
 	d->win = r->win;
 #pragma unroll
-	for (__u32 i = 0; i < AN_RATE_N; i++)
+	for (__u32 i = 0; i < AN_DET_FIRST_PROTO; i++)
 		d->cnt[i] = 0;
 	d->base = 0;
 	return d;
+}
+
+/*
+ * The per-protocol counts of the destination in slot idx (AN_F_PROTO):
+ * plain adds, as its other counts; a slot another tag or window left is
+ * counted from zero.
+ */
+static __always_inline void an_rate_dst_proto(struct an_run *r,
+					      struct an_hit *a, __u32 idx,
+					      __u64 tag, __u32 pp, __u32 pb)
+{
+	struct an_pdst *d = bpf_map_lookup_elem(&pdsts, &idx);
+	__u64 len = r->pkt->len, n;
+
+	if (!d)
+		return;
+	if (d->tag != tag || d->win != r->win) {
+		d->tag = tag;
+		d->win = r->win;
+#pragma unroll
+		for (__u32 i = 0; i < AN_PROTO_N; i++)
+			d->cnt[i] = 0;
+	}
+	if (pp < AN_RATE_N) {
+		n = d->cnt[an_pidx(pp)] + 1;
+		d->cnt[an_pidx(pp)] = n;
+		a->det = pp;
+		an_check(r, a, n, 1);
+	}
+	if (pb < AN_RATE_N) {
+		n = d->cnt[an_pidx(pb)] + len;
+		d->cnt[an_pidx(pb)] = n;
+		a->det = pb;
+		an_check(r, a, n, len);
+	}
 }
 
 static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
@@ -874,12 +981,13 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		.scope = AN_SCOPE_DST,
 	};
 	struct an_dst *d;
-	__u64 w, len = pkt->len, n;
-	__u32 pp = r->pkts_det, pb = r->bytes_det;
+	__u64 w, len = pkt->len, n, tag;
+	__u32 idx = 0;
 
-	/* the tag is the key's hash, never 0 (an empty slot) */
 	a.key = r->dst_hash = an_hash(pkt->daddr, pkt->family, r->cfg->seed, 0);
-	d = an_dst_get(r, a.key | 1);
+	/* the tag is the key's hash, never 0 (an empty slot) */
+	tag = a.key | 1;
+	d = an_dst_get(r, tag, &idx);
 	if (!d)
 		return;
 	w = d->win;
@@ -888,7 +996,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		/* the window that ended into the baseline */
 		d->base = an_base(d->base, d->cnt[AN_DET_PPS], r->win - w);
 #pragma unroll
-		for (__u32 i = 0; i < AN_RATE_N; i++)
+		for (__u32 i = 0; i < AN_DET_FIRST_PROTO; i++)
 			d->cnt[i] = 0;
 	}
 	/*
@@ -905,7 +1013,7 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 	n = d->cnt[AN_DET_BPS] + len;
 	d->cnt[AN_DET_BPS] = n;
 	an_check(r, &a, n, len);
-	if (cls < AN_RATE_N) {
+	if (cls < AN_DET_PPS) {
 		n = d->cnt[cls] + 1;
 		d->cnt[cls] = n;
 		a.det = cls;
@@ -914,21 +1022,8 @@ static __always_inline void an_rate_dst(struct an_run *r, __u32 cls)
 		    n > r->cfg->limit[cls][AN_SCOPE_DST])
 			r->flood = 1;
 	}
-	/* one register for the bound check and the index */
-	barrier_var(pp);
-	barrier_var(pb);
-	if (pp < AN_RATE_N) {
-		n = d->cnt[pp] + 1;
-		d->cnt[pp] = n;
-		a.det = pp;
-		an_check(r, &a, n, 1);
-	}
-	if (pb < AN_RATE_N) {
-		n = d->cnt[pb] + len;
-		d->cnt[pb] = n;
-		a.det = pb;
-		an_check(r, &a, n, len);
-	}
+	if (r->pkts_det < AN_RATE_N || r->bytes_det < AN_RATE_N)
+		an_rate_dst_proto(r, &a, idx, tag, r->pkts_det, r->bytes_det);
 }
 
 /* the interface's packets: a spike only (a plain add, as a destination's) */
@@ -1165,7 +1260,7 @@ static __always_inline void an_scan(struct an_run *r, __u32 cls)
 	struct ps_pkt *pkt = r->pkt;
 	__u64 sw = r->cfg->scan_window_ns ? r->cfg->scan_window_ns :
 					    AN_NSEC_PER_SEC;
-	__u32 swin = r->now / sw, idx;
+	__u32 swin, idx;
 	__u64 mask, h;
 	struct ps_addr_key k;
 	struct an_scan *s = NULL;
@@ -1181,6 +1276,7 @@ static __always_inline void an_scan(struct an_run *r, __u32 cls)
 	/* a SYN or a datagram: the class step 6 counted it in */
 	if (cls != AN_DET_SYN_FLOOD && cls != AN_DET_UDP_FLOOD)
 		return;
+	swin = an_win_num(&r->wins->scan, r->now, sw);
 	/*
 	 * What this CPU judged in this window is not judged again: a known
 	 * source's SYNs or datagrams to one port cost an array slot, not a
@@ -1423,7 +1519,8 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 #endif
 	r.cfg = bpf_map_lookup_elem(&config, &zero);
 	r.st = bpf_map_lookup_elem(&stats, &zero);
-	if (!r.cfg || !r.st)
+	r.wins = bpf_map_lookup_elem(&wins, &zero);
+	if (!r.cfg || !r.st || !r.wins)
 		return PS_PASS;
 	/* 1 */
 	r.st->seen++;
@@ -1436,7 +1533,7 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	wl = r.cfg->window_ns ? r.cfg->window_ns : AN_NSEC_PER_SEC;
 	/* without a parsed IP header there is no source to look up */
 	if (!pkt->family) {
-		r.win = r.now / wl;
+		r.win = an_win_num(&r.wins->rate, r.now, wl);
 		why = an_malformed(h, pkt);
 		if (why)
 			an_class_alert(&r, AN_DET_MALFORMED, why);
@@ -1451,7 +1548,7 @@ static __always_inline enum ps_verdict an_decide(struct ps_hook *h,
 	if ((r.cfg->flags & (AN_F_BLOCK | AN_F_BLOCKS)) && an_blocked(&r))
 		return PS_DROP;
 	/* after the block check: a blocked packet needs no window */
-	r.win = r.now / wl;
+	r.win = an_win_num(&r.wins->rate, r.now, wl);
 	r.own = an_is_own(r.cfg, pkt);
 	/* 4 */
 	why = an_martian(&r);

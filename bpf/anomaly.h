@@ -14,10 +14,17 @@
  *   global    ARRAY         key 0, struct an_global (shared by all CPUs)
  *   sketch    ARRAY         AN_CMS_ROWS * AN_CMS_COLS struct an_cell: the
  *                           per-source counts (count-min sketch)
+ *   psketch   ARRAY         the same cells' per-protocol counts, struct
+ *                           an_pcell (AN_F_PROTO only)
  *   dsts      ARRAY         AN_DSTS_MAX struct an_dst: exact
  *                           per-destination counts, a destination in one
  *                           of the two slots its hash names (the tag says
  *                           which); both taken: dst_full++
+ *   pdsts     ARRAY         the same slots' per-protocol counts, struct
+ *                           an_pdst (AN_F_PROTO only)
+ *   wins      PERCPU_ARRAY  key 0, struct an_wins: the rate and scan
+ *                           windows this CPU is in, so that a packet
+ *                           needs no division to find its window
  *   iface     ARRAY         key 0, struct an_rate: the interface's packets
  *                           a window and their baseline (spike)
  *   dedup     ARRAY         AN_DEDUP_SLOTS __u64: the window an alert of a
@@ -128,8 +135,10 @@
  * columns and 2 rows, 1 M packets in a window overcount a source by more
  * than 332 packets with a probability under 3.4% (4 rows of 8192: 1.8%,
  * at twice the cache lines a new source touches).  Its memory is fixed
- * (2 MiB: 64-byte cells, each in one cache line) whatever the number of
- * sources.
+ * (1 MiB: 32-byte cells) whatever the number of sources.  The
+ * per-protocol counts (AN_F_PROTO) are in cells of their own, psketch
+ * (1 MiB more), at the same indices: while none of their limits is set,
+ * a packet touches none of them.
  * The cells are updated without atomics, as rakelimit's: two CPUs updating
  * one cell at the same instant can lose an increment, so an estimate may
  * lag by the number of concurrent updates.  Per-destination counts are
@@ -168,6 +177,9 @@
 #define AN_MAP_BCACHE		bcache
 #define AN_MAP_FIRST		first
 #define AN_MAP_SOCKS		socks
+#define AN_MAP_PSKETCH		psketch
+#define AN_MAP_PDSTS		pdsts
+#define AN_MAP_WINS		wins
 
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
@@ -204,6 +216,7 @@ enum an_detector {
 	AN_DET_ICMP_BPS,	/* ICMP and ICMPv6 */
 	AN_RATE_N,
 	AN_DET_FIRST_PROTO = AN_DET_TCP_FLOOD,	/* to AN_RATE_N: AN_F_PROTO's */
+	AN_PROTO_N = AN_RATE_N - AN_DET_FIRST_PROTO,
 	AN_DET_PORT_SCAN = AN_RATE_N,
 	AN_DET_SPIKE,		/* a destination's packets over its baseline */
 	AN_DET_MALFORMED,
@@ -359,13 +372,35 @@ struct an_global {
 	__u64 alert_count;
 };
 
-/* a sketch cell: the window it counts, its counts, its packets' baseline */
+/*
+ * A sketch cell: the window it counts, its counts (the detectors before
+ * AN_DET_FIRST_PROTO), its packets' baseline; the per-protocol counts
+ * are in the an_pcell of the same index, with a window of their own.
+ */
 struct an_cell {
 	__u32 win;
-	__u32 cnt[AN_RATE_N];
+	__u32 cnt[AN_DET_FIRST_PROTO];
 	__u32 base;
-	__u32 pad[5];
-};				/* 64 bytes: one cache line */
+	__u32 pad;
+};				/* 32 bytes */
+
+struct an_pcell {
+	__u32 win;
+	__u32 cnt[AN_PROTO_N];	/* detector AN_DET_FIRST_PROTO + i */
+	__u32 pad[3];
+};				/* 32 bytes */
+
+/* a window cache: now in [start, start + len) is window num */
+struct an_win {
+	__u64 start;
+	__u64 len;
+	__u64 num;
+};
+
+struct an_wins {
+	struct an_win rate;
+	struct an_win scan;
+};
 
 /* the interface's packets a window */
 struct an_rate {
@@ -375,20 +410,27 @@ struct an_rate {
 };
 
 /*
- * A destination's slot: 128 bytes, the counts every packet touches in
- * the first cache line, the per-protocol ones (AN_F_PROTO) in the second.
- * The tag is the key's hash (odd: 0 is an empty slot); two destinations
- * of one tag, 1 in 2^63, share a count.  A slot whose destination had no
- * packet in this window nor the one before is taken by the next
- * destination that needs it (counted from zero, without a baseline).
+ * A destination's slot: one cache line.  The tag is the key's hash (odd:
+ * 0 is an empty slot); two destinations of one tag, 1 in 2^63, share a
+ * count.  A slot whose destination had no packet in this window nor the
+ * one before is taken by the next destination that needs it (counted
+ * from zero, without a baseline).  Its per-protocol counts (AN_F_PROTO)
+ * are in the an_pdst of the same index, which names the tag and window
+ * it counts for: another's are counted from zero.
  */
 struct an_dst {
 	__u64 tag;
 	__u64 win;		/* 64 bits: no 32-bit atomics (see local.mk) */
 	__u64 base;		/* packets a window, moving average */
-	__u64 cnt[AN_RATE_N];
-	__u64 pad[4];
-};
+	__u64 cnt[AN_DET_FIRST_PROTO];
+};				/* 64 bytes */
+
+struct an_pdst {
+	__u64 tag;
+	__u64 win;
+	__u64 cnt[AN_PROTO_N];	/* detector AN_DET_FIRST_PROTO + i */
+	__u64 pad[2];
+};				/* 64 bytes */
 
 struct an_scan {
 	__u64 win;

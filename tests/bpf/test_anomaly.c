@@ -1666,10 +1666,11 @@ static void t_million_sources(void **state)
 {
 	enum hook h = *(enum hook *)*state;
 	struct bpf_map *maps[] = {
-		env.an->maps.sketch, env.an->maps.dsts, env.an->maps.scans,
-		env.an->maps.offenders, env.an->maps.blocks,
+		env.an->maps.sketch, env.an->maps.psketch, env.an->maps.dsts,
+		env.an->maps.pdsts, env.an->maps.scans, env.an->maps.offenders,
+		env.an->maps.blocks,
 	};
-	__u64 before[5];
+	__u64 before[7];
 	const __u32 n = 1000000;
 	struct frame f;
 	struct an_stats s;
@@ -1678,7 +1679,7 @@ static void t_million_sources(void **state)
 	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_SRC] = 1000;
 	cfg.limit[AN_DET_SYN_FLOOD][AN_SCOPE_DST] = n;
 	set_config();
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 7; i++)
 		before[i] = map_memlock(maps[i]);
 	mk_det(&f, AN_DET_SYN_FLOOD, src_a, dst_v);
 	for (__u32 i = 0; i < n; i++) {
@@ -1694,7 +1695,7 @@ static void t_million_sources(void **state)
 		if (ret != hook_pass_ret(h))
 			fail_msg("packet %u: verdict %d", i, ret);
 	}
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 7; i++)
 		assert_int_equal(map_memlock(maps[i]), before[i]);
 	s = read_stats();
 	assert_int_equal(s.seen, n);
