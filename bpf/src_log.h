@@ -193,12 +193,9 @@ struct slog_nets {
  * one whose pid was reused.  Source lists are the short ones only (no
  * trie of its own).
  */
-#define SLOG_OWNER(pid, start)	((__u64)(pid) << 32 | (__u32)(start))
-#define SLOG_OWNER_PID(o)	((__u32)((o) >> 32))
-#define SLOG_OWNER_START(o)	((__u32)(o))
 
 struct slog_reader {
-	__u64 owner;		/* SLOG_OWNER(pid, start), 0: free */
+	__u64 owner;		/* ps_owner_self() of its reader, 0: free */
 	__u32 flags;		/* SLOG_F_* of its own */
 	__u32 pad;
 	__u64 beat_ns;		/* ktime of its last poll, 0: not reading */

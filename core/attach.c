@@ -729,6 +729,23 @@ uint64_t ps_process_start(uint32_t pid)
 	return pins_proc_start(pid);
 }
 
+uint64_t ps_owner_self(void)
+{
+	uint32_t me = (uint32_t)getpid();
+
+	return (uint64_t)me << 32 | (uint32_t)pins_proc_start(me);
+}
+
+bool ps_owner_alive(uint64_t owner)
+{
+	uint64_t start;
+
+	if (!owner)
+		return false;
+	start = pins_proc_start(PS_OWNER_PID(owner));
+	return start && (uint32_t)start == (uint32_t)owner;
+}
+
 /* ---- reading what is attached ---- */
 
 int ps_attachment_get(struct ps_ctx *ctx, const char *ifname,

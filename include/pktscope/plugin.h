@@ -652,6 +652,15 @@ int ps_attach_hand_over(struct ps_ctx *ctx, const struct ps_attachment *att,
  */
 uint64_t ps_process_start(uint32_t pid);
 /*
+ * A process as one word, for a slot that processes claim with one
+ * compare-and-swap: the pid and (the low 32 bits of) its start time, so
+ * that a dead owner is told from a live process that reused its pid.
+ * ps_owner_alive(0) is false: 0 is a free slot.
+ */
+#define PS_OWNER_PID(owner)	((uint32_t)((owner) >> 32))
+uint64_t ps_owner_self(void);
+bool ps_owner_alive(uint64_t owner);
+/*
  * For a second object a plugin loads beside its attachment's program (a
  * continuation it tail-calls): make the object's XDP chain (hook.h) the
  * interface's and its slot the attachment's, so that a PS_PASS there goes

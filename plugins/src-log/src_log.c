@@ -1130,17 +1130,6 @@ static void reader_view(struct slog_stats *d, const struct slog_stats *a,
 	d->no_reader = d->seen > offered ? d->seen - offered : 0;
 }
 
-/* whether the owner of a reader slot (SLOG_OWNER) still runs */
-static bool owner_alive(uint64_t owner)
-{
-	uint64_t start;
-
-	if (!owner)
-		return false;
-	start = ps_process_start(SLOG_OWNER_PID(owner));
-	return start && (uint32_t)start == SLOG_OWNER_START(owner);
-}
-
 /* the live readers' pids on the attachment whose config c maps */
 static int live_readers(const struct slog_config *c, uint32_t *pids)
 {
@@ -1150,8 +1139,8 @@ static int live_readers(const struct slog_config *c, uint32_t *pids)
 		uint64_t o = __atomic_load_n(&c->readers[i].owner,
 					     __ATOMIC_ACQUIRE);
 
-		if (owner_alive(o))
-			pids[n++] = SLOG_OWNER_PID(o);
+		if (ps_owner_alive(o))
+			pids[n++] = PS_OWNER_PID(o);
 	}
 	return n;
 }
@@ -1204,8 +1193,8 @@ static void print_counts(struct reader *rd, const struct slog_stats *now,
  */
 static int claim_slot(struct ps_ctx *ctx, struct reader *rd)
 {
-	uint32_t me = (uint32_t)getpid(), pids[SLOG_READERS_MAX];
-	uint64_t mine = SLOG_OWNER(me, ps_process_start(me));
+	uint32_t pids[SLOG_READERS_MAX];
+	uint64_t mine = ps_owner_self();
 	const size_t head = offsetof(struct slog_reader, sample);
 	struct slog_reader *r = NULL;
 	int i, n, rings, ring = -1;
@@ -1216,7 +1205,7 @@ static int claim_slot(struct ps_ctx *ctx, struct reader *rd)
 
 		r = &rd->config->readers[i];
 		cur = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
-		if (owner_alive(cur))
+		if (ps_owner_alive(cur))
 			continue;
 		if (__atomic_compare_exchange_n(&r->owner, &cur, mine, false,
 						__ATOMIC_ACQ_REL,
@@ -1278,7 +1267,7 @@ static void release_slot(struct reader *rd)
 		   rd->att.mode == PS_MODE_XDP_GENERIC;
 	int fd;
 
-	if (SLOG_OWNER_PID(mine) != me)
+	if (PS_OWNER_PID(mine) != me)
 		return;
 	__atomic_store_n(&r->beat_ns, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->flags, 0, __ATOMIC_RELEASE);
@@ -1819,7 +1808,7 @@ static int out_readers(struct ps_ctx *ctx, const struct ps_attachment *att)
 	if (read_config(ctx, att, &c) || read_stats(ctx, att, &st))
 		return PS_ERR;
 	for (int i = 0; i < SLOG_READERS_MAX; i++)
-		n += owner_alive(c.readers[i].owner);
+		n += ps_owner_alive(c.readers[i].owner);
 	ps_out_u64(ctx, "readers_running", "Readers running", n);
 	/* text leaves out an empty table; JSON always has the list */
 	if (!n && !ps_json(ctx))
@@ -1830,13 +1819,13 @@ static int out_readers(struct ps_ctx *ctx, const struct ps_attachment *att)
 		const struct slog_reader *rd = &c.readers[i];
 		char cmd[512];
 
-		if (!owner_alive(rd->owner))
+		if (!ps_owner_alive(rd->owner))
 			continue;
-		proc_cmdline(SLOG_OWNER_PID(rd->owner), cmd, sizeof(cmd));
+		proc_cmdline(PS_OWNER_PID(rd->owner), cmd, sizeof(cmd));
 		ps_table_u64(t, (uint64_t)i);
-		ps_table_u64(t, SLOG_OWNER_PID(rd->owner));
+		ps_table_u64(t, PS_OWNER_PID(rd->owner));
 		ps_table_u64_human(t, proc_age_ns(
-			ps_process_start(SLOG_OWNER_PID(rd->owner))),
+			ps_process_start(PS_OWNER_PID(rd->owner))),
 			ps_fmt_duration);
 		ps_table_u64(t, st.rd[i].events);
 		ps_table_u64(t, st.rd[i].lost);
