@@ -30,10 +30,26 @@ struct {
 	__type(value, struct an_stats);
 } AN_MAP_STATS SEC(".maps");
 
-struct {
+struct an_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, AN_RING_BYTES);
-} AN_MAP_ALERTS SEC(".maps");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, AN_WATCHERS_MAX);
+	__type(key, __u32);
+	__array(values, struct an_ring);
+} AN_MAP_RINGS SEC(".maps");
+
+/* mmap()able: a watch claims its slot and beats without a syscall */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct an_watchers);
+} AN_MAP_WATCHERS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -615,6 +631,34 @@ static __always_inline void an_offender(struct an_run *r,
 	__sync_fetch_and_add(&o->alerts, 1);
 }
 
+/*
+ * An alert to every watch that polled lately: a subprogram verified once,
+ * not at each of the alert's inlined call sites.  The alerts lost (a full
+ * ring), or -1 if e is not given.
+ */
+__noinline int an_fanout(struct an_alert *e, __u64 now)
+{
+	struct an_watchers *w;
+	__u32 zero = 0;
+	int lost = 0;
+
+	w = bpf_map_lookup_elem(&watchers, &zero);
+	if (!e || !w)
+		return -1;
+	for (__u32 i = 0; i < AN_WATCHERS_MAX; i++) {
+		__u64 beat = *(volatile __u64 *)&w->w[i].beat_ns;
+		void *ring;
+
+		/* a beat is at most a poll old; one from just after now is fresh */
+		if (!beat || (__s64)(now - beat) > (__s64)AN_WATCH_TIMEOUT_NS)
+			continue;
+		ring = bpf_map_lookup_elem(&rings, &i);
+		if (ring && bpf_ringbuf_output(ring, e, sizeof(*e), 0))
+			lost++;
+	}
+	return lost;
+}
+
 static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 {
 	struct ps_pkt *pkt = r->pkt;
@@ -622,7 +666,9 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	union an_scratch *sc;
 	struct an_alert *e, *slot;
 	__u32 zero = 0, idx;
+	__u64 now;
 	__u8 repeat = 0;
+	int lost;
 
 	if (!an_dedup(r, a, &repeat))
 		return;
@@ -635,7 +681,8 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	e = &sc->alert;
 	__builtin_memset(e, 0, sizeof(*e));
 	/* the precise clock only here, at the packet that crossed */
-	e->ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : ps_hook_now(r->h);
+	now = ps_hook_now(r->h);
+	e->ts_ns = r->cfg->clock_ns ? r->cfg->clock_ns : now;
 	e->count = a->count;
 	e->threshold = a->limit;
 	e->window_ns = a->window_ns;
@@ -661,8 +708,9 @@ static __always_inline void an_alert(struct an_run *r, struct an_hit *a)
 	}
 	if (a->det < AN_DET_MAX)
 		r->st->alerts[a->det]++;
-	if (bpf_ringbuf_output(&alerts, e, sizeof(*e), 0))
-		r->st->ring_lost++;
+	lost = an_fanout(e, now);
+	if (lost > 0)
+		r->st->ring_lost += lost;
 	idx = __sync_fetch_and_add(&g->alog_head, 1) % AN_LOG_MAX;
 	slot = bpf_map_lookup_elem(&alog, &idx);
 	if (slot)

@@ -8,7 +8,11 @@
  *
  *   config    ARRAY         key 0, struct an_config (thresholds, live)
  *   stats     PERCPU_ARRAY  key 0, struct an_stats
- *   alerts    RINGBUF       struct an_alert records
+ *   rings     ARRAY_OF_MAPS AN_WATCHERS_MAX RINGBUFs of struct an_alert:
+ *                           watcher slot i's alerts, in a ring its watch
+ *                           made
+ *   watchers  ARRAY         key 0, struct an_watchers (mmap()able): who
+ *                           holds each slot, and its last beat
  *   alog      ARRAY         AN_LOG_MAX struct an_alert: the recent alerts,
  *                           slot = alog_head % AN_LOG_MAX (struct an_global)
  *   global    ARRAY         key 0, struct an_global (shared by all CPUs)
@@ -159,7 +163,8 @@
  */
 #define AN_MAP_CONFIG		config
 #define AN_MAP_STATS		stats
-#define AN_MAP_ALERTS		alerts
+#define AN_MAP_RINGS		rings
+#define AN_MAP_WATCHERS		watchers
 #define AN_MAP_ALOG		alog
 #define AN_MAP_GLOBAL		global
 #define AN_MAP_SKETCH		sketch
@@ -184,6 +189,8 @@
 #define AN_NSEC_PER_SEC		1000000000ULL
 #define AN_RING_BYTES		(256U << 10)
 #define AN_LOG_MAX		256
+#define AN_WATCHERS_MAX		4	/* concurrent watches an attachment */
+#define AN_WATCH_TIMEOUT_NS	AN_NSEC_PER_SEC	/* a beat older: not read */
 #define AN_CMS_ROWS		2
 #define AN_CMS_COLS		16384	/* a power of two */
 #define AN_DEDUP_BITS		12
@@ -357,13 +364,29 @@ struct an_stats {
 	__u64 own_protected;	/* a block not made: own address */
 	__u64 deduped;		/* an alert suppressed in its window */
 	__u64 alerts_capped;	/* past alert_max in a window */
-	__u64 ring_lost;	/* the ring was full */
+	__u64 ring_lost;	/* a watch's ring was full (each counts) */
 	__u64 lookups;		/* socket lookups made (port-scan) */
 	__u64 scan_untracked;	/* a new scanning source not tracked: flood */
 	__u64 lookups_cached;	/* socket judgements taken from socks */
 	__u64 alerts[AN_DET_MAX];
 	__u64 drops[AN_DET_MAX];	/* packets dropped, by detector */
 	__u64 reasons[AN_R_MAX];	/* packets, by reason */
+};
+
+/*
+ * A watch's slot: free while owner is 0; a watch claims it with a
+ * compare-and-swap of owner (ps_owner_self()), puts its ring in rings[i],
+ * then beats at each poll.  Each alert goes to every ring whose beat is
+ * recent, so that two watches both see it and a killed one's ring, which
+ * nobody drains, does not count alerts lost.
+ */
+struct an_watcher {
+	__u64 owner;
+	__u64 beat_ns;		/* CLOCK_MONOTONIC of its last poll, 0: none */
+};
+
+struct an_watchers {
+	struct an_watcher w[AN_WATCHERS_MAX];
 };
 
 struct an_global {

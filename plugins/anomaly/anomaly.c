@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -528,6 +529,9 @@ struct reader {
 	struct ps_attachment att;
 	uint64_t delivered;
 	struct ps_addr_follow *addrs;
+	struct an_watchers *watchers;	/* the map, mmap()ed */
+	int slot;			/* in it, -1: none */
+	int ring_fd;			/* the slot's ring, this watch's */
 };
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -618,11 +622,121 @@ static int on_alert(void *data, void *rec, size_t len)
 	return 0;
 }
 
-/* after each poll: the host's addresses, if any came or went */
+/* the watchers map's mmap() length: its one value, in whole pages */
+static size_t watchers_len(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct an_watchers) + page - 1) & ~(page - 1);
+}
+
+/*
+ * Each watch reads a ring of its own, so that two see every alert (one
+ * ring read by two would split them).  The slot is taken by
+ * compare-and-swap of its owner, from free or from a dead owner; the
+ * ring goes in, and only then does it beat (the BPF side skips a slot
+ * that does not).
+ */
+static int watch_claim(struct ps_ctx *ctx, struct reader *rd)
+{
+	uint64_t mine = ps_owner_self(), cur;
+	struct an_watcher *w = NULL;
+	int fd, rings, i, e;
+	__u32 key;
+	void *m;
+
+	fd = ps_map_open(ctx, &rd->att, PS_MAP_NAME(AN_MAP_WATCHERS));
+	if (fd < 0)
+		return PS_ERR;
+	m = mmap(NULL, watchers_len(), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	e = errno;
+	close(fd);
+	if (m == MAP_FAILED)
+		return ps_err(ctx, "mapping anomaly's watchers on %s: %s",
+			      rd->att.ifname, strerror(e));
+	rd->watchers = m;
+	for (i = 0; i < AN_WATCHERS_MAX; i++) {
+		w = &rd->watchers->w[i];
+		cur = __atomic_load_n(&w->owner, __ATOMIC_ACQUIRE);
+		if (!ps_owner_alive(cur) &&
+		    __atomic_compare_exchange_n(&w->owner, &cur, mine, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	if (i == AN_WATCHERS_MAX) {
+		char list[AN_WATCHERS_MAX * 12] = "";
+		int off = 0;
+
+		for (i = 0; i < AN_WATCHERS_MAX; i++) {
+			cur = __atomic_load_n(&rd->watchers->w[i].owner,
+					      __ATOMIC_ACQUIRE);
+			off += snprintf(list + off, sizeof(list) - (size_t)off,
+					"%s%u", off ? ", " : "",
+					PS_OWNER_PID(cur));
+		}
+		return ps_err(ctx, "anomaly on %s has %d watches, the most it takes (pids %s): stop one first",
+			      rd->att.ifname, AN_WATCHERS_MAX, list);
+	}
+	rd->slot = i;
+	/* a dead owner's beat may be fresh: nothing reads the slot meanwhile */
+	__atomic_store_n(&w->beat_ns, 0, __ATOMIC_RELEASE);
+	key = (__u32)i;
+	rings = ps_map_open(ctx, &rd->att, PS_MAP_NAME(AN_MAP_RINGS));
+	if (rings < 0)
+		return PS_ERR;
+	rd->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0,
+				     AN_RING_BYTES, NULL);
+	if (rd->ring_fd < 0 ||
+	    bpf_map_update_elem(rings, &key, &rd->ring_fd, BPF_ANY)) {
+		e = errno;
+		close(rings);
+		return ps_err(ctx, "making watch %d's ring on %s: %s", i,
+			      rd->att.ifname, strerror(e));
+	}
+	close(rings);
+	__atomic_store_n(&w->beat_ns, ps_mono_ns(), __ATOMIC_RELEASE);
+	return PS_OK;
+}
+
+/* the slot is freed last, after its beat stopped and its ring left it */
+static void watch_release(struct reader *rd)
+{
+	struct an_watcher *w;
+	uint64_t mine;
+	__u32 key;
+	int fd;
+
+	if (rd->slot >= 0) {
+		w = &rd->watchers->w[rd->slot];
+		mine = ps_owner_self();
+		key = (__u32)rd->slot;
+		__atomic_store_n(&w->beat_ns, 0, __ATOMIC_RELEASE);
+		fd = ps_map_open(rd->ctx, &rd->att, PS_MAP_NAME(AN_MAP_RINGS));
+		if (fd >= 0) {
+			bpf_map_delete_elem(fd, &key);
+			close(fd);
+		}
+		__atomic_compare_exchange_n(&w->owner, &mine, 0, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+	if (rd->ring_fd >= 0)
+		close(rd->ring_fd);
+	if (rd->watchers)
+		munmap(rd->watchers, watchers_len());
+}
+
+/*
+ * After each poll: a beat, and the host's addresses if any came or
+ * went.  The beat stores this slot's beat_ns alone.
+ */
 static int on_tick(void *data)
 {
 	struct reader *rd = data;
 
+	__atomic_store_n(&rd->watchers->w[rd->slot].beat_ns, ps_mono_ns(),
+			 __ATOMIC_RELEASE);
 	if (rd->addrs && ps_addrs_changed(rd->addrs))
 		own_refresh(rd->ctx, &rd->att);
 	return 0;
@@ -660,9 +774,9 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 	struct ps_attach_opts o = {
 		.mode = mv ? PS_MODE_FROM_CHOICE(mv->u) : PS_MODE_AUTO,
 	};
-	struct reader rd = { .ctx = ctx };
+	struct reader rd = { .ctx = ctx, .slot = -1, .ring_fd = -1 };
 	bool temporary = false;
-	int fd, r;
+	int r;
 
 	if (!dev && mv)
 		return ps_usage_err(ctx, "'mode' is for a temporary attach: it needs 'dev IF'");
@@ -672,11 +786,10 @@ static int do_watch(struct ps_ctx *ctx, const struct ps_args *args)
 		return PS_ERR;
 	/* subscribed before the refresh: no change falls in between */
 	rd.addrs = ps_addrs_follow(ctx);
-	fd = rd.addrs && !own_refresh(ctx, &rd.att) ?
-	     ps_map_open(ctx, &rd.att, PS_MAP_NAME(AN_MAP_ALERTS)) : -1;
-	r = fd < 0 ? PS_ERR : ps_ringbuf_run(ctx, fd, on_alert, &rd, &opts);
-	if (fd >= 0)
-		close(fd);
+	r = rd.addrs && !own_refresh(ctx, &rd.att) &&
+	    !watch_claim(ctx, &rd) ?
+	    ps_ringbuf_run(ctx, rd.ring_fd, on_alert, &rd, &opts) : PS_ERR;
+	watch_release(&rd);
 	ps_addrs_follow_free(rd.addrs);
 	if (dev)
 		ps_attach_release(ctx, &rd.att, temporary);

@@ -80,17 +80,42 @@ static struct anomaly *load_anomaly(__u64 ahead_ns)
 	return a;
 }
 
+/* watcher slot i with a ring of its own (its fd) and a beat at beat_ns */
+static int watch_slot(__u32 i, __u64 beat_ns)
+{
+	struct an_watchers w;
+	__u32 zero = 0;
+	int ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0,
+				  AN_RING_BYTES, NULL);
+
+	if (ring < 0 ||
+	    bpf_map_update_elem(bpf_map__fd(env.an->maps.rings), &i, &ring,
+				BPF_ANY) ||
+	    bpf_map_lookup_elem(bpf_map__fd(env.an->maps.watchers), &zero, &w))
+		return -1;
+	w.w[i].owner = (__u64)getpid() << 32;
+	w.w[i].beat_ns = beat_ns;
+	if (bpf_map_update_elem(bpf_map__fd(env.an->maps.watchers), &zero, &w,
+				BPF_ANY))
+		return -1;
+	return ring;
+}
+
 static void env_setup(void)
 {
+	int ring;
+
 	if (!harness_setup())
 		return;
 	env.an = load_anomaly(0);
 	if (!harness_loaded(env.an, "anomaly.bpf.o"))
 		return;
-	env.rb = ring_buffer__new(bpf_map__fd(env.an->maps.alerts), on_alert,
-				  NULL, NULL);
+	/* the tests' watch: a beat an hour ahead stays fresh for the run */
+	ring = watch_slot(0, mono_ns() + 3600 * NSEC);
+	env.rb = ring < 0 ? NULL :
+		 ring_buffer__new(ring, on_alert, NULL, NULL);
 	if (!env.rb)
-		harness_unusable("cannot open the alerts ring buffer: %s",
+		harness_unusable("cannot make the watch's ring buffer: %s",
 				 strerror(errno));
 }
 
@@ -509,6 +534,66 @@ static void t_malformed(void **state)
 		/* a repeat, the window after */
 		assert_int_equal(env.ev[0].repeat, 1);
 	}
+}
+
+/* ---- watches ---- */
+
+static int count_rec(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	if (size == sizeof(struct an_alert))
+		(*(int *)ctx)++;
+	return 0;
+}
+
+/* the records in a watch's ring, which is then closed and its slot freed */
+static int drain_slot(__u32 i, int ring)
+{
+	struct ring_buffer *rb;
+	struct an_watchers w;
+	__u32 zero = 0;
+	int n = 0;
+
+	rb = ring_buffer__new(ring, count_rec, &n, NULL);
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	close(ring);
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(env.an->maps.rings),
+					     &i), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(env.an->maps.watchers),
+					     &zero, &w), 0);
+	memset(&w.w[i], 0, sizeof(w.w[i]));
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(env.an->maps.watchers),
+					     &zero, &w, BPF_ANY), 0);
+	return n;
+}
+
+/*
+ * Every watch that beat lately gets the alert in its own ring; one whose
+ * beat is over AN_WATCH_TIMEOUT_NS old (killed) or 0 (leaving) gets none,
+ * and its ring counts nothing lost.
+ */
+static void t_watchers(void **state)
+{
+	enum hook h = *(enum hook *)*state;
+	__u64 now = mono_ns();
+	int fresh, stale, gone;
+	struct frame f;
+	size_t len;
+
+	need_bpf();
+	fresh = watch_slot(1, now);
+	stale = watch_slot(2, now - AN_WATCH_TIMEOUT_NS - NSEC);
+	gone = watch_slot(3, 0);
+	assert_true(fresh >= 0 && stale >= 0 && gone >= 0);
+	len = mk_malformed(&f, M_NULL);
+	assert_int_equal(run_ret(h, &f, len), hook_pass_ret(h));
+	assert_int_equal(consume(), 1);
+	assert_int_equal(drain_slot(1, fresh), 1);
+	assert_int_equal(drain_slot(2, stale), 0);
+	assert_int_equal(drain_slot(3, gone), 0);
+	assert_int_equal(read_stats().ring_lost, 0);
 }
 
 /* ---- martian sources ---- */
@@ -1807,6 +1892,7 @@ int main(void)
 		T(t_dst_slots),
 		T(t_million_sources),
 		T(t_recall),
+		T(t_watchers),
 	};
 
 	env_setup();

@@ -500,6 +500,57 @@ EOF
 	done
 }
 
+@test "watches: each of four gets every alert; a killed one loses none for the rest; a fifth is refused" {
+	local i pids=() n
+	attach scan off
+	for i in 1 2 3 4; do
+		(exec "$REAL_PKTSCOPE" --bpffs "$BPFFS" -j anomaly watch \
+			dev "$IF" duration 20 >"$T/w$i.json" 2>"$T/w$i.err") &
+		pids+=($!)
+		BG_PIDS+=" $!"
+	done
+	sleep 0.5
+	run PS anomaly watch dev "$IF" duration 1
+	[[ $status -ne 0 ]] || fail "a fifth watch ran"
+	[[ $output == *"4 watches"*"${pids[0]}"* ]] ||
+		fail "the refusal does not name the four: $output"
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=80, flags='')]"
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=81, flags='FPU')]"
+	sleep 0.3
+	# killed without a chance to leave its slot: the others go on, its
+	# ring is no longer written, so nothing counts as lost
+	kill -KILL "${pids[3]}"
+	wait "${pids[3]}" 2>/dev/null || true
+	sleep 1.2
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=82, flags='SF')]"
+	# the dead one's slot is free again
+	(exec "$REAL_PKTSCOPE" --bpffs "$BPFFS" -j anomaly watch dev "$IF" \
+		duration 20 >"$T/w5.json" 2>"$T/w5.err") &
+	pids+=($!)
+	BG_PIDS+=" $!"
+	sleep 0.5
+	scapy_send "[IP(src='127.0.0.1', dst=dst)/UDP(dport=53)]"
+	sleep 0.3
+	for i in 0 1 2 4; do
+		kill -TERM "${pids[$i]}" 2>/dev/null || true
+		wait "${pids[$i]}" 2>/dev/null || true
+	done
+	for i in 1 2 3; do
+		cat "$T/w$i.err" >&2
+		n=$(jq -r 'select(.detector) | .reason' "$T/w$i.json" | sort | tr '\n' ' ')
+		assert_eq "martian.loopback tcp.flags_null tcp.flags_syn_fin tcp.flags_xmas " \
+			"$n" "watch $i's alerts"
+	done
+	assert_eq "tcp.flags_null tcp.flags_xmas " \
+		"$(jq -r 'select(.detector) | .reason' "$T/w4.json" | sort | tr '\n' ' ')" \
+		"the killed watch's alerts"
+	assert_eq "martian.loopback " \
+		"$(jq -r 'select(.detector) | .reason' "$T/w5.json" | sort | tr '\n' ' ')" \
+		"the late watch's alerts"
+	assert_eq 0 "$(PS -j anomaly show dev "$IF" | jq '.interfaces[0].counters.ring_lost')" \
+		"alerts lost"
+}
+
 @test "benign suite: iperf3, HTTP, pings and DNS-like UDP raise no alert" {
 	attach
 	iperf3 -s -B "$LAB_HOST_IP4" -p 47400 >/dev/null 2>&1 &
