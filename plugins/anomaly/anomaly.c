@@ -1150,6 +1150,37 @@ static void out_counters(struct ps_ctx *ctx, const struct an_stats *s)
 	ps_table_end(t);
 }
 
+/* the watches running now, by pid: each reads every alert */
+static void show_watches(struct ps_ctx *ctx, const struct ps_attachment *att)
+{
+	struct an_watchers w;
+	uint32_t pids[AN_WATCHERS_MAX];
+	char list[AN_WATCHERS_MAX * 12] = "";
+	int n = 0, off = 0;
+
+	if (ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_WATCHERS), 0, &w,
+			    sizeof(w)))
+		return;
+	for (int i = 0; i < AN_WATCHERS_MAX; i++)
+		if (ps_owner_alive(w.w[i].owner))
+			pids[n++] = PS_OWNER_PID(w.w[i].owner);
+	if (ps_json(ctx)) {
+		ps_out_list(ctx, "watches", NULL);
+		for (int i = 0; i < n; i++) {
+			ps_out_item(ctx, NULL);
+			ps_out_u64(ctx, "pid", NULL, pids[i]);
+			ps_out_item_end(ctx);
+		}
+		ps_out_list_end(ctx);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		off += snprintf(list + off, sizeof(list) - (size_t)off, "%s%u",
+				i ? ", " : "", pids[i]);
+	ps_out_text(ctx, "Watches: %d of %d%s%s%s\n\n", n, AN_WATCHERS_MAX,
+		    n ? " (pids " : "", list, n ? ")" : "");
+}
+
 static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 		    void *data)
 {
@@ -1174,6 +1205,7 @@ static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,
 	out_counters(ctx, &s);
 	ps_out_section_end(ctx);
 	ps_out_text(ctx, "\n");
+	show_watches(ctx, att);
 	show_recent(ctx, att, 10);
 	ps_out_text(ctx, "\nActive blocks: %zu\n", n);
 	out_blocks(ctx, att->ifname, rows, n);

@@ -510,6 +510,9 @@ EOF
 		BG_PIDS+=" $!"
 	done
 	sleep 0.5
+	assert_eq "$(printf '%s\n' "${pids[@]}" | sort -n | tr '\n' ' ')" \
+		"$(PS -j anomaly show dev "$IF" | jq -r '.interfaces[0].watches[].pid' | sort -n | tr '\n' ' ')" \
+		"the watches show lists"
 	run PS anomaly watch dev "$IF" duration 1
 	[[ $status -ne 0 ]] || fail "a fifth watch ran"
 	[[ $output == *"4 watches"*"${pids[0]}"* ]] ||
