@@ -664,9 +664,13 @@ __noinline int an_fanout(struct an_alert *e, __u64 now)
 		__u64 beat = *(volatile __u64 *)&w->w[i].beat_ns;
 		void *ring;
 
-		/* a beat is at most a poll old; one from just after now is fresh */
-		if (!beat || (__s64)(now - beat) > (__s64)AN_WATCH_TIMEOUT_NS)
+		if (!beat)
 			continue;
+		/* a beat is at most a poll old; one from just after now is fresh */
+		if ((__s64)(now - beat) > (__s64)AN_WATCH_TIMEOUT_NS) {
+			__sync_fetch_and_add(&w->w[i].missed, 1);
+			continue;
+		}
 		ring = bpf_map_lookup_elem(&rings, &i);
 		if (ring && bpf_ringbuf_output(ring, e, sizeof(*e), 0))
 			lost++;

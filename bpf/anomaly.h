@@ -378,11 +378,13 @@ struct an_stats {
  * compare-and-swap of owner (ps_owner_self()), puts its ring in rings[i],
  * then beats at each poll.  Each alert goes to every ring whose beat is
  * recent, so that two watches both see it and a killed one's ring, which
- * nobody drains, does not count alerts lost.
+ * nobody drains, does not count alerts lost.  A watch stalled past the
+ * timeout (its output blocked, SIGSTOP) finds what it missed in missed.
  */
 struct an_watcher {
 	__u64 owner;
 	__u64 beat_ns;		/* CLOCK_MONOTONIC of its last poll, 0: none */
+	__u64 missed;		/* alerts not written: its beat was stale */
 };
 
 struct an_watchers {

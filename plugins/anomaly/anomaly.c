@@ -532,6 +532,7 @@ struct reader {
 	struct an_watchers *watchers;	/* the map, mmap()ed */
 	int slot;			/* in it, -1: none */
 	int ring_fd;			/* the slot's ring, this watch's */
+	uint64_t missed;		/* the slot's missed, last told */
 };
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -682,6 +683,7 @@ static int watch_claim(struct ps_ctx *ctx, struct reader *rd)
 	rd->slot = i;
 	/* a dead owner's beat may be fresh: nothing reads the slot meanwhile */
 	__atomic_store_n(&w->beat_ns, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->missed, 0, __ATOMIC_RELEASE);
 	key = (__u32)i;
 	rings = ps_map_open(ctx, &rd->att, PS_MAP_NAME(AN_MAP_RINGS));
 	if (rings < 0)
@@ -728,15 +730,24 @@ static void watch_release(struct reader *rd)
 }
 
 /*
- * After each poll: a beat, and the host's addresses if any came or
- * went.  The beat stores this slot's beat_ns alone.
+ * After each poll: a beat, what was missed while the last one was stale,
+ * and the host's addresses if any came or went.  The beat stores this
+ * slot's beat_ns alone.
  */
 static int on_tick(void *data)
 {
 	struct reader *rd = data;
+	struct an_watcher *w = &rd->watchers->w[rd->slot];
+	uint64_t missed;
 
-	__atomic_store_n(&rd->watchers->w[rd->slot].beat_ns, ps_mono_ns(),
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&w->beat_ns, ps_mono_ns(), __ATOMIC_RELEASE);
+	missed = __atomic_load_n(&w->missed, __ATOMIC_ACQUIRE);
+	if (missed != rd->missed) {
+		ps_warn(rd->ctx, "%" PRIu64 " alert%s on %s missed: this watch was stalled over a second (anomaly show lists the recent ones)",
+			missed - rd->missed, missed - rd->missed == 1 ? "" : "s",
+			rd->att.ifname);
+		rd->missed = missed;
+	}
 	if (rd->addrs && ps_addrs_changed(rd->addrs))
 		own_refresh(rd->ctx, &rd->att);
 	return 0;
@@ -1155,6 +1166,7 @@ static void show_watches(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
 	struct an_watchers w;
 	uint32_t pids[AN_WATCHERS_MAX];
+	uint64_t missed[AN_WATCHERS_MAX];
 	char list[AN_WATCHERS_MAX * 12] = "";
 	int n = 0, off = 0;
 
@@ -1162,13 +1174,16 @@ static void show_watches(struct ps_ctx *ctx, const struct ps_attachment *att)
 			    sizeof(w)))
 		return;
 	for (int i = 0; i < AN_WATCHERS_MAX; i++)
-		if (ps_owner_alive(w.w[i].owner))
+		if (ps_owner_alive(w.w[i].owner)) {
+			missed[n] = w.w[i].missed;
 			pids[n++] = PS_OWNER_PID(w.w[i].owner);
+		}
 	if (ps_json(ctx)) {
 		ps_out_list(ctx, "watches", NULL);
 		for (int i = 0; i < n; i++) {
 			ps_out_item(ctx, NULL);
 			ps_out_u64(ctx, "pid", NULL, pids[i]);
+			ps_out_u64(ctx, "missed", NULL, missed[i]);
 			ps_out_item_end(ctx);
 		}
 		ps_out_list_end(ctx);

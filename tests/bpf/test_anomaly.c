@@ -571,13 +571,16 @@ static int drain_slot(__u32 i, int ring)
 
 /*
  * Every watch that beat lately gets the alert in its own ring; one whose
- * beat is over AN_WATCH_TIMEOUT_NS old (killed) or 0 (leaving) gets none,
- * and its ring counts nothing lost.
+ * beat is over AN_WATCH_TIMEOUT_NS old (killed, stalled) or 0 (leaving)
+ * gets none, and its ring counts nothing lost; the stale one's missed
+ * counts it.
  */
 static void t_watchers(void **state)
 {
 	enum hook h = *(enum hook *)*state;
 	__u64 now = mono_ns();
+	struct an_watchers w;
+	__u32 zero = 0;
 	int fresh, stale, gone;
 	struct frame f;
 	size_t len;
@@ -589,6 +592,13 @@ static void t_watchers(void **state)
 	assert_true(fresh >= 0 && stale >= 0 && gone >= 0);
 	len = mk_malformed(&f, M_NULL);
 	assert_int_equal(run_ret(h, &f, len), hook_pass_ret(h));
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(env.an->maps.watchers),
+					     &zero, &w), 0);
+	/* the stale one is told what it missed; the leaving one is not */
+	assert_int_equal(w.w[0].missed, 0);
+	assert_int_equal(w.w[1].missed, 0);
+	assert_int_equal(w.w[2].missed, 1);
+	assert_int_equal(w.w[3].missed, 0);
 	assert_int_equal(consume(), 1);
 	assert_int_equal(drain_slot(1, fresh), 1);
 	assert_int_equal(drain_slot(2, stale), 0);

@@ -554,6 +554,33 @@ EOF
 		"alerts lost"
 }
 
+@test "a watch stopped over a second is not written to, and says what it missed when it goes on" {
+	local p
+	attach scan off
+	(exec "$REAL_PKTSCOPE" --bpffs "$BPFFS" -j anomaly watch dev "$IF" \
+		duration 20 >"$T/w.json" 2>"$T/w.err") &
+	p=$!
+	BG_PIDS+=" $p"
+	sleep 0.5
+	kill -STOP "$p"
+	sleep 1.5
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=80, flags='')]"
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=81, flags='FPU')]"
+	assert_eq "[2,0]" "$(PS -j anomaly show dev "$IF" | jq -c '[.interfaces[0].watches[0].missed, .interfaces[0].counters.ring_lost]')" \
+		"missed and ring_lost while stopped"
+	kill -CONT "$p"
+	sleep 0.5
+	scapy_send "[IP(src=src, dst=dst)/TCP(dport=82, flags='SF')]"
+	sleep 0.3
+	kill -TERM "$p"
+	wait "$p" 2>/dev/null || true
+	cat "$T/w.err" >&2
+	grep -q "2 alerts on $IF missed: this watch was stalled" "$T/w.err" ||
+		fail "no warning of the missed alerts"
+	assert_eq "tcp.flags_syn_fin" "$(jq -r 'select(.detector) | .reason' "$T/w.json")" \
+		"the alert after it went on"
+}
+
 @test "benign suite: iperf3, HTTP, pings and DNS-like UDP raise no alert" {
 	attach
 	iperf3 -s -B "$LAB_HOST_IP4" -p 47400 >/dev/null 2>&1 &
