@@ -631,6 +631,37 @@ static size_t watchers_len(void)
 	return (sizeof(struct an_watchers) + page - 1) & ~(page - 1);
 }
 
+/* the live watches' pids and (if missed) what each missed; their number */
+static int live_watches(const struct an_watchers *w, uint32_t *pids,
+			uint64_t *missed)
+{
+	int n = 0;
+
+	for (int i = 0; i < AN_WATCHERS_MAX; i++) {
+		uint64_t o = __atomic_load_n(&w->w[i].owner, __ATOMIC_ACQUIRE);
+
+		if (!ps_owner_alive(o))
+			continue;
+		if (missed)
+			missed[n] = w->w[i].missed;
+		pids[n++] = PS_OWNER_PID(o);
+	}
+	return n;
+}
+
+#define PIDS_STR_LEN	(AN_WATCHERS_MAX * 12)
+
+/* "12, 34": n pids */
+static void pids_str(const uint32_t *pids, int n, char buf[PIDS_STR_LEN])
+{
+	int off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += snprintf(buf + off, PIDS_STR_LEN - (size_t)off, "%s%u",
+				i ? ", " : "", pids[i]);
+}
+
 /*
  * Each watch reads a ring of its own, so that two see every alert (one
  * ring read by two would split them).  The slot is taken by
@@ -667,16 +698,10 @@ static int watch_claim(struct ps_ctx *ctx, struct reader *rd)
 			break;
 	}
 	if (i == AN_WATCHERS_MAX) {
-		char list[AN_WATCHERS_MAX * 12] = "";
-		int off = 0;
+		uint32_t pids[AN_WATCHERS_MAX];
+		char list[PIDS_STR_LEN];
 
-		for (i = 0; i < AN_WATCHERS_MAX; i++) {
-			cur = __atomic_load_n(&rd->watchers->w[i].owner,
-					      __ATOMIC_ACQUIRE);
-			off += snprintf(list + off, sizeof(list) - (size_t)off,
-					"%s%u", off ? ", " : "",
-					PS_OWNER_PID(cur));
-		}
+		pids_str(pids, live_watches(rd->watchers, pids, NULL), list);
 		return ps_err(ctx, "anomaly on %s has %d watches, the most it takes (pids %s): stop one first",
 			      rd->att.ifname, AN_WATCHERS_MAX, list);
 	}
@@ -1167,17 +1192,13 @@ static void show_watches(struct ps_ctx *ctx, const struct ps_attachment *att)
 	struct an_watchers w;
 	uint32_t pids[AN_WATCHERS_MAX];
 	uint64_t missed[AN_WATCHERS_MAX];
-	char list[AN_WATCHERS_MAX * 12] = "";
-	int n = 0, off = 0;
+	char list[PIDS_STR_LEN];
+	int n;
 
 	if (ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_WATCHERS), 0, &w,
 			    sizeof(w)))
 		return;
-	for (int i = 0; i < AN_WATCHERS_MAX; i++)
-		if (ps_owner_alive(w.w[i].owner)) {
-			missed[n] = w.w[i].missed;
-			pids[n++] = PS_OWNER_PID(w.w[i].owner);
-		}
+	n = live_watches(&w, pids, missed);
 	if (ps_json(ctx)) {
 		ps_out_list(ctx, "watches", NULL);
 		for (int i = 0; i < n; i++) {
@@ -1189,9 +1210,7 @@ static void show_watches(struct ps_ctx *ctx, const struct ps_attachment *att)
 		ps_out_list_end(ctx);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		off += snprintf(list + off, sizeof(list) - (size_t)off, "%s%u",
-				i ? ", " : "", pids[i]);
+	pids_str(pids, n, list);
 	ps_out_text(ctx, "Watches: %d of %d%s%s%s\n\n", n, AN_WATCHERS_MAX,
 		    n ? " (pids " : "", list, n ? ")" : "");
 }
