@@ -4,20 +4,23 @@
  *
  *	<ifb> root 1: htb default 0 (unclassified packets go straight through)
  *	  1:(0x100 + slot)  rate = ceil = the rule's rate, prio = its prio
- *	    bfifo leaf, handle (0x20 + slot):
+ *	    TBF leaf, handle (0x20 + slot):, with a pfifo_head_drop in it
  *	  fair: 1:(0x1000 + slot * 16 + k), k < 16, rate = rule / 16, ceil =
  *	    the rule's rate, each with a leaf: HTB lends what idle
  *	    children leave to the active ones in equal quanta, so N active
  *	    sources get 1/N each.
  *
- * A leaf is a bfifo sized on purpose (shp_leaf_limit_bytes), not the IFB's
+ * A leaf queue is sized on purpose (shp_leaf_limit_bytes), not the IFB's
  * 32-packet default: deep enough for TCP to keep the class busy, shallow
- * enough that a full one delays by tens of ms, not seconds.  The bfifo sits
- * in a TBF that never holds a packet back (its rate is beyond any link):
- * TBF is the one qdisc of this kernel that cuts a GSO or GRO aggregate
- * larger than its burst into segments on enqueue (as CAKE's split-gso
- * does), so a full queue drops one segment, not the 40 of a 64 KiB
- * aggregate that TCP would then lose at once.
+ * enough that a full one delays by tens of ms, not seconds.  It sits in a
+ * TBF that never holds a packet back (its rate is beyond any link): TBF is
+ * the one qdisc of this kernel that cuts a GSO or GRO aggregate larger than
+ * its burst into segments on enqueue (as CAKE's split-gso does), so a full
+ * queue drops one segment, not the 40 of a 64 KiB aggregate that TCP would
+ * then lose at once.  The queue drops at its head, not its tail: the
+ * sender learns of the loss when the packets behind it arrive, not a full
+ * queue's delay later, so it overshoots less and sends less again (this
+ * kernel has no CoDel or RED to do better).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -131,35 +134,49 @@ static int add_class(struct nl_sock *sk, int ifb, uint32_t parent,
 	return e;
 }
 
+static struct nl_msg *qdisc_msg(int ifb, uint32_t parent, uint32_t handle,
+				 const char *kind)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifb,
+		.tcm_handle = handle,
+		.tcm_parent = parent,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC,
+						NLM_F_CREATE | NLM_F_EXCL);
+
+	if (msg && (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) ||
+		    nla_put_string(msg, TCA_KIND, kind))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
 /*
- * The TBF and its bfifo (tbf_change makes the bfifo of qopt.limit bytes).
- * By hand, not through libnl's TBF calls: those take a 32-bit rate and a
- * burst rounded to whole microseconds, which at this rate is 0.
+ * The TBF, then the pfifo_head_drop of limit bytes in full frames that
+ * replaces the bfifo tbf_change made.  By hand, not through libnl: its TBF
+ * calls take a 32-bit rate and a burst rounded to whole microseconds, which
+ * at this rate is 0, and it knows no pfifo_head_drop.
  * max_frame: TBF's burst, so the largest frame it passes whole; a larger
  * aggregate is cut into segments, a larger plain frame dropped.
  */
 static int add_leaf(struct nl_sock *sk, int ifb, uint32_t parent,
 		    uint32_t major, uint64_t limit, uint32_t max_frame)
 {
-	struct tcmsg tcm = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifb,
-		.tcm_handle = TC_HANDLE(major, 0),
-		.tcm_parent = parent,
-	};
 	struct tc_tbf_qopt qopt = {
 		.rate = { .rate = UINT32_MAX, .linklayer = TC_LINKLAYER_ETHERNET },
 		.limit = limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit,
 	};
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC,
-						NLM_F_CREATE | NLM_F_EXCL);
+	struct tc_fifo_qopt fifo = { .limit = (uint32_t)(qopt.limit / max_frame) };
+	struct nl_msg *msg = qdisc_msg(ifb, parent, TC_HANDLE(major, 0), "tbf");
 	struct nlattr *opts;
+	int e;
 
 	if (!msg)
 		return -NLE_NOMEM;
-	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) ||
-	    nla_put_string(msg, TCA_KIND, "tbf") ||
-	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
+	if (!(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
 	    nla_put(msg, TCA_TBF_PARMS, sizeof(qopt), &qopt) ||
 	    nla_put_u64(msg, TCA_TBF_RATE64, LEAF_TBF_RATE) ||
 	    nla_put_u32(msg, TCA_TBF_BURST, max_frame)) {
@@ -167,7 +184,18 @@ static int add_leaf(struct nl_sock *sk, int ifb, uint32_t parent,
 		return -NLE_NOMEM;
 	}
 	nla_nest_end(msg, opts);
-	return nl_send_sync(sk, msg);	/* frees msg */
+	e = nl_send_sync(sk, msg);	/* frees msg */
+	if (e)
+		return e;
+	/* handle 0: the kernel picks one; the HTB class's deletion takes it */
+	msg = qdisc_msg(ifb, TC_HANDLE(major, 1), 0, "pfifo_head_drop");
+	if (!msg)
+		return -NLE_NOMEM;
+	if (nla_put(msg, TCA_OPTIONS, sizeof(fifo), &fifo)) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	return nl_send_sync(sk, msg);
 }
 
 static int del_class(struct nl_sock *sk, int ifb, uint32_t id)

@@ -588,6 +588,9 @@ kill_point() {
 	[ "$(tc class show dev "$IFB" | grep -c "^class htb")" -eq $((2 + 16)) ]
 	[ "$(tc qdisc show dev "$IFB" | grep -c "^qdisc tbf")" -eq 17 ]
 	[ "$(tc class show dev "$IFB" | grep -c "^class tbf")" -eq 17 ]
+	# each TBF holds a queue that drops at its head, of 50 ms or 128 KiB
+	# in full frames
+	[ "$(tc qdisc show dev "$IFB" | grep -c "^qdisc pfifo_head_drop .* limit 86p")" -eq 17 ]
 	P shaping detach dev "$IF" >/dev/null
 	assert_clean
 
