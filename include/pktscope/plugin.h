@@ -661,6 +661,28 @@ uint64_t ps_process_start(uint32_t pid);
 uint64_t ps_owner_self(void);
 bool ps_owner_alive(uint64_t owner);
 /*
+ * A live owner's command line, its words joined by spaces ("" when it is
+ * gone), and how long it has run (0 when gone).
+ */
+void ps_owner_cmdline(uint64_t owner, char *buf, size_t len);
+uint64_t ps_owner_age_ns(uint64_t owner);
+/* "12, 34": the pids of n owners */
+void ps_owner_pids_str(const uint64_t *owners, int n, char *buf, size_t len);
+/*
+ * Slots that processes claim, as an attachment's readers each with a ring
+ * of its own: n slots stride bytes apart, each beginning with its uint64_t
+ * owner word, in memory the BPF side shares (an mmap()ed map).
+ * ps_slot_claim() takes the first slot that is free or whose owner died,
+ * by compare-and-swap: its index, or -1 when live processes hold all n.
+ * ps_slot_free() gives slot i back if this process still holds it (true).
+ * ps_slot_owners() puts the live owners in owners (and their slots in idx,
+ * if not NULL): their number.
+ */
+int ps_slot_claim(void *slots, size_t stride, int n);
+bool ps_slot_free(void *slots, size_t stride, int i);
+int ps_slot_owners(const void *slots, size_t stride, int n,
+		   uint64_t *owners, int *idx);
+/*
  * For a second object a plugin loads beside its attachment's program (a
  * continuation it tail-calls): make the object's XDP chain (hook.h) the
  * interface's and its slot the attachment's, so that a PS_PASS there goes
