@@ -631,36 +631,8 @@ static size_t watchers_len(void)
 	return (sizeof(struct an_watchers) + page - 1) & ~(page - 1);
 }
 
-/* the live watches' pids and (if missed) what each missed; their number */
-static int live_watches(const struct an_watchers *w, uint32_t *pids,
-			uint64_t *missed)
-{
-	int n = 0;
-
-	for (int i = 0; i < AN_WATCHERS_MAX; i++) {
-		uint64_t o = __atomic_load_n(&w->w[i].owner, __ATOMIC_ACQUIRE);
-
-		if (!ps_owner_alive(o))
-			continue;
-		if (missed)
-			missed[n] = w->w[i].missed;
-		pids[n++] = PS_OWNER_PID(o);
-	}
-	return n;
-}
-
-#define PIDS_STR_LEN	(AN_WATCHERS_MAX * 12)
-
-/* "12, 34": n pids */
-static void pids_str(const uint32_t *pids, int n, char buf[PIDS_STR_LEN])
-{
-	int off = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < n; i++)
-		off += snprintf(buf + off, PIDS_STR_LEN - (size_t)off, "%s%u",
-				i ? ", " : "", pids[i]);
-}
+_Static_assert(offsetof(struct an_watcher, owner) == 0,
+	       "a slot begins with its owner word (ps_slot_claim)");
 
 /*
  * Each watch reads a ring of its own, so that two see every alert (one
@@ -671,8 +643,7 @@ static void pids_str(const uint32_t *pids, int n, char buf[PIDS_STR_LEN])
  */
 static int watch_claim(struct ps_ctx *ctx, struct reader *rd)
 {
-	uint64_t mine = ps_owner_self(), cur;
-	struct an_watcher *w = NULL;
+	struct an_watcher *w;
 	int fd, rings, i, e;
 	__u32 key;
 	void *m;
@@ -688,23 +659,19 @@ static int watch_claim(struct ps_ctx *ctx, struct reader *rd)
 		return ps_err(ctx, "mapping anomaly's watchers on %s: %s",
 			      rd->att.ifname, strerror(e));
 	rd->watchers = m;
-	for (i = 0; i < AN_WATCHERS_MAX; i++) {
-		w = &rd->watchers->w[i];
-		cur = __atomic_load_n(&w->owner, __ATOMIC_ACQUIRE);
-		if (!ps_owner_alive(cur) &&
-		    __atomic_compare_exchange_n(&w->owner, &cur, mine, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
-	}
-	if (i == AN_WATCHERS_MAX) {
-		uint32_t pids[AN_WATCHERS_MAX];
-		char list[PIDS_STR_LEN];
+	i = ps_slot_claim(rd->watchers->w, sizeof(*w), AN_WATCHERS_MAX);
+	if (i < 0) {
+		uint64_t owners[AN_WATCHERS_MAX];
+		char list[AN_WATCHERS_MAX * 12];
 
-		pids_str(pids, live_watches(rd->watchers, pids, NULL), list);
+		ps_owner_pids_str(owners,
+				  ps_slot_owners(rd->watchers->w, sizeof(*w),
+						 AN_WATCHERS_MAX, owners, NULL),
+				  list, sizeof(list));
 		return ps_err(ctx, "anomaly on %s has %d watches, the most it takes (pids %s): stop one first",
 			      rd->att.ifname, AN_WATCHERS_MAX, list);
 	}
+	w = &rd->watchers->w[i];
 	rd->slot = i;
 	/* a dead owner's beat may be fresh: nothing reads the slot meanwhile */
 	__atomic_store_n(&w->beat_ns, 0, __ATOMIC_RELEASE);
@@ -731,13 +698,11 @@ static int watch_claim(struct ps_ctx *ctx, struct reader *rd)
 static void watch_release(struct reader *rd)
 {
 	struct an_watcher *w;
-	uint64_t mine;
 	__u32 key;
 	int fd;
 
 	if (rd->slot >= 0) {
 		w = &rd->watchers->w[rd->slot];
-		mine = ps_owner_self();
 		key = (__u32)rd->slot;
 		__atomic_store_n(&w->beat_ns, 0, __ATOMIC_RELEASE);
 		fd = ps_map_open(rd->ctx, &rd->att, PS_MAP_NAME(AN_MAP_RINGS));
@@ -745,8 +710,7 @@ static void watch_release(struct reader *rd)
 			bpf_map_delete_elem(fd, &key);
 			close(fd);
 		}
-		__atomic_compare_exchange_n(&w->owner, &mine, 0, false,
-					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		ps_slot_free(rd->watchers->w, sizeof(*w), rd->slot);
 	}
 	if (rd->ring_fd >= 0)
 		close(rd->ring_fd);
@@ -1186,33 +1150,44 @@ static void out_counters(struct ps_ctx *ctx, const struct an_stats *s)
 	ps_table_end(t);
 }
 
-/* the watches running now, by pid: each reads every alert */
+/* the watches running now, one row each: each reads every alert */
 static void show_watches(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
+	static const struct ps_col cols[] = {
+		{ "slot", NULL, PS_RIGHT },
+		{ "pid", NULL, PS_RIGHT },
+		{ "running_ns", "RUNNING", PS_RIGHT },
+		{ "missed", NULL, PS_RIGHT },
+		{ "command", NULL, PS_LEFT },
+	};
+	uint64_t owners[AN_WATCHERS_MAX];
+	int idx[AN_WATCHERS_MAX], n;
 	struct an_watchers w;
-	uint32_t pids[AN_WATCHERS_MAX];
-	uint64_t missed[AN_WATCHERS_MAX];
-	char list[PIDS_STR_LEN];
-	int n;
+	struct ps_table *t;
 
 	if (ps_map_read_one(ctx, att, PS_MAP_NAME(AN_MAP_WATCHERS), 0, &w,
 			    sizeof(w)))
 		return;
-	n = live_watches(&w, pids, missed);
-	if (ps_json(ctx)) {
-		ps_out_list(ctx, "watches", NULL);
+	n = ps_slot_owners(w.w, sizeof(w.w[0]), AN_WATCHERS_MAX, owners, idx);
+	ps_out_text(ctx, "Watches: %d of %d\n", n, AN_WATCHERS_MAX);
+	/* text leaves out an empty table; JSON always has the list */
+	if (n || ps_json(ctx)) {
+		t = ps_table_new(ctx, "watches", cols, ARRAY_SIZE(cols));
 		for (int i = 0; i < n; i++) {
-			ps_out_item(ctx, NULL);
-			ps_out_u64(ctx, "pid", NULL, pids[i]);
-			ps_out_u64(ctx, "missed", NULL, missed[i]);
-			ps_out_item_end(ctx);
+			char cmd[512];
+
+			ps_owner_cmdline(owners[i], cmd, sizeof(cmd));
+			ps_table_u64(t, (uint64_t)idx[i]);
+			ps_table_u64(t, PS_OWNER_PID(owners[i]));
+			ps_table_u64_human(t, ps_owner_age_ns(owners[i]),
+					   ps_fmt_duration);
+			ps_table_u64(t, w.w[idx[i]].missed);
+			ps_table_str(t, cmd);
+			ps_table_end_row(t);
 		}
-		ps_out_list_end(ctx);
-		return;
+		ps_table_end(t);
 	}
-	pids_str(pids, n, list);
-	ps_out_text(ctx, "Watches: %d of %d%s%s%s\n\n", n, AN_WATCHERS_MAX,
-		    n ? " (pids " : "", list, n ? ")" : "");
+	ps_out_text(ctx, "\n");
 }
 
 static int show_one(struct ps_ctx *ctx, const struct ps_attachment *att,

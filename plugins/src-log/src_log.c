@@ -1130,19 +1130,11 @@ static void reader_view(struct slog_stats *d, const struct slog_stats *a,
 	d->no_reader = d->seen > offered ? d->seen - offered : 0;
 }
 
-/* the live readers' pids on the attachment whose config c maps */
-static int live_readers(const struct slog_config *c, uint32_t *pids)
+/* the live readers of the attachment whose config c maps: their number */
+static int live_readers(const struct slog_config *c, uint64_t *owners)
 {
-	int n = 0;
-
-	for (int i = 0; i < SLOG_READERS_MAX; i++) {
-		uint64_t o = __atomic_load_n(&c->readers[i].owner,
-					     __ATOMIC_ACQUIRE);
-
-		if (ps_owner_alive(o))
-			pids[n++] = PS_OWNER_PID(o);
-	}
-	return n;
+	return ps_slot_owners(c->readers, sizeof(c->readers[0]),
+			      SLOG_READERS_MAX, owners, NULL);
 }
 
 /*
@@ -1184,6 +1176,9 @@ static void print_counts(struct reader *rd, const struct slog_stats *now,
 		(unsigned long long)d.seen, d.seen == 1 ? "packet" : "packets");
 }
 
+_Static_assert(offsetof(struct slog_reader, owner) == 0,
+	       "a slot begins with its owner word (ps_slot_claim)");
+
 /*
  * Several readers an attachment, each in its own slot with its own ring:
  * one ring read by two processes would split the events between them.
@@ -1193,35 +1188,22 @@ static void print_counts(struct reader *rd, const struct slog_stats *now,
  */
 static int claim_slot(struct ps_ctx *ctx, struct reader *rd)
 {
-	uint32_t pids[SLOG_READERS_MAX];
-	uint64_t mine = ps_owner_self();
 	const size_t head = offsetof(struct slog_reader, sample);
-	struct slog_reader *r = NULL;
-	int i, n, rings, ring = -1;
+	struct slog_reader *r;
+	int i, rings, ring = -1;
 	__u32 key;
 
-	for (i = 0; i < SLOG_READERS_MAX; i++) {
-		uint64_t cur;
+	i = ps_slot_claim(rd->config->readers, sizeof(*r), SLOG_READERS_MAX);
+	if (i < 0) {
+		uint64_t owners[SLOG_READERS_MAX];
+		char list[SLOG_READERS_MAX * 12];
+		int n = live_readers(rd->config, owners);
 
-		r = &rd->config->readers[i];
-		cur = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
-		if (ps_owner_alive(cur))
-			continue;
-		if (__atomic_compare_exchange_n(&r->owner, &cur, mine, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
-	}
-	if (i == SLOG_READERS_MAX) {
-		char list[64] = "";
-
-		n = live_readers(rd->config, pids);
-		for (int k = 0, off = 0; k < n; k++)
-			off += snprintf(list + off, sizeof(list) - (size_t)off,
-					"%s%u", k ? ", " : "", pids[k]);
+		ps_owner_pids_str(owners, n, list, sizeof(list));
 		return ps_err(ctx, "src-log on %s has %d readers, the most it takes (%d; pids %s): stop one first",
 			      rd->att.ifname, n, SLOG_READERS_MAX, list);
 	}
+	r = &rd->config->readers[i];
 	rd->slot = i;
 	/* a dead owner's beat may be fresh: nothing reads the slot meanwhile */
 	__atomic_store_n(&r->beat_ns, 0, __ATOMIC_RELEASE);
@@ -1258,16 +1240,17 @@ static int claim_slot(struct ps_ctx *ctx, struct reader *rd)
  */
 static void release_slot(struct reader *rd)
 {
-	uint32_t me = (uint32_t)getpid(), pids[SLOG_READERS_MAX];
+	uint32_t me = (uint32_t)getpid();
+	uint64_t owners[SLOG_READERS_MAX];
 	struct slog_reader *r = &rd->config->readers[rd->slot];
-	uint64_t mine = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
+	uint64_t cur = __atomic_load_n(&r->owner, __ATOMIC_ACQUIRE);
 	__u32 key = (__u32)rd->slot, pkey = SLOG_REXPR_SLOT + key;
 	bool xdp = rd->att.mode == PS_MODE_XDP ||
 		   rd->att.mode == PS_MODE_XDP_NATIVE ||
 		   rd->att.mode == PS_MODE_XDP_GENERIC;
 	int fd;
 
-	if (PS_OWNER_PID(mine) != me)
+	if (PS_OWNER_PID(cur) != me)
 		return;
 	__atomic_store_n(&r->beat_ns, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->flags, 0, __ATOMIC_RELEASE);
@@ -1283,10 +1266,9 @@ static void release_slot(struct reader *rd)
 		bpf_map_delete_elem(fd, &key);
 		close(fd);
 	}
-	__atomic_compare_exchange_n(&r->owner, &mine, 0, false,
-				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	if (rd->temporary && live_readers(rd->config, pids))
-		ps_attach_hand_over(rd->ctx, &rd->att, pids[0]);
+	ps_slot_free(rd->config->readers, sizeof(*r), rd->slot);
+	if (rd->temporary && live_readers(rd->config, owners))
+		ps_attach_hand_over(rd->ctx, &rd->att, PS_OWNER_PID(owners[0]));
 }
 
 static int drain_one(void *data, void *rec, size_t len)
@@ -1750,43 +1732,6 @@ static int do_sources(struct ps_ctx *ctx, const struct ps_args *args)
 				   (void *)args);
 }
 
-/* pid's command line, its words joined by spaces ("" when it is gone) */
-static void proc_cmdline(uint32_t pid, char *buf, size_t len)
-{
-	char path[32];
-	size_t n = 0;
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	while (n && buf[n - 1] == '\0')
-		n--;
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-}
-
-/* how long a process that started at `start` (ps_process_start) has run */
-static uint64_t proc_age_ns(uint64_t start)
-{
-	long tck = sysconf(_SC_CLK_TCK);
-	struct timespec up;
-	uint64_t at;
-
-	if (tck <= 0 || clock_gettime(CLOCK_BOOTTIME, &up))
-		return 0;
-	at = start * (1000000000ULL / (uint64_t)tck);
-	return (uint64_t)up.tv_sec * 1000000000ULL + (uint64_t)up.tv_nsec > at ?
-	       (uint64_t)up.tv_sec * 1000000000ULL + (uint64_t)up.tv_nsec - at :
-	       0;
-}
-
 /* The watches and records running on the attachment: one row each. */
 static int out_readers(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
@@ -1821,12 +1766,11 @@ static int out_readers(struct ps_ctx *ctx, const struct ps_attachment *att)
 
 		if (!ps_owner_alive(rd->owner))
 			continue;
-		proc_cmdline(PS_OWNER_PID(rd->owner), cmd, sizeof(cmd));
+		ps_owner_cmdline(rd->owner, cmd, sizeof(cmd));
 		ps_table_u64(t, (uint64_t)i);
 		ps_table_u64(t, PS_OWNER_PID(rd->owner));
-		ps_table_u64_human(t, proc_age_ns(
-			ps_process_start(PS_OWNER_PID(rd->owner))),
-			ps_fmt_duration);
+		ps_table_u64_human(t, ps_owner_age_ns(rd->owner),
+				   ps_fmt_duration);
 		ps_table_u64(t, st.rd[i].events);
 		ps_table_u64(t, st.rd[i].lost);
 		ps_table_u64(t, st.rd[i].filtered);
@@ -1954,9 +1898,9 @@ static const struct ps_cmd cmds[] = {
  */
 static int teardown(struct ps_ctx *ctx, const struct ps_attachment *att)
 {
-	uint32_t pids[SLOG_READERS_MAX];
+	uint64_t owners[SLOG_READERS_MAX];
+	char list[SLOG_READERS_MAX * 12];
 	struct slog_config *c;
-	char list[64] = "";
 	int fd, n;
 
 	fd = ps_map_open(ctx, att, PS_MAP_NAME(SLOG_MAP_CONFIG));
@@ -1966,11 +1910,9 @@ static int teardown(struct ps_ctx *ctx, const struct ps_attachment *att)
 	close(fd);
 	if (!c)
 		return PS_OK;
-	n = live_readers(c, pids);
+	n = live_readers(c, owners);
 	unmap_config(c);
-	for (int k = 0, off = 0; k < n; k++)
-		off += snprintf(list + off, sizeof(list) - (size_t)off, "%s%u",
-				k ? ", " : "", pids[k]);
+	ps_owner_pids_str(owners, n, list, sizeof(list));
 	if (n)
 		ps_warn(ctx, "%d reader%s running on %s (pid%s %s), %s will stop",
 			n, n == 1 ? "" : "s", att->ifname, n == 1 ? "" : "s",

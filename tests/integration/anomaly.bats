@@ -513,6 +513,10 @@ EOF
 	assert_eq "$(printf '%s\n' "${pids[@]}" | sort -n | tr '\n' ' ')" \
 		"$(PS -j anomaly show dev "$IF" | jq -r '.interfaces[0].watches[].pid' | sort -n | tr '\n' ' ')" \
 		"the watches show lists"
+	PS -j anomaly show dev "$IF" | jq -e '.interfaces[0].watches |
+		length == 4 and all(.command | test("anomaly watch dev"))' >/dev/null ||
+		fail "show does not give each watch's command: $(PS -j anomaly show dev "$IF" | jq -c '.interfaces[0].watches')"
+	PS anomaly show dev "$IF" | sed -n '/^Watches/,/^$/p' | sed 's/^/# /' >&3
 	run PS anomaly watch dev "$IF" duration 1
 	[[ $status -ne 0 ]] || fail "a fifth watch ran"
 	[[ $output == *"4 watches"*"${pids[0]}"* ]] ||
