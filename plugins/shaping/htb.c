@@ -4,7 +4,7 @@
  *
  *	<ifb> root 1: htb default 0 (unclassified packets go straight through)
  *	  1:(0x100 + slot)  rate = ceil = the rule's rate, prio = its prio
- *	    TBF leaf (0x20 + slot):, holding a pfifo_head_drop
+ *	    TBF leaf, handle 0x20 + slot, holding a pfifo_head_drop
  *	  fair: 1:(0x1000 + slot * 16 + k), k < 16, rate = rule / 16, ceil =
  *	    the rule's rate, each with a leaf: HTB lends what idle
  *	    children leave to the active ones in equal quanta, so N active

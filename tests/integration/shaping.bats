@@ -337,7 +337,9 @@ tcp_run() {
 	P shaping rule del dev "$IF" tcp10 >/dev/null
 	P shaping rule add dev "$IF" name tcp10s proto tcp rate 10mbit action shape >/dev/null
 	for cc in cubic bbr; do
-		qdrops0=$(rule_json tcp10s | jq .queue_drops_packets)
+		row=$(rule_json tcp10s)
+		qdrops0=$(jq .queue_drops_packets <<<"$row")
+		queued0=$(jq .queued_packets <<<"$row")
 		# three seconds left out: the segments slow start lost there
 		# reach the receiver's socket only once recovered, and a timeout
 		# in slow start (200 ms at least) can push that past the second
@@ -347,7 +349,8 @@ tcp_run() {
 		row=$(rule_json tcp10s)
 		qdrops=$(($(jq .queue_drops_packets <<<"$row") - qdrops0))
 		figure "shaped TCP ($cc): $GOODPUT Mbit/s at the receiver, $LINK Mbit/s of IP out of the IFB, $RTOS timeouts, $qdrops queue drops, $RETRANS segments sent again; each second (omitted ones first): $(jq -r '[.intervals[].sum | .bits_per_second / 1e6 * 100 | floor / 100] | join(" ")' "$BATS_TEST_TMPDIR/shape-$cc.json")"
-		[ "$(jq .queued_packets <<<"$row")" -gt 0 ]
+		[ "$(jq .queued_packets <<<"$row")" -gt "$queued0" ] ||
+			fail "$cc: the shaped rule queued nothing"
 		# a full queue drops a segment, not a whole GSO aggregate of ~40
 		# (which TCP would have to send again)
 		[ "$RETRANS" -le $((qdrops * 3 / 2 + 20)) ] ||
